@@ -1,0 +1,14 @@
+import middy from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import { bodyFields, methodGuard, problemResponses, type DecodedEvent } from '../../lib/http/middlewares.ts';
+import type { Response } from '../../lib/http/responses.ts';
+import { logger } from '../../lib/logger.ts';
+import { recordDeploymentHandler } from '../../lib/record.ts';
+
+/** POST /api/package-deployment/ (ProGet's Package Deployment API). */
+export const handler = middy<DecodedEvent, Response>()
+  .use(problemResponses(logger))
+  .use(httpHeaderNormalizer())
+  .use(methodGuard(['POST']))
+  .use(bodyFields())
+  .handler(recordDeploymentHandler);

@@ -1,0 +1,43 @@
+import { z } from 'zod';
+
+/**
+ * Configuration, read once from the environment and validated at load: a bad value fails the cold start with a
+ * message naming the variable, instead of surfacing later as a 500.
+ */
+const EnvSchema = z.object({
+  DEPLOYMENTS_TABLE: z.string().min(3).default('package-deployments'),
+  FEEDS_TABLE: z.string().min(3).default('package-deployment-feeds'),
+  API_KEYS_TABLE: z.string().min(3).default('package-deployment-api-keys'),
+  /** Seconds a key or feed lookup (found or not) is reused by a warm execution environment; 0 disables. */
+  LOOKUP_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
+  /** The region that received a request; Lambda always sets it. */
+  AWS_REGION: z.string().min(1).default('local'),
+});
+
+export type Config = Readonly<{
+  deploymentsTable: string;
+  feedsTable: string;
+  apiKeysTable: string;
+  lookupCacheTtlMs: number;
+  region: string;
+}>;
+
+export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`Invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  return Object.freeze({
+    deploymentsTable: e.DEPLOYMENTS_TABLE,
+    feedsTable: e.FEEDS_TABLE,
+    apiKeysTable: e.API_KEYS_TABLE,
+    lookupCacheTtlMs: e.LOOKUP_CACHE_TTL_SECONDS * 1000,
+    region: e.AWS_REGION,
+  });
+};
+
+let current: Config | undefined;
+/** The process-wide configuration, read on first use. */
+export const config = (): Config => (current ??= loadConfig());

@@ -1,0 +1,122 @@
+import { z } from 'zod';
+import { parseInstant } from './dates.ts';
+import type { BodyEntries } from './http/body.ts';
+import { isForbiddenKey } from './http/body.ts';
+
+/**
+ * The seed's data model. Field names match case-insensitively (ProGet is .NET), values are trimmed, and the limits
+ * below keep every key within DynamoDB's limits (partition key 2048 bytes) and every item far below 400 KB.
+ */
+export const FIELD_LIMITS = {
+  FeedName: 100,
+  GroupName: 250,
+  PackageName: 250,
+  Version: 100,
+  Target: 250,
+  Application: 250,
+  Description: 4000,
+  UserName: 250,
+  Url: 2048,
+  Date: 64,
+} as const;
+
+export type FieldName = keyof typeof FIELD_LIMITS;
+export const FIELD_NAMES = Object.keys(FIELD_LIMITS) as FieldName[];
+const CANONICAL = new Map<string, FieldName>(FIELD_NAMES.map((f) => [f.toLowerCase(), f]));
+
+const describe = (v: unknown): string =>
+  v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+
+// C0 controls and DEL; Description may hold tabs and line breaks.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f]/;
+// eslint-disable-next-line no-control-regex -- as above
+const CONTROL_MULTILINE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+
+const input = z.string({
+  error: (iss) => (iss.input === undefined ? 'is required' : `must be a string or a number, not ${describe(iss.input)}`),
+});
+
+const text = (max: number, multiline = false) =>
+  z
+    .string()
+    .min(1, 'must not be blank')
+    .max(max, `must be at most ${max} characters`)
+    .refine((s) => s.isWellFormed(), 'must be valid Unicode text (it has an unpaired surrogate)')
+    .refine((s) => !(multiline ? CONTROL_MULTILINE : CONTROL).test(s), 'must not contain control characters');
+
+const required = (field: FieldName, multiline = false) =>
+  input.transform((s) => s.trim()).pipe(text(FIELD_LIMITS[field], multiline));
+
+/** Optional fields: absent, null or blank all mean "not supplied". */
+const optional = (field: FieldName) =>
+  input
+    .optional()
+    .transform((s) => (s?.trim() ? s.trim() : undefined))
+    .pipe(text(FIELD_LIMITS[field]).optional());
+
+const isHttpUrl = (s: string): boolean => {
+  const url = URL.parse(s);
+  return url !== null && (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+};
+
+export const DeploymentSchema = z.object({
+  Application: required('Application'),
+  Description: required('Description', true),
+  Target: required('Target'),
+  FeedName: required('FeedName'),
+  PackageName: required('PackageName'),
+  Version: required('Version'),
+  GroupName: optional('GroupName'),
+  UserName: optional('UserName'),
+  Url: optional('Url').refine((u) => u === undefined || isHttpUrl(u), 'must be an absolute http:// or https:// URL'),
+  Date: optional('Date').transform((d, ctx) => {
+    if (d === undefined) return undefined;
+    const parsed = parseInstant(d);
+    if (parsed.ok) return parsed.iso;
+    ctx.addIssue({ code: 'custom', message: parsed.reason });
+    return z.NEVER;
+  }),
+});
+
+export type DeploymentInput = z.output<typeof DeploymentSchema>;
+
+export type FieldError = { field: string; detail: string };
+export type Validation = { ok: true; value: DeploymentInput } | { ok: false; detail: string; errors: FieldError[] };
+
+const fail = (errors: FieldError[]): Validation => ({
+  ok: false,
+  errors,
+  detail: errors.map((e) => e.detail).join(' '),
+});
+
+/**
+ * Matches the body's fields to the data model: names case-insensitively, JSON null as absent, unknown fields
+ * ignored (as ProGet ignores them), and a field given twice (`Version=1&version=2`) refused.
+ */
+export const validateDeployment = (entries: BodyEntries): Validation => {
+  const fields: Partial<Record<FieldName, unknown>> = Object.create(null);
+  const errors: FieldError[] = [];
+  for (const [name, value] of entries) {
+    if (isForbiddenKey(name)) {
+      errors.push({ field: name, detail: `The field name "${name}" is not allowed.` });
+      continue;
+    }
+    const field = CANONICAL.get(name.trim().toLowerCase());
+    if (field === undefined) continue;
+    if (field in fields) {
+      errors.push({ field, detail: `${field} was given more than once; send each field once.` });
+      continue;
+    }
+    fields[field] = value === null ? undefined : value;
+  }
+  if (errors.length > 0) return fail(errors);
+  const parsed = DeploymentSchema.safeParse(fields);
+  if (parsed.success) return { ok: true, value: parsed.data };
+  return fail(
+    parsed.error.issues.map((issue) => {
+      const field = String(issue.path[0] ?? 'body');
+      return { field, detail: `${field} ${issue.message}.` };
+    }),
+  );
+};

@@ -1,0 +1,225 @@
+import { Busboy } from '@fastify/busboy';
+import { badRequest, problem } from '../errors.ts';
+
+/** The largest body accepted, in bytes after base64 decoding. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** A decoded body: its fields in the order sent, names as sent, values as decoded (strings, or JSON values). */
+export type BodyEntries = Array<[name: string, value: unknown]>;
+
+export type BodyInput = {
+  body?: string | undefined;
+  isBase64Encoded?: boolean | undefined;
+  /** The request's Content-Type header, if any. */
+  contentType?: string | undefined;
+};
+
+type Kind = 'json' | 'form' | 'multipart';
+type MediaType = { type: string; params: Map<string, string> };
+
+const SUPPORTED =
+  'application/json, application/x-www-form-urlencoded or multipart/form-data (charset utf-8 or iso-8859-1)';
+
+/** Parses `type/subtype; name=value; name="quoted value"` (RFC 9110 section 8.3.1), lower-casing type and names. */
+export const parseMediaType = (header: string): MediaType => {
+  const [type = '', ...rest] = header.split(';');
+  const params = new Map<string, string>();
+  for (const raw of rest) {
+    const eq = raw.indexOf('=');
+    if (eq < 0) continue;
+    const name = raw.slice(0, eq).trim().toLowerCase();
+    let value = raw.slice(eq + 1).trim();
+    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) {
+      value = value.slice(1, -1).replace(/\\(.)/g, '$1');
+    }
+    if (name && !params.has(name)) params.set(name, value);
+  }
+  return { type: type.trim().toLowerCase(), params };
+};
+
+const kindOf = (type: string): Kind | undefined => {
+  if (type === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(type)) return 'json';
+  if (type === 'application/x-www-form-urlencoded') return 'form';
+  if (type === 'multipart/form-data') return 'multipart';
+  return undefined;
+};
+
+type Charset = 'utf-8' | 'latin1' | 'windows-1252';
+const CHARSETS = new Map<string, Charset>([
+  ['utf-8', 'utf-8'],
+  ['utf8', 'utf-8'],
+  ['us-ascii', 'utf-8'],
+  ['ascii', 'utf-8'],
+  ['iso-8859-1', 'latin1'],
+  ['iso_8859-1', 'latin1'],
+  ['iso8859-1', 'latin1'],
+  ['latin1', 'latin1'],
+  ['l1', 'latin1'],
+  ['windows-1252', 'windows-1252'],
+  ['cp1252', 'windows-1252'],
+]);
+
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+/** Decodes bytes in a charset; invalid UTF-8 is a 400 rather than silently replaced characters. */
+const decodeText = (bytes: Uint8Array, charset: Charset, what: string): string => {
+  if (charset === 'latin1') return Buffer.from(bytes).toString('latin1');
+  if (charset === 'windows-1252') return new TextDecoder('windows-1252').decode(bytes);
+  try {
+    return utf8Decoder.decode(bytes);
+  } catch (cause) {
+    throw badRequest(`${what} is not valid UTF-8; send UTF-8 or declare the charset (e.g. charset=iso-8859-1).`, cause);
+  }
+};
+
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+export const isForbiddenKey = (name: string): boolean => FORBIDDEN_KEYS.has(name.toLowerCase());
+
+/**
+ * JSON: the body must be one object. Numbers keep their source text (`"Version": 12.0` is "12.0", not "12"),
+ * null is absent, other values are passed on for validation to reject with a message naming the field.
+ * `__proto__`, `constructor` and `prototype` are refused at any depth.
+ */
+const decodeJson = (text: string): BodyEntries => {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text, function (this: unknown, key: string, value: unknown, context?: { source?: string }) {
+      if (isForbiddenKey(key)) throw badRequest(`The JSON property name "${key}" is not allowed.`);
+      if (typeof value === 'number' && context?.source !== undefined) return context.source;
+      return value;
+    } as (key: string, value: unknown) => unknown);
+  } catch (e) {
+    if (e instanceof Error && 'detail' in e) throw e;
+    throw badRequest('The body is not valid JSON.', e);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw badRequest('The JSON body must be an object with the deployment fields, e.g. {"FeedName": "..."}.');
+  }
+  return Object.entries(parsed);
+};
+
+const PLUS = 0x2b;
+const PERCENT = 0x25;
+const AMP = 0x26;
+const EQUALS = 0x3d;
+const hexValue = (b: number | undefined): number => {
+  if (b === undefined) return -1;
+  if (b >= 0x30 && b <= 0x39) return b - 0x30;
+  const l = b | 0x20;
+  return l >= 0x61 && l <= 0x66 ? l - 0x61 + 10 : -1;
+};
+
+/** Percent-decodes bytes (`+` is a space); a malformed `%` sequence is kept literally, as .NET's HttpUtility does. */
+const unescapeBytes = (bytes: Uint8Array, start: number, end: number): Uint8Array => {
+  const out = new Uint8Array(end - start);
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const b = bytes[i]!;
+    if (b === PLUS) out[n++] = 0x20;
+    else if (b === PERCENT && i + 2 < end && hexValue(bytes[i + 1]) >= 0 && hexValue(bytes[i + 2]) >= 0) {
+      out[n++] = hexValue(bytes[i + 1]) * 16 + hexValue(bytes[i + 2]);
+      i += 2;
+    } else out[n++] = b;
+  }
+  return out.subarray(0, n);
+};
+
+/**
+ * application/x-www-form-urlencoded, decoded at the byte level so that percent-escapes are read in the declared
+ * charset. Literal spaces (PowerShell's raw string bodies) are kept as spaces.
+ */
+const decodeForm = (bytes: Uint8Array, charset: Charset): BodyEntries => {
+  const entries: BodyEntries = [];
+  let start = 0;
+  while (start <= bytes.length) {
+    let end = bytes.indexOf(AMP, start);
+    if (end < 0) end = bytes.length;
+    if (end > start) {
+      let eq = bytes.indexOf(EQUALS, start);
+      if (eq < 0 || eq > end) eq = end;
+      const name = decodeText(unescapeBytes(bytes, start, eq), charset, 'A form field name').trim();
+      const value = eq < end ? decodeText(unescapeBytes(bytes, eq + 1, end), charset, `The form field ${name}`) : '';
+      if (name !== '') entries.push([name, value]);
+    }
+    start = end + 1;
+  }
+  return entries;
+};
+
+const decodeMultipart = (bytes: Buffer, contentType: string, charset: Charset): Promise<BodyEntries> =>
+  new Promise((resolve, reject) => {
+    const entries: BodyEntries = [];
+    let busboy;
+    try {
+      busboy = Busboy({
+        headers: { 'content-type': contentType },
+        defCharset: charset === 'latin1' ? 'latin1' : charset,
+        limits: { fieldNameSize: 200, fieldSize: MAX_BODY_BYTES, fields: 200, parts: 200, files: 20 },
+      });
+    } catch (cause) {
+      reject(badRequest('The body is not valid multipart/form-data (is the boundary missing?).', cause));
+      return;
+    }
+    busboy.on('field', (name, value, nameTruncated) => {
+      if (nameTruncated) reject(badRequest('A multipart field name is longer than 200 bytes.'));
+      else entries.push([name, value]);
+    });
+    busboy.on('file', (name, stream) => {
+      stream.resume();
+      reject(
+        badRequest(`The multipart part "${name}" was sent as a file; send it as a plain field (curl -F 'name=value').`),
+      );
+    });
+    busboy.on('error', (cause) => reject(badRequest('The body is not valid multipart/form-data.', cause)));
+    busboy.on('finish', () => resolve(entries));
+    busboy.end(bytes);
+  });
+
+const hasUtf8Bom = (bytes: Uint8Array): boolean => bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+
+/** No Content-Type: JSON if the first character (after a byte-order mark and white space) is `{`, else a form. */
+const sniff = (bytes: Uint8Array): Kind => {
+  for (let i = hasUtf8Bom(bytes) ? 3 : 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d) continue;
+    return b === 0x7b ? 'json' : 'form';
+  }
+  return 'form';
+};
+
+/**
+ * Decodes a request body of any of the accepted forms into its fields. Throws problem errors: 413 over
+ * {@link MAX_BODY_BYTES}, 415 for other media types or charsets, 400 for a body that cannot be read.
+ */
+export const decodeBody = async (input: BodyInput): Promise<BodyEntries> => {
+  const raw = input.body ?? '';
+  const bytes = input.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+  if (bytes.length > MAX_BODY_BYTES) {
+    throw problem(413, `The body is ${bytes.length} bytes; at most ${MAX_BODY_BYTES} bytes are accepted.`);
+  }
+  const header = input.contentType?.trim() ?? '';
+  const media = header === '' ? undefined : parseMediaType(header);
+  const kind = media ? kindOf(media.type) : sniff(bytes);
+  if (kind === undefined) {
+    throw problem(415, `Content-Type ${media?.type || '(empty)'} is not supported; send ${SUPPORTED}.`);
+  }
+  const charsetName = media?.params.get('charset')?.toLowerCase() ?? 'utf-8';
+  const declared = CHARSETS.get(charsetName);
+  if (declared === undefined) {
+    throw problem(415, `charset=${charsetName} is not supported; send ${SUPPORTED}.`);
+  }
+  // A body that API Gateway passed as text is already a string; only base64 bytes are read in the declared charset.
+  const charset: Charset = input.isBase64Encoded ? declared : 'utf-8';
+  if (bytes.length === 0) return [];
+  switch (kind) {
+    case 'json': {
+      const text = decodeText(bytes, charset, 'The body');
+      return decodeJson(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+    }
+    case 'form': {
+      return decodeForm(hasUtf8Bom(bytes) ? bytes.subarray(3) : bytes, charset);
+    }
+    case 'multipart':
+      return decodeMultipart(bytes, header, charset);
+  }
+};
