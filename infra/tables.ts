@@ -1,4 +1,5 @@
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { loadConfig } from '../lib/config.ts';
 
 /**
  * The service's tables, as CreateTable inputs for the local engines and tests. Attribute names here are the ones
@@ -6,11 +7,10 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  */
 export type TableNames = { deployments: string; feeds: string; apiKeys: string };
 
-export const tableNamesFromEnv = (env: NodeJS.ProcessEnv = process.env): TableNames => ({
-  deployments: env.DEPLOYMENTS_TABLE ?? 'package-deployments',
-  feeds: env.FEEDS_TABLE ?? 'package-deployment-feeds',
-  apiKeys: env.API_KEYS_TABLE ?? 'package-deployment-api-keys',
-});
+export const tableNamesFromEnv = (env: NodeJS.ProcessEnv = process.env): TableNames => {
+  const c = loadConfig(env);
+  return { deployments: c.deploymentsTable, feeds: c.feedsTable, apiKeys: c.apiKeysTable };
+};
 
 export const tableDefinitions = (names: TableNames): CreateTableCommandInput[] => [
   {

@@ -103,7 +103,8 @@ export const extractCredential = (headers: Headers, query: Query): Credential =>
 export const authenticate = (key: ApiKeyRecord | undefined, now: Date): Principal => {
   if (key === undefined) throw forbidden('The API key is not valid.');
   if (key.revoked) throw forbidden('The API key has been revoked.');
-  if (key.expiresAt !== undefined && Date.parse(key.expiresAt) <= now.getTime()) {
+  // An expiry that does not parse (NaN) counts as expired: fail closed.
+  if (key.expiresAt !== undefined && !(Date.parse(key.expiresAt) > now.getTime())) {
     throw forbidden(`The API key expired at ${key.expiresAt}.`);
   }
   return { kind: 'key', key };

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseInstant } from './dates.ts';
 import type { BodyEntries } from './http/body.ts';
 import { isForbiddenKey } from './http/body.ts';
+import { deploymentPartitionKey } from './keys.ts';
 
 /**
  * The seed's data model. Field names match case-insensitively (ProGet is .NET), values are trimmed, and the limits
@@ -20,6 +21,9 @@ export const FIELD_LIMITS = {
   Date: 64,
 } as const;
 
+/** DynamoDB's limit on a partition key's length in bytes. */
+export const MAX_PARTITION_KEY_BYTES = 2048;
+
 export type FieldName = keyof typeof FIELD_LIMITS;
 export const FIELD_NAMES = Object.keys(FIELD_LIMITS) as FieldName[];
 const CANONICAL = new Map<string, FieldName>(FIELD_NAMES.map((f) => [f.toLowerCase(), f]));
@@ -33,9 +37,13 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 // eslint-disable-next-line no-control-regex -- as above
 const CONTROL_MULTILINE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 
-const input = z.string({
-  error: (iss) => (iss.input === undefined ? 'is required' : `must be a string or a number, not ${describe(iss.input)}`),
-});
+// A JSON number is accepted as its text (decodeBody keeps the source text, so `12.0` stays "12.0").
+const input = z.preprocess(
+  (v) => (typeof v === 'number' && Number.isFinite(v) ? String(v) : v),
+  z.string({
+    error: (iss) => (iss.input === undefined ? 'is required' : `must be a string or a number, not ${describe(iss.input)}`),
+  }),
+);
 
 const text = (max: number, multiline = false) =>
   z
@@ -112,7 +120,24 @@ export const validateDeployment = (entries: BodyEntries): Validation => {
   }
   if (errors.length > 0) return fail(errors);
   const parsed = DeploymentSchema.safeParse(fields);
-  if (parsed.success) return { ok: true, value: parsed.data };
+  if (parsed.success) {
+    // Case folding and NFC can lengthen a name (U+FB2C is 3 bytes, 6 once normalised), so the per-field limits alone
+    // do not bound the partition key; an oversized key would be a DynamoDB ValidationException (a 500), not a 400.
+    const { FeedName, GroupName, PackageName } = parsed.data;
+    const keyBytes = Buffer.byteLength(deploymentPartitionKey(FeedName, GroupName, PackageName), 'utf8');
+    if (keyBytes > MAX_PARTITION_KEY_BYTES) {
+      const field = (['PackageName', 'GroupName', 'FeedName'] as const).reduce((a, b) =>
+        Buffer.byteLength(parsed.data[b] ?? '') > Buffer.byteLength(parsed.data[a] ?? '') ? b : a,
+      );
+      return fail([
+        {
+          field,
+          detail: `${field} is too long: FeedName, GroupName and PackageName together make a storage key of ${keyBytes} bytes once case-folded and encoded; at most ${MAX_PARTITION_KEY_BYTES} are allowed.`,
+        },
+      ]);
+    }
+    return { ok: true, value: parsed.data };
+  }
   return fail(
     parsed.error.issues.map((issue) => {
       const field = String(issue.path[0] ?? 'body');

@@ -109,6 +109,10 @@ const hexValue = (b: number | undefined): number => {
   return l >= 0x61 && l <= 0x66 ? l - 0x61 + 10 : -1;
 };
 
+/** True if a well-formed `%XX` escape starts at `i` (and ends before `end`). */
+const isEscape = (bytes: Uint8Array, i: number, end: number): boolean =>
+  bytes[i] === PERCENT && i + 2 < end && hexValue(bytes[i + 1]) >= 0 && hexValue(bytes[i + 2]) >= 0;
+
 /** Percent-decodes bytes (`+` is a space); a malformed `%` sequence is kept literally, as .NET's HttpUtility does. */
 const unescapeBytes = (bytes: Uint8Array, start: number, end: number): Uint8Array => {
   const out = new Uint8Array(end - start);
@@ -116,7 +120,7 @@ const unescapeBytes = (bytes: Uint8Array, start: number, end: number): Uint8Arra
   for (let i = start; i < end; i++) {
     const b = bytes[i]!;
     if (b === PLUS) out[n++] = 0x20;
-    else if (b === PERCENT && i + 2 < end && hexValue(bytes[i + 1]) >= 0 && hexValue(bytes[i + 2]) >= 0) {
+    else if (isEscape(bytes, i, end)) {
       out[n++] = hexValue(bytes[i + 1]) * 16 + hexValue(bytes[i + 2]);
       i += 2;
     } else out[n++] = b;
@@ -125,10 +129,31 @@ const unescapeBytes = (bytes: Uint8Array, start: number, end: number): Uint8Arra
 };
 
 /**
+ * Decodes one form name or value: percent-escaped bytes are read in the declared `charset`, literal bytes in
+ * `literal` (the same charset for base64 bodies; UTF-8 for a body that API Gateway already passed as text).
+ */
+const decodeComponent = (bytes: Uint8Array, start: number, end: number, charset: Charset, literal: Charset, what: string): string => {
+  if (charset === literal) return decodeText(unescapeBytes(bytes, start, end), charset, what);
+  let out = '';
+  for (let i = start; i < end; ) {
+    let j = i;
+    if (isEscape(bytes, i, end)) {
+      while (isEscape(bytes, j, end)) j += 3;
+      out += decodeText(unescapeBytes(bytes, i, j), charset, what);
+    } else {
+      while (j < end && !isEscape(bytes, j, end)) j++;
+      out += decodeText(unescapeBytes(bytes, i, j), literal, what);
+    }
+    i = j;
+  }
+  return out;
+};
+
+/**
  * application/x-www-form-urlencoded, decoded at the byte level so that percent-escapes are read in the declared
  * charset. Literal spaces (PowerShell's raw string bodies) are kept as spaces.
  */
-const decodeForm = (bytes: Uint8Array, charset: Charset): BodyEntries => {
+const decodeForm = (bytes: Uint8Array, charset: Charset, literal: Charset): BodyEntries => {
   const entries: BodyEntries = [];
   let start = 0;
   while (start <= bytes.length) {
@@ -137,8 +162,8 @@ const decodeForm = (bytes: Uint8Array, charset: Charset): BodyEntries => {
     if (end > start) {
       let eq = bytes.indexOf(EQUALS, start);
       if (eq < 0 || eq > end) eq = end;
-      const name = decodeText(unescapeBytes(bytes, start, eq), charset, 'A form field name').trim();
-      const value = eq < end ? decodeText(unescapeBytes(bytes, eq + 1, end), charset, `The form field ${name}`) : '';
+      const name = decodeComponent(bytes, start, eq, charset, literal, 'A form field name').trim();
+      const value = eq < end ? decodeComponent(bytes, eq + 1, end, charset, literal, `The form field ${name}`) : '';
       if (name !== '') entries.push([name, value]);
     }
     start = end + 1;
@@ -217,7 +242,8 @@ export const decodeBody = async (input: BodyInput): Promise<BodyEntries> => {
       return decodeJson(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
     }
     case 'form': {
-      return decodeForm(hasUtf8Bom(bytes) ? bytes.subarray(3) : bytes, charset);
+      // Percent-escapes are bytes in the declared charset even in a text body.
+      return decodeForm(hasUtf8Bom(bytes) ? bytes.subarray(3) : bytes, declared, charset);
     }
     case 'multipart':
       return decodeMultipart(bytes, header, charset);

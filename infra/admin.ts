@@ -1,0 +1,155 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { PRIVILEGES, VIEW_AND_DOWNLOAD, type Privilege } from '../lib/auth.ts';
+import { loadConfig } from '../lib/config.ts';
+import { ApiKeyRepository } from '../lib/db/apiKeys.ts';
+import { createDocumentClient } from '../lib/db/client.ts';
+import { FeedRepository } from '../lib/db/feeds.ts';
+import { parseInstant } from '../lib/dates.ts';
+import { FIELD_LIMITS } from '../lib/deployment.ts';
+
+const USAGE = `Usage: npm run -s admin -- <command>
+
+  feeds add NAME [--anonymous]   add a feed; --anonymous lets anonymous users view it and record deployments
+  feeds list                     list feeds
+  feeds remove NAME              remove a feed (its deployment records are kept)
+  keys add --user NAME [--feed NAME]... [--privilege NAME]... [--expires ISO] [--key VALUE|-]
+                                 add an API key acting as user NAME, for the named feeds (default: all feeds),
+                                 with the named privileges (default: Feeds_ViewFeed, Feeds_DownloadPackage);
+                                 prints the key alone on the last line. --key imports an existing (ProGet) key,
+                                 '-' reads it from standard input; otherwise 256 random bits are generated.
+  keys list                      list keys (never the keys themselves)
+  keys revoke ID                 revoke a key by its id
+
+DynamoDB: AWS_ENDPOINT_URL_DYNAMODB (e.g. http://127.0.0.1:8000 while npm start runs) or your AWS credentials
+and AWS_REGION. Tables: DEPLOYMENTS_TABLE, FEEDS_TABLE, API_KEYS_TABLE.
+Privileges: ${PRIVILEGES.join(', ')}.`;
+
+class UsageError extends Error {}
+
+const table = (rows: string[][]): string => {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+};
+
+const readKeyFromStdin = (): string => readFileSync(0, 'utf8').trim();
+
+export const run = async (argv: string[], out: (line: string) => void = console.log): Promise<void> => {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      anonymous: { type: 'boolean' },
+      user: { type: 'string' },
+      feed: { type: 'string', multiple: true },
+      privilege: { type: 'string', multiple: true },
+      expires: { type: 'string' },
+      key: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [noun, verb, arg, ...extra] = positionals;
+  if (values.help || noun === undefined || noun === 'help') {
+    out(USAGE);
+    return;
+  }
+  if (extra.length > 0) throw new UsageError(`unexpected argument ${extra[0]}`);
+
+  if (process.env.AWS_ENDPOINT_URL_DYNAMODB) {
+    // A local engine accepts any region and credentials.
+    process.env.AWS_REGION ??= 'local';
+    process.env.AWS_ACCESS_KEY_ID ??= 'local';
+    process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+  }
+  const config = loadConfig();
+  const client = createDocumentClient();
+  const feeds = new FeedRepository(client, config.feedsTable);
+  const keys = new ApiKeyRepository(client, config.apiKeysTable);
+  try {
+    switch (`${noun} ${verb ?? ''}`.trim()) {
+      case 'feeds add': {
+        if (!arg?.trim()) throw new UsageError('feeds add needs a NAME');
+        const name = arg.trim();
+        if (name.length > FIELD_LIMITS.FeedName) throw new UsageError(`a feed name is at most ${FIELD_LIMITS.FeedName} characters`);
+        const anonymous = values.anonymous ? VIEW_AND_DOWNLOAD : [];
+        if (!(await feeds.add(name, anonymous))) throw new Error(`A feed named ${name} already exists.`);
+        out(`Added feed ${name}${values.anonymous ? ` (anonymous users: ${anonymous.join(', ')})` : ''}.`);
+        return;
+      }
+      case 'feeds list': {
+        const list = await feeds.list();
+        if (list.length === 0) return out('No feeds.');
+        out(table([['NAME', 'ANONYMOUS', 'CREATED'], ...list.map((f) => [f.displayName, f.anonymousPrivileges.join(',') || '-', f.createdAt])]));
+        return;
+      }
+      case 'feeds remove': {
+        if (!arg) throw new UsageError('feeds remove needs a NAME');
+        if (!(await feeds.remove(arg))) throw new Error(`No feed named ${arg}.`);
+        out(`Removed feed ${arg}; its deployment records are kept.`);
+        return;
+      }
+      case 'keys add': {
+        if (arg !== undefined) throw new UsageError(`unexpected argument ${arg}`);
+        const user = values.user?.trim();
+        if (!user) throw new UsageError('keys add needs --user NAME');
+        const privileges = values.privilege ?? VIEW_AND_DOWNLOAD;
+        const unknown = privileges.filter((p) => !(PRIVILEGES as readonly string[]).includes(p));
+        if (unknown.length > 0) throw new UsageError(`unknown privilege ${unknown.join(', ')}; known: ${PRIVILEGES.join(', ')}`);
+        let expiresAt: string | undefined;
+        if (values.expires !== undefined) {
+          const parsed = parseInstant(values.expires);
+          if (!parsed.ok) throw new UsageError(`--expires ${parsed.reason}`);
+          if (Date.parse(parsed.iso) <= Date.now()) throw new UsageError('--expires is in the past');
+          expiresAt = parsed.iso;
+        }
+        const key = values.key === '-' ? readKeyFromStdin() : values.key;
+        if (key !== undefined && key.trim().length < 8) throw new UsageError('an imported key must have at least 8 characters');
+        const feedNames = values.feed ?? [];
+        const known = new Set((await feeds.list()).map((f) => f.name));
+        for (const f of feedNames) {
+          if (!known.has(f.toLowerCase())) console.error(`warning: no feed named ${f} exists (yet)`);
+        }
+        const created = await keys.add({ user, feeds: feedNames, privileges: privileges as Privilege[], expiresAt, key: key?.trim() });
+        out(`Added key ${created.record.id} acting as ${user} on ${feedNames.length ? feedNames.join(', ') : 'all feeds'} with ${privileges.join(', ')}${expiresAt ? `, expiring ${expiresAt}` : ''}.`);
+        out(`Store it now; only its SHA-256 is kept. Key:`);
+        out(created.key);
+        return;
+      }
+      case 'keys list': {
+        const list = await keys.list();
+        if (list.length === 0) return out('No keys.');
+        const now = Date.now();
+        const status = (k: (typeof list)[number]) =>
+          k.revoked ? 'revoked' : k.expiresAt && Date.parse(k.expiresAt) <= now ? 'expired' : 'active';
+        out(
+          table([
+            ['ID', 'USER', 'FEEDS', 'PRIVILEGES', 'EXPIRES', 'STATUS'],
+            ...list.map((k) => [k.id, k.user, k.allFeeds ? '*' : k.feeds.join(','), k.privileges.join(','), k.expiresAt ?? '-', status(k)]),
+          ]),
+        );
+        return;
+      }
+      case 'keys revoke': {
+        if (!arg) throw new UsageError('keys revoke needs an ID (see keys list)');
+        if (!(await keys.revoke(arg))) throw new Error(`No key with id ${arg}.`);
+        out(`Revoked key ${arg}; running functions stop accepting it within LOOKUP_CACHE_TTL_SECONDS (default 30 s).`);
+        return;
+      }
+      default:
+        throw new UsageError(`unknown command: ${positionals.join(' ')}`);
+    }
+  } finally {
+    client.destroy();
+  }
+};
+
+if (import.meta.main) {
+  try {
+    await run(process.argv.slice(2));
+  } catch (e) {
+    const usage = e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    console.error(`error: ${(e as Error).message}${usage ? '\n\n' + USAGE : ''}`);
+    process.exitCode = usage ? 2 : 1;
+  }
+}

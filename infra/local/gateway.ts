@@ -1,0 +1,502 @@
+/**
+ * A local stand-in for API Gateway HTTP API with Lambda proxy integrations (payload format 2.0): it turns a
+ * `node:http` request into the event AWS sends, invokes the handler with a fake Lambda context, and writes the
+ * handler's result back the way HTTP API does. Only what this service relies on is emulated (no authorizers, path
+ * parameters, stage variables, CORS or throttling).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  createServer,
+  validateHeaderName,
+  validateHeaderValue,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+
+/** A request as read off the wire: Node's `rawHeaders` keep repeated headers and their order. */
+export type RawRequest = {
+  method: string;
+  url: string;
+  rawHeaders: string[];
+  body: Buffer;
+  remoteAddress?: string;
+};
+
+export type EventOptions = {
+  /** `$default`, or a route such as `POST /api/package-deployment`. */
+  routeKey?: string;
+  stage?: string;
+  now?: Date;
+  requestId?: string;
+};
+
+export type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
+
+export type Route = {
+  /** Matched exactly against the raw path (no trailing-slash folding: register both forms if both are wanted). */
+  path: string;
+  handler: LambdaHandler;
+  /** The event's `routeKey`; `$default` unless given. */
+  routeKey?: string;
+  /** Names the function in the fake context; `local-function` unless given. */
+  functionName?: string;
+};
+
+export type GatewayOptions = {
+  port: number;
+  host?: string;
+  routes: Route[];
+  /** The largest request body accepted; HTTP API's limit (10 MiB) unless given. */
+  maxBodyBytes?: number;
+  /** HTTP API's integration timeout (29 s unless given): a slower handler's caller gets a 503. */
+  timeoutMs?: number;
+};
+
+export type Gateway = { url: string; port: number; close: () => Promise<void> };
+
+const ACCOUNT_ID = '123456789012';
+const API_ID = 'local';
+const REGION = 'us-east-1';
+const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
+const DEFAULT_TIMEOUT_MS = 29_000;
+/** After a 413, what is still coming is read and thrown away up to this much (or this long), then the socket is cut. */
+const DISCARD_LIMIT_BYTES = 1024 * 1024;
+const DISCARD_LIMIT_MS = 10_000;
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const pad = (n: number): string => String(n).padStart(2, '0');
+
+/** `requestContext.time` as AWS writes it: `12/Mar/2020:19:03:58 +0000` (always UTC). */
+export const formatRequestTime = (d: Date): string =>
+  `${pad(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:` +
+  `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;
+
+/** An id shaped like HTTP API's (`JKJaXmPLvHcESHA=`): 11 random bytes in base64, kept alphanumeric. */
+export const newRequestId = (): string => randomBytes(11).toString('base64').replace(/[+/]/g, 'x');
+
+/**
+ * Whether HTTP API passes a body of this Content-Type as a plain string. The rule emulated here: text when the media
+ * type is `text/*`, `application/json`, `application/*+json`, `application/xml`, `application/*+xml` or
+ * `application/javascript`; anything else (among them `application/x-www-form-urlencoded`, `multipart/form-data`,
+ * `application/octet-stream` and a missing Content-Type) reaches the function base64-encoded with
+ * `isBase64Encoded: true`. Parameters such as `charset` do not matter; text bodies are decoded as UTF-8.
+ */
+export const isTextContentType = (contentType: string | undefined): boolean => {
+  if (contentType === undefined) return false;
+  const type = (contentType.split(';')[0] ?? '').trim().toLowerCase();
+  return (
+    type.startsWith('text/') ||
+    type === 'application/json' ||
+    type === 'application/xml' ||
+    type === 'application/javascript' ||
+    /^application\/[^/\s]+\+(json|xml)$/.test(type)
+  );
+};
+
+/** Percent-decoding as for query strings (`+` is a space); a malformed escape is left as sent rather than failing. */
+const decodeQueryComponent = (s: string): string => {
+  const spaced = s.replace(/\+/g, ' ');
+  try {
+    return decodeURIComponent(spaced);
+  } catch {
+    return spaced.replace(/%[0-9a-fA-F]{2}/g, (m) => {
+      try {
+        return decodeURIComponent(m);
+      } catch {
+        return m;
+      }
+    });
+  }
+};
+
+/** Decoded parameters; a name sent more than once gets its values joined with `,` in the order sent. */
+const parseQuery = (raw: string): Record<string, string> | undefined => {
+  if (raw === '') return undefined;
+  const out: Record<string, string> = {};
+  for (const part of raw.split('&')) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    const name = decodeQueryComponent(eq < 0 ? part : part.slice(0, eq));
+    const value = eq < 0 ? '' : decodeQueryComponent(part.slice(eq + 1));
+    if (name === '') continue;
+    out[name] = Object.hasOwn(out, name) ? `${out[name]},${value}` : value;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+};
+
+/** Path and query of a request target, which may also be in absolute form (`http://host/path?q`). */
+const splitTarget = (url: string): { path: string; query: string } => {
+  let target = url;
+  if (!target.startsWith('/')) {
+    const m = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*(.*)$/i.exec(target);
+    target = m?.[1] || '/';
+  }
+  const hash = target.indexOf('#');
+  if (hash >= 0) target = target.slice(0, hash);
+  const q = target.indexOf('?');
+  return q < 0 ? { path: target || '/', query: '' } : { path: target.slice(0, q) || '/', query: target.slice(q + 1) };
+};
+
+const stripMappedIpv4 = (ip: string): string => (ip.startsWith('::ffff:') ? ip.slice('::ffff:'.length) : ip);
+
+/** `Root=1-<epoch seconds in hex>-<24 hex digits>`, derived from the request id so the event is a pure function. */
+const traceId = (requestId: string, now: Date): string =>
+  `Root=1-${Math.floor(now.getTime() / 1000).toString(16).padStart(8, '0')}-` +
+  createHash('sha256').update(requestId).digest('hex').slice(0, 24);
+
+/**
+ * The payload format 2.0 event HTTP API would send for this request. Header names are lower-cased and repeated
+ * headers joined with `,`; Cookie headers are not among them but split on `; ` into `cookies`; the query string is
+ * kept as sent in `rawQueryString` and decoded into `queryStringParameters` (repeats joined with `,`); like AWS it
+ * adds `x-forwarded-for`, `x-forwarded-port`, `x-forwarded-proto` and `x-amzn-trace-id` headers. See
+ * {@link isTextContentType} for when the body is base64-encoded.
+ */
+export const toHttpApiEvent = (req: RawRequest, options: EventOptions = {}): APIGatewayProxyEventV2 => {
+  const now = options.now ?? new Date();
+  const requestId = options.requestId ?? newRequestId();
+  const routeKey = options.routeKey ?? '$default';
+  const stage = options.stage ?? '$default';
+  const { path, query } = splitTarget(req.url);
+
+  const headers: Record<string, string> = {};
+  const cookies: string[] = [];
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+    const name = (req.rawHeaders[i] ?? '').toLowerCase();
+    const value = req.rawHeaders[i + 1] ?? '';
+    if (name === 'cookie') {
+      cookies.push(...value.split('; ').filter((c) => c !== ''));
+      continue;
+    }
+    headers[name] = Object.hasOwn(headers, name) ? `${headers[name]},${value}` : value;
+  }
+
+  const sourceIp = stripMappedIpv4(req.remoteAddress ?? '127.0.0.1');
+  const host = headers.host ?? 'localhost';
+  const hostMatch = /^(\[[^\]]*\]|[^:]*)(?::(\d+))?$/.exec(host);
+  const domainName = hostMatch?.[1] || 'localhost';
+  const domainPrefix = domainName.split('.')[0] ?? domainName;
+  headers['x-forwarded-for'] = headers['x-forwarded-for'] ? `${headers['x-forwarded-for']}, ${sourceIp}` : sourceIp;
+  headers['x-forwarded-port'] = hostMatch?.[2] ?? '80';
+  headers['x-forwarded-proto'] = 'http';
+  headers['x-amzn-trace-id'] ??= traceId(requestId, now);
+
+  const queryStringParameters = parseQuery(query);
+  const method = req.method.toUpperCase();
+  const hasBody = req.body.length > 0;
+  const text = isTextContentType(headers['content-type']);
+
+  return {
+    version: '2.0',
+    routeKey,
+    rawPath: path,
+    rawQueryString: query,
+    ...(cookies.length > 0 ? { cookies } : {}),
+    headers,
+    ...(queryStringParameters ? { queryStringParameters } : {}),
+    requestContext: {
+      accountId: ACCOUNT_ID,
+      apiId: API_ID,
+      domainName,
+      domainPrefix,
+      http: {
+        method,
+        path,
+        protocol: 'HTTP/1.1',
+        sourceIp,
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId,
+      routeKey,
+      stage,
+      time: formatRequestTime(now),
+      timeEpoch: now.getTime(),
+    },
+    ...(hasBody ? { body: text ? req.body.toString('utf8') : req.body.toString('base64') } : {}),
+    isBase64Encoded: hasBody && !text,
+  };
+};
+
+/** A fake Lambda context for one invocation. */
+export const lambdaContext = (
+  requestId: string,
+  functionName = 'local-function',
+  timeoutMs = DEFAULT_TIMEOUT_MS,
+  start = Date.now(),
+): Context => {
+  const day = new Date(start).toISOString().slice(0, 10).replace(/-/g, '/');
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:${functionName}`,
+    memoryLimitInMB: '1024',
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: `${day}/[$LATEST]${createHash('md5').update(requestId).digest('hex')}`,
+    getRemainingTimeInMillis: () => Math.max(0, timeoutMs - (Date.now() - start)),
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+};
+
+/** What goes on the wire for one result. */
+type Rendered = { statusCode: number; headers: OutgoingHttpHeaders; body: Buffer };
+
+class MalformedResult extends Error {
+  override name = 'MalformedLambdaResult';
+}
+
+/** Headers the server computes itself; a function's values for them are dropped. */
+const HOP_BY_HOP = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive']);
+
+const jsonMessage = (statusCode: number, message: string): Rendered => ({
+  statusCode,
+  headers: { 'content-type': 'application/json' },
+  body: Buffer.from(JSON.stringify({ message })),
+});
+
+const headerValue = (name: string, v: unknown): string => {
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') {
+    const s = String(v);
+    validateHeaderValue(name, s);
+    return s;
+  }
+  throw new MalformedResult(`header ${name} has a ${v === null ? 'null' : typeof v} value`);
+};
+
+/**
+ * HTTP API's reading of a function's result (payload format 2.0). With a `statusCode` it is structured: status,
+ * `headers`, `multiValueHeaders` (merged with `headers`), `cookies` (one `Set-Cookie` each) and `body`, base64-decoded
+ * when `isBase64Encoded`. Without one, HTTP API infers the response: 200, `content-type: application/json`, and the
+ * result as JSON as the body (a string as it is). A result it cannot read throws {@link MalformedResult}.
+ */
+const renderResult = (result: unknown): Rendered => {
+  if (result === null || typeof result !== 'object' || !('statusCode' in result)) {
+    return {
+      statusCode: 200,
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.from(typeof result === 'string' ? result : (JSON.stringify(result ?? null) ?? 'null')),
+    };
+  }
+  const r = result as {
+    statusCode: unknown;
+    headers?: unknown;
+    multiValueHeaders?: unknown;
+    cookies?: unknown;
+    body?: unknown;
+    isBase64Encoded?: unknown;
+  };
+  if (typeof r.statusCode !== 'number' || !Number.isInteger(r.statusCode) || r.statusCode < 100 || r.statusCode > 599) {
+    throw new MalformedResult(`statusCode ${JSON.stringify(r.statusCode)} is not an HTTP status`);
+  }
+  const merged = new Map<string, { name: string; values: string[] }>();
+  const add = (name: string, value: string): void => {
+    validateHeaderName(name);
+    const key = name.toLowerCase();
+    if (HOP_BY_HOP.has(key)) return;
+    const entry = merged.get(key) ?? { name, values: [] };
+    if (!entry.values.includes(value)) entry.values.push(value);
+    merged.set(key, entry);
+  };
+  const objectOrNothing = (what: string, v: unknown): Record<string, unknown> => {
+    if (v === undefined || v === null) return {};
+    if (typeof v !== 'object' || Array.isArray(v)) throw new MalformedResult(`${what} is not an object`);
+    return v as Record<string, unknown>;
+  };
+  for (const [name, v] of Object.entries(objectOrNothing('headers', r.headers))) add(name, headerValue(name, v));
+  for (const [name, vs] of Object.entries(objectOrNothing('multiValueHeaders', r.multiValueHeaders))) {
+    if (!Array.isArray(vs)) throw new MalformedResult(`multiValueHeaders.${name} is not an array`);
+    for (const v of vs) add(name, headerValue(name, v));
+  }
+  if (r.cookies !== undefined && r.cookies !== null) {
+    if (!Array.isArray(r.cookies)) throw new MalformedResult('cookies is not an array');
+    for (const c of r.cookies) add('set-cookie', headerValue('set-cookie', c));
+  }
+  if (r.body !== undefined && r.body !== null && typeof r.body !== 'string') {
+    throw new MalformedResult(`body is a ${typeof r.body}, not a string`);
+  }
+  const bodyText = r.body ?? '';
+  const body = r.isBase64Encoded === true ? Buffer.from(bodyText, 'base64') : Buffer.from(bodyText, 'utf8');
+  const headers: OutgoingHttpHeaders = {};
+  for (const { name, values } of merged.values()) {
+    headers[name] = name.toLowerCase() === 'set-cookie' || values.length > 1 ? values : values[0];
+  }
+  return { statusCode: r.statusCode, headers, body };
+};
+
+const send = (res: ServerResponse, rendered: Rendered): void => {
+  res.statusCode = rendered.statusCode;
+  for (const [name, value] of Object.entries(rendered.headers)) {
+    if (value !== undefined) res.setHeader(name, value);
+  }
+  res.end(rendered.body);
+};
+
+/**
+ * Writes a function's result as HTTP API would (see {@link renderResult}); a result HTTP API could not read becomes
+ * its 500 `{"message":"Internal Server Error"}`, with the reason on stderr. Headers already set on `res` (such as
+ * `apigw-requestid`) are kept.
+ */
+export const writeResult = (res: ServerResponse, result: unknown): void => {
+  let rendered: Rendered;
+  try {
+    rendered = renderResult(result);
+  } catch (e) {
+    console.error('[gateway] malformed Lambda result:', e instanceof Error ? e.message : e);
+    rendered = jsonMessage(500, 'Internal Server Error');
+  }
+  send(res, rendered);
+};
+
+/**
+ * What crosses the Lambda boundary is JSON: the function's result is serialized and parsed back, so whatever JSON
+ * drops (undefined fields) or turns into something else (Dates, Buffers) arrives as it would in AWS.
+ */
+const overTheWire = (result: unknown): unknown => {
+  const json = JSON.stringify(result ?? null);
+  return json === undefined ? null : JSON.parse(json);
+};
+
+type Timeout = { promise: Promise<'timeout'>; clear: () => void };
+const timeoutAfter = (ms: number): Timeout => {
+  let timer: NodeJS.Timeout | undefined;
+  const promise = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms);
+  });
+  return { promise, clear: () => clearTimeout(timer) };
+};
+
+/**
+ * Reads the body up to `max` bytes. Past that it answers 413 at once (also when Content-Length already says so),
+ * keeps no more of the body, and reads and discards a bounded remainder so the client can see the response before the
+ * socket is cut. Resolves undefined when the request got no further than that.
+ */
+const readBody = (req: IncomingMessage, res: ServerResponse, max: number): Promise<Buffer | undefined> =>
+  new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > max) {
+        chunks.length = 0;
+        tooLarge();
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => resolve(Buffer.concat(chunks));
+    const tooLarge = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      resolve(undefined);
+      let discarded = 0;
+      const cut = (): void => {
+        req.socket.destroy();
+      };
+      const timer = setTimeout(cut, DISCARD_LIMIT_MS);
+      timer.unref();
+      req.on('data', (chunk: Buffer) => {
+        discarded += chunk.length;
+        if (discarded > DISCARD_LIMIT_BYTES) cut();
+      });
+      req.once('end', () => clearTimeout(timer));
+      req.once('close', () => clearTimeout(timer));
+      send(res, jsonMessage(413, 'Request Entity Too Large'));
+    };
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > max) {
+      tooLarge();
+      return;
+    }
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', () => resolve(undefined));
+    req.on('close', () => {
+      if (!req.complete) resolve(undefined);
+    });
+  });
+
+/** Serves `routes` over HTTP as HTTP API would front their functions. Every method reaches the route's handler. */
+export const startGateway = async (options: GatewayOptions): Promise<Gateway> => {
+  const host = options.host ?? '127.0.0.1';
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const routes = new Map(options.routes.map((r) => [r.path, r]));
+
+  const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const requestId = newRequestId();
+    res.setHeader('apigw-requestid', requestId);
+    const url = req.url ?? '/';
+    const route = routes.get(splitTarget(url).path);
+    if (!route) {
+      send(res, jsonMessage(404, 'Not Found'));
+      return;
+    }
+    const body = await readBody(req, res, maxBodyBytes);
+    if (body === undefined) return;
+
+    const start = Date.now();
+    const event = toHttpApiEvent(
+      {
+        method: req.method ?? 'GET',
+        url,
+        rawHeaders: req.rawHeaders,
+        body,
+        ...(req.socket.remoteAddress ? { remoteAddress: req.socket.remoteAddress } : {}),
+      },
+      { requestId, now: new Date(start), ...(route.routeKey ? { routeKey: route.routeKey } : {}) },
+    );
+    const context = lambdaContext(requestId, route.functionName, timeoutMs, start);
+    const timeout = timeoutAfter(timeoutMs);
+    let outcome: { result: unknown } | 'timeout';
+    try {
+      outcome = await Promise.race([
+        (async () => ({ result: overTheWire(await route.handler(event, context)) }))(),
+        timeout.promise,
+      ]);
+    } catch (e) {
+      console.error(`[gateway] ${event.requestContext.http.method} ${event.rawPath} (${requestId}): handler failed:`, e);
+      send(res, jsonMessage(500, 'Internal Server Error'));
+      return;
+    } finally {
+      timeout.clear();
+    }
+    if (outcome === 'timeout') {
+      console.error(`[gateway] ${event.requestContext.http.method} ${event.rawPath} (${requestId}): timed out`);
+      send(res, jsonMessage(503, 'Service Unavailable'));
+      return;
+    }
+    writeResult(res, outcome.result);
+  };
+
+  const server = createServer((req, res) => {
+    serve(req, res).catch((e: unknown) => {
+      console.error('[gateway] request failed:', e);
+      if (!res.headersSent) send(res, jsonMessage(500, 'Internal Server Error'));
+      else res.destroy();
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${urlHost}:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((e) => (e ? reject(e) : resolve()));
+        server.closeIdleConnections();
+      }),
+  };
+};

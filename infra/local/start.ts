@@ -1,0 +1,62 @@
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { VIEW_AND_DOWNLOAD } from '../../lib/auth.ts';
+import { FeedRepository } from '../../lib/db/feeds.ts';
+import { build, bundlePath } from '../build.ts';
+import { tableNamesFromEnv } from '../tables.ts';
+import { ensureTables, localClientConfig, startEngine, type Engine } from './dynamodb.ts';
+import { startGateway } from './gateway.ts';
+
+/**
+ * `npm start`: an embedded DynamoDB (dynalite, or DynamoDB Local with DYNAMODB_ENGINE=dynamodb-local), the tables,
+ * a seeded anonymous feed `DefaultNuGet`, and a local HTTP API gateway invoking the built Lambda bundle.
+ */
+const port = Number(process.env.PORT ?? 3000);
+const dynamoPort = Number(process.env.DYNAMODB_PORT ?? 8000);
+const dataDir = process.env.DATA_DIR ? resolve(process.env.DATA_DIR) : undefined;
+const engine = (process.env.DYNAMODB_ENGINE ?? 'dynalite') as Engine;
+const seedFeed = process.env.SEED_FEED ?? 'DefaultNuGet';
+
+const db = await startEngine(engine, { port: dynamoPort, path: dataDir });
+// The handler reads these at load, exactly as on Lambda; the SDK reads the endpoint itself.
+process.env.AWS_ENDPOINT_URL_DYNAMODB = db.endpoint;
+process.env.AWS_REGION ??= 'local';
+process.env.AWS_ACCESS_KEY_ID ??= 'local';
+process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+
+const names = tableNamesFromEnv();
+const client = new DynamoDBClient(localClientConfig(db.endpoint));
+await ensureTables(client, names);
+if (seedFeed && (await new FeedRepository(DynamoDBDocumentClient.from(client), names.feeds).add(seedFeed, VIEW_AND_DOWNLOAD))) {
+  console.log(`Seeded feed ${seedFeed} (anonymous users may record deployments).`);
+}
+client.destroy();
+
+await build({ quiet: true });
+const { handler } = (await import(pathToFileURL(bundlePath('record-deployment')).href)) as {
+  handler: Parameters<typeof startGateway>[0]['routes'][number]['handler'];
+};
+const gateway = await startGateway({
+  port,
+  routes: [
+    { path: '/api/package-deployment', handler },
+    { path: '/api/package-deployment/', handler },
+  ],
+});
+
+console.log(`DynamoDB (${engine}) at ${db.endpoint}, ${dataDir ? `data in ${dataDir}` : 'in memory'}.`);
+console.log(`Admin CLI: AWS_ENDPOINT_URL_DYNAMODB=${db.endpoint} npm run -s admin -- feeds list`);
+console.log(`Package Deployment API listening on ${gateway.url}/api/package-deployment/`);
+
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  await gateway.close();
+  await db.stop();
+  process.exit(0);
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);

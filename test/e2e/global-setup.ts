@@ -1,0 +1,52 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+import type { TestProject } from 'vitest/node';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    baseUrl: string;
+    /** The DynamoDB endpoint the admin CLI should use, or '' to use AWS itself. */
+    adminEndpoint: string;
+  }
+}
+
+/**
+ * The end-to-end suite talks HTTP to a running service: E2E_BASE_URL when given (e.g. a deployed stage), otherwise
+ * `npm start`'s own entry point, started here on free ports with an in-memory dynalite.
+ */
+export default async function setup(project: TestProject) {
+  if (process.env.E2E_BASE_URL) {
+    project.provide('baseUrl', process.env.E2E_BASE_URL.replace(/\/+$/, ''));
+    project.provide('adminEndpoint', process.env.AWS_ENDPOINT_URL_DYNAMODB ?? '');
+    return;
+  }
+  const root = resolve(import.meta.dirname, '../..');
+  const child: ChildProcess = spawn(process.execPath, ['infra/local/start.ts'], {
+    cwd: root,
+    env: { ...process.env, PORT: '0', DYNAMODB_PORT: '0', DATA_DIR: '', DYNAMODB_ENGINE: 'dynalite', POWERTOOLS_LOG_LEVEL: 'WARN' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const { baseUrl, dynamo } = await new Promise<{ baseUrl: string; dynamo: string }>((done, fail) => {
+    let output = '';
+    const timer = setTimeout(() => fail(new Error(`npm start did not come up in 60 s:\n${output}`)), 60_000);
+    child.once('exit', (code) => fail(new Error(`npm start exited with ${code}:\n${output}`)));
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      output += chunk;
+      const api = /listening on (http:\/\/\S+?)\/api\/package-deployment\//.exec(output);
+      const db = /DynamoDB \(\S+\) at (http:\/\/\S+?),/.exec(output);
+      if (api && db) {
+        clearTimeout(timer);
+        done({ baseUrl: api[1]!, dynamo: db[1]! });
+      }
+    });
+  });
+  child.stdout!.resume();
+  project.provide('baseUrl', baseUrl);
+  project.provide('adminEndpoint', dynamo);
+  return async () => {
+    if (child.exitCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+  };
+}

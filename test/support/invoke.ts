@@ -1,0 +1,63 @@
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { toHttpApiEvent } from '../../infra/local/gateway.ts';
+
+export type Call = {
+  method?: string;
+  path?: string;
+  query?: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+};
+
+export type Answer = { status: number; headers: Record<string, string>; json: Record<string, unknown> };
+
+type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
+
+export const fakeContext = (requestId: string): Context => ({
+  awsRequestId: requestId,
+  functionName: 'record-deployment',
+  functionVersion: '$LATEST',
+  invokedFunctionArn: 'arn:aws:lambda:eu-west-1:000000000000:function:record-deployment',
+  memoryLimitInMB: '1024',
+  logGroupName: '/aws/lambda/record-deployment',
+  logStreamName: 'test',
+  callbackWaitsForEmptyEventLoop: false,
+  getRemainingTimeInMillis: () => 29_000,
+  done: () => {},
+  fail: () => {},
+  succeed: () => {},
+});
+
+/** Builds the HTTP API event AWS would send for a request (via the local gateway's builder) and invokes a handler. */
+export const invoke = async (handler: Handler, call: Call): Promise<Answer> => {
+  const rawHeaders = Object.entries(call.headers ?? {}).flat();
+  const event = toHttpApiEvent({
+    method: call.method ?? 'POST',
+    url: `${call.path ?? '/api/package-deployment/'}${call.query ? `?${call.query}` : ''}`,
+    rawHeaders,
+    body: Buffer.isBuffer(call.body) ? call.body : Buffer.from(call.body ?? '', 'utf8'),
+    remoteAddress: '127.0.0.1',
+  });
+  const result = (await handler(event, fakeContext(event.requestContext.requestId))) as {
+    statusCode: number;
+    headers: Record<string, string>;
+    body: string;
+  };
+  return { status: result.statusCode, headers: result.headers, json: JSON.parse(result.body) as Record<string, unknown> };
+};
+
+/** The seed's fields, as its PowerShell examples send them. */
+export const seedFields = (overrides: Record<string, string> = {}): Record<string, string> => ({
+  FeedName: 'DefaultNuGet',
+  Application: 'ProfitCalc',
+  Description: 'Deployed by Custom Release Server',
+  Target: 'localhost',
+  PackageName: 'Newtonsoft.Json',
+  Version: '12.0.3',
+  ...overrides,
+});
+
+export const formBody = (fields: Record<string, string>): string =>
+  Object.entries(fields)
+    .map(([k, v]) => `${k}=${v}`)
+    .join('&');
