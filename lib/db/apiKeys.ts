@@ -49,7 +49,7 @@ export class ApiKeyRepository {
         new PutCommand({ TableName: this.#table, Item: record, ConditionExpression: 'attribute_not_exists(keyHash)' }),
       );
     } catch (e) {
-      if ((e as Error).name === 'ConditionalCheckFailedException') throw new Error('That key is already registered.');
+      if ((e as Error).name === 'ConditionalCheckFailedException') throw new Error('That key is already registered.', { cause: e });
       throw e;
     }
     const { keyHash: _hash, ...summary } = record;

@@ -121,7 +121,7 @@ describe('the same requests with curl, as the README shows them', () => {
 });
 
 describe('every status code, as problem+json', () => {
-  const post = (body: BodyInit, headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' }) =>
+  const post = (body: string, headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' }) =>
     fetch(endpoint(), { method: 'POST', headers, body });
   const problem = async (res: Response) => {
     expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
