@@ -1,5 +1,4 @@
-import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { toHttpApiEvent } from '../../infra/local/gateway.ts';
+import { lambdaContext, toHttpApiEvent, type LambdaHandler } from '../../infra/local/gateway.ts';
 
 export type Call = {
   method?: string;
@@ -11,25 +10,8 @@ export type Call = {
 
 export type Answer = { status: number; headers: Record<string, string>; json: Record<string, unknown> };
 
-type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
-
-export const fakeContext = (requestId: string): Context => ({
-  awsRequestId: requestId,
-  functionName: 'record-deployment',
-  functionVersion: '$LATEST',
-  invokedFunctionArn: 'arn:aws:lambda:eu-west-1:000000000000:function:record-deployment',
-  memoryLimitInMB: '1024',
-  logGroupName: '/aws/lambda/record-deployment',
-  logStreamName: 'test',
-  callbackWaitsForEmptyEventLoop: false,
-  getRemainingTimeInMillis: () => 29_000,
-  done: () => {},
-  fail: () => {},
-  succeed: () => {},
-});
-
 /** Builds the HTTP API event AWS would send for a request (via the local gateway's builder) and invokes a handler. */
-export const invoke = async (handler: Handler, call: Call): Promise<Answer> => {
+export const invoke = async (handler: LambdaHandler, call: Call): Promise<Answer> => {
   const rawHeaders = Object.entries(call.headers ?? {}).flat();
   const event = toHttpApiEvent({
     method: call.method ?? 'POST',
@@ -38,7 +20,7 @@ export const invoke = async (handler: Handler, call: Call): Promise<Answer> => {
     body: Buffer.isBuffer(call.body) ? call.body : Buffer.from(call.body ?? '', 'utf8'),
     remoteAddress: '127.0.0.1',
   });
-  const result = (await handler(event, fakeContext(event.requestContext.requestId))) as {
+  const result = (await handler(event, lambdaContext(event.requestContext.requestId, 'record-deployment'))) as {
     statusCode: number;
     headers: Record<string, string>;
     body: string;
