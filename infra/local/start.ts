@@ -19,7 +19,16 @@ const dataDir = process.env.DATA_DIR ? resolve(process.env.DATA_DIR) : undefined
 const engine = (process.env.DYNAMODB_ENGINE ?? 'dynalite') as Engine;
 const seedFeed = process.env.SEED_FEED ?? 'DefaultNuGet';
 
-const db = await startEngine(engine, { port: dynamoPort, path: dataDir });
+/** Startup failures a user can fix get one clear line, not a stack trace. */
+const fail = (message: string): never => {
+  console.error(`error: ${message}`);
+  process.exit(1);
+};
+const inUse = (e: unknown) => (e as { code?: string }).code === 'EADDRINUSE';
+
+const db = await startEngine(engine, { port: dynamoPort, path: dataDir }).catch((e: unknown) =>
+  fail(inUse(e) ? `port ${dynamoPort} is in use; set DYNAMODB_PORT to a free port` : `could not start ${engine}: ${(e as Error).message}`),
+);
 // The handler reads these at load, exactly as on Lambda; the SDK reads the endpoint itself.
 process.env.AWS_ENDPOINT_URL_DYNAMODB = db.endpoint;
 process.env.AWS_REGION ??= 'local';
@@ -44,6 +53,9 @@ const gateway = await startGateway({
     { path: '/api/package-deployment', handler },
     { path: '/api/package-deployment/', handler },
   ],
+}).catch(async (e: unknown) => {
+  await db.stop();
+  return fail(inUse(e) ? `port ${port} is in use; set PORT to a free port` : (e as Error).message);
 });
 
 console.log(`DynamoDB (${engine}) at ${db.endpoint}, ${dataDir ? `data in ${dataDir}` : 'in memory'}.`);
