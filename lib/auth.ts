@@ -110,8 +110,13 @@ export const authenticate = (key: ApiKeyRecord | undefined, now: Date): Principa
   return { kind: 'key', key };
 };
 
+/**
+ * What anonymous users may do on a feed, everyone may: a valid key is never worth less than no key. Beyond that, a
+ * key holds its privileges on the feeds it covers.
+ */
 export const hasPrivilege = (principal: Principal, feed: FeedRecord, privilege: Privilege): boolean => {
-  if (principal.kind === 'anonymous') return feed.anonymousPrivileges.includes(privilege);
+  if (feed.anonymousPrivileges.includes(privilege)) return true;
+  if (principal.kind === 'anonymous') return false;
   const { key } = principal;
   return (key.allFeeds || key.feeds.includes(feed.name)) && key.privileges.includes(privilege);
 };

@@ -20,7 +20,7 @@ import { badRequest, forbidden, notFound, problem } from './errors.ts';
 import type { BodyEntries } from './http/body.ts';
 import type { DecodedEvent } from './http/middlewares.ts';
 import { json, type Response } from './http/responses.ts';
-import { deploymentPartitionKey, hashApiKey } from './keys.ts';
+import { hashApiKey } from './keys.ts';
 
 export type RecordDependencies = {
   client: DynamoDBDocumentClient;
@@ -70,8 +70,6 @@ export const toView = (item: DeploymentItem): DeploymentView => ({
   Region: item.region,
 });
 
-const MAX_PARTITION_KEY_BYTES = 2048;
-
 /**
  * Records one deployment. The order of checks is ProGet's: a supplied key that is unknown, revoked or expired is 403;
  * then an invalid body is 400; an unknown feed 404; a key (or anonymous) without Feeds_DownloadPackage on the feed
@@ -98,10 +96,6 @@ export const recordDeployment = async (deps: RecordDependencies, request: Record
     throw problem(400, validation.detail, { extensions: { errors: validation.errors } });
   }
   const input = validation.value;
-  const pk = deploymentPartitionKey(input.FeedName, input.GroupName, input.PackageName);
-  if (Buffer.byteLength(pk) > MAX_PARTITION_KEY_BYTES) {
-    throw badRequest('FeedName, GroupName and PackageName are together too long to store.');
-  }
   if (!resolved.feed) throw notFound(`Feed ${input.FeedName} was not found.`);
   authorize(principal, resolved.feed, RECORD_PRIVILEGE);
 

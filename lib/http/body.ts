@@ -185,10 +185,14 @@ const decodeMultipart = (bytes: Buffer, contentType: string, charset: Charset): 
       reject(badRequest('The body is not valid multipart/form-data (is the boundary missing?).', cause));
       return;
     }
-    busboy.on('field', (name, value, nameTruncated) => {
-      if (nameTruncated) reject(badRequest('A multipart field name is longer than 200 bytes.'));
+    // busboy enforces no field-name limit for multipart and drops parts past its limits silently: check both here.
+    busboy.on('field', (name, value) => {
+      if (name.length > 200) reject(badRequest('A multipart field name is longer than 200 characters.'));
       else entries.push([name, value]);
     });
+    const tooMany = () => reject(badRequest('The multipart body has more than 200 parts.'));
+    busboy.on('partsLimit', tooMany);
+    busboy.on('fieldsLimit', tooMany);
     busboy.on('file', (name, stream) => {
       stream.resume();
       reject(

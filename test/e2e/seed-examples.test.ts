@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { seedFields } from '../support/invoke.ts';
 import { admin, baseUrl, curl, endpoint } from './support.ts';
 
 /**
@@ -25,15 +26,7 @@ const SEED_JSON = [
 const SEED_HASHTABLE_FORM =
   'Target=localhost&Description=Deployed+by+Custom+Release+Server&Application=ProfitCalc&FeedName=DefaultNuGet&PackageName=Newtonsoft.Json&Version=12.0.3';
 
-const expectSeedRecord = (json: Record<string, unknown>) =>
-  expect(json).toMatchObject({
-    FeedName: 'DefaultNuGet',
-    Application: 'ProfitCalc',
-    Description: 'Deployed by Custom Release Server',
-    Target: 'localhost',
-    PackageName: 'Newtonsoft.Json',
-    Version: '12.0.3',
-  });
+const expectSeedRecord = (json: Record<string, unknown>) => expect(json).toMatchObject(seedFields());
 
 const suffix = randomUUID().slice(0, 8);
 const PRIVATE_FEED = `Private-${suffix}`;
