@@ -64,6 +64,7 @@ const optional = (field: FieldName) =>
     .pipe(text(FIELD_LIMITS[field]).optional());
 
 const isHttpUrl = (s: string): boolean => {
+  if (!/^https?:\/\//i.test(s)) return false; // WHATWG would read `http:example.com` as http://example.com/
   const url = URL.parse(s);
   return url !== null && (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
 };

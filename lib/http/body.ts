@@ -90,6 +90,7 @@ const decodeJson = (text: string): BodyEntries => {
     } as (key: string, value: unknown) => unknown);
   } catch (e) {
     if (e instanceof Error && 'detail' in e) throw e;
+    if (e instanceof RangeError) throw badRequest('The JSON body is nested too deeply.', e);
     throw badRequest('The body is not valid JSON.', e);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {

@@ -333,6 +333,8 @@ describe('validateDeployment: Url', () => {
     'http://',
     'https://',
     'http://exa mple.com/',
+    'http:example.com',
+    'https:/example.com',
     'not a url',
   ])('refuses %s', (url) => {
     invalidField(entries({ Url: url }), 'Url', /must be an absolute http:\/\/ or https:\/\/ URL/);
