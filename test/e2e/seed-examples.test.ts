@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { seedFields } from '../support/invoke.ts';
+import { seedFields } from '../support/seed.ts';
 import { admin, baseUrl, curl, endpoint } from './support.ts';
 
 /**

@@ -28,18 +28,9 @@ export const invoke = async (handler: LambdaHandler, call: Call): Promise<Answer
   return { status: result.statusCode, headers: result.headers, json: JSON.parse(result.body) as Record<string, unknown> };
 };
 
-/** The seed's fields, as its PowerShell examples send them. */
-export const seedFields = (overrides: Record<string, string> = {}): Record<string, string> => ({
-  FeedName: 'DefaultNuGet',
-  Application: 'ProfitCalc',
-  Description: 'Deployed by Custom Release Server',
-  Target: 'localhost',
-  PackageName: 'Newtonsoft.Json',
-  Version: '12.0.3',
-  ...overrides,
-});
-
 export const formBody = (fields: Record<string, string>): string =>
   Object.entries(fields)
     .map(([k, v]) => `${k}=${v}`)
     .join('&');
+
+export { seedFields } from './seed.ts';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeBody, isForbiddenKey, MAX_BODY_BYTES, parseMediaType, type BodyInput } from '../../lib/http/body.ts';
+import { seedFields } from '../support/seed.ts';
 
 const FORM = 'application/x-www-form-urlencoded';
 const JSON_TYPE = 'application/json';
@@ -7,14 +8,7 @@ const JSON_TYPE = 'application/json';
 /** The seed's PowerShell raw string body, literal spaces and all. */
 const SEED_RAW =
   'FeedName=DefaultNuGet&Application=ProfitCalc&Description=Deployed by Custom Release Server&Target=localhost&PackageName=Newtonsoft.Json&Version=12.0.3';
-const SEED_FIELDS: Array<[string, string]> = [
-  ['FeedName', 'DefaultNuGet'],
-  ['Application', 'ProfitCalc'],
-  ['Description', 'Deployed by Custom Release Server'],
-  ['Target', 'localhost'],
-  ['PackageName', 'Newtonsoft.Json'],
-  ['Version', '12.0.3'],
-];
+const SEED_FIELDS = Object.entries(seedFields());
 
 const b64 = (bytes: Buffer | string, encoding: BufferEncoding = 'utf8'): string =>
   (typeof bytes === 'string' ? Buffer.from(bytes, encoding) : bytes).toString('base64');

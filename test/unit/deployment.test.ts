@@ -10,18 +10,12 @@ import {
 } from '../../lib/deployment.ts';
 import { decodeBody, type BodyEntries } from '../../lib/http/body.ts';
 import { deploymentPartitionKey } from '../../lib/keys.ts';
+import { seedFields } from '../support/seed.ts';
 
 const REQUIRED = ['Application', 'Description', 'Target', 'FeedName', 'PackageName', 'Version'] as const;
 const OPTIONAL = ['GroupName', 'UserName', 'Url', 'Date'] as const;
 
-const SEED: Record<(typeof REQUIRED)[number], string> = {
-  FeedName: 'DefaultNuGet',
-  Application: 'ProfitCalc',
-  Description: 'Deployed by Custom Release Server',
-  Target: 'localhost',
-  PackageName: 'Newtonsoft.Json',
-  Version: '12.0.3',
-};
+const SEED = seedFields();
 
 /** The seed's fields with some replaced (undefined removes one) and others added. */
 const entries = (overrides: Record<string, unknown> = {}): BodyEntries => {
