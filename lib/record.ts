@@ -15,8 +15,8 @@ import { documentClient } from './db/client.ts';
 import { putDeployment } from './db/deployments.ts';
 import { Directory } from './db/directory.ts';
 import type { DeploymentItem } from './db/items.ts';
-import { validateDeployment } from './deployment.ts';
-import { badRequest, forbidden, notFound, problem } from './errors.ts';
+import { validateDeployment, type Validation } from './deployment.ts';
+import { forbidden, notFound, problem, type ProblemError } from './errors.ts';
 import type { BodyEntries } from './http/body.ts';
 import type { DecodedEvent } from './http/middlewares.ts';
 import { json, type Response } from './http/responses.ts';
@@ -35,6 +35,8 @@ export type RecordRequest = {
   headers: Readonly<Record<string, string | undefined>>;
   query: Readonly<Record<string, string | undefined>> | undefined;
   fields: BodyEntries;
+  /** The body could not be decoded: a 400, raised after the key check. */
+  bodyError?: ProblemError | undefined;
 };
 
 /** The stored record as the API returns it: the seed's field names, plus the id and what the service added. */
@@ -80,9 +82,11 @@ export const recordDeployment = async (deps: RecordDependencies, request: Record
   if (credential.kind === 'invalid') throw forbidden(credential.detail);
   const keyHash = credential.kind === 'key' ? hashApiKey(credential.key) : undefined;
 
-  const validation = validateDeployment(request.fields);
+  const validation: Validation = request.bodyError
+    ? { ok: false, detail: request.bodyError.detail, errors: [{ field: 'body', detail: request.bodyError.detail }] }
+    : validateDeployment(request.fields);
   if (!validation.ok && keyHash === undefined) {
-    throw badRequest(validation.detail);
+    throw problem(400, validation.detail, { extensions: { errors: validation.errors } });
   }
 
   const resolved = await deps.directory.resolve({
@@ -143,6 +147,7 @@ export const recordDeploymentHandler = async (event: DecodedEvent, _context: Con
     headers: event.headers,
     query: event.queryStringParameters,
     fields: event.fields ?? [],
+    bodyError: event.bodyError,
   });
   return json(200, toView(item));
 };

@@ -1,12 +1,15 @@
 import type { MiddlewareObj, Request } from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { isProblem, problem } from '../errors.ts';
+import { isProblem, problem, type ProblemError } from '../errors.ts';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { decodeBody, type BodyEntries } from './body.ts';
 import { problemResponse, type Response } from './responses.ts';
 
-/** The event after {@link bodyFields}: the decoded fields beside the raw body. */
-export type DecodedEvent = APIGatewayProxyEventV2 & { fields?: BodyEntries };
+/**
+ * The event after {@link bodyFields}: the decoded fields beside the raw body, or the 400 that decoding raised. A body
+ * that cannot be read is answered only after a supplied API key has been checked (ProGet's order: 403 before 400).
+ */
+export type DecodedEvent = APIGatewayProxyEventV2 & { fields?: BodyEntries; bodyError?: ProblemError };
 
 type Mw = MiddlewareObj<DecodedEvent, Response>;
 
@@ -22,11 +25,20 @@ export const methodGuard = (allowed: readonly string[]): Mw => ({
   },
 });
 
-/** Decodes the body (JSON, form, multipart; base64 and charsets) into `event.fields`. Needs lower-cased headers. */
+/**
+ * Decodes the body (JSON, form, multipart; base64 and charsets) into `event.fields`. Needs lower-cased headers. A 413
+ * or 415 answers at once; a 400 (a body that cannot be read) is left in `event.bodyError` for the handler to raise
+ * after the API key check.
+ */
 export const bodyFields = (): Mw => ({
   before: async (request) => {
     const { body, isBase64Encoded, headers } = request.event;
-    request.event.fields = await decodeBody({ body, isBase64Encoded, contentType: headers['content-type'] });
+    try {
+      request.event.fields = await decodeBody({ body, isBase64Encoded, contentType: headers['content-type'] });
+    } catch (e) {
+      if (!isProblem(e) || e.statusCode !== 400) throw e;
+      request.event.bodyError = e;
+    }
   },
 });
 

@@ -136,6 +136,12 @@ describe('every status code, as problem+json', () => {
     expect((await problem(anonymous)).detail).toMatch(/Anonymous users are not granted Feeds_DownloadPackage/);
   });
 
+  it('403 before 400: an invalid key with a body that is not even JSON', async () => {
+    const res = await post('{"FeedName": ', { 'X-ApiKey': 'wrong', 'content-type': 'application/json' });
+    expect(res.status).toBe(403);
+    expect((await problem(res)).detail).toBe('The API key is not valid.');
+  });
+
   it('404 for a feed that does not exist', async () => {
     const res = await post(SEED_FORM.replace('DefaultNuGet', 'NoSuchFeed'));
     expect(res.status).toBe(404);

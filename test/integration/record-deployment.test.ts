@@ -119,6 +119,19 @@ describe('recording a deployment through the Lambda handler', () => {
       expect(res.json).toMatchObject({ status: 403, title: 'Forbidden', detail: 'The API key is not valid.' });
     });
 
+    it('403 for an unknown key even when the body cannot be read at all; 400 for the same body with a valid key or none', async () => {
+      const json = { 'Content-Type': 'application/json' };
+      const unknown = await invoke(handler, { headers: { ...json, 'X-ApiKey': 'not-a-key' }, body: '{"FeedName": ' });
+      expect(unknown.status).toBe(403);
+      const valid = await invoke(handler, { headers: { ...json, 'X-ApiKey': deployKey }, body: '{"FeedName": ' });
+      expect(valid.status).toBe(400);
+      expect(valid.json).toMatchObject({ detail: 'The body is not valid JSON.', errors: [{ field: 'body', detail: 'The body is not valid JSON.' }] });
+      const anonymous = await invoke(handler, { headers: json, body: '{"FeedName": ' });
+      expect(anonymous.status).toBe(400);
+      const badBytes = await invoke(handler, { headers: { ...form, 'X-ApiKey': 'not-a-key' }, body: Buffer.from('FeedName=%FF\xff', 'latin1') });
+      expect(badBytes.status).toBe(403);
+    });
+
     it('403 for a revoked key and for an expired key', async () => {
       const revoked = await invoke(handler, { headers: { ...form, 'X-ApiKey': revokedKey }, body: formBody(seedFields({ FeedName: OPEN })) });
       expect(revoked.status).toBe(403);
