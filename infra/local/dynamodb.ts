@@ -8,6 +8,7 @@ import {
   type DynamoDBClientConfig,
 } from '@aws-sdk/client-dynamodb';
 import { tableDefinitions, type TableNames } from '../tables.ts';
+import { createDynaliteWithTransactions } from './dynalite-transactions.ts';
 
 /** A running local DynamoDB engine. */
 export type LocalDynamoDB = { engine: Engine; endpoint: string; port: number; stop: () => Promise<void> };
@@ -20,11 +21,14 @@ export const localClientConfig = (endpoint: string): DynamoDBClientConfig => ({
   credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
 });
 
-/** dynalite: pure JavaScript, in memory, or LevelDB on disk under `path`. */
+/**
+ * dynalite: pure JavaScript, in memory, or LevelDB on disk under `path`; with TransactWriteItems added (see
+ * dynalite-transactions.ts).
+ */
 export const startDynalite = async (options: { port: number; host?: string; path?: string | undefined }): Promise<LocalDynamoDB> => {
   const { default: dynalite } = await import('dynalite');
   if (options.path) mkdirSync(options.path, { recursive: true });
-  const server = dynalite({
+  const server = createDynaliteWithTransactions(dynalite, {
     createTableMs: 0,
     deleteTableMs: 0,
     updateTableMs: 0,

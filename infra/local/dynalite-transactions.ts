@@ -1,0 +1,225 @@
+/**
+ * TransactWriteItems for dynalite, which has none. The service records a deployment, its "current per target" item and
+ * its idempotency record in one transaction; this lets the embedded engine run the same code. It is built from
+ * dynalite's own parts (request validation, item locks, condition evaluation, index maintenance), so conditions are
+ * evaluated exactly as dynalite evaluates them for PutItem and DeleteItem.
+ *
+ * Supported: Put, Delete and ConditionCheck items with condition expressions and ReturnValuesOnConditionCheckFailure;
+ * a failed condition cancels the whole transaction with DynamoDB's TransactionCanceledException and its
+ * CancellationReasons. Not supported: Update items (refused with a ValidationException; the service writes none), and
+ * ClientRequestToken idempotency (ignored). Amazon's DynamoDB Local, the faithful engine CI also runs, has the real
+ * thing.
+ *
+ * Isolation: every item of a transaction is locked (in a fixed order, so transactions cannot deadlock) with the same
+ * per-item locks dynalite's single-item writes take, from the condition checks until the last write.
+ */
+import { createRequire } from 'node:module';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { crc32 } from 'node:zlib';
+
+const require = createRequire(import.meta.url);
+
+type AttributeMap = Record<string, unknown>;
+type Callback<T> = (err: (Error & { statusCode?: number; body?: unknown }) | null | undefined, value?: T) => void;
+type Release = (done?: () => void) => () => void;
+type ItemDb = {
+  lock: (key: string, exec: (release: Release) => void) => void;
+  get: (key: string, cb: Callback<AttributeMap>) => void;
+  put: (key: string, item: AttributeMap, cb: Callback<void>) => void;
+  del: (key: string, cb: Callback<void>) => void;
+};
+type Table = { TableName: string; KeySchema: Array<{ AttributeName: string }> };
+export type DynaliteStore = {
+  options: { maxItemSize: number };
+  getTable: (name: string, checkStatus: boolean, cb: Callback<Table>) => void;
+  getItemDb: (name: string) => ItemDb;
+};
+type Validation = { types: object; custom?: (data: object, store: DynaliteStore) => string | undefined };
+type DynaliteDb = {
+  create: (options: object) => DynaliteStore;
+  createKey: (item: AttributeMap, table: Table) => string;
+  validateItem: (item: AttributeMap, table: Table) => Error | undefined;
+  validateKey: (key: AttributeMap, table: Table) => Error | undefined;
+  checkConditional: (data: object, existing: AttributeMap | undefined) => Error | undefined | null;
+  updateIndexes: (store: DynaliteStore, table: Table, existing: AttributeMap | undefined, item: AttributeMap | null, cb: Callback<void>) => void;
+};
+
+const db = require('dynalite/db') as DynaliteDb;
+const validations = require('dynalite/validations') as {
+  checkTypes: (data: object, types: object) => object;
+  checkValidations: (data: object, types: object, custom: Validation['custom'], store: DynaliteStore) => void;
+};
+const putValidation = require('dynalite/validations/putItem') as Validation;
+const deleteValidation = require('dynalite/validations/deleteItem') as Validation;
+
+const TARGET = 'DynamoDB_20120810.TransactWriteItems';
+const MAX_ITEMS = 100;
+const TYPE = 'com.amazonaws.dynamodb.v20120810#';
+
+/** One transaction item, validated and bound to its table and key. */
+type Step = {
+  kind: 'Put' | 'Delete' | 'ConditionCheck';
+  data: { TableName: string; Item?: AttributeMap; Key?: AttributeMap; ReturnValuesOnConditionCheckFailure?: string };
+  table: Table;
+  key: string;
+  existing?: AttributeMap | undefined;
+};
+
+class ApiError extends Error {
+  readonly statusCode: number;
+  readonly body: Record<string, unknown>;
+  constructor(statusCode: number, body: Record<string, unknown>) {
+    super(String(body.message ?? body.Message ?? body.__type));
+    this.statusCode = statusCode;
+    this.body = body;
+  }
+}
+const validationError = (message: string) => new ApiError(400, { __type: 'com.amazon.coral.validate#ValidationException', message });
+
+const call = <T>(fn: (cb: Callback<T>) => void): Promise<T> =>
+  new Promise((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value as T))));
+
+/** Validates one TransactItem as dynalite validates the equivalent single-item request. */
+const prepare = async (store: DynaliteStore, raw: Record<string, unknown>, index: number): Promise<Step> => {
+  const kinds = (['Put', 'Delete', 'ConditionCheck', 'Update'] as const).filter((k) => raw[k] != null);
+  if (kinds.length !== 1) throw validationError(`TransactItems.${index + 1} must have exactly one of Put, Delete, ConditionCheck or Update`);
+  const kind = kinds[0]!;
+  if (kind === 'Update') {
+    throw validationError('Update items in TransactWriteItems are not supported by the embedded dynalite engine; use DYNAMODB_ENGINE=dynamodb-local');
+  }
+  const spec = raw[kind] as Record<string, unknown>;
+  if (kind === 'ConditionCheck' && spec.ConditionExpression == null) {
+    throw validationError('ConditionCheck requires a ConditionExpression');
+  }
+  const validation = kind === 'Put' ? putValidation : deleteValidation;
+  const { ReturnValuesOnConditionCheckFailure: returnValues, ...single } = spec;
+  if (returnValues != null && returnValues !== 'ALL_OLD' && returnValues !== 'NONE') {
+    throw validationError('ReturnValuesOnConditionCheckFailure must be ALL_OLD or NONE');
+  }
+  const data = validations.checkTypes(single, validation.types) as Step['data'];
+  validations.checkValidations(data, validation.types, validation.custom, store);
+  const table = await call<Table>((cb) => store.getTable(data.TableName, false, cb));
+  const invalid = kind === 'Put' ? db.validateItem(data.Item!, table) : db.validateKey(data.Key!, table);
+  if (invalid) throw invalid;
+  if (typeof returnValues === 'string') data.ReturnValuesOnConditionCheckFailure = returnValues;
+  return { kind, data, table, key: db.createKey(kind === 'Put' ? data.Item! : data.Key!, table) };
+};
+
+/** Locks every step's item in a fixed order; resolves with a function that releases them all. */
+const lockAll = (store: DynaliteStore, steps: Step[]): Promise<() => void> => {
+  const ordered = [...steps].sort((a, b) =>
+    a.table.TableName === b.table.TableName ? (a.key < b.key ? -1 : 1) : a.table.TableName < b.table.TableName ? -1 : 1,
+  );
+  const releases: Array<() => void> = [];
+  const releaseAll = () => releases.splice(0).reverse().forEach((r) => r());
+  return new Promise((resolve) => {
+    const next = (i: number): void => {
+      if (i === ordered.length) return resolve(releaseAll);
+      const step = ordered[i]!;
+      store.getItemDb(step.table.TableName).lock(step.key, (release) => {
+        releases.push(release());
+        next(i + 1);
+      });
+    };
+    next(0);
+  });
+};
+
+export const transactWriteItems = async (store: DynaliteStore, request: Record<string, unknown>): Promise<object> => {
+  const items = request.TransactItems;
+  if (!Array.isArray(items) || items.length === 0 || items.length > MAX_ITEMS) {
+    throw validationError(`TransactItems must have between 1 and ${MAX_ITEMS} items`);
+  }
+  const steps = await Promise.all(items.map((raw, i) => prepare(store, raw as Record<string, unknown>, i)));
+  const ids = new Set(steps.map((s) => `${s.table.TableName}\u0000${s.key}`));
+  if (ids.size !== steps.length) throw validationError('Transaction request cannot include multiple operations on one item');
+
+  const release = await lockAll(store, steps);
+  try {
+    for (const step of steps) {
+      step.existing = await call<AttributeMap>((cb) =>
+        store.getItemDb(step.table.TableName).get(step.key, (err, item) => cb(err?.name === 'NotFoundError' ? null : err, item)),
+      );
+    }
+    const reasons = steps.map((step) => {
+      if (!db.checkConditional(step.data, step.existing)) return { Code: 'None' };
+      return {
+        Code: 'ConditionalCheckFailed',
+        Message: 'The conditional request failed',
+        ...(step.data.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' && step.existing ? { Item: step.existing } : {}),
+      };
+    });
+    if (reasons.some((r) => r.Code !== 'None')) {
+      throw new ApiError(400, {
+        __type: `${TYPE}TransactionCanceledException`,
+        Message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons.map((r) => r.Code).join(', ')}]`,
+        CancellationReasons: reasons,
+      });
+    }
+    for (const step of steps) {
+      if (step.kind === 'ConditionCheck') continue;
+      const itemDb = store.getItemDb(step.table.TableName);
+      const item = step.kind === 'Put' ? step.data.Item! : null;
+      await call<void>((cb) => db.updateIndexes(store, step.table, step.existing, item, cb));
+      await call<void>((cb) => (item ? itemDb.put(step.key, item, cb) : itemDb.del(step.key, cb)));
+    }
+    return {};
+  } finally {
+    release();
+  }
+};
+
+const send = (res: ServerResponse, status: number, body: object): void => {
+  const text = JSON.stringify(body);
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/x-amz-json-1.0');
+  res.setHeader('x-amz-crc32', String(crc32(text)));
+  res.end(text);
+};
+
+const handle = (store: DynaliteStore, req: IncomingMessage, res: ServerResponse): void => {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    let request: Record<string, unknown>;
+    try {
+      request = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+    } catch {
+      return send(res, 400, { __type: 'com.amazon.coral.service#SerializationException' });
+    }
+    transactWriteItems(store, request).then(
+      (out) => send(res, 200, out),
+      (e: unknown) => {
+        const err = e as { statusCode?: number; body?: object };
+        if (err.statusCode && err.body) return send(res, err.statusCode, err.body);
+        send(res, 500, { __type: `${TYPE}InternalServerError`, message: (e as Error).message });
+      },
+    );
+  });
+};
+
+/**
+ * Creates a dynalite server whose store answers TransactWriteItems too. dynalite creates its store through its `db`
+ * module, which is captured here on the way; every other operation goes to dynalite's own request handler.
+ */
+export const createDynaliteWithTransactions = (create: (options: object) => Server, options: object): Server => {
+  let store: DynaliteStore | undefined;
+  const original = db.create;
+  db.create = (o: object) => (store = original(o));
+  let server: Server;
+  try {
+    server = create(options);
+  } finally {
+    db.create = original;
+  }
+  if (!store) throw new Error('dynalite did not create its store through dynalite/db');
+  const captured = store;
+  const [dynaliteHandler] = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
+  if (!dynaliteHandler) throw new Error('dynalite server has no request handler');
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (req.method === 'POST' && req.headers['x-amz-target'] === TARGET) handle(captured, req, res);
+    else dynaliteHandler(req, res);
+  });
+  return server;
+};
