@@ -1,16 +1,27 @@
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { loadConfig } from '../lib/config.ts';
+import { INDEXES, type IndexName } from '../lib/keys.ts';
 
 /**
  * The service's tables, as CreateTable inputs for the local engines and tests. Attribute names here are the ones
  * lib/keys.ts builds; serverless.yml declares the same tables for AWS.
  */
-export type TableNames = { deployments: string; feeds: string; apiKeys: string };
+export type TableNames = { deployments: string; feeds: string; apiKeys: string; idempotency: string };
 
 export const tableNamesFromEnv = (env: NodeJS.ProcessEnv = process.env): TableNames => {
   const c = loadConfig(env);
-  return { deployments: c.deploymentsTable, feeds: c.feedsTable, apiKeys: c.apiKeysTable };
+  return { deployments: c.deploymentsTable, feeds: c.feedsTable, apiKeys: c.apiKeysTable, idempotency: c.idempotencyTable };
 };
+
+/** The deployments table's indexes: each keyed by its own attribute, sorted by the record's sort key `sk`. */
+const index = (name: IndexName) => ({
+  IndexName: name,
+  KeySchema: [
+    { AttributeName: INDEXES[name], KeyType: 'HASH' as const },
+    { AttributeName: 'sk', KeyType: 'RANGE' as const },
+  ],
+  Projection: { ProjectionType: 'ALL' as const },
+});
 
 export const tableDefinitions = (names: TableNames): CreateTableCommandInput[] => [
   {
@@ -19,11 +30,13 @@ export const tableDefinitions = (names: TableNames): CreateTableCommandInput[] =
     AttributeDefinitions: [
       { AttributeName: 'pk', AttributeType: 'S' },
       { AttributeName: 'sk', AttributeType: 'S' },
+      ...Object.values(INDEXES).map((AttributeName) => ({ AttributeName, AttributeType: 'S' as const })),
     ],
     KeySchema: [
       { AttributeName: 'pk', KeyType: 'HASH' },
       { AttributeName: 'sk', KeyType: 'RANGE' },
     ],
+    GlobalSecondaryIndexes: (Object.keys(INDEXES) as IndexName[]).map(index),
   },
   {
     TableName: names.feeds,
@@ -36,5 +49,12 @@ export const tableDefinitions = (names: TableNames): CreateTableCommandInput[] =
     BillingMode: 'PAY_PER_REQUEST',
     AttributeDefinitions: [{ AttributeName: 'keyHash', AttributeType: 'S' }],
     KeySchema: [{ AttributeName: 'keyHash', KeyType: 'HASH' }],
+  },
+  {
+    // Idempotency-Key records; on AWS they expire through TTL on `expiresAt` (epoch seconds), see serverless.yml.
+    TableName: names.idempotency,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+    KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
   },
 ];

@@ -8,6 +8,7 @@ const EnvSchema = z.object({
   DEPLOYMENTS_TABLE: z.string().min(3).default('package-deployments'),
   FEEDS_TABLE: z.string().min(3).default('package-deployment-feeds'),
   API_KEYS_TABLE: z.string().min(3).default('package-deployment-api-keys'),
+  IDEMPOTENCY_TABLE: z.string().min(3).default('package-deployment-idempotency'),
   /** Seconds a key or feed lookup (found or not) is reused by a warm execution environment; 0 disables. */
   LOOKUP_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
   /** The region that received a request; Lambda always sets it. */
@@ -18,6 +19,7 @@ export type Config = Readonly<{
   deploymentsTable: string;
   feedsTable: string;
   apiKeysTable: string;
+  idempotencyTable: string;
   lookupCacheTtlMs: number;
   region: string;
 }>;
@@ -33,6 +35,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     deploymentsTable: e.DEPLOYMENTS_TABLE,
     feedsTable: e.FEEDS_TABLE,
     apiKeysTable: e.API_KEYS_TABLE,
+    idempotencyTable: e.IDEMPOTENCY_TABLE,
     lookupCacheTtlMs: e.LOOKUP_CACHE_TTL_SECONDS * 1000,
     region: e.AWS_REGION,
   });

@@ -31,9 +31,52 @@ export const parseDeploymentPartitionKey = (pk: string): { feed: string; group: 
 
 /**
  * Sort key: the deployment date (ISO 8601 UTC, fixed width, millisecond precision) then the record's ULID, so a
- * package's history sorts by date and two records of the same millisecond never share a key.
+ * package's history sorts by date and two records of the same millisecond never share a key. The same value orders
+ * every index, and decides which record is a target's current one.
  */
 export const deploymentSortKey = (dateIso: string, id: string): string => `${dateIso}#${id}`;
+
+/** The lowest and highest sort keys of records dated within [from, to] (inclusive ISO instants). */
+export const sortKeyRange = (fromIso: string | undefined, toIso: string | undefined): { low?: string; high?: string } => ({
+  ...(fromIso !== undefined ? { low: fromIso } : {}),
+  // ULIDs are Crockford base32 (digits and capitals): '~' sorts after all of them.
+  ...(toIso !== undefined ? { high: `${toIso}#~` } : {}),
+});
+
+/** Targets (server names) match case-insensitively, like feeds and packages. */
+const targetPart = (target: string): string => escapePart(foldName(target));
+
+/**
+ * "What is deployed where": one item per (feed, group, package, target) holding the latest record by date, in the
+ * deployments table under its own prefix (`C#`, which no history key has), so that a package's targets read as one
+ * partition: pk `C#<history pk>`, sk `T#<target>`.
+ */
+export const currentKey = (feed: string, group: string | undefined, pkg: string, target: string): { pk: string; sk: string } => ({
+  pk: currentPartitionKey(feed, group, pkg),
+  sk: `T#${targetPart(target)}`,
+});
+export const currentPartitionKey = (feed: string, group: string | undefined, pkg: string): string =>
+  `C#${deploymentPartitionKey(feed, group, pkg)}`;
+
+/**
+ * Partition keys of the deployments table's indexes, set on history records only: a feed's activity (`byFeed`),
+ * one target's deployments in a feed (`byTarget`), and one version of a package (`byVersion`). Each index is sorted
+ * by the record's sort key, so every read is newest first and costs O(page).
+ */
+export const feedIndexKey = (feed: string): string => `F#${escapePart(foldName(feed))}`;
+export const targetIndexKey = (feed: string, target: string): string => `${feedIndexKey(feed)}#T#${targetPart(target)}`;
+export const versionIndexKey = (feed: string, group: string | undefined, pkg: string, version: string): string =>
+  `${deploymentPartitionKey(feed, group, pkg)}#V#${escapePart(foldName(version))}`;
+
+export const INDEXES = { byFeed: 'feedPk', byTarget: 'targetPk', byVersion: 'versionPk' } as const;
+export type IndexName = keyof typeof INDEXES;
+
+/**
+ * An Idempotency-Key is scoped to its caller (the API key's id, or anonymous), so two pipelines that happen to pick
+ * the same key never see each other's records. Stored as a SHA-256, like API keys.
+ */
+export const idempotencyId = (scope: string, idempotencyKey: string): string =>
+  createHash('sha256').update(JSON.stringify([scope, idempotencyKey]), 'utf8').digest('hex');
 
 /** Feeds are keyed by their folded name. */
 export const feedKey = (feedName: string): { name: string } => ({ name: foldName(feedName) });

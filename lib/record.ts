@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
@@ -12,23 +13,48 @@ import {
 import { config } from './config.ts';
 import { nowIso } from './dates.ts';
 import { documentClient } from './db/client.ts';
-import { putDeployment } from './db/deployments.ts';
+import { putDeployment, type DeploymentTables, type Recorded } from './db/deployments.ts';
 import { Directory } from './db/directory.ts';
 import type { DeploymentItem } from './db/items.ts';
-import { validateDeployment, type Validation } from './deployment.ts';
-import { forbidden, notFound, problem, type ProblemError } from './errors.ts';
+import { validateDeployment, type DeploymentInput, type Validation } from './deployment.ts';
+import { badRequest, forbidden, notFound, problem, type ProblemError } from './errors.ts';
 import type { BodyEntries } from './http/body.ts';
 import type { DecodedEvent } from './http/middlewares.ts';
 import { json, type Response } from './http/responses.ts';
-import { hashApiKey } from './keys.ts';
+import { hashApiKey, idempotencyId } from './keys.ts';
 
 export type RecordDependencies = {
   client: DynamoDBDocumentClient;
   directory: Directory;
-  deploymentsTable: string;
+  tables: DeploymentTables;
   region: string;
   now: () => Date;
 };
+
+/** How long an Idempotency-Key is remembered (as Stripe and the IETF draft suggest: at least 24 hours). */
+export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
+const IDEMPOTENCY_KEY_MAX = 255;
+
+/**
+ * The `Idempotency-Key` header: Stripe sends the key bare, the IETF httpapi draft as a structured-field string in
+ * double quotes; both are accepted. At most 255 visible ASCII characters.
+ */
+export const parseIdempotencyKey = (header: string | undefined): string | undefined => {
+  if (header === undefined) return undefined;
+  let key = header.trim();
+  if (key.length >= 2 && key.startsWith('"') && key.endsWith('"')) key = key.slice(1, -1);
+  if (key === '') throw badRequest('The Idempotency-Key header is empty; send a unique value per deployment record, e.g. a UUID.');
+  if (key.length > IDEMPOTENCY_KEY_MAX || !/^[\x21-\x7e]+$/.test(key)) {
+    throw badRequest(`The Idempotency-Key header must be 1 to ${IDEMPOTENCY_KEY_MAX} visible ASCII characters, e.g. a UUID.`);
+  }
+  return key;
+};
+
+/** What makes two requests "the same": the validated fields, whatever their order, casing or encoding on the wire. */
+const requestHash = (input: DeploymentInput): string =>
+  createHash('sha256')
+    .update(JSON.stringify(Object.entries(input).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1))))
+    .digest('hex');
 
 export type RecordRequest = {
   /** Lower-cased header names. */
@@ -74,10 +100,11 @@ export const toView = (item: DeploymentItem): DeploymentView => ({
 
 /**
  * Records one deployment. The order of checks is ProGet's: a supplied key that is unknown, revoked or expired is 403;
- * then an invalid body is 400; an unknown feed 404; a key (or anonymous) without Feeds_DownloadPackage on the feed
- * 403; otherwise the record is stored. Key and feed are resolved together in one round trip (or from the cache).
+ * then an invalid body (or Idempotency-Key) is 400; an unknown feed 404; a key (or anonymous) without
+ * Feeds_DownloadPackage on the feed 403; otherwise the record is stored. Key and feed are resolved together in one
+ * round trip (or from the cache); the record is stored in one more (see putDeployment).
  */
-export const recordDeployment = async (deps: RecordDependencies, request: RecordRequest): Promise<DeploymentItem> => {
+export const recordDeployment = async (deps: RecordDependencies, request: RecordRequest): Promise<Recorded> => {
   const credential = extractCredential(request.headers, request.query);
   if (credential.kind === 'invalid') throw forbidden(credential.detail);
   const keyHash = credential.kind === 'key' ? hashApiKey(credential.key) : undefined;
@@ -99,12 +126,20 @@ export const recordDeployment = async (deps: RecordDependencies, request: Record
   if (!validation.ok) {
     throw problem(400, validation.detail, { extensions: { errors: validation.errors } });
   }
+  const idempotencyKey = parseIdempotencyKey(request.headers['idempotency-key']);
   const input = validation.value;
   if (!resolved.feed) throw notFound(`Feed ${input.FeedName} was not found.`);
   authorize(principal, resolved.feed, RECORD_PRIVILEGE);
 
   const receivedAt = nowIso(now);
-  return putDeployment(deps.client, deps.deploymentsTable, {
+  const idempotency = idempotencyKey === undefined
+    ? undefined
+    : {
+        id: idempotencyId(principalKeyId(principal), idempotencyKey),
+        requestHash: requestHash(input),
+        expiresAt: Math.floor(now.getTime() / 1000) + IDEMPOTENCY_TTL_SECONDS,
+      };
+  return putDeployment(deps.client, deps.tables, {
     feedName: input.FeedName,
     groupName: input.GroupName,
     packageName: input.PackageName,
@@ -118,7 +153,7 @@ export const recordDeployment = async (deps: RecordDependencies, request: Record
     receivedAt,
     keyId: principalKeyId(principal),
     region: deps.region,
-  });
+  }, { idempotency });
 };
 
 let defaults: RecordDependencies | undefined;
@@ -135,19 +170,22 @@ export const defaultDependencies = (): RecordDependencies => {
       apiKeysTable: c.apiKeysTable,
       cacheTtlMs: c.lookupCacheTtlMs,
     }),
-    deploymentsTable: c.deploymentsTable,
+    tables: { deployments: c.deploymentsTable, idempotency: c.idempotencyTable },
     region: c.region,
     now: () => new Date(),
   });
 };
 
-/** The Lambda handler function behind the middlewares: event in, 200 with the stored record out. */
+/**
+ * The Lambda handler function behind the middlewares: event in, 200 with the stored record out. A replayed
+ * Idempotency-Key answers the first record again, marked `Idempotent-Replayed: true` (as Stripe marks it).
+ */
 export const recordDeploymentHandler = async (event: DecodedEvent, _context: Context): Promise<Response> => {
-  const item = await recordDeployment(defaultDependencies(), {
+  const { item, replayed } = await recordDeployment(defaultDependencies(), {
     headers: event.headers,
     query: event.queryStringParameters,
     fields: event.fields ?? [],
     bodyError: event.bodyError,
   });
-  return json(200, toView(item));
+  return json(200, toView(item), replayed ? { 'Idempotent-Replayed': 'true' } : {});
 };

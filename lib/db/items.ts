@@ -21,11 +21,14 @@ export const FeedItem = z.object({
   createdAt: z.string(),
 }) satisfies z.ZodType<FeedRecord, unknown>;
 
-/** A stored deployment record: the seed's fields plus what the service adds. */
+/** A stored deployment record: the seed's fields plus what the service adds, and its index keys. */
 export type DeploymentItem = {
   pk: string;
   sk: string;
   id: string;
+  feedPk: string;
+  targetPk: string;
+  versionPk: string;
   feedName: string;
   groupName?: string | undefined;
   packageName: string;
@@ -39,4 +42,12 @@ export type DeploymentItem = {
   receivedAt: string;
   keyId: string;
   region: string;
+};
+
+/** An Idempotency-Key claim with the record it answered; expires (TTL) at `expiresAt`, in epoch seconds. */
+export type IdempotencyItem = {
+  id: string;
+  requestHash: string;
+  expiresAt: number;
+  record: DeploymentItem;
 };

@@ -216,7 +216,7 @@ describe('recording a deployment through the Lambda handler', () => {
     sent.length = 0;
     const warm = await invoke(handler, { headers: { ...form, 'X-ApiKey': deployKey }, body });
     expect(warm.status).toBe(200);
-    expect(sent).toEqual(['PutItemCommand']);
+    expect(sent).toEqual(['TransactWriteItemsCommand']);
 
     const bogus = `bogus-${suffix}`;
     await invoke(handler, { headers: { ...form, 'X-ApiKey': bogus }, body });
@@ -233,7 +233,7 @@ describe('recording a deployment through the Lambda handler', () => {
     sent.length = 0;
     const res = await invoke(handler, { headers: { ...form, 'X-ApiKey': key }, body: formBody(seedFields({ FeedName: feed })) });
     expect(res.status).toBe(200);
-    expect(sent).toEqual(['BatchGetItemCommand', 'PutItemCommand']);
+    expect(sent).toEqual(['BatchGetItemCommand', 'TransactWriteItemsCommand']);
   });
 });
 
@@ -241,7 +241,7 @@ describe('the lookup cache', () => {
   const deps = (ttlMs: number): RecordDependencies => ({
     client,
     directory: new Directory({ client, feedsTable: TEST_TABLES.feeds, apiKeysTable: TEST_TABLES.apiKeys, cacheTtlMs: ttlMs }),
-    deploymentsTable: TEST_TABLES.deployments,
+    tables: { deployments: TEST_TABLES.deployments, idempotency: TEST_TABLES.idempotency },
     region: 'eu-west-1',
     now: () => new Date(),
   });
@@ -259,7 +259,7 @@ describe('the lookup cache', () => {
     await recordDeployment(cached, request(key));
     await keys.revoke(record.id);
     const stillCached = await recordDeployment(cached, request(key));
-    expect(stillCached.userName).toBe('rotating');
+    expect(stillCached.item.userName).toBe('rotating');
     await expect(recordDeployment(uncached, request(key))).rejects.toMatchObject({ statusCode: 403, detail: 'The API key has been revoked.' });
     cached.directory.clearCache();
     await expect(recordDeployment(cached, request(key))).rejects.toMatchObject({ statusCode: 403 });

@@ -9,4 +9,5 @@ process.env.AWS_SECRET_ACCESS_KEY = 'local';
 process.env.DEPLOYMENTS_TABLE = TEST_TABLES.deployments;
 process.env.FEEDS_TABLE = TEST_TABLES.feeds;
 process.env.API_KEYS_TABLE = TEST_TABLES.apiKeys;
+process.env.IDEMPOTENCY_TABLE = TEST_TABLES.idempotency;
 process.env.LOOKUP_CACHE_TTL_SECONDS = '30';

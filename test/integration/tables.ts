@@ -4,4 +4,5 @@ export const TEST_TABLES: TableNames = {
   deployments: 'it-deployments',
   feeds: 'it-feeds',
   apiKeys: 'it-api-keys',
+  idempotency: 'it-idempotency',
 };

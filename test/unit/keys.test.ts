@@ -2,6 +2,13 @@ import { createHash } from 'node:crypto';
 import { ulid } from 'ulid';
 import { describe, expect, it } from 'vitest';
 import {
+  currentKey,
+  currentPartitionKey,
+  feedIndexKey,
+  idempotencyId,
+  sortKeyRange,
+  targetIndexKey,
+  versionIndexKey,
   apiKeyKey,
   deploymentPartitionKey,
   deploymentSortKey,
@@ -183,5 +190,61 @@ describe('deploymentSortKey', () => {
     const a = deploymentSortKey(date, ulid(t));
     const b = deploymentSortKey(date, ulid(t));
     expect(a).not.toBe(b);
+  });
+});
+
+describe('current-state and index keys', () => {
+  it('have the documented shapes, folded and escaped like the history key', () => {
+    expect(currentKey('DefaultNuGet', undefined, 'Newtonsoft.Json', 'WEB01')).toEqual({
+      pk: 'C#F#defaultnuget#G##P#newtonsoft.json',
+      sk: 'T#web01',
+    });
+    expect(feedIndexKey('Default#NuGet')).toBe('F#default%23nuget');
+    expect(targetIndexKey('npm', 'Web#01')).toBe('F#npm#T#web%2301');
+    expect(versionIndexKey('npm', '@Scope', 'Pkg', '1.0.0-Beta')).toBe('F#npm#G#@scope#P#pkg#V#1.0.0-beta');
+  });
+
+  it('never share a partition between the current items and any history', () => {
+    const rand = prng(7);
+    for (let i = 0; i < 2000; i++) {
+      const [feed, group, pkg] = [randomName(rand), randomName(rand), randomName(rand)];
+      expect(currentPartitionKey(feed, group, pkg).startsWith('C#')).toBe(true);
+      expect(deploymentPartitionKey(feed, group, pkg).startsWith('F#')).toBe(true);
+    }
+  });
+
+  it('keep (feed, target) and (package, version) pairs apart whatever they contain', () => {
+    const rand = prng(99);
+    const targets = new Map<string, string>();
+    const versions = new Map<string, string>();
+    for (let i = 0; i < 20_000; i++) {
+      const [feed, target, pkg, version] = [randomName(rand), randomName(rand), randomName(rand), randomName(rand)];
+      const t = JSON.stringify([foldName(feed), foldName(target)]);
+      const tk = targetIndexKey(feed, target);
+      expect(targets.get(tk) ?? t).toBe(t);
+      targets.set(tk, t);
+      const v = JSON.stringify([foldName(feed), foldName(pkg), foldName(version)]);
+      const vk = versionIndexKey(feed, undefined, pkg, version);
+      expect(versions.get(vk) ?? v).toBe(v);
+      versions.set(vk, v);
+    }
+    expect(targets.size).toBeGreaterThan(1000);
+  });
+
+  it('bound a date range inclusively at both ends', () => {
+    const from = '2024-05-01T00:00:00.000Z';
+    const to = '2024-05-31T23:59:59.999Z';
+    const { low, high } = sortKeyRange(from, to);
+    const inside = [deploymentSortKey(from, ulid()), deploymentSortKey(to, ulid()), deploymentSortKey(to, 'ZZZZZZZZZZZZZZZZZZZZZZZZZZ')];
+    for (const sk of inside) expect(sk >= low! && sk <= high!).toBe(true);
+    expect(deploymentSortKey('2024-06-01T00:00:00.000Z', '0'.repeat(26)) > high!).toBe(true);
+    expect(deploymentSortKey('2024-04-30T23:59:59.999Z', 'Z'.repeat(26)) < low!).toBe(true);
+    expect(sortKeyRange(undefined, undefined)).toEqual({});
+  });
+
+  it('scope Idempotency-Keys to their caller', () => {
+    expect(idempotencyId('anonymous', 'k')).toMatch(/^[0-9a-f]{64}$/);
+    expect(idempotencyId('KEY1', 'k')).not.toBe(idempotencyId('KEY2', 'k'));
+    expect(idempotencyId('a', 'b\nc')).not.toBe(idempotencyId('a\nb', 'c'));
   });
 });

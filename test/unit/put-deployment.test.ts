@@ -1,0 +1,118 @@
+import { DynamoDBClient, TransactionCanceledException, type CancellationReason } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { putDeployment, type IdempotencyClaim, type NewDeployment } from '../../lib/db/deployments.ts';
+
+/**
+ * The transaction's failure paths that a local engine cannot produce on demand: concurrent transactions on the same
+ * item, throttling inside a transaction, clashing ids. The happy paths run against real engines in the integration
+ * suite.
+ */
+const document = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'local' }));
+const mock = mockClient(document);
+const tables = { deployments: 'deployments', idempotency: 'idempotency' };
+const record: NewDeployment = {
+  feedName: 'Feed',
+  packageName: 'Pkg',
+  version: '1.0.0',
+  target: 'web01',
+  application: 'app',
+  description: 'd',
+  userName: 'Anonymous',
+  date: '2024-05-01T00:00:00.000Z',
+  receivedAt: '2024-05-01T00:00:00.000Z',
+  keyId: 'anonymous',
+  region: 'eu-west-1',
+};
+const claim: IdempotencyClaim = { id: 'claim', requestHash: 'hash', expiresAt: 2_000_000_000 };
+const cancelled = (...codes: Array<string | CancellationReason>) =>
+  new TransactionCanceledException({
+    message: 'Transaction cancelled',
+    $metadata: {},
+    CancellationReasons: codes.map((c) => (typeof c === 'string' ? { Code: c } : c)),
+  });
+let ids = 0;
+const newId = () => `ID${String(++ids).padStart(24, '0')}`;
+const sentItems = () => mock.commandCalls(TransactWriteCommand).map((c) => (c.args[0].input as TransactWriteCommandInput).TransactItems!);
+
+beforeEach(() => {
+  mock.reset();
+  ids = 0;
+});
+
+describe('putDeployment', () => {
+  it('writes history, current and claim in one transaction', async () => {
+    mock.on(TransactWriteCommand).resolves({});
+    const { item, replayed } = await putDeployment(document, tables, record, { idempotency: claim, newId });
+    expect(replayed).toBe(false);
+    const [items] = sentItems();
+    expect(items!.map((i) => [i.Put!.TableName, i.Put!.ConditionExpression])).toEqual([
+      ['deployments', 'attribute_not_exists(pk)'],
+      ['deployments', 'attribute_not_exists(pk) OR latest < :latest'],
+      ['idempotency', 'attribute_not_exists(id) OR expiresAt < :now'],
+    ]);
+    expect(items![2]!.Put!.Item).toMatchObject({ id: 'claim', requestHash: 'hash', record: { id: item.id } });
+  });
+
+  it('stores a backdated record without touching the current item (a second round trip)', async () => {
+    mock.on(TransactWriteCommand).rejectsOnce(cancelled('None', 'ConditionalCheckFailed')).resolves({});
+    await putDeployment(document, tables, record, { newId });
+    expect(sentItems().map((items) => items.length)).toEqual([2, 1]);
+  });
+
+  it('draws a new id when the history key is taken', async () => {
+    mock.on(TransactWriteCommand).rejectsOnce(cancelled('ConditionalCheckFailed', 'None')).resolves({});
+    const { item } = await putDeployment(document, tables, record, { newId });
+    expect(item.id).toBe(`ID${'2'.padStart(24, '0')}`);
+    expect(sentItems()).toHaveLength(2);
+  });
+
+  it('replays the stored record when the claim exists with the same request', async () => {
+    const stored = { id: 'claim', requestHash: 'hash', expiresAt: 2_000_000_000, record: { ...record, id: 'FIRST', pk: 'p', sk: 's' } };
+    mock.on(TransactWriteCommand).rejects(cancelled('None', 'None', { Code: 'ConditionalCheckFailed', Item: marshall(stored) }));
+    const result = await putDeployment(document, tables, record, { idempotency: claim, newId });
+    expect(result).toMatchObject({ replayed: true, item: { id: 'FIRST' } });
+    expect(sentItems()).toHaveLength(1);
+  });
+
+  it('refuses a claim made for another request with 422', async () => {
+    expect.assertions(1);
+    const stored = { id: 'claim', requestHash: 'other', expiresAt: 2_000_000_000, record: { ...record, id: 'FIRST' } };
+    mock.on(TransactWriteCommand).rejects(cancelled('None', 'None', { Code: 'ConditionalCheckFailed', Item: marshall(stored) }));
+    await expect(putDeployment(document, tables, record, { idempotency: claim, newId })).rejects.toMatchObject({ statusCode: 422 });
+  });
+
+  it('answers 409 with Retry-After while another request holds the same claim', async () => {
+    expect.assertions(1);
+    mock.on(TransactWriteCommand).rejects(cancelled('None', 'None', 'TransactionConflict'));
+    await expect(putDeployment(document, tables, record, { idempotency: claim, newId })).rejects.toMatchObject({
+      statusCode: 409,
+      headers: { 'Retry-After': '1' },
+    });
+  });
+
+  it('retries a conflict on the current item, then succeeds', async () => {
+    mock.on(TransactWriteCommand).rejectsOnce(cancelled('None', 'TransactionConflict')).resolves({});
+    await putDeployment(document, tables, record, { newId });
+    expect(sentItems()).toHaveLength(2);
+  });
+
+  it('gives up on persistent throttling with a 503 and Retry-After, having stored nothing', async () => {
+    expect.assertions(2);
+    mock.on(TransactWriteCommand).rejects(cancelled('ThrottlingError', 'None'));
+    await expect(putDeployment(document, tables, record, { newId })).rejects.toMatchObject({
+      statusCode: 503,
+      headers: { 'Retry-After': '1' },
+    });
+    expect(sentItems()).toHaveLength(4);
+  });
+
+  it('passes other storage errors on unchanged', async () => {
+    expect.assertions(1);
+    const error = Object.assign(new Error('boom'), { name: 'InternalServerError' });
+    mock.on(TransactWriteCommand).rejects(error);
+    await expect(putDeployment(document, tables, record, { newId })).rejects.toBe(error);
+  });
+});
