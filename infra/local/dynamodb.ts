@@ -2,11 +2,18 @@ import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import {
   CreateTableCommand,
+  DeleteTableCommand,
+  DescribeTableCommand,
   DynamoDBClient,
   ListTablesCommand,
   waitUntilTableExists,
+  waitUntilTableNotExists,
+  type CreateTableCommandInput,
   type DynamoDBClientConfig,
 } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
+import { putDeployment } from '../../lib/db/deployments.ts';
+import type { DeploymentItem } from '../../lib/db/items.ts';
 import { tableDefinitions, type TableNames } from '../tables.ts';
 import { createDynaliteWithTransactions } from './dynalite-transactions.ts';
 
@@ -102,8 +109,42 @@ export const startDynamoDbLocal = async (options: { port: number }): Promise<Loc
 export const startEngine = (engine: Engine, options: { port: number; path?: string | undefined }): Promise<LocalDynamoDB> =>
   engine === 'dynamodb-local' ? startDynamoDbLocal(options) : startDynalite(options);
 
-/** Creates the service's tables where they do not exist yet, and waits until they are active. */
-export const ensureTables = async (client: DynamoDBClient, names: TableNames): Promise<void> => {
+const createTable = async (client: DynamoDBClient, definition: CreateTableCommandInput): Promise<void> => {
+  await client.send(new CreateTableCommand(definition));
+  await waitUntilTableExists({ client, maxWaitTime: 60, minDelay: 1 }, { TableName: definition.TableName! });
+};
+
+/**
+ * A deployments table kept in DATA_DIR by an earlier version has no indexes, and local engines cannot add them to a
+ * table: its records are read out, the table is created anew, and every record is stored again through the service's
+ * own write with its original id, which adds the index keys and rebuilds each target's current record.
+ */
+const upgradeDeployments = async (client: DynamoDBClient, definition: CreateTableCommandInput, names: TableNames): Promise<number> => {
+  const table = definition.TableName!;
+  const { Table } = await client.send(new DescribeTableCommand({ TableName: table }));
+  const have = new Set((Table?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName));
+  if ((definition.GlobalSecondaryIndexes ?? []).every((i) => have.has(i.IndexName))) return 0;
+  const document = DynamoDBDocumentClient.from(client);
+  const records: DeploymentItem[] = [];
+  for await (const page of paginateScan({ client: document }, { TableName: table, ConsistentRead: true })) {
+    for (const item of page.Items ?? []) if (String(item.pk).startsWith('F#')) records.push(item as DeploymentItem);
+  }
+  await client.send(new DeleteTableCommand({ TableName: table }));
+  await waitUntilTableNotExists({ client, maxWaitTime: 60, minDelay: 1 }, { TableName: table });
+  await createTable(client, definition);
+  records.sort((a, b) => (a.sk < b.sk ? -1 : 1));
+  for (const { pk: _pk, sk: _sk, id, feedPk: _f, targetPk: _t, versionPk: _v, ...record } of records) {
+    await putDeployment(document, { deployments: table, idempotency: names.idempotency }, record, { newId: () => id });
+  }
+  return records.length;
+};
+
+/**
+ * Creates the service's tables where they do not exist yet, and waits until they are active; upgrades a deployments
+ * table from before its indexes (see upgradeDeployments). Resolves with what it did, for the start-up log.
+ */
+export const ensureTables = async (client: DynamoDBClient, names: TableNames): Promise<string[]> => {
+  const done: string[] = [];
   const existing = new Set<string>();
   let start: string | undefined;
   do {
@@ -112,8 +153,13 @@ export const ensureTables = async (client: DynamoDBClient, names: TableNames): P
     start = page.LastEvaluatedTableName;
   } while (start);
   for (const definition of tableDefinitions(names)) {
-    if (existing.has(definition.TableName!)) continue;
-    await client.send(new CreateTableCommand(definition));
-    await waitUntilTableExists({ client, maxWaitTime: 60, minDelay: 1 }, { TableName: definition.TableName! });
+    if (!existing.has(definition.TableName!)) {
+      await createTable(client, definition);
+      done.push(`created table ${definition.TableName}`);
+    } else if (definition.TableName === names.deployments) {
+      const moved = await upgradeDeployments(client, definition, names);
+      if (moved > 0) done.push(`upgraded table ${definition.TableName} (indexes added, ${moved} records kept)`);
+    }
   }
+  return done;
 };

@@ -37,7 +37,7 @@ process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
 
 const names = tableNamesFromEnv();
 const client = new DynamoDBClient(localClientConfig(db.endpoint));
-await ensureTables(client, names);
+for (const line of await ensureTables(client, names)) if (!line.startsWith('created')) console.log(`DynamoDB: ${line}.`);
 if (seedFeed && (await new FeedRepository(DynamoDBDocumentClient.from(client), names.feeds).add(seedFeed, VIEW_AND_DOWNLOAD))) {
   console.log(`Seeded feed ${seedFeed} (anonymous users may record deployments).`);
 }
