@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { invalid, type Checked, type FieldError } from './access.ts';
 import { parseInstant } from './dates.ts';
 import type { BodyEntries } from './http/body.ts';
 import { isForbiddenKey } from './http/body.ts';
@@ -90,14 +91,8 @@ export const DeploymentSchema = z.object({
 
 export type DeploymentInput = z.output<typeof DeploymentSchema>;
 
-export type FieldError = { field: string; detail: string };
-export type Validation = { ok: true; value: DeploymentInput } | { ok: false; detail: string; errors: FieldError[] };
-
-const fail = (errors: FieldError[]): Validation => ({
-  ok: false,
-  errors,
-  detail: errors.map((e) => e.detail).join(' '),
-});
+export type Validation = Checked<DeploymentInput>;
+const fail = invalid;
 
 /**
  * Matches the body's fields to the data model: names case-insensitively, JSON null as absent, unknown fields

@@ -1,15 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import {
-  authenticate,
-  authorize,
-  extractCredential,
-  principalKeyId,
-  principalName,
-  RECORD_PRIVILEGE,
-  type Principal,
-} from './auth.ts';
+import { both, checkFeedAccess, invalid, valid, type Caller, type Checked } from './access.ts';
+import { principalKeyId, principalName, RECORD_PRIVILEGE } from './auth.ts';
 import { config } from './config.ts';
 import { nowIso } from './dates.ts';
 import { documentClient } from './db/client.ts';
@@ -17,11 +10,11 @@ import { putDeployment, type DeploymentTables, type Recorded } from './db/deploy
 import { Directory } from './db/directory.ts';
 import type { DeploymentItem } from './db/items.ts';
 import { validateDeployment, type DeploymentInput, type Validation } from './deployment.ts';
-import { badRequest, forbidden, notFound, problem, type ProblemError } from './errors.ts';
+import type { ProblemError } from './errors.ts';
 import type { BodyEntries } from './http/body.ts';
 import type { DecodedEvent } from './http/middlewares.ts';
 import { json, type Response } from './http/responses.ts';
-import { hashApiKey, idempotencyId } from './keys.ts';
+import { idempotencyId } from './keys.ts';
 
 export type RecordDependencies = {
   client: DynamoDBDocumentClient;
@@ -39,15 +32,19 @@ const IDEMPOTENCY_KEY_MAX = 255;
  * The `Idempotency-Key` header: Stripe sends the key bare, the IETF httpapi draft as a structured-field string in
  * double quotes; both are accepted. At most 255 visible ASCII characters.
  */
-export const parseIdempotencyKey = (header: string | undefined): string | undefined => {
-  if (header === undefined) return undefined;
+export const parseIdempotencyKey = (header: string | undefined): Checked<string | undefined> => {
+  if (header === undefined) return valid(undefined);
   let key = header.trim();
   if (key.length >= 2 && key.startsWith('"') && key.endsWith('"')) key = key.slice(1, -1);
-  if (key === '') throw badRequest('The Idempotency-Key header is empty; send a unique value per deployment record, e.g. a UUID.');
-  if (key.length > IDEMPOTENCY_KEY_MAX || !/^[\x21-\x7e]+$/.test(key)) {
-    throw badRequest(`The Idempotency-Key header must be 1 to ${IDEMPOTENCY_KEY_MAX} visible ASCII characters, e.g. a UUID.`);
+  if (key === '') {
+    return invalid([{ field: 'Idempotency-Key', detail: 'The Idempotency-Key header is empty; send a unique value per deployment record, e.g. a UUID.' }]);
   }
-  return key;
+  if (key.length > IDEMPOTENCY_KEY_MAX || !/^[\x21-\x7e]+$/.test(key)) {
+    return invalid([
+      { field: 'Idempotency-Key', detail: `The Idempotency-Key header must be 1 to ${IDEMPOTENCY_KEY_MAX} visible ASCII characters, e.g. a UUID.` },
+    ]);
+  }
+  return valid(key);
 };
 
 /** What makes two requests "the same": the validated fields, whatever their order, casing or encoding on the wire. */
@@ -56,10 +53,7 @@ const requestHash = (input: DeploymentInput): string =>
     .update(JSON.stringify(Object.entries(input).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1))))
     .digest('hex');
 
-export type RecordRequest = {
-  /** Lower-cased header names. */
-  headers: Readonly<Record<string, string | undefined>>;
-  query: Readonly<Record<string, string | undefined>> | undefined;
+export type RecordRequest = Caller & {
   fields: BodyEntries;
   /** The body could not be decoded: a 400, raised after the key check. */
   bodyError?: ProblemError | undefined;
@@ -105,31 +99,17 @@ export const toView = (item: DeploymentItem): DeploymentView => ({
  * round trip (or from the cache); the record is stored in one more (see putDeployment).
  */
 export const recordDeployment = async (deps: RecordDependencies, request: RecordRequest): Promise<Recorded> => {
-  const credential = extractCredential(request.headers, request.query);
-  if (credential.kind === 'invalid') throw forbidden(credential.detail);
-  const keyHash = credential.kind === 'key' ? hashApiKey(credential.key) : undefined;
-
-  const validation: Validation = request.bodyError
-    ? { ok: false, detail: request.bodyError.detail, errors: [{ field: 'body', detail: request.bodyError.detail }] }
+  const fields: Validation = request.bodyError
+    ? invalid([{ field: 'body', detail: request.bodyError.detail }])
     : validateDeployment(request.fields);
-  if (!validation.ok && keyHash === undefined) {
-    throw problem(400, validation.detail, { extensions: { errors: validation.errors } });
-  }
-
-  const resolved = await deps.directory.resolve({
-    keyHash,
-    feedName: validation.ok ? validation.value.FeedName : undefined,
-  });
   const now = deps.now();
-  const principal: Principal = keyHash === undefined ? { kind: 'anonymous' } : authenticate(resolved.key ?? undefined, now);
-
-  if (!validation.ok) {
-    throw problem(400, validation.detail, { extensions: { errors: validation.errors } });
-  }
-  const idempotencyKey = parseIdempotencyKey(request.headers['idempotency-key']);
-  const input = validation.value;
-  if (!resolved.feed) throw notFound(`Feed ${input.FeedName} was not found.`);
-  authorize(principal, resolved.feed, RECORD_PRIVILEGE);
+  const { principal, value } = await checkFeedAccess(deps.directory, request, {
+    input: both(fields, parseIdempotencyKey(request.headers['idempotency-key'])),
+    feedName: ([deployment]) => deployment.FeedName,
+    privilege: RECORD_PRIVILEGE,
+    now,
+  });
+  const [input, idempotencyKey] = value;
 
   const receivedAt = nowIso(now);
   const idempotency = idempotencyKey === undefined

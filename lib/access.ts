@@ -1,0 +1,75 @@
+import {
+  authenticate,
+  authorize,
+  extractCredential,
+  type FeedRecord,
+  type Principal,
+  type Privilege,
+} from './auth.ts';
+import type { Directory } from './db/directory.ts';
+import { forbidden, notFound, problem, type ProblemError } from './errors.ts';
+import { hashApiKey } from './keys.ts';
+
+export type FieldError = { field: string; detail: string };
+
+/** A request's input after validation: its value, or every problem found, each naming its field. */
+export type Checked<T> = { ok: true; value: T } | { ok: false; detail: string; errors: FieldError[] };
+
+export const valid = <T>(value: T): Checked<T> => ({ ok: true, value });
+export const invalid = (errors: FieldError[]): Checked<never> => ({
+  ok: false,
+  errors,
+  detail: errors.map((e) => e.detail).join(' '),
+});
+
+/** Both values, or the problems of both. */
+export const both = <A, B>(a: Checked<A>, b: Checked<B>): Checked<[A, B]> =>
+  a.ok && b.ok ? valid([a.value, b.value]) : invalid([...(a.ok ? [] : a.errors), ...(b.ok ? [] : b.errors)]);
+
+/** 400 with the detail and one `errors` entry per field (RFC 9457 extension member). */
+export const invalidInput = (checked: { detail: string; errors: FieldError[] }): ProblemError =>
+  problem(400, checked.detail, { extensions: { errors: checked.errors } });
+
+/** Who is asking: lower-cased header names, and the query string (which may carry the key). */
+export type Caller = {
+  headers: Readonly<Record<string, string | undefined>>;
+  query: Readonly<Record<string, string | undefined>> | undefined;
+};
+
+/**
+ * The principal behind a request without a feed (e.g. listing feeds): anonymous, or a valid key; a supplied key that
+ * is unknown, revoked or expired is 403.
+ */
+export const authenticateCaller = async (directory: Directory, caller: Caller, now: Date): Promise<Principal> => {
+  const credential = extractCredential(caller.headers, caller.query);
+  if (credential.kind === 'invalid') throw forbidden(credential.detail);
+  if (credential.kind === 'none') return { kind: 'anonymous' };
+  const keyHash = hashApiKey(credential.key);
+  const { key } = await directory.resolve({ keyHash });
+  return authenticate(key ?? undefined, now);
+};
+
+/**
+ * ProGet's order of checks for a request on one feed: a supplied key that is unknown, revoked or expired is 403; then
+ * invalid input is 400; a feed that does not exist 404; a principal without `privilege` on the feed 403. Key and feed
+ * are resolved together, in one round trip or none (see Directory). Invalid input without a key costs no round trip.
+ */
+export const checkFeedAccess = async <T>(
+  directory: Directory,
+  caller: Caller,
+  check: { input: Checked<T>; feedName: (value: T) => string; privilege: Privilege; now: Date },
+): Promise<{ principal: Principal; feed: FeedRecord; value: T }> => {
+  const { input, privilege, now } = check;
+  const credential = extractCredential(caller.headers, caller.query);
+  if (credential.kind === 'invalid') throw forbidden(credential.detail);
+  const keyHash = credential.kind === 'key' ? hashApiKey(credential.key) : undefined;
+  if (!input.ok && keyHash === undefined) throw invalidInput(input);
+
+  const feedName = input.ok ? check.feedName(input.value) : undefined;
+  const resolved = await directory.resolve({ keyHash, feedName });
+  const principal: Principal = keyHash === undefined ? { kind: 'anonymous' } : authenticate(resolved.key ?? undefined, now);
+  if (!input.ok) throw invalidInput(input);
+  if (!resolved.feed) throw notFound(`Feed ${feedName} was not found.`);
+  authorize(principal, resolved.feed, privilege);
+  return { principal, feed: resolved.feed, value: input.value };
+};
