@@ -3,7 +3,7 @@ import { invalid, type Checked, type FieldError } from './access.ts';
 import { parseInstant } from './dates.ts';
 import type { BodyEntries } from './http/body.ts';
 import { isForbiddenKey } from './http/body.ts';
-import { deploymentPartitionKey } from './keys.ts';
+import { currentKey, targetIndexKey, versionIndexKey } from './keys.ts';
 
 /**
  * The seed's data model. Field names match case-insensitively (ProGet is .NET), values are trimmed, and the limits
@@ -22,8 +22,9 @@ export const FIELD_LIMITS = {
   Date: 64,
 } as const;
 
-/** DynamoDB's limit on a partition key's length in bytes. */
+/** DynamoDB's limits on key lengths in bytes: partition keys (of the table and of indexes), and sort keys. */
 export const MAX_PARTITION_KEY_BYTES = 2048;
+export const MAX_SORT_KEY_BYTES = 1024;
 
 export type FieldName = keyof typeof FIELD_LIMITS;
 export const FIELD_NAMES = Object.keys(FIELD_LIMITS) as FieldName[];
@@ -54,11 +55,12 @@ const text = (max: number, multiline = false) =>
     .refine((s) => s.isWellFormed(), 'must be valid Unicode text (it has an unpaired surrogate)')
     .refine((s) => !(multiline ? CONTROL_MULTILINE : CONTROL).test(s), 'must not contain control characters');
 
-const required = (field: FieldName, multiline = false) =>
+/** A required field: trimmed, within its limit, printable. */
+export const required = (field: FieldName, multiline = false) =>
   input.transform((s) => s.trim()).pipe(text(FIELD_LIMITS[field], multiline));
 
 /** Optional fields: absent, null or blank all mean "not supplied". */
-const optional = (field: FieldName) =>
+export const optional = (field: FieldName) =>
   input
     .optional()
     .transform((s) => (s?.trim() ? s.trim() : undefined))
@@ -70,6 +72,16 @@ const isHttpUrl = (s: string): boolean => {
   return url !== null && (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
 };
 
+/** An optional ISO 8601 instant, normalised to UTC (see parseInstant). */
+export const instant = (field: FieldName) =>
+  optional(field).transform((d, ctx) => {
+    if (d === undefined) return undefined;
+    const parsed = parseInstant(d);
+    if (parsed.ok) return parsed.iso;
+    ctx.addIssue({ code: 'custom', message: parsed.reason });
+    return z.NEVER;
+  });
+
 export const DeploymentSchema = z.object({
   Application: required('Application'),
   Description: required('Description', true),
@@ -80,19 +92,46 @@ export const DeploymentSchema = z.object({
   GroupName: optional('GroupName'),
   UserName: optional('UserName'),
   Url: optional('Url').refine((u) => u === undefined || isHttpUrl(u), 'must be an absolute http:// or https:// URL'),
-  Date: optional('Date').transform((d, ctx) => {
-    if (d === undefined) return undefined;
-    const parsed = parseInstant(d);
-    if (parsed.ok) return parsed.iso;
-    ctx.addIssue({ code: 'custom', message: parsed.reason });
-    return z.NEVER;
-  }),
+  Date: instant('Date'),
 });
 
 export type DeploymentInput = z.output<typeof DeploymentSchema>;
 
 export type Validation = Checked<DeploymentInput>;
 const fail = invalid;
+
+type KeyFields = Pick<DeploymentInput, 'FeedName' | 'GroupName' | 'PackageName' | 'Version' | 'Target'>;
+
+/**
+ * The storage keys a record's names end up in, with DynamoDB's limit for each. Case folding, NFC and escaping can
+ * lengthen a name (U+FB2C is 3 bytes, 6 once normalised; '#' becomes '%23'), so the per-field limits alone do not
+ * bound them, and an oversized key would be a DynamoDB ValidationException (a 500), not a 400. The version index key
+ * contains the history and current partition keys and is longer than both, so it stands for them.
+ */
+const STORAGE_KEYS: Array<{ fields: Array<keyof KeyFields>; key: (d: KeyFields) => string; limit: number }> = [
+  {
+    fields: ['FeedName', 'GroupName', 'PackageName', 'Version'],
+    key: (d) => versionIndexKey(d.FeedName, d.GroupName, d.PackageName, d.Version),
+    limit: MAX_PARTITION_KEY_BYTES,
+  },
+  { fields: ['FeedName', 'Target'], key: (d) => targetIndexKey(d.FeedName, d.Target), limit: MAX_PARTITION_KEY_BYTES },
+  { fields: ['Target'], key: (d) => currentKey(d.FeedName, d.GroupName, d.PackageName, d.Target).sk, limit: MAX_SORT_KEY_BYTES },
+];
+
+const oversizedKey = (d: KeyFields): FieldError | undefined => {
+  for (const { fields, key, limit } of STORAGE_KEYS) {
+    const bytes = Buffer.byteLength(key(d), 'utf8');
+    if (bytes <= limit) continue;
+    // The longest contributor is named; on a tie the later field (the package rather than its group).
+    const field = fields.reduce((a, b) => (Buffer.byteLength(d[b] ?? '') >= Buffer.byteLength(d[a] ?? '') ? b : a));
+    const names = fields.length === 1 ? fields[0]! : `${fields.slice(0, -1).join(', ')} and ${fields.at(-1)!}`;
+    return {
+      field,
+      detail: `${field} is too long: ${names} ${fields.length === 1 ? 'makes' : 'together make'} a storage key of ${bytes} bytes once case-folded and encoded; at most ${limit} are allowed.`,
+    };
+  }
+  return undefined;
+};
 
 /**
  * Matches the body's fields to the data model: names case-insensitively, JSON null as absent, unknown fields
@@ -117,21 +156,8 @@ export const validateDeployment = (entries: BodyEntries): Validation => {
   if (errors.length > 0) return fail(errors);
   const parsed = DeploymentSchema.safeParse(fields);
   if (parsed.success) {
-    // Case folding and NFC can lengthen a name (U+FB2C is 3 bytes, 6 once normalised), so the per-field limits alone
-    // do not bound the partition key; an oversized key would be a DynamoDB ValidationException (a 500), not a 400.
-    const { FeedName, GroupName, PackageName } = parsed.data;
-    const keyBytes = Buffer.byteLength(deploymentPartitionKey(FeedName, GroupName, PackageName), 'utf8');
-    if (keyBytes > MAX_PARTITION_KEY_BYTES) {
-      const field = (['PackageName', 'GroupName', 'FeedName'] as const).reduce((a, b) =>
-        Buffer.byteLength(parsed.data[b] ?? '') > Buffer.byteLength(parsed.data[a] ?? '') ? b : a,
-      );
-      return fail([
-        {
-          field,
-          detail: `${field} is too long: FeedName, GroupName and PackageName together make a storage key of ${keyBytes} bytes once case-folded and encoded; at most ${MAX_PARTITION_KEY_BYTES} are allowed.`,
-        },
-      ]);
-    }
+    const tooLong = oversizedKey(parsed.data);
+    if (tooLong) return fail([tooLong]);
     return { ok: true, value: parsed.data };
   }
   return fail(

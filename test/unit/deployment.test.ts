@@ -252,17 +252,30 @@ describe('validateDeployment: length limits', () => {
   });
 
   it('refuses names that grow past the partition key limit once normalised, naming the longest', () => {
-    // U+FB2C is one UTF-16 unit (3 bytes) but three code points (6 bytes) in NFC.
+    // U+FB2C is one UTF-16 unit (3 bytes) but three code points (6 bytes) in NFC. The version index key is the
+    // longest: F#<feed>#G#<group>#P#<package>#V#<version> = 8 + 600 + 1500 + 1500 + 3 + 6 bytes.
     const e = entries({ FeedName: '\uFB2C'.repeat(100), GroupName: '\uFB2C'.repeat(250), PackageName: '\uFB2C'.repeat(250) });
-    invalidField(e, 'PackageName', /storage key of 3608 bytes.*at most 2048/);
+    invalidField(e, 'PackageName', /FeedName, GroupName, PackageName and Version together make a storage key of 3617 bytes.*at most 2048/);
   });
 
   it('names GroupName when it is the longest contributor to an oversized key', () => {
-    // 8 + 100 + 250 * 6 + 50 * 6 = 1908 bytes: fine; with 100 * 6 for the package, 2208 bytes: too long.
+    // 8 + 100 + 250 * 6 + 50 * 6 + 3 + 6 = 1917 bytes: fine; with 100 * 6 for the package, 2217 bytes: too long.
     const fits = entries({ FeedName: 'f'.repeat(100), GroupName: '\uFB2C'.repeat(250), PackageName: '\uFB2C'.repeat(50) });
     const big = entries({ FeedName: 'f'.repeat(100), GroupName: '\uFB2C'.repeat(250), PackageName: '\uFB2C'.repeat(100) });
     expect(valid(fits).GroupName).toHaveLength(250);
-    invalidField(big, 'GroupName', /GroupName is too long: .* 2208 bytes/);
+    invalidField(big, 'GroupName', /GroupName is too long: .* 2217 bytes/);
+  });
+
+  it('counts the Version in the version index key', () => {
+    const e = entries({ FeedName: 'f'.repeat(100), GroupName: '\uFB2C'.repeat(200), PackageName: '\uFB2C'.repeat(50), Version: '\uFB2C'.repeat(100) });
+    invalidField(e, 'GroupName', /storage key of 2211 bytes/);
+    expect(valid(entries({ ...Object.fromEntries(e), GroupName: '\uFB2C'.repeat(150) })).Version).toHaveLength(100);
+  });
+
+  it('keeps the Target within the sort-key limit of the current-state item (1024 bytes)', () => {
+    // T# + 250 * 6 bytes = 1502 bytes; '#' is escaped as %23, so 250 of them make 752 bytes: fine.
+    invalidField(entries({ Target: '\uFB2C'.repeat(250) }), 'Target', /Target makes a storage key of 1502 bytes.*at most 1024/);
+    expect(valid(entries({ Target: '#'.repeat(250) })).Target).toHaveLength(250);
   });
 });
 

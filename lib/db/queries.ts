@@ -1,0 +1,90 @@
+import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { problem } from '../errors.ts';
+import { INDEXES, type IndexName } from '../keys.ts';
+import type { DeploymentItem } from './items.ts';
+
+/** Which partition to read: the table's own (`pk`), or one of its indexes. */
+export type Partition = { index?: IndexName | undefined; value: string };
+
+export type PageRequest = {
+  partition: Partition;
+  /** Inclusive bounds on the sort key (see sortKeyRange). */
+  range?: { low?: string | undefined; high?: string | undefined };
+  /** Newest first unless true (current items read in target order). */
+  ascending?: boolean;
+  limit: number;
+  cursor?: string | undefined;
+};
+
+export type Page = { items: DeploymentItem[]; cursor?: string };
+
+/**
+ * Cursors are the position after the last item returned: its sort key and, for index reads, its table key (both parts
+ * of an index's ExclusiveStartKey). The partition comes from the request itself, so a cursor cannot move a read to
+ * another partition; a cursor that does not decode to that shape is a 400.
+ */
+type Position = { sk: string; pk: string };
+const MAX_CURSOR = 4096;
+
+export const encodeCursor = (position: Position): string => Buffer.from(JSON.stringify([position.sk, position.pk])).toString('base64url');
+
+export const decodeCursor = (cursor: string): Position => {
+  const bad = () => problem(400, 'cursor is not a cursor this API returned; start again without it.', {
+    extensions: { errors: [{ field: 'cursor', detail: 'cursor is not valid.' }] },
+  });
+  if (cursor.length > MAX_CURSOR || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw bad();
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch (cause) {
+    throw Object.assign(bad(), { cause });
+  }
+  if (!Array.isArray(decoded) || decoded.length !== 2) throw bad();
+  const [sk, pk] = decoded as unknown[];
+  if (typeof sk !== 'string' || typeof pk !== 'string' || sk === '' || !/^(C#)?F#/.test(pk)) throw bad();
+  return { sk, pk };
+};
+
+const keyCondition = (attribute: string, range: PageRequest['range']) => {
+  const low = range?.low;
+  const high = range?.high;
+  const sk = low !== undefined && high !== undefined ? ' AND sk BETWEEN :low AND :high' : low !== undefined ? ' AND sk >= :low' : high !== undefined ? ' AND sk <= :high' : '';
+  return {
+    KeyConditionExpression: `#p = :p${sk}`,
+    ExpressionAttributeNames: { '#p': attribute },
+    ExpressionAttributeValues: {
+      ...(low !== undefined ? { ':low': low } : {}),
+      ...(high !== undefined ? { ':high': high } : {}),
+    },
+  };
+};
+
+/**
+ * One page of one partition, in one Query: `limit + 1` items are read so that a cursor is returned only when there is
+ * more to read. Table reads are strongly consistent (a pipeline sees its own record); index reads are eventually
+ * consistent, as DynamoDB's indexes are.
+ */
+export const queryPage = async (client: DynamoDBDocumentClient, table: string, request: PageRequest): Promise<Page> => {
+  const { partition, limit } = request;
+  const attribute = partition.index ? INDEXES[partition.index] : 'pk';
+  const condition = keyCondition(attribute, request.range);
+  const start = request.cursor === undefined ? undefined : decodeCursor(request.cursor);
+  const out = await client.send(
+    new QueryCommand({
+      TableName: table,
+      ...(partition.index ? { IndexName: partition.index } : { ConsistentRead: true }),
+      ...condition,
+      ExpressionAttributeValues: { ...condition.ExpressionAttributeValues, ':p': partition.value },
+      ScanIndexForward: request.ascending === true,
+      Limit: limit + 1,
+      ...(start
+        ? { ExclusiveStartKey: { pk: partition.index ? start.pk : partition.value, sk: start.sk, ...(partition.index ? { [attribute]: partition.value } : {}) } }
+        : {}),
+    }),
+  );
+  const items = (out.Items ?? []) as DeploymentItem[];
+  if (items.length <= limit) return { items };
+  const page = items.slice(0, limit);
+  const last = page.at(-1)!;
+  return { items: page, cursor: encodeCursor({ sk: last.sk, pk: last.pk }) };
+};
