@@ -61,6 +61,17 @@ const CHARSETS = new Map<string, Charset>([
 
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
+/**
+ * U+FFFD is what undecodable bytes become on the way here (a text body that API Gateway read as UTF-8, a part busboy
+ * decoded): refusing it keeps mojibake out of the records. Windows PowerShell 5.1 sends string bodies in ISO-8859-1.
+ */
+const checkedText = (text: string, what: string): string => {
+  if (!text.includes('\uFFFD')) return text;
+  throw badRequest(
+    `${what} contains U+FFFD, the replacement character: it was not sent as UTF-8. Send UTF-8 (in Windows PowerShell 5.1: -ContentType 'application/json; charset=utf-8' -Body ([Text.Encoding]::UTF8.GetBytes($json))), or a form body with its charset.`,
+  );
+};
+
 /** Decodes bytes in a charset; invalid UTF-8 is a 400 rather than silently replaced characters. */
 const decodeText = (bytes: Uint8Array, charset: Charset, what: string): string => {
   if (charset === 'latin1') return Buffer.from(bytes).toString('latin1');
@@ -96,7 +107,30 @@ const decodeJson = (text: string): BodyEntries => {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw badRequest('The JSON body must be an object with the deployment fields, e.g. {"FeedName": "..."}.');
   }
-  return Object.entries(parsed);
+  // JSON.parse keeps the last of two equal names; listing every name lets validation refuse a field given twice.
+  const object = parsed as Record<string, unknown>;
+  return topLevelNames(text).map((name) => [name, object[name]]);
+};
+
+/** The member names of the top-level object of valid JSON text, in order, repeats included. */
+const topLevelNames = (text: string): string[] => {
+  const names: string[] = [];
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      let end = i + 1;
+      while (text.charCodeAt(end) !== 0x22) end += text.charCodeAt(end) === 0x5c /* backslash */ ? 2 : 1;
+      if (depth === 1) {
+        let next = end + 1;
+        while (/\s/.test(text[next] ?? '')) next++;
+        if (text[next] === ':') names.push(JSON.parse(text.slice(i, end + 1)) as string);
+      }
+      i = end;
+    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) depth++;
+    else if (c === 0x7d /* } */ || c === 0x5d /* ] */) depth--;
+  }
+  return names;
 };
 
 const PLUS = 0x2b;
@@ -172,6 +206,18 @@ const decodeForm = (bytes: Uint8Array, charset: Charset, literal: Charset): Body
   return entries;
 };
 
+/**
+ * A multipart value as busboy hands it over. busboy is told that parts are latin1, which keeps their bytes one
+ * character each; they are decoded here, strictly, in the request's charset. A part that declares a charset of its own
+ * is decoded by busboy (its text may hold characters above U+00FF, which raw bytes cannot).
+ */
+const isByteString = (s: string): boolean => {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0xff) return false;
+  return true;
+};
+const partText = (value: string, charset: Charset, what: string): string =>
+  isByteString(value) ? decodeText(Buffer.from(value, 'latin1'), charset, what) : checkedText(value, what);
+
 const decodeMultipart = (bytes: Buffer, contentType: string, charset: Charset): Promise<BodyEntries> =>
   new Promise((resolve, reject) => {
     const entries: BodyEntries = [];
@@ -179,27 +225,44 @@ const decodeMultipart = (bytes: Buffer, contentType: string, charset: Charset): 
     try {
       busboy = Busboy({
         headers: { 'content-type': contentType },
-        defCharset: charset === 'latin1' ? 'latin1' : charset,
+        defCharset: 'latin1',
         limits: { fieldNameSize: 200, fieldSize: MAX_BODY_BYTES, fields: 200, parts: 200, files: 20 },
       });
     } catch (cause) {
       reject(badRequest('The body is not valid multipart/form-data (is the boundary missing?).', cause));
       return;
     }
+    /** busboy calls listeners from stream callbacks: anything they throw must reject, never escape. */
+    const guarded =
+      <A extends unknown[]>(listener: (...args: A) => void) =>
+      (...args: A): void => {
+        try {
+          listener(...args);
+        } catch (e) {
+          reject(e instanceof Error && 'detail' in e ? e : badRequest('The body is not valid multipart/form-data.', e));
+        }
+      };
     // busboy enforces no field-name limit for multipart and drops parts past its limits silently: check both here.
-    busboy.on('field', (name, value) => {
-      if (name.length > 200) reject(badRequest('A multipart field name is longer than 200 characters.'));
-      else entries.push([name, value]);
-    });
+    busboy.on(
+      'field',
+      guarded((name: string | undefined, value: string) => {
+        if (typeof name !== 'string' || name === '') throw badRequest('A multipart part has no name; send each field as name=value (curl -F).');
+        if (name.length > 200) throw badRequest('A multipart field name is longer than 200 characters.');
+        const field = partText(name, charset, 'A multipart field name');
+        entries.push([field, partText(value, charset, `The multipart field ${field}`)]);
+      }),
+    );
     const tooMany = () => reject(badRequest('The multipart body has more than 200 parts.'));
     busboy.on('partsLimit', tooMany);
     busboy.on('fieldsLimit', tooMany);
-    busboy.on('file', (name, stream) => {
-      stream.resume();
-      reject(
-        badRequest(`The multipart part "${name}" was sent as a file; send it as a plain field (curl -F 'name=value').`),
-      );
-    });
+    busboy.on(
+      'file',
+      guarded((name: string | undefined, stream: NodeJS.ReadableStream) => {
+        stream.resume();
+        const shown = typeof name === 'string' ? `"${name.slice(0, 200)}" ` : '';
+        throw badRequest(`The multipart part ${shown}was sent as a file; send it as a plain field (curl -F 'name=value').`);
+      }),
+    );
     busboy.on('error', (cause) => reject(badRequest('The body is not valid multipart/form-data.', cause)));
     busboy.on('finish', () => resolve(entries));
     busboy.end(bytes);
@@ -241,6 +304,7 @@ export const decodeBody = async (input: BodyInput): Promise<BodyEntries> => {
   // A body that API Gateway passed as text is already a string; only base64 bytes are read in the declared charset.
   const charset: Charset = input.isBase64Encoded ? declared : 'utf-8';
   if (bytes.length === 0) return [];
+  if (!input.isBase64Encoded) checkedText(raw, 'The body');
   switch (kind) {
     case 'json': {
       const text = decodeText(bytes, charset, 'The body');

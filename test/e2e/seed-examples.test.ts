@@ -167,6 +167,13 @@ describe('every status code, as problem+json', () => {
     expect((await problem(res)).detail).toMatch(/application\/json, application\/x-www-form-urlencoded or multipart\/form-data/);
   });
 
+  it('400 for a multipart part without a name, and the service stays up', async () => {
+    const res = await post('--XX\r\nContent-Disposition: form-data\r\n\r\nv\r\n--XX--\r\n', { 'content-type': 'multipart/form-data; boundary=XX' });
+    expect(res.status).toBe(400);
+    expect((await problem(res)).detail).toMatch(/has no name/);
+    expect((await post(SEED_FORM)).status).toBe(200);
+  });
+
   it('no stack trace or 5xx for a garbage body', async () => {
     const res = await post('{"FeedName": ', { 'content-type': 'application/json' });
     expect(res.status).toBe(400);

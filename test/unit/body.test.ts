@@ -207,9 +207,19 @@ describe('decodeBody: JSON', () => {
     await rejectsWith({ body: b64(bytes), isBase64Encoded: true, contentType: JSON_TYPE }, 400, /not valid UTF-8/);
   });
 
-  it('keeps the last of two identical JSON property names (as JSON.parse does)', async () => {
+  it('lists a JSON property name given twice twice, so that validation can refuse it', async () => {
     await expect(decodeBody({ body: '{"Version":"1","Version":"2"}', contentType: JSON_TYPE })).resolves.toEqual([
       ['Version', '2'],
+      ['Version', '2'],
+    ]);
+    // Only top-level names count; escapes in names and strings that look like names do not confuse it.
+    await expect(
+      decodeBody({ body: '{"a":{"Version":1,"Version":2},"V\\u0065rsion":"x","b":"\\"Version\\":","c":["Version"]}', contentType: JSON_TYPE }),
+    ).resolves.toEqual([
+      ['a', { Version: '2' }],
+      ['Version', 'x'],
+      ['b', '"Version":'],
+      ['c', ['Version']],
     ]);
   });
 });
@@ -502,5 +512,43 @@ describe('decodeBody: size and empty bodies', () => {
     ['an empty base64 body', { body: '', isBase64Encoded: true, contentType: FORM }],
   ] as Array<[string, BodyInput]>)('gives no fields for %s', async (_what, input) => {
     await expect(decodeBody(input)).resolves.toEqual([]);
+  });
+});
+
+describe('decodeBody: bytes that are not text', () => {
+  const part = (disposition: string, value: Buffer | string) =>
+    Buffer.concat([Buffer.from(`--XX\r\nContent-Disposition: ${disposition}\r\n\r\n`), Buffer.from(value as string), Buffer.from('\r\n')]);
+  const multipart = (...parts: Buffer[]) => Buffer.concat([...parts, Buffer.from('--XX--\r\n')]).toString('base64');
+  const MP = 'multipart/form-data; boundary=XX';
+
+  it('refuses a multipart part without a name with 400, whatever follows it', async () => {
+    await rejectsWith({ body: multipart(part('form-data', 'v')), isBase64Encoded: true, contentType: MP }, 400, /has no name/);
+    await rejectsWith(
+      { body: multipart(part('form-data', 'v'), part('form-data; name="Version"', '1')), isBase64Encoded: true, contentType: MP },
+      400,
+      /has no name/,
+    );
+    await rejectsWith({ body: multipart(part('form-data; filename="a.txt"', 'v')), isBase64Encoded: true, contentType: MP }, 400, /sent as a file/);
+  });
+
+  it('reads multipart values strictly in the request charset: invalid UTF-8 is 400, iso-8859-1 is honoured', async () => {
+    const latin1 = part('form-data; name="Description"', Buffer.from('café', 'latin1'));
+    await rejectsWith({ body: multipart(latin1), isBase64Encoded: true, contentType: MP }, 400, /Description is not valid UTF-8/);
+    expect(await decodeBody({ body: multipart(latin1), isBase64Encoded: true, contentType: `${MP}; charset=iso-8859-1` })).toEqual([
+      ['Description', 'café'],
+    ]);
+    const utf8 = part('form-data; name="Description"', Buffer.from('café 🚀', 'utf8'));
+    expect(await decodeBody({ body: multipart(utf8), isBase64Encoded: true, contentType: MP })).toEqual([['Description', 'café 🚀']]);
+  });
+
+  it('refuses a text body holding U+FFFD (bytes API Gateway could not read as UTF-8), and says how to send UTF-8', async () => {
+    await rejectsWith({ body: '{"Description": "caf\uFFFD"}', contentType: JSON_TYPE }, 400, /U\+FFFD.*not sent as UTF-8.*charset=utf-8/);
+    await rejectsWith({ body: '{"Description": "caf\uFFFD"}', contentType: `${JSON_TYPE}; charset=iso-8859-1` }, 400, /U\+FFFD/);
+  });
+
+  it('reads a base64 JSON body in its declared charset', async () => {
+    const body = b64('{"Description": "café"}', 'latin1');
+    expect(await decodeBody({ body, isBase64Encoded: true, contentType: `${JSON_TYPE}; charset=iso-8859-1` })).toEqual([['Description', 'café']]);
+    await rejectsWith({ body, isBase64Encoded: true, contentType: JSON_TYPE }, 400, /not valid UTF-8/);
   });
 });
