@@ -16,11 +16,19 @@ export type FieldError = { field: string; detail: string };
 export type Checked<T> = { ok: true; value: T } | { ok: false; detail: string; errors: FieldError[] };
 
 export const valid = <T>(value: T): Checked<T> => ({ ok: true, value });
-export const invalid = (errors: FieldError[]): Checked<never> => ({
-  ok: false,
-  errors,
-  detail: errors.map((e) => e.detail).join(' '),
-});
+/** At most this many problems are reported (each once): a body of 5,000 bad fields gets a short answer. */
+const MAX_ERRORS = 20;
+
+export const invalid = (errors: FieldError[]): Checked<never> => {
+  const unique = [...new Map(errors.map((e) => [`${e.field}\n${e.detail}`, e])).values()];
+  const shown = unique.slice(0, MAX_ERRORS);
+  const more = unique.length - shown.length;
+  return {
+    ok: false,
+    errors: shown,
+    detail: shown.map((e) => e.detail).join(' ') + (more > 0 ? ` (and ${more} more problems)` : ''),
+  };
+};
 
 /** Both values, or the problems of both. */
 export const both = <A, B>(a: Checked<A>, b: Checked<B>): Checked<[A, B]> =>
@@ -30,10 +38,11 @@ export const both = <A, B>(a: Checked<A>, b: Checked<B>): Checked<[A, B]> =>
 export const invalidInput = (checked: { detail: string; errors: FieldError[] }): ProblemError =>
   problem(400, checked.detail, { extensions: { errors: checked.errors } });
 
-/** Who is asking: lower-cased header names, and the query string (which may carry the key). */
+/** Who is asking: lower-cased header names, the query string and the body's fields (any of which may carry the key). */
 export type Caller = {
   headers: Readonly<Record<string, string | undefined>>;
   query: Readonly<Record<string, string | undefined>> | undefined;
+  fields?: ReadonlyArray<readonly [name: string, value: unknown]> | undefined;
 };
 
 /**
@@ -41,7 +50,7 @@ export type Caller = {
  * is unknown, revoked or expired is 403.
  */
 export const authenticateCaller = async (directory: Directory, caller: Caller, now: Date): Promise<Principal> => {
-  const credential = extractCredential(caller.headers, caller.query);
+  const credential = extractCredential(caller.headers, caller.query, caller.fields);
   if (credential.kind === 'invalid') throw forbidden(credential.detail);
   if (credential.kind === 'none') return { kind: 'anonymous' };
   const keyHash = hashApiKey(credential.key);
@@ -60,7 +69,7 @@ export const checkFeedAccess = async <T>(
   check: { input: Checked<T>; feedName: (value: T) => string; privilege: Privilege; now: Date },
 ): Promise<{ principal: Principal; feed: FeedRecord; value: T }> => {
   const { input, privilege, now } = check;
-  const credential = extractCredential(caller.headers, caller.query);
+  const credential = extractCredential(caller.headers, caller.query, caller.fields);
   if (credential.kind === 'invalid') throw forbidden(credential.detail);
   const keyHash = credential.kind === 'key' ? hashApiKey(credential.key) : undefined;
   if (!input.ok && keyHash === undefined) throw invalidInput(input);

@@ -12,6 +12,8 @@ export const PRIVILEGES = [
 ] as const;
 export type Privilege = (typeof PRIVILEGES)[number];
 
+/** The privilege ProGet requires to read a feed (its packages and, here, its deployment records). */
+export const VIEW_PRIVILEGE: Privilege = 'Feeds_ViewFeed';
 /** The privilege ProGet requires to record a deployment. */
 export const RECORD_PRIVILEGE: Privilege = 'Feeds_DownloadPackage';
 /** "View & Download Packages", what `feeds add --anonymous` grants anonymous users. */
@@ -43,7 +45,7 @@ export type FeedRecord = {
 export type Principal = { kind: 'anonymous' } | { kind: 'key'; key: ApiKeyRecord };
 
 /** Where a key arrived from, for messages; never the key itself. */
-export type KeySource = 'X-ApiKey header' | 'Authorization header' | 'key query parameter';
+export type KeySource = 'X-ApiKey header' | 'Authorization header' | 'key query parameter' | 'body';
 export type Credential =
   | { kind: 'none' }
   | { kind: 'key'; key: string; source: KeySource }
@@ -51,6 +53,9 @@ export type Credential =
 
 type Headers = Readonly<Record<string, string | undefined>>;
 type Query = Readonly<Record<string, string | undefined>> | undefined;
+/** Body fields, for the transports of older ProGet versions: a form field `key`, a JSON property `API_Key`. */
+type BodyFields = ReadonlyArray<readonly [name: string, value: unknown]> | undefined;
+const BODY_KEY_FIELDS = new Set(['key', 'api_key']);
 
 const sameSecret = (a: string, b: string): boolean => {
   const x = Buffer.from(a);
@@ -59,20 +64,33 @@ const sameSecret = (a: string, b: string): boolean => {
 };
 
 /**
- * The key transports ProGet accepts: the `X-ApiKey` header, HTTP Basic with user `api` and the key as password, and
- * the `key` query-string parameter. Headers must already be lower-cased. An empty value counts as no key (an unset
- * pipeline secret); two different keys, or a Basic user other than `api`, are refused rather than guessed at.
+ * HTTP API joins a repeated header or query parameter with commas (`X-ApiKey: K` twice arrives as `K,K`). API keys
+ * never contain commas (the admin CLI refuses to import one), so the parts are the keys sent.
  */
-export const extractCredential = (headers: Headers, query: Query): Credential => {
+const keysIn = (value: string | undefined): string[] =>
+  (value ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter((k) => k !== '');
+
+/**
+ * The key transports ProGet accepts: the `X-ApiKey` header, HTTP Basic with user `api` and the key as password, the
+ * `key` query-string parameter, and (older versions) a body field `key` or `API_Key`. Headers must already be
+ * lower-cased. An empty value counts as no key (an unset pipeline secret); two different keys, a Basic user other than
+ * `api`, or another Authorization scheme are refused rather than guessed at. Messages never repeat what was sent.
+ */
+export const extractCredential = (headers: Headers, query: Query, body?: BodyFields): Credential => {
   const found: Array<{ key: string; source: KeySource }> = [];
-  const header = headers['x-apikey']?.trim();
-  if (header) found.push({ key: header, source: 'X-ApiKey header' });
+  for (const key of keysIn(headers['x-apikey'])) found.push({ key, source: 'X-ApiKey header' });
 
   const authorization = headers['authorization']?.trim();
   if (authorization) {
     const [scheme = '', ...rest] = authorization.split(/\s+/);
     if (scheme.toLowerCase() !== 'basic') {
-      return { kind: 'invalid', detail: `The Authorization scheme "${scheme.slice(0, 20)}" is not supported; send the API key in the X-ApiKey header or as HTTP Basic with user "api".` };
+      return {
+        kind: 'invalid',
+        detail: 'Only HTTP Basic authentication (user "api", the API key as password) is accepted in the Authorization header; or send the API key in the X-ApiKey header.',
+      };
     }
     const decoded = Buffer.from(rest.join(''), 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
@@ -84,17 +102,23 @@ export const extractCredential = (headers: Headers, query: Query): Credential =>
     if (password) found.push({ key: password, source: 'Authorization header' });
   }
 
-  if (query) {
-    for (const [name, value] of Object.entries(query)) {
-      if (name.toLowerCase() === 'key' && value?.trim()) found.push({ key: value.trim(), source: 'key query parameter' });
+  for (const [name, value] of Object.entries(query ?? {})) {
+    if (name.toLowerCase() === 'key') for (const key of keysIn(value)) found.push({ key, source: 'key query parameter' });
+  }
+  for (const [name, value] of body ?? []) {
+    if (!BODY_KEY_FIELDS.has(name.trim().toLowerCase())) continue;
+    if (typeof value !== 'string' && typeof value !== 'number') {
+      return { kind: 'invalid', detail: `The body field ${name} must hold the API key as a string.` };
     }
+    if (String(value).trim()) found.push({ key: String(value).trim(), source: 'body' });
   }
 
   const [first, ...others] = found;
   if (first === undefined) return { kind: 'none' };
   const conflicting = others.find((o) => !sameSecret(o.key, first.key));
   if (conflicting) {
-    return { kind: 'invalid', detail: `Different API keys were sent in the ${first.source} and the ${conflicting.source}.` };
+    const where = conflicting.source === first.source ? `the ${first.source} (twice)` : `the ${first.source} and the ${conflicting.source}`;
+    return { kind: 'invalid', detail: `Different API keys were sent in ${where}.` };
   }
   return { kind: 'key', key: first.key, source: first.source };
 };

@@ -20,6 +20,24 @@ const OTHER = 'another-key-value';
 const basic = (userAndPassword: string): string => `Basic ${Buffer.from(userAndPassword, 'utf8').toString('base64')}`;
 
 describe('extractCredential', () => {
+  it('reads the same key sent twice (HTTP API joins repeats with a comma) as one key', () => {
+    expect(extractCredential({ 'x-apikey': `${KEY},${KEY}` }, { key: `${KEY}, ${KEY}` })).toEqual({ kind: 'key', key: KEY, source: 'X-ApiKey header' });
+  });
+
+  it.each([
+    ['a form field key', [['key', KEY]]],
+    ['a JSON property API_Key', [['API_Key', KEY]]],
+    ['in any casing', [['api_KEY', KEY]]],
+    ['a number', [['API_Key', 12345678]]],
+  ])('reads %s, as older ProGet versions do', (_what, body) => {
+    const c = extractCredential({}, undefined, body as Array<[string, unknown]>);
+    expect(c).toMatchObject({ kind: 'key', source: 'body' });
+  });
+
+  it('refuses a body key that is not a string', () => {
+    expect(extractCredential({}, undefined, [['API_Key', { nested: KEY }]])).toMatchObject({ kind: 'invalid', detail: expect.stringMatching(/API_Key must hold the API key as a string/) });
+  });
+
   it('finds no key in an empty request', () => {
     expect(extractCredential({}, undefined)).toEqual({ kind: 'none' });
     expect(extractCredential({}, {})).toEqual({ kind: 'none' });
@@ -58,12 +76,14 @@ describe('extractCredential', () => {
     expect(c).toMatchObject({ kind: 'invalid', detail: expect.stringContaining('user name "api"') });
   });
 
-  it.each(['Bearer abc.def.ghi', 'Digest username="api"', 'Token abc', `ApiKey ${KEY}`])('refuses the scheme of %s', (authorization) => {
+  // A raw key as the whole header is the case that matters most: nothing of it may come back in the message.
+  it.each(['Bearer abc.def.ghi', 'Digest username="api"', 'Token abc', `ApiKey ${KEY}`, KEY, KEY.slice(0, 12)])('refuses the scheme of %s', (authorization) => {
     const c = extractCredential({ authorization }, undefined);
     expect(c.kind).toBe('invalid');
     if (c.kind === 'invalid') {
-      expect(c.detail).toMatch(/Authorization scheme ".+" is not supported.*X-ApiKey/);
+      expect(c.detail).toMatch(/Only HTTP Basic authentication .* is accepted in the Authorization header.*X-ApiKey/);
       expect(c.detail).not.toContain(KEY);
+      if (!authorization.includes(' ')) expect(c.detail).not.toContain(authorization);
     }
   });
 
@@ -113,11 +133,14 @@ describe('extractCredential', () => {
     ['header and Basic', { 'x-apikey': KEY, authorization: basic(`api:${OTHER}`) }, undefined, /X-ApiKey header and the Authorization header/],
     ['header and query', { 'x-apikey': KEY }, { key: OTHER }, /X-ApiKey header and the key query parameter/],
     ['Basic and query', { authorization: basic(`api:${KEY}`) }, { key: OTHER }, /Authorization header and the key query parameter/],
-    ['key and Key', {}, { key: KEY, Key: OTHER }, /key query parameter and the key query parameter/],
+    ['key and Key', {}, { key: KEY, Key: OTHER }, /key query parameter \(twice\)/],
+    ['two X-ApiKey headers (joined with a comma)', { 'x-apikey': `${KEY},${OTHER}` }, undefined, /X-ApiKey header \(twice\)/],
+    ['a repeated key parameter', {}, { key: `${KEY}, ${OTHER}` }, /key query parameter \(twice\)/],
+    ['a body field and a header', { 'x-apikey': KEY }, undefined, /X-ApiKey header and the body/, [['API_Key', OTHER] as [string, string]]],
     ['keys differing in case', { 'x-apikey': KEY }, { key: KEY.toUpperCase() }, /Different API keys/],
     ['a key and its prefix', { 'x-apikey': KEY }, { key: KEY.slice(0, 5) }, /Different API keys/],
-  ])('refuses different keys (%s) without revealing them', (_what, headers, query, detail) => {
-    const c = extractCredential(headers, query);
+  ])('refuses different keys (%s) without revealing them', (_what, headers, query, detail, body?: Array<[string, string]>) => {
+    const c = extractCredential(headers, query, body);
     expect(c).toMatchObject({ kind: 'invalid', detail: expect.stringMatching(detail) });
     if (c.kind === 'invalid') {
       expect(c.detail).not.toContain(KEY);
