@@ -33,11 +33,13 @@ const CANONICAL = new Map<string, FieldName>(FIELD_NAMES.map((f) => [f.toLowerCa
 const describe = (v: unknown): string =>
   v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 
-// C0 controls and DEL; Description may hold tabs and line breaks.
+// C0 controls, DEL and C1 controls (U+009B starts terminal escape sequences); Description may hold tabs and line breaks.
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
-const CONTROL = /[\u0000-\u001f\u007f]/;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 // eslint-disable-next-line no-control-regex -- as above
-const CONTROL_MULTILINE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+const CONTROL_MULTILINE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+/** Something visible: not only white space, separators and invisible format characters (zero-width spaces). */
+const VISIBLE = /[^\s\p{Z}\p{Cf}]/u;
 
 // A JSON number is accepted as its text (decodeBody keeps the source text, so `12.0` stays "12.0").
 const input = z.preprocess(
@@ -50,7 +52,7 @@ const input = z.preprocess(
 const text = (max: number, multiline = false) =>
   z
     .string()
-    .min(1, 'must not be blank')
+    .refine((s) => VISIBLE.test(s), 'must not be blank')
     .max(max, `must be at most ${max} characters`)
     .refine((s) => s.isWellFormed(), 'must be valid Unicode text (it has an unpaired surrogate)')
     .refine((s) => !(multiline ? CONTROL_MULTILINE : CONTROL).test(s), 'must not contain control characters');
@@ -67,7 +69,8 @@ export const optional = (field: FieldName) =>
     .pipe(text(FIELD_LIMITS[field]).optional());
 
 const isHttpUrl = (s: string): boolean => {
-  if (!/^https?:\/\//i.test(s)) return false; // WHATWG would read `http:example.com` as http://example.com/
+  // WHATWG would read `http:example.com` as http://example.com/ and `http:///path` as http://path/.
+  if (!/^https?:\/\/[^/\\]/i.test(s) || /\s/.test(s)) return false;
   const url = URL.parse(s);
   return url !== null && (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
 };
@@ -160,10 +163,14 @@ export const validateDeployment = (entries: BodyEntries): Validation => {
     if (tooLong) return fail([tooLong]);
     return { ok: true, value: parsed.data };
   }
-  return fail(
-    parsed.error.issues.map((issue) => {
-      const field = String(issue.path[0] ?? 'body');
+  return zodFailure(parsed.error, 'body');
+};
+
+/** zod's issues as field errors: "<field> <problem>." */
+export const zodFailure = (error: z.ZodError, whole: string): Checked<never> =>
+  fail(
+    error.issues.map((issue) => {
+      const field = String(issue.path[0] ?? whole);
       return { field, detail: `${field} ${issue.message}.` };
     }),
   );
-};

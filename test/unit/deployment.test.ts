@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { invalid as invalidChecked } from '../../lib/access.ts';
 import {
   FIELD_LIMITS,
   FIELD_NAMES,
@@ -362,7 +363,32 @@ describe('validateDeployment: Date', () => {
     invalidField(entries({ Date: input }), 'Date', /^Date (is|has) /);
   });
 
-  it('takes a JSON number as a Date and refuses it as not ISO 8601', () => {
-    invalidField(entries({ Date: 20240501 }), 'Date', /not an ISO 8601 date/);
+  it('takes a JSON number as a Date: epoch seconds are refused as not ISO 8601, 20240501 is the basic format', () => {
+    invalidField(entries({ Date: 1714564800 }), 'Date', /not an ISO 8601 date/);
+    expect(valid(entries({ Date: 20240501 })).Date).toBe('2024-05-01T00:00:00.000Z');
+  });
+
+  it.each(['\u0085', '\u009b[31m', 'a\u0080b'])('refuses C1 control character %j', (v) => {
+    invalidField(entries({ Application: v }), 'Application', /must not contain control characters/);
+  });
+
+  it.each(['\u200b', '\u200b\u200c\ufeff', '\u00a0\u2003'])('counts invisible-only %j as blank', (v) => {
+    invalidField(entries({ Target: v }), 'Target', /must not be blank/);
+  });
+
+  it.each(['http:///path', 'http://exa mple.com/', 'https://example.com/a b', 'http:\\\\example.com'])('refuses the Url %j', (url) => {
+    invalidField(entries({ Url: url }), 'Url', /must be an absolute http/);
+  });
+
+  it('reports each problem once, and at most 20 of them', () => {
+    const repeated = validateDeployment(Array.from({ length: 500 }, () => ['Url', 'x'] as [string, string]));
+    expect(repeated.ok).toBe(false);
+    if (repeated.ok) return;
+    expect(repeated.errors).toEqual([{ field: 'Url', detail: 'Url was given more than once; send each field once.' }]);
+    const many = invalidChecked(Array.from({ length: 30 }, (_, i) => ({ field: `f${i}`, detail: `f${i} is wrong.` })));
+    expect(many.ok).toBe(false);
+    if (many.ok) return;
+    expect(many.errors).toHaveLength(20);
+    expect(many.detail).toMatch(/^f0 is wrong\. .* f19 is wrong\. \(and 10 more problems\)$/);
   });
 });
