@@ -136,13 +136,14 @@ export const recordDeployment = async (deps: RecordDependencies, request: Record
   }, { idempotency });
 };
 
-let defaults: RecordDependencies | undefined;
-/** The dependencies of the deployed function: configuration from the environment, the shared client. */
+/**
+ * The dependencies of the deployed function: configuration from the environment (validated: a bad value throws,
+ * naming the variable), the shared client.
+ */
 export const defaultDependencies = (): RecordDependencies => {
-  if (defaults) return defaults;
   const c = config();
   const client = documentClient();
-  return (defaults = {
+  return {
     client,
     directory: new Directory({
       client,
@@ -153,19 +154,21 @@ export const defaultDependencies = (): RecordDependencies => {
     tables: { deployments: c.deploymentsTable, idempotency: c.idempotencyTable },
     region: c.region,
     now: () => new Date(),
-  });
+  };
 };
 
 /**
  * The Lambda handler function behind the middlewares: event in, 200 with the stored record out. A replayed
  * Idempotency-Key answers the first record again, marked `Idempotent-Replayed: true` (as Stripe marks it).
  */
-export const recordDeploymentHandler = async (event: DecodedEvent, _context: Context): Promise<Response> => {
-  const { item, replayed } = await recordDeployment(defaultDependencies(), {
-    headers: event.headers,
-    query: event.queryStringParameters,
-    fields: event.fields ?? [],
-    bodyError: event.bodyError,
-  });
-  return json(200, toView(item), replayed ? { 'Idempotent-Replayed': 'true' } : {});
-};
+export const recordDeploymentHandler =
+  (deps: RecordDependencies) =>
+  async (event: DecodedEvent, _context: Context): Promise<Response> => {
+    const { item, replayed } = await recordDeployment(deps, {
+      headers: event.headers,
+      query: event.queryStringParameters,
+      fields: event.fields ?? [],
+      bodyError: event.bodyError,
+    });
+    return json(200, toView(item), replayed ? { 'Idempotent-Replayed': 'true' } : {});
+  };

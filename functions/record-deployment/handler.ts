@@ -3,12 +3,15 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import { bodyFields, methodGuard, problemResponses, type DecodedEvent } from '../../lib/http/middlewares.ts';
 import type { Response } from '../../lib/http/responses.ts';
 import { logger } from '../../lib/logger.ts';
-import { recordDeploymentHandler } from '../../lib/record.ts';
+import { defaultDependencies, recordDeploymentHandler } from '../../lib/record.ts';
 
-/** POST /api/package-deployment/ (ProGet's Package Deployment API). */
+/**
+ * POST /api/package-deployment/ (ProGet's Package Deployment API). Its dependencies are built at load, so a bad
+ * configuration fails the cold start, naming the variable, instead of answering every request with a 500.
+ */
 export const handler = middy<DecodedEvent, Response>()
   .use(problemResponses(logger))
   .use(httpHeaderNormalizer())
   .use(methodGuard(['POST']))
   .use(bodyFields())
-  .handler(recordDeploymentHandler);
+  .handler(recordDeploymentHandler(defaultDependencies()));

@@ -1,0 +1,34 @@
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../lib/config.ts';
+
+const exec = promisify(execFile);
+const root = resolve(import.meta.dirname, '../..');
+
+describe('configuration', () => {
+  it('has defaults for everything', () => {
+    expect(loadConfig({})).toMatchObject({ deploymentsTable: 'package-deployments', lookupCacheTtlMs: 30_000, region: 'local' });
+  });
+
+  it.each([['LOOKUP_CACHE_TTL_SECONDS', 'abc'], ['LOOKUP_CACHE_TTL_SECONDS', '-1'], ['DEPLOYMENTS_TABLE', 'x']])(
+    'refuses %s=%s, naming the variable',
+    (name, value) => {
+      expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`Invalid configuration: ${name}`));
+    },
+  );
+
+  it.each(['record-deployment', 'query-deployments'])('fails the cold start of %s on a bad value, not its requests', async (fn) => {
+    expect.assertions(2);
+    try {
+      await exec(process.execPath, ['-e', `await import('./functions/${fn}/handler.ts')`], {
+        cwd: root,
+        env: { ...process.env, LOOKUP_CACHE_TTL_SECONDS: 'abc', AWS_REGION: 'eu-west-1' },
+      });
+    } catch (e) {
+      expect((e as { code: number }).code).not.toBe(0);
+      expect((e as { stderr: string }).stderr).toMatch(/Invalid configuration: LOOKUP_CACHE_TTL_SECONDS/);
+    }
+  });
+});
