@@ -6,7 +6,7 @@ import { ApiKeyRepository } from '../lib/db/apiKeys.ts';
 import { createDocumentClient } from '../lib/db/client.ts';
 import { FeedRepository } from '../lib/db/feeds.ts';
 import { parseInstant } from '../lib/dates.ts';
-import { FIELD_LIMITS } from '../lib/deployment.ts';
+import { required } from '../lib/deployment.ts';
 
 const USAGE = `Usage: npm run -s admin -- <command>
 
@@ -26,6 +26,23 @@ and AWS_REGION. Tables: DEPLOYMENTS_TABLE, FEEDS_TABLE, API_KEYS_TABLE.
 Privileges: ${PRIVILEGES.join(', ')}.`;
 
 class UsageError extends Error {}
+
+/** What each command takes: how many arguments, which options. Anything else is a usage error. */
+const COMMANDS: Record<string, { args: number; options: string[] }> = {
+  'feeds add': { args: 1, options: ['anonymous'] },
+  'feeds list': { args: 0, options: [] },
+  'feeds remove': { args: 1, options: [] },
+  'keys add': { args: 0, options: ['user', 'feed', 'privilege', 'expires', 'key'] },
+  'keys list': { args: 0, options: [] },
+  'keys revoke': { args: 1, options: [] },
+};
+
+/** A name checked as the API checks the same field (trimmed, visible, within its limit, no control characters). */
+const name = (field: 'FeedName' | 'UserName', what: string, raw: string | undefined): string => {
+  const parsed = required(field).safeParse(raw ?? '');
+  if (!parsed.success) throw new UsageError(`${what} ${parsed.error.issues[0]?.message ?? 'is not valid'}`);
+  return parsed.data;
+};
 
 const table = (rows: string[][]): string => {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
@@ -49,12 +66,18 @@ export const run = async (argv: string[], out: (line: string) => void = console.
       help: { type: 'boolean', short: 'h' },
     },
   });
-  const [noun, verb, arg, ...extra] = positionals;
+  const [noun, verb, ...args] = positionals;
   if (values.help || noun === undefined || noun === 'help') {
     out(USAGE);
     return;
   }
-  if (extra.length > 0) throw new UsageError(`unexpected argument ${extra[0]}`);
+  const command = `${noun} ${verb ?? ''}`.trim();
+  const spec = COMMANDS[command];
+  if (!spec) throw new UsageError(`unknown command: ${positionals.join(' ')}`);
+  if (args.length > spec.args) throw new UsageError(`unexpected argument ${args[spec.args]}`);
+  const stray = Object.keys(values).filter((o) => !spec.options.includes(o));
+  if (stray.length > 0) throw new UsageError(`${command} takes no --${stray[0]}`);
+  const arg = args[0];
 
   if (process.env.AWS_ENDPOINT_URL_DYNAMODB) {
     // A local engine accepts any region and credentials.
@@ -67,14 +90,13 @@ export const run = async (argv: string[], out: (line: string) => void = console.
   const feeds = new FeedRepository(client, config.feedsTable);
   const keys = new ApiKeyRepository(client, config.apiKeysTable);
   try {
-    switch (`${noun} ${verb ?? ''}`.trim()) {
+    switch (command) {
       case 'feeds add': {
-        if (!arg?.trim()) throw new UsageError('feeds add needs a NAME');
-        const name = arg.trim();
-        if (name.length > FIELD_LIMITS.FeedName) throw new UsageError(`a feed name is at most ${FIELD_LIMITS.FeedName} characters`);
+        if (arg === undefined) throw new UsageError('feeds add needs a NAME');
+        const feed = name('FeedName', 'a feed name', arg);
         const anonymous = values.anonymous ? VIEW_AND_DOWNLOAD : [];
-        if (!(await feeds.add(name, anonymous))) throw new Error(`A feed named ${name} already exists.`);
-        out(`Added feed ${name}${values.anonymous ? ` (anonymous users: ${anonymous.join(', ')})` : ''}.`);
+        if (!(await feeds.add(feed, anonymous))) throw new Error(`A feed named ${feed} already exists.`);
+        out(`Added feed ${feed}${values.anonymous ? ` (anonymous users: ${anonymous.join(', ')})` : ''}.`);
         return;
       }
       case 'feeds list': {
@@ -90,9 +112,8 @@ export const run = async (argv: string[], out: (line: string) => void = console.
         return;
       }
       case 'keys add': {
-        if (arg !== undefined) throw new UsageError(`unexpected argument ${arg}`);
-        const user = values.user?.trim();
-        if (!user) throw new UsageError('keys add needs --user NAME');
+        if (values.user === undefined) throw new UsageError('keys add needs --user NAME');
+        const user = name('UserName', '--user', values.user);
         const privileges = values.privilege ?? VIEW_AND_DOWNLOAD;
         const unknown = privileges.filter((p) => !(PRIVILEGES as readonly string[]).includes(p));
         if (unknown.length > 0) throw new UsageError(`unknown privilege ${unknown.join(', ')}; known: ${PRIVILEGES.join(', ')}`);
@@ -103,14 +124,16 @@ export const run = async (argv: string[], out: (line: string) => void = console.
           if (Date.parse(parsed.iso) <= Date.now()) throw new UsageError('--expires is in the past');
           expiresAt = parsed.iso;
         }
-        const key = values.key === '-' ? readKeyFromStdin() : values.key;
-        if (key !== undefined && key.trim().length < 8) throw new UsageError('an imported key must have at least 8 characters');
-        const feedNames = values.feed ?? [];
+        const key = (values.key === '-' ? readKeyFromStdin() : values.key)?.trim();
+        if (key !== undefined && key.length < 8) throw new UsageError('an imported key must have at least 8 characters');
+        // Repeated headers and query parameters reach the service joined with commas: a key cannot contain one.
+        if (key !== undefined && /[\s,]/.test(key)) throw new UsageError('an imported key cannot contain white space or commas');
+        const feedNames = (values.feed ?? []).map((f) => name('FeedName', '--feed', f));
         const known = new Set((await feeds.list()).map((f) => f.name));
         for (const f of feedNames) {
           if (!known.has(f.toLowerCase())) console.error(`warning: no feed named ${f} exists (yet)`);
         }
-        const created = await keys.add({ user, feeds: feedNames, privileges: privileges as Privilege[], expiresAt, key: key?.trim() });
+        const created = await keys.add({ user, feeds: feedNames, privileges: privileges as Privilege[], expiresAt, key });
         out(`Added key ${created.record.id} acting as ${user} on ${feedNames.length ? feedNames.join(', ') : 'all feeds'} with ${privileges.join(', ')}${expiresAt ? `, expiring ${expiresAt}` : ''}.`);
         out(`Store it now; only its SHA-256 is kept. Key:`);
         out(created.key);
@@ -137,7 +160,7 @@ export const run = async (argv: string[], out: (line: string) => void = console.
         return;
       }
       default:
-        throw new UsageError(`unknown command: ${positionals.join(' ')}`);
+        throw new Error(`${command} is declared but not implemented`);
     }
   } finally {
     client.destroy();

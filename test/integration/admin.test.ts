@@ -61,5 +61,18 @@ describe('admin CLI against a real DynamoDB', () => {
     await expect(admin('keys', 'add', '--user', 'x', '--privilege', 'Feeds_Everything')).rejects.toThrow(/unknown privilege/);
     await expect(admin('keys', 'add', '--user', 'x', '--expires', '2001-01-01')).rejects.toThrow(/in the past/);
     await expect(admin('feeds', 'frobnicate')).rejects.toThrow(/unknown command/);
+    await expect(admin('feeds', 'list', 'extra')).rejects.toThrow(/unexpected argument extra/);
+    await expect(admin('feeds', 'add', 'X', '--user', 'x')).rejects.toThrow(/feeds add takes no --user/);
+    await expect(admin('keys', 'add', '--user', 'x', '--anonymous')).rejects.toThrow(/keys add takes no --anonymous/);
+    await expect(admin('keys', 'add', '--user', 'x'.repeat(251))).rejects.toThrow(/--user must be at most 250 characters/);
+    await expect(admin('keys', 'add', '--user', 'a\u001bb')).rejects.toThrow(/--user must not contain control characters/);
+    await expect(admin('keys', 'add', '--user', ' ')).rejects.toThrow(/--user must not be blank/);
+    await expect(admin('keys', 'add', '--user', 'x', '--key', 'abc,defghij')).rejects.toThrow(/cannot contain white space or commas/);
+    await expect(admin('feeds', 'add', '\u200b')).rejects.toThrow(/a feed name must not be blank/);
+  });
+
+  it('trims feed names given to keys add, as the API trims them', async () => {
+    const out = await admin('keys', 'add', '--user', `trim-${suffix}`, '--feed', '  Spaced  ');
+    expect(out[0]).toMatch(/on Spaced with/);
   });
 });
