@@ -1,0 +1,190 @@
+import { randomUUID } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { handler as record } from '../../functions/record-deployment/handler.ts';
+import { handler as read } from '../../functions/query-deployments/handler.ts';
+import { VIEW_AND_DOWNLOAD } from '../../lib/auth.ts';
+import { ApiKeyRepository } from '../../lib/db/apiKeys.ts';
+import { documentClient } from '../../lib/db/client.ts';
+import { FeedRepository } from '../../lib/db/feeds.ts';
+import { formBody, invoke, seedFields, type Answer } from '../support/invoke.ts';
+import { TEST_TABLES } from './tables.ts';
+
+const client = documentClient();
+const suffix = randomUUID().slice(0, 8);
+const OPEN = `ReadOpen-${suffix}`;
+const CLOSED = `ReadClosed-${suffix}`;
+const PKG = 'Contoso.Web';
+let viewKey: string;
+let recordOnlyKey: string;
+
+/** Two versions to three targets; one backdated record recorded last (the issue's scenario). */
+const SCENARIO = [
+  { Version: '1.0.0', Target: 'web01', Date: '2024-05-01T10:00:00Z' },
+  { Version: '1.0.0', Target: 'web02', Date: '2024-05-01T10:05:00Z' },
+  { Version: '1.0.0', Target: 'web03', Date: '2024-05-01T10:10:00Z' },
+  { Version: '2.0.0', Target: 'web01', Date: '2024-06-01T09:00:00Z' },
+  { Version: '2.0.0', Target: 'web02', Date: '2024-06-01T09:05:00Z' },
+  { Version: '0.9.0', Target: 'WEB03', Date: '2024-04-01T00:00:00Z' },
+];
+
+const get = (path: string, params: Record<string, string> = {}, headers: Record<string, string> = {}): Promise<Answer> =>
+  invoke(read, { method: 'GET', path, query: new URLSearchParams(params).toString(), headers });
+const items = (a: Answer) => a.json.Items as Array<Record<string, string>>;
+
+beforeAll(async () => {
+  const feeds = new FeedRepository(client, TEST_TABLES.feeds);
+  await feeds.add(OPEN, VIEW_AND_DOWNLOAD);
+  await feeds.add(CLOSED, []);
+  const keys = new ApiKeyRepository(client, TEST_TABLES.apiKeys);
+  viewKey = (await keys.add({ user: 'auditor', feeds: [CLOSED], privileges: ['Feeds_ViewFeed'] })).key;
+  recordOnlyKey = (await keys.add({ user: 'deployer', feeds: [CLOSED], privileges: ['Feeds_DownloadPackage'] })).key;
+  for (const feed of [OPEN, CLOSED]) {
+    for (const r of SCENARIO) {
+      const res = await invoke(record, {
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...(feed === CLOSED ? { 'X-ApiKey': recordOnlyKey } : {}) },
+        body: formBody(seedFields({ FeedName: feed, PackageName: PKG, ...r })),
+      });
+      expect(res.status).toBe(200);
+    }
+  }
+});
+
+describe('GET /api/deployments/current', () => {
+  it('shows each target\'s latest version by Date: a backdated record does not replace a newer one', async () => {
+    const res = await get('/api/deployments/current', { FeedName: OPEN, PackageName: PKG });
+    expect(res.status).toBe(200);
+    expect(items(res).map((i) => [i.Target, i.Version, i.Date, i.Region])).toEqual([
+      ['web01', '2.0.0', '2024-06-01T09:00:00.000Z', 'eu-west-1'],
+      ['web02', '2.0.0', '2024-06-01T09:05:00.000Z', 'eu-west-1'],
+      ['web03', '1.0.0', '2024-05-01T10:10:00.000Z', 'eu-west-1'],
+    ]);
+    expect(items(res)[0]).toMatchObject({ UserName: 'Anonymous', PackageName: PKG, FeedName: OPEN });
+    expect(res.json.NextCursor).toBeUndefined();
+  });
+
+  it('pages through targets with a cursor', async () => {
+    const first = await get('/api/deployments/current', { FeedName: OPEN, PackageName: PKG, limit: '2' });
+    expect(items(first).map((i) => i.Target)).toEqual(['web01', 'web02']);
+    const second = await get('/api/deployments/current', { FeedName: OPEN, PackageName: PKG, limit: '2', cursor: first.json.NextCursor as string });
+    expect(items(second).map((i) => i.Target)).toEqual(['web03']);
+    expect(second.json.NextCursor).toBeUndefined();
+  });
+
+  it('matches names case-insensitively, in parameter names too', async () => {
+    const res = await get('/api/deployments/current/', { feedname: OPEN.toUpperCase(), PACKAGENAME: PKG.toLowerCase() });
+    expect(items(res)).toHaveLength(3);
+  });
+});
+
+describe('GET /api/deployments', () => {
+  it('lists a package\'s full history newest first, with the region of each record', async () => {
+    const res = await get('/api/deployments', { FeedName: OPEN, PackageName: PKG });
+    expect(res.status).toBe(200);
+    expect(items(res).map((i) => `${i.Version}@${i.Target}`)).toEqual([
+      '2.0.0@web02',
+      '2.0.0@web01',
+      '1.0.0@web03',
+      '1.0.0@web02',
+      '1.0.0@web01',
+      '0.9.0@WEB03',
+    ]);
+    expect(items(res).every((i) => i.Region === 'eu-west-1' && i.Id && i.ReceivedAt)).toBe(true);
+  });
+
+  it('narrows to one version, and to a time range (inclusive)', async () => {
+    const version = await get('/api/deployments', { FeedName: OPEN, PackageName: PKG, Version: '1.0.0' });
+    expect(items(version).map((i) => i.Target)).toEqual(['web03', 'web02', 'web01']);
+    const range = await get('/api/deployments', { FeedName: OPEN, PackageName: PKG, from: '2024-05-01T10:05:00Z', to: '2024-06-01T09:00:00Z' });
+    expect(items(range).map((i) => `${i.Version}@${i.Target}`)).toEqual(['2.0.0@web01', '1.0.0@web03', '1.0.0@web02']);
+    const since = await get('/api/deployments', { FeedName: OPEN, PackageName: PKG, from: '2024-06-01' });
+    expect(items(since)).toHaveLength(2);
+  });
+
+  it('lists everything deployed to one target, whatever its casing', async () => {
+    const res = await get('/api/deployments', { FeedName: OPEN, Target: 'Web03' });
+    expect(items(res).map((i) => i.Version)).toEqual(['1.0.0', '0.9.0']);
+  });
+
+  it('lists a feed\'s recent activity, and pages through it without losing or repeating a record', async () => {
+    const all = await get('/api/deployments', { FeedName: OPEN });
+    expect(items(all)).toHaveLength(6);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await get('/api/deployments', { FeedName: OPEN, limit: '4', ...(cursor ? { cursor } : {}) });
+      seen.push(...items(page).map((i) => i.Id!));
+      cursor = page.json.NextCursor as string | undefined;
+    } while (cursor);
+    expect(seen).toEqual(items(all).map((i) => i.Id));
+  });
+
+  it('reads a closed feed with a key that has Feeds_ViewFeed, in any transport', async () => {
+    const header = await get('/api/deployments', { FeedName: CLOSED, PackageName: PKG }, { 'X-ApiKey': viewKey });
+    expect(items(header)).toHaveLength(6);
+    const query = await get('/api/deployments', { FeedName: CLOSED, PackageName: PKG, key: viewKey });
+    expect(items(query)).toHaveLength(6);
+    expect(items(header)[0]).toMatchObject({ UserName: 'deployer' });
+  });
+});
+
+describe('errors, in ProGet\'s order', () => {
+  it.each([
+    [{ FeedName: OPEN, Package: PKG }, 'Package', /Package is not a parameter here; use FeedName, PackageName/],
+    [{ FeedName: OPEN, Version: '1.0.0' }, 'Version', /Version needs PackageName/],
+    [{ FeedName: OPEN, PackageName: PKG, Target: 'web01' }, 'Target', /Target cannot be combined with PackageName/],
+    [{ FeedName: OPEN, from: '2024-06-01', to: '2024-05-01' }, 'from', /from is after to/],
+    [{ FeedName: OPEN, from: 'last tuesday' }, 'from', /from is not an ISO 8601 date/],
+    [{ FeedName: OPEN, limit: '0' }, 'limit', /limit must be a whole number from 1 to 200/],
+    [{ FeedName: OPEN, limit: '1e2' }, 'limit', /limit must be a whole number/],
+    [{ FeedName: OPEN, cursor: 'not a cursor' }, 'cursor', /cursor is not a cursor this API returned/],
+    [{ FeedName: OPEN, cursor: Buffer.from('{"pk":"x"}').toString('base64url') }, 'cursor', /cursor is not a cursor this API returned/],
+    [{}, 'FeedName', /FeedName is required/],
+  ])('400 for %j', async (params, field, detail) => {
+    const res = await get('/api/deployments', params as Record<string, string>);
+    expect(res.status).toBe(400);
+    expect(res.headers['Content-Type']).toMatch(/^application\/problem\+json/);
+    expect(res.json.detail).toMatch(detail);
+    expect((res.json.errors as FieldErrors)[0]!.field).toBe(field);
+  });
+
+  it('403 for an unknown key before 400 for bad parameters', async () => {
+    const res = await get('/api/deployments', { Version: '1' }, { 'X-ApiKey': 'not-a-key' });
+    expect(res.status).toBe(403);
+  });
+
+  it('404 for a feed that does not exist', async () => {
+    const res = await get('/api/deployments/current', { FeedName: `Nope-${suffix}`, PackageName: PKG });
+    expect(res.status).toBe(404);
+    expect(res.json.detail).toBe(`Feed Nope-${suffix} was not found.`);
+  });
+
+  it('403 for anonymous users on a closed feed, and for a key without Feeds_ViewFeed', async () => {
+    const anonymous = await get('/api/deployments', { FeedName: CLOSED });
+    expect(anonymous.status).toBe(403);
+    expect(anonymous.json.detail).toMatch(/Anonymous users are not granted Feeds_ViewFeed/);
+    const recordOnly = await get('/api/deployments', { FeedName: CLOSED }, { 'X-ApiKey': recordOnlyKey });
+    expect(recordOnly.status).toBe(403);
+  });
+
+  it('405 with Allow: GET for other methods, and 404 for other paths', async () => {
+    const post = await invoke(read, { method: 'POST', path: '/api/deployments', body: 'x' });
+    expect(post.status).toBe(405);
+    expect(post.headers.Allow).toBe('GET');
+    const other = await get('/api/deployments/elsewhere', { FeedName: OPEN });
+    expect(other.status).toBe(404);
+  });
+});
+
+describe('GET /api/feeds', () => {
+  it('lists the feeds the caller may view, with the caller\'s privileges', async () => {
+    const anonymous = items(await get('/api/feeds'));
+    expect(anonymous.find((f) => f.Name === OPEN)).toEqual({ Name: OPEN, Privileges: ['Feeds_ViewFeed', 'Feeds_DownloadPackage'] });
+    expect(anonymous.find((f) => f.Name === CLOSED)).toBeUndefined();
+    const auditor = items(await get('/api/feeds', {}, { 'X-ApiKey': viewKey }));
+    expect(auditor.find((f) => f.Name === CLOSED)).toEqual({ Name: CLOSED, Privileges: ['Feeds_ViewFeed'] });
+    expect((await get('/api/feeds', {}, { 'X-ApiKey': 'not-a-key' })).status).toBe(403);
+    expect((await get('/api/feeds', { FeedName: OPEN })).status).toBe(400);
+  });
+});
+
+type FieldErrors = Array<{ field: string; detail: string }>;
