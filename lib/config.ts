@@ -13,6 +13,12 @@ const EnvSchema = z.object({
   LOOKUP_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
   /** The region that received a request; Lambda always sets it. */
   AWS_REGION: z.string().min(1).default('local'),
+  /** How long the SDK waits for a TCP connection to DynamoDB, per attempt. */
+  DYNAMODB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
+  /** How long the SDK waits for DynamoDB's answer once the request is sent, per attempt. */
+  DYNAMODB_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(1500),
+  /** Attempts per DynamoDB call, the first included (the SDK's standard retry mode: jittered exponential backoff). */
+  DYNAMODB_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
 });
 
 export type Config = Readonly<{
@@ -22,6 +28,7 @@ export type Config = Readonly<{
   idempotencyTable: string;
   lookupCacheTtlMs: number;
   region: string;
+  dynamo: Readonly<{ connectTimeoutMs: number; requestTimeoutMs: number; maxAttempts: number }>;
 }>;
 
 export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
@@ -38,6 +45,11 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     idempotencyTable: e.IDEMPOTENCY_TABLE,
     lookupCacheTtlMs: e.LOOKUP_CACHE_TTL_SECONDS * 1000,
     region: e.AWS_REGION,
+    dynamo: Object.freeze({
+      connectTimeoutMs: e.DYNAMODB_CONNECT_TIMEOUT_MS,
+      requestTimeoutMs: e.DYNAMODB_REQUEST_TIMEOUT_MS,
+      maxAttempts: e.DYNAMODB_MAX_ATTEMPTS,
+    }),
   });
 };
 

@@ -51,8 +51,13 @@ const TRANSIENT_NAMES = new Set([
   'TimeoutError',
   'RequestTimeout',
   'TransactionConflictException',
+  // A retried TransactWriteItems whose first attempt (same ClientRequestToken) is still being applied.
+  'TransactionInProgressException',
 ]);
 const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
+
+export const STORE_UNAVAILABLE =
+  'The deployment store is unavailable right now; retry shortly. If the request carried an Idempotency-Key, retry with the same key: a record stored before this failure is then returned, never stored twice.';
 
 /** Storage that is throttling, failing or out of reach after the SDK's own retries: the client should retry. */
 export const isTransientStorageError = (e: unknown): boolean => {
@@ -86,7 +91,9 @@ export const problemResponses = (logger: Logger): Mw => ({
     }
     if (isTransientStorageError(error)) {
       logger.warn('storage unavailable', { error: error as Error });
-      request.response = problemResponse(503, 'The deployment store is unavailable right now; nothing was recorded. Retry shortly.', {
+      // The write may have been applied before its answer was lost (a timeout, a reset connection): say so, and how to
+      // retry without a duplicate.
+      request.response = problemResponse(503, STORE_UNAVAILABLE, {
         requestId,
         headers: { 'Retry-After': '1' },
       });

@@ -10,9 +10,11 @@ const root = resolve(import.meta.dirname, '../..');
 describe('configuration', () => {
   it('has defaults for everything', () => {
     expect(loadConfig({})).toMatchObject({ deploymentsTable: 'package-deployments', lookupCacheTtlMs: 30_000, region: 'local' });
+    expect(loadConfig({}).dynamo).toEqual({ connectTimeoutMs: 1000, requestTimeoutMs: 1500, maxAttempts: 3 });
+    expect(loadConfig({ DYNAMODB_MAX_ATTEMPTS: '5', DYNAMODB_REQUEST_TIMEOUT_MS: '3000' }).dynamo).toMatchObject({ maxAttempts: 5, requestTimeoutMs: 3000 });
   });
 
-  it.each([['LOOKUP_CACHE_TTL_SECONDS', 'abc'], ['LOOKUP_CACHE_TTL_SECONDS', '-1'], ['DEPLOYMENTS_TABLE', 'x']])(
+  it.each([['LOOKUP_CACHE_TTL_SECONDS', 'abc'], ['LOOKUP_CACHE_TTL_SECONDS', '-1'], ['DEPLOYMENTS_TABLE', 'x'], ['DYNAMODB_MAX_ATTEMPTS', '0'], ['DYNAMODB_REQUEST_TIMEOUT_MS', 'soon']])(
     'refuses %s=%s, naming the variable',
     (name, value) => {
       expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`Invalid configuration: ${name}`));

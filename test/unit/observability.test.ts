@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { REDACTED, redactEvent, redactingReplacer, redactQueryString } from '../../lib/logger.ts';
+import { outcomeOf, statusClassOf } from '../../lib/metrics.ts';
+import { toHttpApiEvent } from '../../infra/local/gateway.ts';
+
+const KEY = 'k3y-S3cret-value_0123456789abcdefghijklmnopq';
+
+describe('redaction', () => {
+  it('removes every key parameter from a query string, whatever its casing or encoding', () => {
+    expect(redactQueryString(`key=${KEY}`)).toBe(`key=${REDACTED}`);
+    expect(redactQueryString(`a=1&KEY=${KEY}&b=2`)).toBe(`a=1&KEY=${REDACTED}&b=2`);
+    expect(redactQueryString(`%6Bey=${KEY}&key=${KEY}`)).toBe(`%6Bey=${REDACTED}&key=${REDACTED}`);
+    expect(redactQueryString('keys=1&monkey=2&key')).toBe(`keys=1&monkey=2&key=${REDACTED}`);
+  });
+
+  it('keeps method, path and harmless headers of an event, and no key transport, body or key parameter', () => {
+    const basic = `Basic ${Buffer.from(`api:${KEY}`).toString('base64')}`;
+    const event = toHttpApiEvent({
+      method: 'POST',
+      url: `/api/package-deployment/?key=${KEY}&Key=${KEY}`,
+      rawHeaders: ['X-ApiKey', KEY, 'Authorization', basic, 'Content-Type', 'application/x-www-form-urlencoded', 'Cookie', `k=${KEY}`],
+      body: Buffer.from(`FeedName=F&key=${KEY}`),
+    });
+    const redacted = redactEvent(event);
+    const text = JSON.stringify(redacted);
+    expect(text).not.toContain(KEY);
+    expect(text).not.toContain(Buffer.from(`api:${KEY}`).toString('base64'));
+    expect(redacted).toMatchObject({
+      method: 'POST',
+      path: '/api/package-deployment/',
+      headers: { 'x-apikey': REDACTED, authorization: REDACTED, 'content-type': 'application/x-www-form-urlencoded' },
+      queryStringParameters: { key: REDACTED, Key: REDACTED },
+      bodyBytes: `FeedName=F&key=${KEY}`.length,
+      isBase64Encoded: true,
+    });
+  });
+
+  it('the log replacer redacts key transports in any logged object', () => {
+    const logged = JSON.stringify(
+      { headers: { 'X-ApiKey': KEY, Authorization: `Basic ${KEY}` }, nested: { api_key: KEY, rawQueryString: `key=${KEY}` }, keyHash: 'ab' },
+      redactingReplacer,
+    );
+    expect(logged).not.toContain(KEY);
+    expect(JSON.parse(logged)).toMatchObject({ keyHash: 'ab', headers: { 'X-ApiKey': REDACTED } });
+  });
+});
+
+describe('outcome metrics', () => {
+  it('names each outcome and status class', () => {
+    expect(outcomeOf(200)).toBe('Recorded');
+    expect(outcomeOf(200, { 'Idempotent-Replayed': 'true' })).toBe('Replayed');
+    expect(outcomeOf(200, {}, 'Served')).toBe('Served');
+    expect([400, 403, 404, 405, 409, 413, 415, 422, 429, 500, 503, 418].map((s) => outcomeOf(s))).toEqual([
+      'BadRequest', 'Forbidden', 'NotFound', 'MethodNotAllowed', 'Conflict', 'TooLarge', 'UnsupportedMediaType',
+      'Unprocessable', 'Throttled', 'Failed', 'Unavailable', 'Status418',
+    ]);
+    expect([200, 404, 503].map(statusClassOf)).toEqual(['2xx', '4xx', '5xx']);
+  });
+});
