@@ -6,12 +6,19 @@
  *
  * Supported: Put, Delete and ConditionCheck items with condition expressions and ReturnValuesOnConditionCheckFailure;
  * a failed condition cancels the whole transaction with DynamoDB's TransactionCanceledException and its
- * CancellationReasons. Not supported: Update items (refused with a ValidationException; the service writes none), and
- * ClientRequestToken idempotency (ignored). Amazon's DynamoDB Local, the faithful engine CI also runs, has the real
- * thing.
+ * CancellationReasons. Not supported: Update items (refused with a ValidationException; the service writes none).
+ * Amazon's DynamoDB Local, the faithful engine CI also runs, has the real thing.
  *
  * Isolation: every item of a transaction is locked (in a fixed order, so transactions cannot deadlock) with the same
  * per-item locks dynalite's single-item writes take, from the condition checks until the last write.
+ *
+ * Atomicity: all of a transaction's writes (items and index entries) go to LevelDB in one batch, so a process killed
+ * mid-transaction (the reliability suite kills it) leaves all of them or none, as DynamoDB promises.
+ *
+ * Idempotency: as in DynamoDB, a ClientRequestToken (the SDK sends one with every TransactWriteItems, the same on each
+ * of its retries) makes a repeat within 10 minutes succeed without writing again; the same token with other
+ * parameters is an IdempotentParameterMismatchException, and a repeat while the first is still being applied a
+ * TransactionInProgressException. Remembered in memory only: a restarted engine forgets its tokens.
  */
 import { createRequire } from 'node:module';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -29,8 +36,10 @@ type ItemDb = {
   del: (key: string, cb: Callback<void>) => void;
 };
 type Table = { TableName: string; KeySchema: Array<{ AttributeName: string }> };
+type BatchOp = { type: 'put'; key: string; value: AttributeMap } | { type: 'del'; key: string };
 export type DynaliteStore = {
   options: { maxItemSize: number };
+  db: { batch: (ops: BatchOp[], cb: Callback<void>) => void };
   getTable: (name: string, checkStatus: boolean, cb: Callback<Table>) => void;
   getItemDb: (name: string) => ItemDb;
 };
@@ -41,7 +50,14 @@ type DynaliteDb = {
   validateItem: (item: AttributeMap, table: Table) => Error | undefined;
   validateKey: (key: AttributeMap, table: Table) => Error | undefined;
   checkConditional: (data: object, existing: AttributeMap | undefined) => Error | undefined | null;
-  updateIndexes: (store: DynaliteStore, table: Table, existing: AttributeMap | undefined, item: AttributeMap | null, cb: Callback<void>) => void;
+  updateIndexes: (store: IndexWriter, table: Table, existing: AttributeMap | undefined, item: AttributeMap | null, cb: Callback<void>) => void;
+};
+/** What dynalite's updateIndexes needs of a store: index databases to put to and delete from. */
+type IndexWriter = {
+  getIndexDb: (indexType: string, tableName: string, indexName: string) => {
+    put: (key: string, item: AttributeMap, cb: Callback<void>) => void;
+    del: (key: string, cb: Callback<void>) => void;
+  };
 };
 
 const db = require('dynalite/db') as DynaliteDb;
@@ -156,16 +172,66 @@ export const transactWriteItems = async (store: DynaliteStore, request: Record<s
         CancellationReasons: reasons,
       });
     }
+    // Every write of the transaction, in one LevelDB batch. Keys as dynalite's prefixed sub-databases write them
+    // (`<sub-database name>~<key>`); the index entries are collected from dynalite's own updateIndexes.
+    const ops: BatchOp[] = [];
+    const collector: IndexWriter = {
+      getIndexDb: (indexType, tableName, indexName) => {
+        const prefix = `index-${indexType.toLowerCase()}~${tableName}~${indexName}~`;
+        return {
+          put: (key, value, cb) => {
+            ops.push({ type: 'put', key: prefix + key, value });
+            cb(null);
+          },
+          del: (key, cb) => {
+            ops.push({ type: 'del', key: prefix + key });
+            cb(null);
+          },
+        };
+      },
+    };
     for (const step of steps) {
       if (step.kind === 'ConditionCheck') continue;
-      const itemDb = store.getItemDb(step.table.TableName);
       const item = step.kind === 'Put' ? step.data.Item! : null;
-      await call<void>((cb) => db.updateIndexes(store, step.table, step.existing, item, cb));
-      await call<void>((cb) => (item ? itemDb.put(step.key, item, cb) : itemDb.del(step.key, cb)));
+      await call<void>((cb) => db.updateIndexes(collector, step.table, step.existing, item, cb));
+      const key = `item-${step.table.TableName}~${step.key}`;
+      ops.push(item ? { type: 'put', key, value: item } : { type: 'del', key });
     }
+    await call<void>((cb) => store.db.batch(ops, cb));
     return {};
   } finally {
     release();
+  }
+};
+
+/** ClientRequestTokens seen in the last 10 minutes: the request's fingerprint, and whether it is still being applied. */
+type Tokens = Map<string, { fingerprint: string; done: boolean; at: number }>;
+const TOKEN_WINDOW_MS = 10 * 60 * 1000;
+
+const idempotent = async (tokens: Tokens, request: Record<string, unknown>, apply: () => Promise<object>): Promise<object> => {
+  const token = request.ClientRequestToken;
+  if (typeof token !== 'string' || token === '') return apply();
+  const now = Date.now();
+  for (const [t, seen] of tokens) if (now - seen.at > TOKEN_WINDOW_MS) tokens.delete(t);
+  const { ClientRequestToken: _token, ...rest } = request;
+  const fingerprint = JSON.stringify(rest);
+  const seen = tokens.get(token);
+  if (seen) {
+    if (seen.fingerprint !== fingerprint) {
+      throw new ApiError(400, { __type: `${TYPE}IdempotentParameterMismatchException`, message: 'The request uses the same client token as a previous, but non-identical request.' });
+    }
+    if (!seen.done) throw new ApiError(400, { __type: `${TYPE}TransactionInProgressException`, message: 'The transaction with the given request token is already in progress.' });
+    return {};
+  }
+  tokens.set(token, { fingerprint, done: false, at: now });
+  try {
+    const out = await apply();
+    tokens.set(token, { fingerprint, done: true, at: Date.now() });
+    return out;
+  } catch (e) {
+    // Only a transaction that was applied is remembered: a cancelled or failed one may be tried again.
+    tokens.delete(token);
+    throw e;
   }
 };
 
@@ -177,7 +243,7 @@ const send = (res: ServerResponse, status: number, body: object): void => {
   res.end(text);
 };
 
-const handle = (store: DynaliteStore, req: IncomingMessage, res: ServerResponse): void => {
+const handle = (store: DynaliteStore, tokens: Tokens, req: IncomingMessage, res: ServerResponse): void => {
   const chunks: Buffer[] = [];
   req.on('data', (c: Buffer) => chunks.push(c));
   req.on('end', () => {
@@ -187,7 +253,7 @@ const handle = (store: DynaliteStore, req: IncomingMessage, res: ServerResponse)
     } catch {
       return send(res, 400, { __type: 'com.amazon.coral.service#SerializationException' });
     }
-    transactWriteItems(store, request).then(
+    idempotent(tokens, request, () => transactWriteItems(store, request)).then(
       (out) => send(res, 200, out),
       (e: unknown) => {
         const err = e as { statusCode?: number; body?: object };
@@ -217,8 +283,9 @@ export const createDynaliteWithTransactions = (create: (options: object) => Serv
   const [dynaliteHandler] = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
   if (!dynaliteHandler) throw new Error('dynalite server has no request handler');
   server.removeAllListeners('request');
+  const tokens: Tokens = new Map();
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    if (req.method === 'POST' && req.headers['x-amz-target'] === TARGET) handle(captured, req, res);
+    if (req.method === 'POST' && req.headers['x-amz-target'] === TARGET) handle(captured, tokens, req, res);
     else dynaliteHandler(req, res);
   });
   return server;

@@ -101,3 +101,21 @@ describe(`TransactWriteItems on ${inject('dynamoEngine')}`, () => {
     expect(others.filter(Boolean)).toEqual([]);
   });
 });
+
+describe(`ClientRequestToken on ${inject('dynamoEngine')}`, () => {
+  it('a repeat with the same token succeeds without writing again; other parameters are refused', async () => {
+    expect.assertions(4);
+    const token = randomUUID();
+    const first = { TransactItems: [putNew('token-a', { v: 1 })], ClientRequestToken: token };
+    await client.send(new TransactWriteCommand(first));
+    // The item exists now, so without the token the repeat's condition would fail.
+    await expect(client.send(new TransactWriteCommand(first))).resolves.toBeDefined();
+    expect(await get('token-a')).toMatchObject({ v: 1 });
+    try {
+      await client.send(new TransactWriteCommand({ TransactItems: [putNew('token-b', { v: 2 })], ClientRequestToken: token }));
+    } catch (e) {
+      expect((e as Error).name).toBe('IdempotentParameterMismatchException');
+    }
+    expect(await get('token-b')).toBeUndefined();
+  });
+});
