@@ -22,7 +22,8 @@ export const createDocumentClient = (options: DynamoDBClientConfig = {}): Dynamo
 export const clientSettings = (c: Config['dynamo']): DynamoDBClientConfig => ({
   maxAttempts: c.maxAttempts,
   retryMode: 'standard',
-  requestHandler: { connectionTimeout: c.connectTimeoutMs, requestTimeout: c.requestTimeoutMs },
+  // Without throwOnRequestTimeout the SDK only logs a warning when requestTimeout passes, and keeps waiting.
+  requestHandler: { connectionTimeout: c.connectTimeoutMs, requestTimeout: c.requestTimeoutMs, throwOnRequestTimeout: true },
 });
 
 let shared: DynamoDBDocumentClient | undefined;

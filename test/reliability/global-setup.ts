@@ -14,7 +14,12 @@ export default function setup(project: TestProject) {
   return () => {
     const lines = existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => l !== '') : [];
     rmSync(dir, { recursive: true, force: true });
-    const parts = lines.map((l) => JSON.parse(l) as { part: string; figures: Record<string, number | string> });
+    const merged = new Map<string, Record<string, number | string>>();
+    for (const line of lines) {
+      const { part, figures } = JSON.parse(line) as { part: string; figures: Record<string, number | string> };
+      merged.set(part, { ...merged.get(part), ...figures });
+    }
+    const parts = [...merged].map(([part, figures]) => ({ part, figures }));
     const out: string[] = ['', 'Reliability figures', '==================='];
     for (const { part, figures } of parts.sort((a, b) => a.part.localeCompare(b.part))) {
       out.push(`${part}:`);

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config.ts';
+import { clientSettings } from '../../lib/db/client.ts';
 
 const exec = promisify(execFile);
 const root = resolve(import.meta.dirname, '../..');
@@ -11,6 +12,12 @@ describe('configuration', () => {
   it('has defaults for everything', () => {
     expect(loadConfig({})).toMatchObject({ deploymentsTable: 'package-deployments', lookupCacheTtlMs: 30_000, region: 'local' });
     expect(loadConfig({}).dynamo).toEqual({ connectTimeoutMs: 1000, requestTimeoutMs: 1500, maxAttempts: 3 });
+    // A request timeout that only warns would leave a silent DynamoDB holding the function until Lambda kills it.
+    expect(clientSettings(loadConfig({}).dynamo)).toEqual({
+      maxAttempts: 3,
+      retryMode: 'standard',
+      requestHandler: { connectionTimeout: 1000, requestTimeout: 1500, throwOnRequestTimeout: true },
+    });
     expect(loadConfig({ DYNAMODB_MAX_ATTEMPTS: '5', DYNAMODB_REQUEST_TIMEOUT_MS: '3000' }).dynamo).toMatchObject({ maxAttempts: 5, requestTimeoutMs: 3000 });
   });
 
