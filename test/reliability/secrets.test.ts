@@ -1,0 +1,193 @@
+import { randomBytes } from 'node:crypto';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { VIEW_AND_DOWNLOAD } from '../../lib/auth.ts';
+import { ApiKeyRepository } from '../../lib/db/apiKeys.ts';
+import { FeedRepository } from '../../lib/db/feeds.ts';
+import { startDynalite, type LocalDynamoDB } from '../../infra/local/dynamodb.ts';
+import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
+import { invoke, seedFields, type Call } from '../support/invoke.ts';
+import { startNode, stop, type Child } from '../support/processes.ts';
+import { report } from './figures.ts';
+import { TABLES, directClient, loadHandler, seedWorld, unique } from './support.ts';
+
+/**
+ * No API key in any log. A full run sends keys in every transport (X-ApiKey, HTTP Basic, ?key=, the body's key fields
+ * in form, multipart and JSON), valid, wrong, revoked, expired and conflicting, to records and reads, successes and
+ * refusals and storage faults, with every log at DEBUG and metrics on; then all that was written to stdout and stderr is
+ * searched for each key, its Basic form and its base64.
+ */
+type Keys = { valid: string; viewOnly: string; revoked: string; expired: string; wrong: string };
+const FEED = 'Private';
+
+/** What a pipeline may send, in every transport, for each key. */
+const calls = (keys: Keys): Call[] => {
+  const out: Call[] = [];
+  const json = { 'Content-Type': 'application/json' };
+  const form = { 'Content-Type': 'application/x-www-form-urlencoded' };
+  for (const key of Object.values(keys)) {
+    const fields = seedFields({ FeedName: FEED, PackageName: unique('Secret') });
+    const formBody = new URLSearchParams(fields).toString();
+    const basic = (user: string) => `Basic ${Buffer.from(`${user}:${key}`).toString('base64')}`;
+    out.push(
+      { headers: { ...json, 'X-ApiKey': key }, body: JSON.stringify(fields) },
+      { headers: { ...form, Authorization: basic('api') }, body: formBody },
+      { headers: { ...form, Authorization: basic('someone') }, body: formBody },
+      { headers: form, query: `key=${encodeURIComponent(key)}`, body: formBody },
+      { headers: form, body: `${formBody}&key=${encodeURIComponent(key)}` },
+      { headers: json, body: JSON.stringify({ ...fields, API_Key: key }) },
+      {
+        headers: { 'Content-Type': 'multipart/form-data; boundary=XyZ' },
+        body: `${Object.entries({ ...fields, key })
+          .map(([k, v]) => `--XyZ\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`)
+          .join('')}--XyZ--\r\n`,
+      },
+      // Refusals after the key check: a bad body, an unknown feed; a conflict of two keys; an Idempotency-Key replay.
+      { headers: { ...json, 'X-ApiKey': key }, body: '{"FeedName": ' },
+      { headers: { ...json, 'X-ApiKey': key }, body: JSON.stringify({ ...fields, FeedName: 'NoSuchFeed' }) },
+      { headers: { ...json, 'X-ApiKey': `${key},${keys.wrong}` }, body: JSON.stringify(fields) },
+      { headers: { ...json, 'X-ApiKey': key, 'Idempotency-Key': 'same-key' }, body: JSON.stringify(fields) },
+      { headers: { ...json, 'X-ApiKey': key, 'Idempotency-Key': 'same-key' }, body: JSON.stringify(fields) },
+      // The read API, with the key in each transport.
+      { method: 'GET', path: '/api/deployments', headers: { 'X-ApiKey': key }, query: `FeedName=${FEED}` },
+      { method: 'GET', path: '/api/deployments', query: `FeedName=${FEED}&key=${encodeURIComponent(key)}` },
+      { method: 'GET', path: '/api/feeds', headers: { Authorization: basic('api') } },
+      // A wrong method.
+      { method: 'DELETE', headers: { 'X-ApiKey': key } },
+    );
+  }
+  return out;
+};
+
+/** Each key as it could show up: itself, the Basic credentials in base64, its own base64. */
+const forms = (keys: Keys): string[] =>
+  Object.values(keys).flatMap((k) => [k, Buffer.from(`api:${k}`).toString('base64'), Buffer.from(`someone:${k}`).toString('base64'), Buffer.from(k).toString('base64')]);
+
+const makeKeys = async (client: DynamoDBDocumentClient): Promise<Keys> => {
+  const repo = new ApiKeyRepository(client, TABLES.apiKeys);
+  const valid = (await repo.add({ user: 'release', feeds: [FEED], privileges: VIEW_AND_DOWNLOAD })).key;
+  const viewOnly = (await repo.add({ user: 'viewer', feeds: [FEED], privileges: ['Feeds_ViewFeed'] })).key;
+  const revoked = await repo.add({ user: 'gone', feeds: [], privileges: VIEW_AND_DOWNLOAD });
+  await repo.revoke(revoked.record.id);
+  const expired = (await repo.add({ user: 'old', feeds: [], privileges: VIEW_AND_DOWNLOAD, expiresAt: '2020-01-01T00:00:00Z' })).key;
+  return { valid, viewOnly, revoked: revoked.key, expired, wrong: randomBytes(32).toString('base64url') };
+};
+
+const figures = { requests: 0, 'log lines captured': 0, 'key forms searched for': 0, 'keys found in logs': 0 };
+afterAll(() => report('4 secrets', figures));
+
+const found = (text: string, keys: Keys): string[] => forms(keys).filter((f) => text.includes(f));
+
+describe('npm start, every log at DEBUG', () => {
+  let service: Child & { match: RegExpExecArray };
+  let keys: Keys;
+  beforeAll(async () => {
+    service = await startNode(['infra/local/start.ts'], /DynamoDB \(\S+\) at (http:\/\/\S+?),[\s\S]*listening on (http:\/\/\S+?)\/api\/package-deployment\//, {
+      PORT: '0',
+      DYNAMODB_PORT: '0',
+      DATA_DIR: '',
+      POWERTOOLS_LOG_LEVEL: 'DEBUG',
+      POWERTOOLS_METRICS_DISABLED: 'false',
+      POWERTOOLS_LOGGER_LOG_EVENT: 'true',
+      DEPLOYMENTS_TABLE: TABLES.deployments,
+      FEEDS_TABLE: TABLES.feeds,
+      API_KEYS_TABLE: TABLES.apiKeys,
+      IDEMPOTENCY_TABLE: TABLES.idempotency,
+    });
+    const client = directClient(service.match[1]!);
+    await new FeedRepository(client, TABLES.feeds).add(FEED, []);
+    keys = await makeKeys(client);
+    client.destroy();
+  });
+  afterAll(async () => {
+    if (service) await stop(service);
+  });
+
+  it('logs each request, redacted, and no key in any form', async () => {
+    const base = service.match[2]!;
+    for (const call of calls(keys).filter((c) => (c.path ?? '/api/package-deployment/') === '/api/package-deployment/')) {
+      const res = await fetch(`${base}/api/package-deployment/${call.query ? `?${call.query}` : ''}`, {
+        method: call.method ?? 'POST',
+        headers: call.headers ?? {},
+        ...(call.method === 'DELETE' ? {} : { body: call.body ?? '' }),
+      });
+      await res.arrayBuffer();
+      figures.requests++;
+    }
+    await stop(service);
+    const output = service.output();
+    figures['log lines captured'] += output.split('\n').filter((l) => l.trim() !== '').length;
+    figures['key forms searched for'] += forms(keys).length;
+    const leaks = found(output, keys);
+    figures['keys found in logs'] += leaks.length;
+    expect(leaks).toEqual([]);
+    // The logs are there, and redacted (not silent).
+    expect(output).toContain('"x-apikey":"[redacted]"');
+    expect(output).toContain('"authorization":"[redacted]"');
+    expect(output).toContain('"rawQueryString":"key=[redacted]"');
+    expect(output).toMatch(/"outcome":"Forbidden"/);
+    expect(output).toMatch(/"_aws":/);
+  });
+});
+
+describe('in-process, both functions, with storage faults', () => {
+  let db: LocalDynamoDB;
+  let proxy: FaultProxy;
+  let keys: Keys;
+  const captured: string[] = [];
+  beforeAll(async () => {
+    db = await startDynalite({ port: 0 });
+    await seedWorld(db.endpoint, unique('Other'));
+    const client = directClient(db.endpoint);
+    await new FeedRepository(client, TABLES.feeds).add(FEED, []);
+    keys = await makeKeys(client);
+    client.destroy();
+    proxy = await startFaultProxy(db.endpoint);
+  });
+  afterAll(async () => {
+    await proxy.close();
+    await db.stop();
+  });
+
+  it('logs nothing of a key, whatever the answer, 503s and their errors included', async () => {
+    const env = {
+      AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint,
+      POWERTOOLS_LOG_LEVEL: 'DEBUG',
+      POWERTOOLS_METRICS_DISABLED: 'false',
+      POWERTOOLS_LOGGER_LOG_EVENT: 'true',
+      LOOKUP_CACHE_TTL_SECONDS: '0',
+      DYNAMODB_REQUEST_TIMEOUT_MS: '100',
+    };
+    const record = await loadHandler('record-deployment', env);
+    const query = await loadHandler('query-deployments', env);
+    const capture = (chunk: string | Uint8Array) => {
+      captured.push(String(chunk));
+      return true;
+    };
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation(capture);
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+    const statuses = new Set<number>();
+    try {
+      // Every call once as it goes, once with a fault (in turn: a 500, no answer, a reset connection) on every DynamoDB call.
+      const faults = ['internal', 'hang', 'reset'] as const;
+      for (const [i, call] of [...calls(keys), ...calls(keys)].entries()) {
+        proxy.setPlan(() => (i < calls(keys).length ? 'forward' : faults[i % faults.length]!));
+        const handler = (call.path ?? '/api/package-deployment/') === '/api/package-deployment/' ? record : query;
+        statuses.add((await invoke(handler, call)).status);
+        figures.requests++;
+      }
+    } finally {
+      out.mockRestore();
+      err.mockRestore();
+      proxy.setPlan(() => 'forward');
+    }
+    const text = captured.join('');
+    figures['log lines captured'] += text.split('\n').filter((l) => l.trim() !== '').length;
+    figures['key forms searched for'] += forms(keys).length;
+    const leaks = found(text, keys);
+    figures['keys found in logs'] += leaks.length;
+    expect(leaks).toEqual([]);
+    expect([...statuses].sort()).toEqual(expect.arrayContaining([200, 400, 403, 404, 405, 503]));
+    expect(text).toContain('"message":"storage unavailable"');
+  });
+});
