@@ -5,7 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { checkTemplates, type TemplateReport } from '../../infra/check-templates.ts';
 import { packageStage } from '../../infra/package.ts';
 import { ROUTES } from '../../infra/routes.ts';
-import { tableDefinitions, type TableNames } from '../../infra/tables.ts';
+import { stageTableNames, tableDefinitions, type TableNames } from '../../infra/tables.ts';
 import { resourcesOfType, routeTable, type Json, type Resource, type Template } from '../support/template.ts';
 
 /**
@@ -138,7 +138,12 @@ describe('tables', () => {
   const keyed = <T extends { AttributeName?: string; IndexName?: string }>(items: T[] | undefined) =>
     [...(items ?? [])].sort((a, b) => (a.AttributeName ?? a.IndexName ?? '').localeCompare(b.AttributeName ?? b.IndexName ?? ''));
 
-  for (const [label, stage] of [['single region', () => single], ['three regions', () => multi]] as const) {
+  for (const [label, stage, stageName] of [['single region', () => single, 'dev'], ['three regions', () => multi, 'prod']] as const) {
+    it(`${label}: tables are named as stageTableNames (and npm run stage-env) name them`, () => {
+      const env = envTables(stage().template);
+      expect(Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v.name]))).toEqual(stageTableNames(stageName));
+    });
+
     it(`${label}: the same keys, attributes and indexes as infra/tables.ts, on-demand, and the names the functions use`, () => {
       const t = stage().template;
       const env = envTables(t);
