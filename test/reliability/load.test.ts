@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LambdaHandler } from '../../infra/local/gateway.ts';
 import { deploymentPartitionKey } from '../../lib/keys.ts';
-import { invoke, seedFields } from '../support/invoke.ts';
+import { seedFields } from '../support/invoke.ts';
 import { startNode, stop, type Child } from '../support/processes.ts';
 import { report } from './figures.ts';
-import { TABLES, checkComplete, directClient, loadHandler, partition, sleep } from './support.ts';
+import { TABLES, checkComplete, directClient, partition, sleep } from './support.ts';
 
 /**
  * Load without loss, through `npm start` itself (its entry point on free ports: the built bundle behind the local
@@ -22,7 +21,6 @@ const run = randomUUID().slice(0, 8);
 let service: Child & { match: RegExpExecArray };
 let baseUrl: string;
 let direct: DynamoDBDocumentClient;
-let readApi: LambdaHandler;
 
 beforeAll(async () => {
   service = await startNode(['infra/local/start.ts'], /DynamoDB \(\S+\) at (http:\/\/\S+?),[\s\S]*listening on (http:\/\/\S+?)\/api\/package-deployment\//, {
@@ -40,8 +38,6 @@ beforeAll(async () => {
   const [, dynamo, api] = service.match;
   baseUrl = api!;
   direct = directClient(dynamo!);
-  // The read API's handler, over the same tables (npm start serves the record function only).
-  readApi = await loadHandler('query-deployments', { AWS_ENDPOINT_URL_DYNAMODB: dynamo! });
 });
 afterAll(async () => {
   direct?.destroy();
@@ -82,19 +78,16 @@ const pool = async <T>(count: number, concurrency: number, job: (i: number) => P
   return results;
 };
 
-/** Every record of a package through the read API, page by page (limit 200, following NextCursor). */
+/** Every record of a package through the read API over HTTP, page by page (limit 200, following NextCursor). */
 const readAll = async (pkg: string): Promise<string[]> => {
   const ids: string[] = [];
   let cursor: string | undefined;
   do {
-    const res = await invoke(readApi, {
-      method: 'GET',
-      path: '/api/deployments',
-      query: `FeedName=${FEED}&PackageName=${pkg}&limit=200${cursor ? `&cursor=${cursor}` : ''}`,
-    });
+    const res = await fetch(`${baseUrl}/api/deployments?FeedName=${FEED}&PackageName=${pkg}&limit=200${cursor ? `&cursor=${cursor}` : ''}`);
     expect(res.status).toBe(200);
-    ids.push(...(res.json.Items as Array<{ Id: string }>).map((i) => i.Id));
-    cursor = res.json.NextCursor as string | undefined;
+    const page = (await res.json()) as { Items: Array<{ Id: string }>; NextCursor?: string };
+    ids.push(...page.Items.map((i) => i.Id));
+    cursor = page.NextCursor;
   } while (cursor);
   return ids;
 };

@@ -105,11 +105,12 @@ describe('npm start, every log at DEBUG', () => {
 
   it('logs each request, redacted, and no key in any form', async () => {
     const base = service.match[2]!;
-    for (const call of calls(keys).filter((c) => (c.path ?? '/api/package-deployment/') === '/api/package-deployment/')) {
-      const res = await fetch(`${base}/api/package-deployment/${call.query ? `?${call.query}` : ''}`, {
-        method: call.method ?? 'POST',
+    for (const call of calls(keys)) {
+      const method = call.method ?? 'POST';
+      const res = await fetch(`${base}${call.path ?? '/api/package-deployment/'}${call.query ? `?${call.query}` : ''}`, {
+        method,
         headers: call.headers ?? {},
-        ...(call.method === 'DELETE' ? {} : { body: call.body ?? '' }),
+        ...(method === 'POST' ? { body: call.body ?? '' } : {}),
       });
       await res.arrayBuffer();
       figures.requests++;
