@@ -124,6 +124,7 @@ describe('killing the local DynamoDB mid-run', () => {
     report('3 faults: DynamoDB killed mid-run (SIGKILL, restarted on its data)', {
       'concurrent POSTs': REQUESTS,
       'answers by status': Object.entries(byStatus).map(([s, n]) => `${s}:${n}`).join(' '),
+      '5xx other than 503': sent.filter((s) => s.answer.status >= 500 && s.answer.status !== 503).length,
       '200s whose record is missing after the restart': lost.length,
       '503s retried with their Idempotency-Key': retried.length,
       '...of which had been stored (replayed)': replayed,

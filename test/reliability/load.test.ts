@@ -115,6 +115,7 @@ describe('load without loss', () => {
     report('2 load: plain POSTs (npm start, concurrency 64)', {
       'POSTs sent': N,
       'answered 200': ok.length,
+      '5xx other than 503': answers.filter((a) => a.status >= 500 && a.status !== 503).length,
       'retried after 503': answers.reduce((n, a) => n + a.retries, 0),
       'records expected': N,
       'records stored (DynamoDB Query)': stored.length,
@@ -149,6 +150,7 @@ describe('load without loss', () => {
     report('2 load: every record sent twice at once under one Idempotency-Key', {
       'POSTs sent': all.length,
       'distinct Idempotency-Keys': N,
+      '5xx other than 503': all.filter((a) => a.status >= 500 && a.status !== 503).length,
       'records expected': N,
       'records stored (DynamoDB Query)': stored.length,
       'records read back (GET /api/deployments, paged)': read.length,
