@@ -85,8 +85,8 @@ describe.each(FAULTS)('%s', (fault) => {
     handler = await loadHandler('record-deployment', {
       AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint,
       LOOKUP_CACHE_TTL_SECONDS: '0',
-      DYNAMODB_REQUEST_TIMEOUT_MS: '300',
-      DYNAMODB_CONNECT_TIMEOUT_MS: '300',
+      DYNAMODB_REQUEST_TIMEOUT_MS: '500',
+      DYNAMODB_CONNECT_TIMEOUT_MS: '500',
       DYNAMODB_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
     });
   });
