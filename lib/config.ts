@@ -1,18 +1,19 @@
-import { z } from 'zod';
+import * as z from './zod.ts';
 
 /**
  * Configuration, read once from the environment and validated at load: a bad value fails the cold start with a
  * message naming the variable, instead of surfacing later as a 500.
  */
+const tableName = (name: string) => z._default(z.string().check(z.minLength(3)), name);
 const EnvSchema = z.object({
-  DEPLOYMENTS_TABLE: z.string().min(3).default('package-deployments'),
-  FEEDS_TABLE: z.string().min(3).default('package-deployment-feeds'),
-  API_KEYS_TABLE: z.string().min(3).default('package-deployment-api-keys'),
-  IDEMPOTENCY_TABLE: z.string().min(3).default('package-deployment-idempotency'),
+  DEPLOYMENTS_TABLE: tableName('package-deployments'),
+  FEEDS_TABLE: tableName('package-deployment-feeds'),
+  API_KEYS_TABLE: tableName('package-deployment-api-keys'),
+  IDEMPOTENCY_TABLE: tableName('package-deployment-idempotency'),
   /** Seconds a key or feed lookup (found or not) is reused by a warm execution environment; 0 disables. */
-  LOOKUP_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
+  LOOKUP_CACHE_TTL_SECONDS: z._default(z.coerce.number().check(z.int(), z.gte(0), z.lte(3600)), 30),
   /** The region that received a request; Lambda always sets it. */
-  AWS_REGION: z.string().min(1).default('local'),
+  AWS_REGION: z._default(z.string().check(z.minLength(1)), 'local'),
 });
 
 export type Config = Readonly<{
