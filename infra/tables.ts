@@ -13,6 +13,18 @@ export const tableNamesFromEnv = (env: NodeJS.ProcessEnv = process.env): TableNa
   return { deployments: c.deploymentsTable, feeds: c.feedsTable, apiKeys: c.apiKeysTable, idempotency: c.idempotencyTable };
 };
 
+/**
+ * A deployed stage's table names, as serverless.yml names them (custom.tables: service and stage, fixed so that
+ * every region's stack and the admin CLI find them; a unit test compares them with the packaged template).
+ */
+export const SERVICE = 'package-deployment-api';
+export const stageTableNames = (stage: string): TableNames => ({
+  deployments: `${SERVICE}-${stage}-deployments`,
+  feeds: `${SERVICE}-${stage}-feeds`,
+  apiKeys: `${SERVICE}-${stage}-api-keys`,
+  idempotency: `${SERVICE}-${stage}-idempotency`,
+});
+
 /** The deployments table's indexes: each keyed by its own attribute, sorted by the record's sort key `sk`. */
 const index = (name: IndexName) => ({
   IndexName: name,

@@ -5,6 +5,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { VIEW_AND_DOWNLOAD } from '../../lib/auth.ts';
 import { FeedRepository } from '../../lib/db/feeds.ts';
 import { build, bundlePath } from '../build.ts';
+import { ROUTES } from '../routes.ts';
 import { tableNamesFromEnv } from '../tables.ts';
 import { ensureTables, localClientConfig, startEngine, type Engine } from './dynamodb.ts';
 import { startGateway } from './gateway.ts';
@@ -44,15 +45,17 @@ if (seedFeed && (await new FeedRepository(DynamoDBDocumentClient.from(client), n
 client.destroy();
 
 await build({ quiet: true });
-const { handler } = (await import(pathToFileURL(bundlePath('record-deployment')).href)) as {
-  handler: Parameters<typeof startGateway>[0]['routes'][number]['handler'];
-};
+type Handler = Parameters<typeof startGateway>[0]['routes'][number]['handler'];
+// Each function's bundle, loaded as Lambda loads it; every route of infra/routes.ts is served.
+const routes = await Promise.all(
+  ROUTES.map(async (route) => {
+    const { handler } = (await import(pathToFileURL(bundlePath(route.function)).href)) as { handler: Handler };
+    return route.paths.map((path) => ({ path, handler, functionName: route.function }));
+  }),
+);
 const gateway = await startGateway({
   port,
-  routes: [
-    { path: '/api/package-deployment', handler },
-    { path: '/api/package-deployment/', handler },
-  ],
+  routes: routes.flat(),
 }).catch(async (e: unknown) => {
   await db.stop();
   return fail(inUse(e) ? `port ${port} is in use; set PORT to a free port` : (e as Error).message);
@@ -60,6 +63,7 @@ const gateway = await startGateway({
 
 console.log(`DynamoDB (${engine}) at ${db.endpoint}, ${dataDir ? `data in ${dataDir}` : 'in memory'}.`);
 console.log(`Admin CLI: AWS_ENDPOINT_URL_DYNAMODB=${db.endpoint} npm run -s admin -- feeds list`);
+console.log(`Deployments web page at ${gateway.url}/ and the API's description at ${gateway.url}/api/openapi.json`);
 console.log(`Package Deployment API listening on ${gateway.url}/api/package-deployment/`);
 
 let stopping = false;

@@ -1,24 +1,40 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { cleanUp, preflight } from './stage.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     baseUrl: string;
     /** The DynamoDB endpoint the admin CLI should use, or '' to use AWS itself. */
     adminEndpoint: string;
+    /** Against a deployed stage: the file listing the feeds and keys the suite added, removed after the run. */
+    ledger: string;
   }
 }
 
 /**
  * The end-to-end suite talks HTTP to a running service: E2E_BASE_URL when given (e.g. a deployed stage), otherwise
- * `npm start`'s own entry point, started here on free ports with an in-memory dynalite.
+ * `npm start`'s own entry point, started here on free ports with an in-memory dynalite. Against a stage, the admin
+ * CLI uses the stage's tables (see stage.ts), and what the suite added is removed afterwards.
  */
 export default async function setup(project: TestProject) {
   if (process.env.E2E_BASE_URL) {
-    project.provide('baseUrl', process.env.E2E_BASE_URL.replace(/\/+$/, ''));
-    project.provide('adminEndpoint', process.env.AWS_ENDPOINT_URL_DYNAMODB ?? '');
-    return;
+    const baseUrl = process.env.E2E_BASE_URL.replace(/\/+$/, '');
+    const adminEndpoint = process.env.AWS_ENDPOINT_URL_DYNAMODB ?? '';
+    await preflight(baseUrl, adminEndpoint);
+    const dir = mkdtempSync(join(tmpdir(), 'pda-e2e-'));
+    const ledger = join(dir, 'created.tsv');
+    project.provide('baseUrl', baseUrl);
+    project.provide('adminEndpoint', adminEndpoint);
+    project.provide('ledger', ledger);
+    return async () => {
+      const removed = await cleanUp(ledger, adminEndpoint);
+      console.log(`E2E against ${baseUrl}: removed or revoked ${removed.length} feed(s) and key(s) the suite added.`);
+      rmSync(dir, { recursive: true, force: true });
+    };
   }
   const root = resolve(import.meta.dirname, '../..');
   const child: ChildProcess = spawn(process.execPath, ['infra/local/start.ts'], {
@@ -43,6 +59,7 @@ export default async function setup(project: TestProject) {
   child.stdout!.resume();
   project.provide('baseUrl', baseUrl);
   project.provide('adminEndpoint', dynamo);
+  project.provide('ledger', '');
   return async () => {
     if (child.exitCode !== null) return;
     const exited = new Promise((r) => child.once('exit', r));

@@ -1,22 +1,18 @@
 import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { inject } from 'vitest';
+import { record, runAdmin } from './stage.ts';
 
 const exec = promisify(execFile);
-const root = resolve(import.meta.dirname, '../..');
 
 export const baseUrl = (): string => inject('baseUrl');
 export const endpoint = (): string => `${baseUrl()}/api/package-deployment/`;
 
 /** Runs the admin CLI as a user would (`npm run -s admin -- ...`), against the service's DynamoDB. */
 export const admin = async (...args: string[]): Promise<string[]> => {
-  const adminEndpoint = inject('adminEndpoint');
-  const { stdout } = await exec(process.execPath, ['infra/admin.ts', ...args], {
-    cwd: root,
-    env: { ...process.env, ...(adminEndpoint ? { AWS_ENDPOINT_URL_DYNAMODB: adminEndpoint } : {}) },
-  });
-  return stdout.trimEnd().split('\n');
+  const lines = await runAdmin(inject('adminEndpoint'), args);
+  record(inject('ledger'), args, lines);
+  return lines;
 };
 
 export type CurlAnswer = { status: number; contentType: string; body: string; json: () => Record<string, unknown> };

@@ -1,0 +1,148 @@
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build, bundlePath } from './build.ts';
+import { zip } from './zip.ts';
+
+/**
+ * `npm run package [-- osls options]`: builds the bundles, zips each into dist/<function>.zip (the artifacts
+ * serverless.yml names) and runs `osls package`, which writes the CloudFormation template and the artifacts to
+ * dist/package/<stage>-<region>/ (or --package DIR). Offline: osls needs no AWS credentials to package, and it is
+ * given none (any in the environment are removed for it), so packaging can never touch an AWS account.
+ *
+ *   npm run package
+ *   npm run package -- --stage prod --region eu-west-1 --param regions=eu-west-1,us-east-1,ap-southeast-2
+ */
+export const root = resolve(fileURLToPath(import.meta.url), '../..');
+const osls = join(root, 'node_modules', 'osls', 'bin', 'serverless.js');
+
+/** The artifacts serverless.yml names (`artifact: dist/<function>.zip`). */
+export const declaredArtifacts = (): string[] =>
+  [...readFileSync(join(root, 'serverless.yml'), 'utf8').matchAll(/^\s+artifact:\s*dist\/([\w.-]+)\.zip\s*$/gm)].map((m) => m[1]!);
+
+/** Zips dist/<name>/index.mjs and its source map into dist/<name>.zip, handler `index.handler`. */
+export const zipBundle = (name: string): string => {
+  const bundle = bundlePath(name);
+  const out = join(root, 'dist', `${name}.zip`);
+  writeFileSync(out, zip([
+    { name: 'index.mjs', data: readFileSync(bundle) },
+    { name: 'index.mjs.map', data: readFileSync(`${bundle}.map`) },
+  ]));
+  return out;
+};
+
+const CREDENTIAL_VARIABLES = [
+  'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_SECURITY_TOKEN', 'AWS_PROFILE', 'AWS_DEFAULT_PROFILE',
+  'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_ROLE_ARN', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', 'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+];
+
+const option = (args: string[], name: string): string | undefined => {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === `--${name}`) return args[i + 1];
+    if (arg.startsWith(`--${name}=`)) return arg.slice(name.length + 3);
+  }
+  return undefined;
+};
+
+/**
+ * osls always works in <service>/.serverless before moving the result to --package, so two packagings at once would
+ * trample each other: a lock file (holding the owner's pid; a dead owner's lock is taken over) serialises them.
+ */
+const LOCK = join(root, '.serverless.lock');
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+const withLock = async <T>(fn: () => Promise<T>): Promise<T> => {
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    try {
+      const fd = openSync(LOCK, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      let owner: number;
+      try {
+        owner = Number(readFileSync(LOCK, 'utf8'));
+      } catch {
+        continue; // released meanwhile
+      }
+      if (Number.isInteger(owner) && owner > 0 && !alive(owner)) rmSync(LOCK, { force: true });
+      else if (Date.now() > deadline) throw new Error(`another packaging holds ${LOCK} (pid ${owner})`, { cause: e });
+      else await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(LOCK, { force: true });
+  }
+};
+
+export type PackageResult = { dir: string; templatePath: string; template: Record<string, unknown>; ms: number };
+
+/**
+ * Packages one stage. `args` are passed to `osls package` as they are; the output directory defaults to
+ * dist/package/<stage>-<region>. With `build`, the bundles are built first (under the same lock, so that no other
+ * packaging zips a bundle while it is being written).
+ */
+export const packageStage = async (args: string[], options: { quiet?: boolean; build?: boolean } = {}): Promise<PackageResult> => {
+  const started = performance.now();
+  const stage = option(args, 'stage') ?? 'dev';
+  const region = option(args, 'region') ?? 'us-east-1';
+  const given = option(args, 'package');
+  const dir = given ? resolve(root, given) : join(root, 'dist', 'package', `${stage}-${region}`);
+  // Offline by construction: osls's `package` makes no AWS call, and it gets no credentials that one could use.
+  const env: NodeJS.ProcessEnv = { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' };
+  for (const name of CREDENTIAL_VARIABLES) delete env[name];
+  Object.assign(env, { AWS_CONFIG_FILE: join(dir, 'no-aws-config'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-aws-credentials'), AWS_EC2_METADATA_DISABLED: 'true' });
+  const oslsArgs = ['package', ...args, ...(given ? [] : ['--package', relative(root, dir)])];
+
+  let output = '';
+  const code = await withLock(async () => {
+    if (options.build) await build({ quiet: options.quiet ?? false });
+    const missing = declaredArtifacts().filter((name) => !existsSync(bundlePath(name)));
+    if (missing.length > 0) {
+      throw new Error(
+        `serverless.yml packages ${missing.map((n) => `dist/${n}.zip`).join(', ')}, but there is no functions/<name>/handler.ts ` +
+          `bundle for ${missing.join(', ')} (npm run build bundles functions/*/handler.ts).`,
+      );
+    }
+    for (const name of declaredArtifacts()) zipBundle(name);
+    rmSync(dir, { recursive: true, force: true });
+    return new Promise<number | null>((done, fail) => {
+      const child = spawn(process.execPath, [osls, ...oslsArgs], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const collect = (chunk: Buffer) => {
+        output += chunk.toString('utf8');
+        if (!options.quiet) process.stderr.write(chunk);
+      };
+      child.stdout.on('data', collect);
+      child.stderr.on('data', collect);
+      child.on('error', fail);
+      child.on('close', done);
+    });
+  });
+  if (code !== 0) throw new Error(`osls ${oslsArgs.join(' ')} exited with ${code}:\n${output}`);
+  const templatePath = join(dir, 'cloudformation-template-update-stack.json');
+  const template = JSON.parse(readFileSync(templatePath, 'utf8')) as Record<string, unknown>;
+  return { dir, templatePath, template, ms: performance.now() - started };
+};
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  try {
+    const result = await packageStage(process.argv.slice(2), { build: true });
+    const resources = Object.keys((result.template.Resources ?? {}) as object).length;
+    console.log(`${relative(root, result.templatePath)}: ${resources} resources (${(result.ms / 1000).toFixed(1)} s)`);
+  } catch (e) {
+    console.error((e as Error).message);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,117 @@
+'use strict';
+/**
+ * Stage settings for serverless.yml, read from its parameters (`params:` defaults, or `--param name=value`) and
+ * checked when the template is packaged, so that a typo fails `npm run package` instead of a deployment.
+ *
+ * Each export is a variable resolver: serverless.yml reads it as `${file(./infra/stage.cjs):name}` (osls and
+ * Serverless v4 both call the function with `resolveVariable`). CommonJS, so that any Serverless version can
+ * require it; the parsing itself is in plain functions below, unit-tested without a framework.
+ */
+
+const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$/;
+/** CloudWatch Logs' allowed retention periods (PutRetentionPolicy). */
+const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+/** Stage names that mean production: deletion protection is on unless the `deletionProtection` parameter says otherwise. */
+const PRODUCTION_STAGE = /^(prod|production|prd|live)([-_.].*)?$/i;
+
+const fail = (message) => {
+  throw new Error(`serverless.yml parameters: ${message}`);
+};
+
+const text = (value) => (value === undefined || value === null ? '' : String(value).trim());
+
+/** The listed regions (comma-separated; empty: the region deployed to). The first is the primary. */
+const parseRegions = (raw, deployRegion) => {
+  const list = text(raw) === '' ? [deployRegion] : text(raw).split(',').map((r) => r.trim());
+  for (const region of list) {
+    if (!REGION.test(region)) fail(`regions: "${region}" is not an AWS region name (e.g. eu-west-1).`);
+  }
+  if (new Set(list).size !== list.length) fail(`regions: a region is listed twice (${list.join(',')}).`);
+  if (!list.includes(deployRegion)) {
+    fail(`regions: this stack is deployed to ${deployRegion}, which is not listed (${list.join(',')}); add it or deploy to a listed region.`);
+  }
+  return list;
+};
+
+const parseInteger = (name, raw, min, max) => {
+  const value = Number(text(raw));
+  if (text(raw) === '' || !Number.isInteger(value) || value < min || value > max) {
+    fail(`${name}: "${text(raw)}" must be an integer from ${min} to ${max}.`);
+  }
+  return value;
+};
+
+const parseRetention = (raw) => {
+  const days = Number(text(raw));
+  if (!RETENTION_DAYS.includes(days)) fail(`logRetentionInDays: "${text(raw)}" must be one of ${RETENTION_DAYS.join(', ')}.`);
+  return days;
+};
+
+/** `auto` (on for stages named like production), `true` or `false`. */
+const parseDeletionProtection = (raw, stage) => {
+  const value = text(raw).toLowerCase();
+  if (value === 'auto' || value === '') return PRODUCTION_STAGE.test(stage);
+  if (value === 'true' || value === 'false') return value === 'true';
+  return fail(`deletionProtection: "${text(raw)}" must be auto, true or false.`);
+};
+
+/** Off unless origins are listed (comma-separated, e.g. https://ci.example.com); `*` allows any origin. */
+const parseCors = (raw) => {
+  const origins = text(raw) === '' ? [] : text(raw).split(',').map((o) => o.trim());
+  if (origins.length === 0) return false;
+  for (const origin of origins) {
+    if (origin !== '*' && !/^https?:\/\/[^/\s,]+$/.test(origin)) fail(`corsOrigins: "${origin}" must be * or a scheme and host such as https://ci.example.com.`);
+  }
+  return {
+    allowedOrigins: origins,
+    allowedMethods: ['GET', 'POST', 'OPTIONS'],
+    allowedHeaders: ['Content-Type', 'Authorization', 'X-ApiKey', 'Idempotency-Key'],
+    exposedResponseHeaders: ['Allow', 'Retry-After', 'Idempotent-Replayed'],
+    maxAge: 600,
+  };
+};
+
+/** One replica per listed region, each with point-in-time recovery, deletion protection (by condition) and tags. */
+const replicaSpecs = (regions, stage) =>
+  regions.map((region) => ({
+    Region: region,
+    PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    DeletionProtectionEnabled: { 'Fn::If': ['DeletionProtected', true, false] },
+    Tags: [
+      { Key: 'service', Value: 'package-deployment-api' },
+      { Key: 'stage', Value: stage },
+    ],
+  }));
+
+const param = (resolveVariable, name) => resolveVariable(`param:${name}`);
+const deployRegion = (resolveVariable) => resolveVariable('self:provider.region');
+const stageName = (resolveVariable) => resolveVariable('sls:stage');
+
+module.exports = {
+  parseRegions,
+  parseInteger,
+  parseRetention,
+  parseDeletionProtection,
+  parseCors,
+  replicaSpecs,
+  PRODUCTION_STAGE,
+
+  regions: async ({ resolveVariable }) => parseRegions(await param(resolveVariable, 'regions'), await deployRegion(resolveVariable)),
+  primaryRegion: async ({ resolveVariable }) =>
+    parseRegions(await param(resolveVariable, 'regions'), await deployRegion(resolveVariable))[0],
+  replicas: async ({ resolveVariable }) =>
+    replicaSpecs(
+      parseRegions(await param(resolveVariable, 'regions'), await deployRegion(resolveVariable)),
+      await stageName(resolveVariable),
+    ),
+  deletionProtection: async ({ resolveVariable }) =>
+    String(parseDeletionProtection(await param(resolveVariable, 'deletionProtection'), await stageName(resolveVariable))),
+  cors: async ({ resolveVariable }) => parseCors(await param(resolveVariable, 'corsOrigins')),
+  logRetentionInDays: async ({ resolveVariable }) => parseRetention(await param(resolveVariable, 'logRetentionInDays')),
+  throttlingBurstLimit: async ({ resolveVariable }) =>
+    parseInteger('throttlingBurstLimit', await param(resolveVariable, 'throttlingBurstLimit'), 1, 5000),
+  throttlingRateLimit: async ({ resolveVariable }) =>
+    parseInteger('throttlingRateLimit', await param(resolveVariable, 'throttlingRateLimit'), 1, 10000),
+  lookupCacheTtlSeconds: async ({ resolveVariable }) =>
+    String(parseInteger('lookupCacheTtlSeconds', await param(resolveVariable, 'lookupCacheTtlSeconds'), 0, 3600)),
+};

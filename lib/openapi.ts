@@ -1,0 +1,226 @@
+import { z } from 'zod';
+import { PRIVILEGES, RECORD_PRIVILEGE, VIEW_PRIVILEGE } from './auth.ts';
+import { DeploymentSchema, FIELD_LIMITS, type FieldName } from './deployment.ts';
+import { CurrentQuerySchema, DEFAULT_LIMIT, HistoryQuerySchema, MAX_LIMIT, type FeedView, type PageView } from './read.ts';
+import type { DeploymentView } from './record.ts';
+
+/**
+ * The API's OpenAPI 3.1 description, generated from the zod schemas that validate requests (their fields, which are
+ * required, their limits) and from zod schemas of the responses that are checked against the handlers' types below.
+ */
+
+type JsonSchema = Record<string, unknown> & { properties?: Record<string, Record<string, unknown>>; required?: string[] };
+
+const FIELD_DESCRIPTIONS: Record<FieldName, string> = {
+  FeedName: 'The feed the package comes from (matched case-insensitively).',
+  GroupName: 'The package group, for package types that have one (e.g. npm scopes, Maven group ids).',
+  PackageName: 'The package (matched case-insensitively).',
+  Version: 'The version deployed.',
+  Target: 'Where it was deployed: a server, environment or cluster (matched case-insensitively when read).',
+  Application: 'The application that deployed it (e.g. the release tool).',
+  Description: 'Free text, e.g. "Deployed by Custom Release Server"; may span lines.',
+  UserName: "Who deployed it; defaults to the API key's user, or Anonymous.",
+  Url: 'An absolute http:// or https:// link to the deployment (e.g. the pipeline run).',
+  Date: 'When it was deployed: any ISO 8601 instant (no zone means UTC); defaults to the time received. Stored in UTC.',
+};
+
+const PARAMETER_DESCRIPTIONS: Record<string, string> = {
+  from: 'Only records deployed at or after this ISO 8601 instant.',
+  to: 'Only records deployed at or before this ISO 8601 instant.',
+  limit: `Records per page, 1 to ${MAX_LIMIT} (default ${DEFAULT_LIMIT}).`,
+  cursor: "The previous page's NextCursor, to read the next page.",
+};
+
+/** A request schema as JSON Schema, with what zod's input side cannot express: required names, limits, descriptions. */
+const requestSchema = (schema: z.ZodObject, options: { numbers: boolean }): JsonSchema => {
+  const generated = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  const properties: Record<string, Record<string, unknown>> = {};
+  const required: string[] = [];
+  for (const [name, fieldSchema] of Object.entries(schema.shape)) {
+    const field = name as FieldName;
+    const limit = FIELD_LIMITS[field] as number | undefined;
+    const description = FIELD_DESCRIPTIONS[field] ?? PARAMETER_DESCRIPTIONS[name];
+    properties[name] = {
+      ...generated.properties?.[name],
+      ...(options.numbers && limit !== undefined ? { type: ['string', 'number'] } : {}),
+      ...(limit !== undefined ? { maxLength: limit } : {}),
+      ...(description ? { description } : {}),
+    };
+    // Required is what the schema itself refuses to leave out.
+    if (!(fieldSchema as z.ZodType).safeParse(undefined).success) required.push(name);
+  }
+  return { type: 'object', properties, ...(required.length > 0 ? { required } : {}) };
+};
+
+/** The response schemas, each named in components/schemas by its id. */
+const responses = z.registry<{ id: string }>();
+
+export const DeploymentViewSchema = z
+  .object({
+    Id: z.string().describe('The record id: the deployment Date and a ULID.'),
+    FeedName: z.string(),
+    GroupName: z.string().optional(),
+    PackageName: z.string(),
+    Version: z.string(),
+    Target: z.string(),
+    Application: z.string(),
+    Description: z.string(),
+    UserName: z.string(),
+    Url: z.string().optional(),
+    Date: z.string().describe('When it was deployed, ISO 8601 in UTC.'),
+    ReceivedAt: z.string().describe('When the service received it, ISO 8601 in UTC.'),
+    Region: z.string().describe('The AWS region that received it.'),
+  })
+  .register(responses, { id: 'Deployment' });
+
+export const PageSchema = z
+  .object({
+    Items: z.array(DeploymentViewSchema),
+    NextCursor: z.string().optional().describe('Present when there are more records: pass it as cursor.'),
+  })
+  .register(responses, { id: 'DeploymentPage' });
+
+export const FeedsSchema = z
+  .object({
+    Items: z.array(z.object({ Name: z.string(), Privileges: z.array(z.string()).describe(`What the caller may do on the feed, of ${PRIVILEGES.join(', ')}.`) })),
+  })
+  .register(responses, { id: 'Feeds' });
+
+export const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string().describe('What was wrong, naming the field.'),
+    errors: z.array(z.object({ field: z.string(), detail: z.string() })).optional(),
+    requestId: z.string().optional(),
+  })
+  .register(responses, { id: 'Problem' });
+
+// The response schemas describe exactly what the handlers return (a compile error otherwise).
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const exact = <T extends true>(): T => true as T;
+exact<Same<z.output<typeof DeploymentViewSchema>, DeploymentView>>();
+exact<Same<z.output<typeof PageSchema>, PageView>>();
+exact<Same<z.output<typeof FeedsSchema>, { Items: FeedView[] }>>();
+
+const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
+const jsonContent = (id: string) => ({ 'application/json': { schema: ref(id) } });
+const problems = (statuses: Record<number, string>) =>
+  Object.fromEntries(
+    Object.entries(statuses).map(([status, description]) => [status, { description, content: { 'application/problem+json': { schema: ref('Problem') } } }]),
+  );
+
+const queryParameters = (schema: z.ZodObject) => {
+  const s = requestSchema(schema, { numbers: false });
+  return Object.entries(s.properties ?? {}).map(([name, property]) => {
+    const { description, ...rest } = property;
+    return { name, in: 'query', required: s.required?.includes(name) ?? false, description, schema: rest };
+  });
+};
+
+const READ_ERRORS = {
+  400: 'A parameter is missing, unknown or invalid (`detail` names it).',
+  403: `The API key is unknown, revoked or expired, or it (or an anonymous caller) lacks ${VIEW_PRIVILEGE} on the feed.`,
+  404: 'The feed does not exist.',
+  405: 'Only GET is allowed.',
+  503: 'The store is unavailable; retry after Retry-After seconds.',
+};
+
+const SECURITY = [{ apiKeyHeader: [] }, { basic: [] }, { apiKeyQuery: [] }, {}];
+
+export const openApiDocument = (): Record<string, unknown> => {
+  const body = requestSchema(DeploymentSchema, { numbers: true });
+  const form = { ...body, properties: Object.fromEntries(Object.entries(body.properties ?? {}).map(([k, v]) => [k, { ...v, type: 'string' }])) };
+  const schemas = z.toJSONSchema(responses, { target: 'draft-2020-12', uri: (id) => `#/components/schemas/${id}` }).schemas;
+  const components = Object.fromEntries(
+    Object.entries(schemas).map(([id, schema]) => {
+      const { $schema: _schema, $id: _id, ...rest } = schema as Record<string, unknown>;
+      return [id, rest];
+    }),
+  );
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Package Deployment API',
+      version: '1.0.0',
+      description:
+        "A drop-in replacement for ProGet's Package Deployment API, with a read API for deployment history and the current version on each target.",
+    },
+    paths: {
+      '/api/package-deployment/': {
+        post: {
+          operationId: 'recordDeployment',
+          summary: "Record a deployment (ProGet's endpoint; the path also answers without the trailing slash).",
+          description: `Needs ${RECORD_PRIVILEGE} on the feed (an API key's, or anonymous users' where the feed grants it). Field names match case-insensitively; values are trimmed. A body without Content-Type is read as JSON if it starts with "{", else as a form.`,
+          security: SECURITY,
+          parameters: [
+            {
+              name: 'Idempotency-Key',
+              in: 'header',
+              required: false,
+              description: 'Makes retries safe for 24 hours: the same key and body return the first response (Idempotent-Replayed: true) and store nothing new.',
+              schema: { type: 'string', minLength: 1, maxLength: 255 },
+            },
+          ],
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': { schema: body },
+              'application/x-www-form-urlencoded': { schema: form },
+              'multipart/form-data': { schema: form },
+            },
+          },
+          responses: {
+            200: { description: 'Stored; the stored record.', content: jsonContent('Deployment') },
+            ...problems({
+              400: 'The body is invalid (`detail` and `errors` name each field).',
+              403: `The API key is unknown, revoked or expired, or it (or an anonymous caller) lacks ${RECORD_PRIVILEGE} on the feed.`,
+              404: 'The feed does not exist.',
+              405: 'Only POST is allowed (the response has Allow).',
+              409: 'A request with the same Idempotency-Key is still in progress; retry after Retry-After.',
+              413: 'The body is over 64 KB.',
+              415: 'The Content-Type or charset is not one of JSON, form or multipart in UTF-8 or ISO-8859-1.',
+              422: 'The Idempotency-Key was used with a different body.',
+              503: 'The store is unavailable; nothing was recorded; retry after Retry-After seconds.',
+            }),
+          },
+        },
+      },
+      '/api/deployments': {
+        get: {
+          operationId: 'listDeployments',
+          summary: "Deployment history, newest first: a package's (optionally one version's), a target's (Target), or a feed's recent activity.",
+          security: SECURITY,
+          parameters: queryParameters(HistoryQuerySchema),
+          responses: { 200: { description: 'A page of records.', content: jsonContent('DeploymentPage') }, ...problems(READ_ERRORS) },
+        },
+      },
+      '/api/deployments/current': {
+        get: {
+          operationId: 'currentDeployments',
+          summary: 'For each target of a package, the latest deployment by Date (a backdated record never replaces a newer one), in target order.',
+          security: SECURITY,
+          parameters: queryParameters(CurrentQuerySchema),
+          responses: { 200: { description: 'A page of records, one per target.', content: jsonContent('DeploymentPage') }, ...problems(READ_ERRORS) },
+        },
+      },
+      '/api/feeds': {
+        get: {
+          operationId: 'listFeeds',
+          summary: 'The feeds the caller may view, with the privileges the caller has on each.',
+          security: SECURITY,
+          responses: { 200: { description: 'The feeds.', content: jsonContent('Feeds') }, ...problems({ 403: READ_ERRORS[403], 405: READ_ERRORS[405], 503: READ_ERRORS[503] }) },
+        },
+      },
+    },
+    components: {
+      schemas: components,
+      securitySchemes: {
+        apiKeyHeader: { type: 'apiKey', in: 'header', name: 'X-ApiKey', description: 'A ProGet-style API key.' },
+        basic: { type: 'http', scheme: 'basic', description: 'User "api", the API key as password.' },
+        apiKeyQuery: { type: 'apiKey', in: 'query', name: 'key', description: 'The API key in the query string (ProGet accepts it; prefer the header).' },
+      },
+    },
+  };
+};

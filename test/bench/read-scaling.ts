@@ -1,0 +1,159 @@
+/**
+ * Reads cost O(page), not O(history): the same read API queries against a package with 100 records and one with
+ * 100,000, in the same local DynamoDB, interleaved, through the real query-deployments handler. Prints, per query,
+ * the median time for each, their ratio, and the items DynamoDB read (ScannedCount), which must not grow with history.
+ *
+ *   npm run bench:read            (dynalite; DYNAMODB_ENGINE=dynamodb-local for Amazon's DynamoDB Local)
+ *   BIG=20000 npm run bench:read  (a smaller history, for a quicker look)
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { performance } from 'node:perf_hooks';
+import { ensureTables, localClientConfig, startEngine, type Engine } from '../../infra/local/dynamodb.ts';
+import { lambdaContext, toHttpApiEvent } from '../../infra/local/gateway.ts';
+import { VIEW_AND_DOWNLOAD } from '../../lib/auth.ts';
+import { historyItem, putDeployment, type NewDeployment } from '../../lib/db/deployments.ts';
+import { FeedRepository } from '../../lib/db/feeds.ts';
+
+const BIG = Number(process.env.BIG ?? 100_000);
+const SMALL = 100;
+const TARGETS = 50;
+const ROUNDS = Number(process.env.ROUNDS ?? 40);
+const FEED = 'Bench';
+const TABLES = { deployments: 'bench-deployments', feeds: 'bench-feeds', apiKeys: 'bench-api-keys', idempotency: 'bench-idempotency' };
+
+const engine = (process.env.DYNAMODB_ENGINE ?? 'dynalite') as Engine;
+const db = await startEngine(engine, { port: 0 });
+Object.assign(process.env, {
+  AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
+  AWS_REGION: 'eu-west-1',
+  AWS_ACCESS_KEY_ID: 'local',
+  AWS_SECRET_ACCESS_KEY: 'local',
+  DEPLOYMENTS_TABLE: TABLES.deployments,
+  FEEDS_TABLE: TABLES.feeds,
+  API_KEYS_TABLE: TABLES.apiKeys,
+  IDEMPOTENCY_TABLE: TABLES.idempotency,
+  POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT',
+});
+const raw = new DynamoDBClient(localClientConfig(db.endpoint));
+await ensureTables(raw, TABLES);
+const client = DynamoDBDocumentClient.from(raw);
+await new FeedRepository(client, TABLES.feeds).add(FEED, VIEW_AND_DOWNLOAD);
+
+const record = (packageName: string, i: number): NewDeployment => ({
+  feedName: FEED,
+  packageName,
+  version: `1.0.${Math.floor(i / 1000)}`,
+  target: `web${String(i % TARGETS).padStart(2, '0')}`,
+  application: 'bench',
+  description: 'Deployed by the benchmark',
+  userName: 'bench',
+  // One record a minute, oldest first.
+  date: new Date(Date.UTC(2020, 0, 1) + i * 60_000).toISOString(),
+  receivedAt: new Date().toISOString(),
+  region: 'eu-west-1',
+  keyId: 'anonymous',
+});
+
+/** History in bulk (BatchWriteItem), then the newest record per target through putDeployment (history + current). */
+const load = async (packageName: string, count: number): Promise<void> => {
+  const bulk = count - TARGETS;
+  const batches: NewDeployment[][] = [];
+  for (let i = 0; i < bulk; i += 25) batches.push(Array.from({ length: Math.min(25, bulk - i) }, (_, j) => record(packageName, i + j)));
+  let next = 0;
+  const worker = async () => {
+    while (next < batches.length) {
+      const batch = batches[next++]!;
+      let requests = batch.map((r, j) => ({ PutRequest: { Item: historyItem(r, `${r.date}#${packageName}${j}`) } }));
+      while (requests.length > 0) {
+        const out = await client.send(new BatchWriteCommand({ RequestItems: { [TABLES.deployments]: requests } }));
+        requests = (out.UnprocessedItems?.[TABLES.deployments] ?? []) as typeof requests;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+  for (let i = bulk; i < count; i++) await putDeployment(client, TABLES, record(packageName, i));
+};
+
+const started = performance.now();
+await load('Small.Package', SMALL);
+await load('Big.Package', BIG);
+const loadSeconds = (performance.now() - started) / 1000;
+
+// The deployed handler, and a count of the items each Query reads.
+const { handler } = await import('../../functions/query-deployments/handler.ts');
+const { documentClient } = await import('../../lib/db/client.ts');
+let scanned = 0;
+documentClient().middlewareStack.add(
+  (next) => async (args) => {
+    const out = await next(args);
+    scanned += (out.output as { ScannedCount?: number } | undefined)?.ScannedCount ?? 0;
+    return out;
+  },
+  { step: 'initialize', name: 'countScanned' },
+);
+
+const call = async (path: string, query: Record<string, string>): Promise<{ ms: number; items: number; scanned: number; body: { NextCursor?: string } }> => {
+  const event = toHttpApiEvent({ method: 'GET', url: `${path}?${new URLSearchParams(query)}`, rawHeaders: [], body: Buffer.alloc(0), remoteAddress: '127.0.0.1' });
+  scanned = 0;
+  const t = performance.now();
+  const result = (await handler(event, lambdaContext(event.requestContext.requestId, 'query-deployments'))) as { statusCode: number; body: string };
+  const ms = performance.now() - t;
+  if (result.statusCode !== 200) throw new Error(`${path} ${JSON.stringify(query)}: ${result.statusCode} ${result.body}`);
+  const body = JSON.parse(result.body) as { Items: unknown[]; NextCursor?: string };
+  return { ms, items: body.Items.length, scanned, body };
+};
+
+// Page 2 of each history: a cursor from page 1.
+const cursorOf = async (pkg: string) => (await call('/api/deployments', { FeedName: FEED, PackageName: pkg, limit: '50' })).body.NextCursor!;
+const cursors = { small: await cursorOf('Small.Package'), big: await cursorOf('Big.Package') };
+
+type Case = { name: string; path: string; query: (pkg: 'Small.Package' | 'Big.Package') => Record<string, string> };
+const CASES: Case[] = [
+  { name: 'history, first page (50)', path: '/api/deployments', query: (p) => ({ FeedName: FEED, PackageName: p, limit: '50' }) },
+  {
+    name: 'history, next page (cursor)',
+    path: '/api/deployments',
+    query: (p) => ({ FeedName: FEED, PackageName: p, limit: '50', cursor: p === 'Big.Package' ? cursors.big : cursors.small }),
+  },
+  { name: 'one version (1.0.0)', path: '/api/deployments', query: (p) => ({ FeedName: FEED, PackageName: p, Version: '1.0.0', limit: '50' }) },
+  {
+    name: 'time range (1 h)',
+    path: '/api/deployments',
+    query: (p) => ({ FeedName: FEED, PackageName: p, from: '2020-01-01T00:30:00Z', to: '2020-01-01T01:30:00Z', limit: '50' }),
+  },
+  { name: 'current per target (50)', path: '/api/deployments/current', query: (p) => ({ FeedName: FEED, PackageName: p, limit: '50' }) },
+];
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const rows: string[][] = [];
+let worst = 0;
+for (const c of CASES) {
+  const times = { small: [] as number[], big: [] as number[] };
+  const reads = { small: 0, big: 0 };
+  for (let round = 0; round < ROUNDS; round++) {
+    // Interleaved, alternating which goes first.
+    for (const size of round % 2 === 0 ? (['small', 'big'] as const) : (['big', 'small'] as const)) {
+      const r = await call(c.path, c.query(size === 'big' ? 'Big.Package' : 'Small.Package'));
+      times[size].push(r.ms);
+      reads[size] = r.scanned;
+    }
+  }
+  const ratio = median(times.big) / median(times.small);
+  worst = Math.max(worst, ratio);
+  rows.push([c.name, median(times.small).toFixed(2), median(times.big).toFixed(2), ratio.toFixed(2), `${reads.small} / ${reads.big}`, reads.big <= 51 && ratio <= 1.5 ? 'pass' : 'FAIL']);
+}
+
+const header = ['query', `${SMALL} records (ms)`, `${BIG.toLocaleString('en')} records (ms)`, 'ratio', 'items read', 'goal: ratio ≤ 1.5, ≤ 51 read'];
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ');
+console.log(`\nRead scaling on ${engine} (${ROUNDS} interleaved rounds, medians; loaded ${(SMALL + BIG).toLocaleString('en')} records in ${loadSeconds.toFixed(1)} s)\n`);
+console.log(line(header));
+console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
+for (const r of rows) console.log(line(r));
+console.log(`\nWorst time ratio 100k/100: ${worst.toFixed(2)}`);
+
+raw.destroy();
+documentClient().destroy();
+await db.stop();
+process.exitCode = rows.every((r) => r.at(-1) === 'pass') ? 0 : 1;

@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { PageSchema } from '../../lib/openapi.ts';
+import { admin, baseUrl, curl, endpoint } from './support.ts';
+
+/**
+ * The read API over real HTTP, as the README's curl examples call it: after two versions are deployed to three
+ * targets (one record backdated), history and the current version per target; the OpenAPI document; errors.
+ */
+const suffix = randomUUID().slice(0, 8);
+const PACKAGE = `Read.Demo.${suffix}`;
+const FEED = `Reports-${suffix}`;
+let key: string;
+
+const RECORDS = [
+  { Version: '1.0.0', Target: 'web01', Date: '2026-01-05T09:00:00Z' },
+  { Version: '1.0.0', Target: 'web02', Date: '2026-01-05T09:05:00Z' },
+  { Version: '1.0.0', Target: 'web03', Date: '2026-01-05T09:10:00Z' },
+  { Version: '2.0.0', Target: 'web01', Date: '2026-02-10T14:00:00Z' },
+  { Version: '2.0.0', Target: 'web02', Date: '2026-02-10T14:30:00Z' },
+  { Version: '1.0.0', Target: 'web02', Date: '2025-12-01T08:00:00Z' },
+];
+
+beforeAll(async () => {
+  await admin('feeds', 'add', FEED);
+  key = (await admin('keys', 'add', '--user', 'release', '--feed', FEED, '--privilege', 'Feeds_ViewFeed', '--privilege', 'Feeds_DownloadPackage')).at(-1)!;
+  for (const r of RECORDS) {
+    const answer = await curl(endpoint(), '-H', `X-ApiKey: ${key}`, '-F', `FeedName=${FEED}`, '-F', `PackageName=${PACKAGE}`, '-F', 'Application=CI',
+      '-F', 'Description=Deployed', '-F', `Version=${r.Version}`, '-F', `Target=${r.Target}`, '-F', `Date=${r.Date}`);
+    expect(answer.status).toBe(200);
+  }
+}, 60_000);
+
+const get = async (path: string, ...args: string[]) => {
+  const answer = await curl('-G', `${baseUrl()}${path}`, ...args);
+  return { ...answer, page: () => PageSchema.parse(answer.json()) };
+};
+
+describe('GET /api/deployments/current', () => {
+  it('gives each target its latest version by Date; the backdated record replaces nothing', async () => {
+    const answer = await get('/api/deployments/current', '-H', `X-ApiKey: ${key}`, '--data-urlencode', `FeedName=${FEED}`, '--data-urlencode', `PackageName=${PACKAGE.toUpperCase()}`);
+    expect(answer.status).toBe(200);
+    expect(answer.page().Items.map((d) => [d.Target, d.Version, d.Date])).toEqual([
+      ['web01', '2.0.0', '2026-02-10T14:00:00.000Z'],
+      ['web02', '2.0.0', '2026-02-10T14:30:00.000Z'],
+      ['web03', '1.0.0', '2026-01-05T09:10:00.000Z'],
+    ]);
+  });
+});
+
+describe('GET /api/deployments', () => {
+  it("lists a package's history newest first, in pages, with the region of each record", async () => {
+    const first = await get('/api/deployments', '-u', `api:${key}`, '--data-urlencode', `FeedName=${FEED}`, '--data-urlencode', `PackageName=${PACKAGE}`, '-d', 'limit=4');
+    expect(first.status).toBe(200);
+    const page1 = first.page();
+    expect(page1.Items).toHaveLength(4);
+    const second = await get('/api/deployments', '-u', `api:${key}`, '--data-urlencode', `FeedName=${FEED}`, '--data-urlencode', `PackageName=${PACKAGE}`, '-d', 'limit=4', '--data-urlencode', `cursor=${page1.NextCursor}`);
+    const page2 = second.page();
+    expect(page2.NextCursor).toBeUndefined();
+    const dates = [...page1.Items, ...page2.Items].map((d) => d.Date);
+    expect(dates).toEqual(RECORDS.map((r) => r.Date.replace('Z', '.000Z')).sort().reverse());
+    for (const d of [...page1.Items, ...page2.Items]) expect(d.Region).toMatch(/^[a-z0-9-]+$/);
+  });
+
+  it("lists one version's deployments, a target's, and a time range, with the key in the query string", async () => {
+    const q = (...args: string[]) => get('/api/deployments', '--data-urlencode', `key=${key}`, '--data-urlencode', `FeedName=${FEED}`, ...args);
+    const v2 = (await q('--data-urlencode', `PackageName=${PACKAGE}`, '-d', 'Version=2.0.0')).page();
+    expect(v2.Items.map((d) => d.Target)).toEqual(['web02', 'web01']);
+    const web02 = (await q('-d', 'Target=WEB02')).page();
+    expect(web02.Items.map((d) => d.Version)).toEqual(['2.0.0', '1.0.0', '1.0.0']);
+    const january = (await q('--data-urlencode', `PackageName=${PACKAGE}`, '-d', 'from=2026-01-01', '-d', 'to=2026-01-31T23:59:59Z')).page();
+    expect(january.Items).toHaveLength(3);
+  });
+
+  it('answers 403 without the key, 404 for an unknown feed, 400 for bad parameters, 405 for POST', async () => {
+    const anonymous = await get('/api/deployments', '--data-urlencode', `FeedName=${FEED}`);
+    expect(anonymous.status).toBe(403);
+    expect(anonymous.contentType).toMatch(/^application\/problem\+json/);
+    expect((await get('/api/deployments', '-H', `X-ApiKey: ${key}`, '-d', 'FeedName=NoSuchFeed')).status).toBe(404);
+    const bad = await get('/api/deployments', '-H', `X-ApiKey: ${key}`, '--data-urlencode', `FeedName=${FEED}`, '-d', 'limit=1000', '-d', 'Colour=red');
+    expect(bad.status).toBe(400);
+    expect(bad.json().detail).toMatch(/Colour/);
+    const post = await curl('-X', 'POST', `${baseUrl()}/api/deployments`);
+    expect(post.status).toBe(405);
+  });
+});
+
+describe('GET /api/openapi.json', () => {
+  it('serves the OpenAPI 3.1 document of every endpoint', async () => {
+    const answer = await curl(`${baseUrl()}/api/openapi.json`);
+    expect(answer.status).toBe(200);
+    const doc = answer.json() as { openapi: string; paths: Record<string, unknown> };
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths).sort()).toEqual(['/api/deployments', '/api/deployments/current', '/api/feeds', '/api/package-deployment/']);
+  });
+});

@@ -1,0 +1,320 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { checkTemplates, type TemplateReport } from '../../infra/check-templates.ts';
+import { packageStage } from '../../infra/package.ts';
+import { ROUTES } from '../../infra/routes.ts';
+import { stageTableNames, tableDefinitions, type TableNames } from '../../infra/tables.ts';
+import { resourcesOfType, routeTable, type Json, type Resource, type Template } from '../support/template.ts';
+
+/**
+ * serverless.yml as `npm run package` packages it (osls, offline), for a single-region stage and a three-region
+ * stage; both templates pass cfn-guard with infra/guard and the specification check, and faults planted in copies
+ * of them fail those same real checks.
+ */
+const THREE_REGIONS = ['eu-west-1', 'us-east-1', 'ap-southeast-2'];
+const work = mkdtempSync(join(tmpdir(), 'pda-templates-'));
+let single: { template: Template; templatePath: string };
+let multi: { template: Template; templatePath: string };
+
+beforeAll(async () => {
+  const one = await packageStage(['--stage', 'dev', '--region', 'us-east-1', '--package', join(work, 'dev')], { quiet: true, build: true });
+  const three = await packageStage(
+    ['--stage', 'prod', '--region', THREE_REGIONS[0]!, '--param', `regions=${THREE_REGIONS.join(',')}`, '--package', join(work, 'prod')],
+    { quiet: true },
+  );
+  single = { template: one.template as Template, templatePath: one.templatePath };
+  multi = { template: three.template as Template, templatePath: three.templatePath };
+}, 180_000);
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+beforeEach(() => {
+  expect.hasAssertions();
+});
+
+const check = async (path: string): Promise<TemplateReport> => (await checkTemplates([path])).reports[0]!;
+
+/** A mutated copy of a packaged template, written beside it for the real checks. */
+let copies = 0;
+const plant = (base: Template, fault: (t: Template) => void): string => {
+  const t = structuredClone(base);
+  fault(t);
+  const path = join(work, `fault-${++copies}.json`);
+  writeFileSync(path, JSON.stringify(t, null, 2));
+  return path;
+};
+
+const statements = (t: Template, role: string) =>
+  (t.Resources[role]!.Properties.Policies as Array<{ PolicyDocument: { Statement: Array<Record<string, Json>> } }>)[0]!.PolicyDocument.Statement;
+
+describe('the packaged templates', () => {
+  it('single region: passes cfn-guard (every rule evaluated) and the specification check', async () => {
+    const report = await check(single.templatePath);
+    expect(report.specProblems).toEqual([]);
+    expect(report.guardFailures).toEqual([]);
+    expect(report.guardRules).toBeGreaterThanOrEqual(8);
+    expect(report.resources).toBe(Object.keys(single.template.Resources).length);
+  });
+
+  it('three regions: passes both checks too', async () => {
+    const report = await check(multi.templatePath);
+    expect(report.specProblems).toEqual([]);
+    expect(report.guardFailures).toEqual([]);
+  });
+
+  it('three regions: the primary (first listed) region creates global tables with a PITR replica in every region', () => {
+    expect(multi.template.Conditions?.IsPrimaryRegion).toEqual({ 'Fn::Equals': [{ Ref: 'AWS::Region' }, THREE_REGIONS[0]] });
+    const tables = resourcesOfType(multi.template, 'AWS::DynamoDB::GlobalTable');
+    expect(tables).toHaveLength(4);
+    for (const [, table] of tables) {
+      expect(table.Condition).toBe('IsPrimaryRegion');
+      const replicas = table.Properties.Replicas as Array<Record<string, Json>>;
+      expect(replicas.map((r) => r.Region)).toEqual(THREE_REGIONS);
+      for (const replica of replicas) {
+        expect(replica.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+        expect(replica.DeletionProtectionEnabled).toEqual({ 'Fn::If': ['DeletionProtected', true, false] });
+      }
+      expect(table.Properties.StreamSpecification).toEqual({ StreamViewType: 'NEW_AND_OLD_IMAGES' });
+    }
+    expect(resourcesOfType(multi.template, 'AWS::DynamoDB::Table')).toEqual([]);
+  });
+
+  it('single region: one replica, in the region deployed to', () => {
+    for (const [, table] of resourcesOfType(single.template, 'AWS::DynamoDB::GlobalTable')) {
+      expect((table.Properties.Replicas as Array<{ Region: string }>).map((r) => r.Region)).toEqual(['us-east-1']);
+    }
+  });
+
+  it('deletion protection is on for a stage named like production and off otherwise', () => {
+    expect(multi.template.Conditions?.DeletionProtected).toEqual({ 'Fn::Equals': ['true', 'true'] });
+    expect(single.template.Conditions?.DeletionProtected).toEqual({ 'Fn::Equals': ['false', 'true'] });
+  });
+
+  it('the HTTP API throttles with the default parameters, logs access to a retained log group, and has no CORS', () => {
+    const [[, stage]] = resourcesOfType(single.template, 'AWS::ApiGatewayV2::Stage') as [[string, Resource]];
+    expect(stage.Properties.DefaultRouteSettings).toEqual({ ThrottlingBurstLimit: 200, ThrottlingRateLimit: 100 });
+    const logGroup = (stage.Properties.AccessLogSettings as { DestinationArn: { 'Fn::GetAtt': [string, string] } }).DestinationArn['Fn::GetAtt'][0];
+    expect(single.template.Resources[logGroup]!.Properties.RetentionInDays).toBe(30);
+    const [[, api]] = resourcesOfType(single.template, 'AWS::ApiGatewayV2::Api') as [[string, Resource]];
+    expect(api.Properties.ProtocolType).toBe('HTTP');
+    expect(api.Properties.CorsConfiguration).toBeUndefined();
+  });
+
+  it('functions: Node.js 24 on arm64, the zipped bundle with handler index.handler, source maps on', () => {
+    const functions = resourcesOfType(single.template, 'AWS::Lambda::Function');
+    expect(functions).toHaveLength(ROUTES.length);
+    for (const [, fn] of functions) {
+      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler' });
+      expect((fn.Properties.Code as { S3Key: string }).S3Key).toMatch(/\.zip$/);
+      expect((fn.Properties.Environment as { Variables: Record<string, Json> }).Variables.NODE_OPTIONS).toBe('--enable-source-maps');
+    }
+  });
+});
+
+describe('routes', () => {
+  it('are exactly infra/routes.ts ROUTES, as ANY routes to the named function', () => {
+    const expected = ROUTES.flatMap((r) => r.paths.map((path) => ({ method: 'ANY', path, function: r.function })));
+    const sort = (rows: Array<{ path: string }>) => [...rows].sort((a, b) => a.path.localeCompare(b.path));
+    expect(sort(routeTable(single.template, 'dev'))).toEqual(sort(expected));
+    expect(sort(routeTable(multi.template, 'prod'))).toEqual(sort(expected));
+  });
+});
+
+describe('tables', () => {
+  /** The table names the functions are given (the else branch of each Fn::If is the name other regions use). */
+  const envTables = (t: Template) => {
+    const [[, fn]] = resourcesOfType(t, 'AWS::Lambda::Function') as [[string, Resource]];
+    const vars = (fn.Properties.Environment as { Variables: Record<string, { 'Fn::If': [string, { Ref: string }, string] }> }).Variables;
+    const entry = (name: string) => {
+      const [condition, then, otherwise] = vars[name]!['Fn::If'];
+      expect(condition).toBe('IsPrimaryRegion');
+      return { logicalId: then.Ref, name: otherwise };
+    };
+    return { deployments: entry('DEPLOYMENTS_TABLE'), feeds: entry('FEEDS_TABLE'), apiKeys: entry('API_KEYS_TABLE'), idempotency: entry('IDEMPOTENCY_TABLE') };
+  };
+
+  const keyed = <T extends { AttributeName?: string; IndexName?: string }>(items: T[] | undefined) =>
+    [...(items ?? [])].sort((a, b) => (a.AttributeName ?? a.IndexName ?? '').localeCompare(b.AttributeName ?? b.IndexName ?? ''));
+
+  for (const [label, stage, stageName] of [['single region', () => single, 'dev'], ['three regions', () => multi, 'prod']] as const) {
+    it(`${label}: tables are named as stageTableNames (and npm run stage-env) name them`, () => {
+      const env = envTables(stage().template);
+      expect(Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v.name]))).toEqual(stageTableNames(stageName));
+    });
+
+    it(`${label}: the same keys, attributes and indexes as infra/tables.ts, on-demand, and the names the functions use`, () => {
+      const t = stage().template;
+      const env = envTables(t);
+      const names = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v.name])) as TableNames;
+      const definitions = tableDefinitions(names);
+      expect(definitions).toHaveLength(4);
+      for (const def of definitions) {
+        const [logicalId, table] = resourcesOfType(t, 'AWS::DynamoDB::GlobalTable').find(([, r]) => r.Properties.TableName === def.TableName) ?? [];
+        expect(table, `a global table named ${def.TableName}`).toBeDefined();
+        expect(Object.values(env).find((e) => e.name === def.TableName)?.logicalId).toBe(logicalId);
+        const p = table!.Properties as Record<string, unknown>;
+        expect(p.BillingMode).toBe(def.BillingMode);
+        expect(keyed(p.AttributeDefinitions as never)).toEqual(keyed(def.AttributeDefinitions as never));
+        expect(p.KeySchema).toEqual(def.KeySchema);
+        expect(keyed(p.GlobalSecondaryIndexes as never)).toEqual(keyed(def.GlobalSecondaryIndexes as never));
+      }
+    });
+  }
+
+  it('records in the idempotency table expire through TTL on expiresAt; no other table expires records', () => {
+    const env = envTables(single.template);
+    for (const [, table] of resourcesOfType(single.template, 'AWS::DynamoDB::GlobalTable')) {
+      if (table.Properties.TableName === env.idempotency.name) {
+        expect(table.Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
+      } else {
+        expect(table.Properties.TimeToLiveSpecification).toBeUndefined();
+      }
+    }
+  });
+});
+
+describe('planted faults fail the real checks', () => {
+  const guardFails = async (path: string, rule: string, message: RegExp) => {
+    const report = await check(path);
+    const failure = report.guardFailures.find((f) => f.rule === rule);
+    expect(failure, `cfn-guard rule ${rule} fails`).toBeDefined();
+    expect(failure!.messages.join('\n')).toMatch(message);
+  };
+  const specFails = async (path: string, where: string, message: RegExp) => {
+    const report = await check(path);
+    expect(report.specProblems).toContainEqual({ path: where, message: expect.stringMatching(message) });
+  };
+
+  it('a global table replica without point-in-time recovery', async () => {
+    const path = plant(multi.template, (t) => {
+      const replicas = t.Resources.FeedsTable!.Properties.Replicas as Array<Record<string, Json>>;
+      delete replicas[2]!.PointInTimeRecoverySpecification;
+    });
+    await guardFails(path, 'dynamodb_global_table_pitr', /replica without point-in-time recovery/);
+  });
+
+  it('a plain table without point-in-time recovery', async () => {
+    const path = plant(single.template, (t) => {
+      t.Resources.ExtraTable = {
+        Type: 'AWS::DynamoDB::Table',
+        Properties: { BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }] },
+      };
+    });
+    await guardFails(path, 'dynamodb_table_pitr', /table without point-in-time recovery/);
+    expect((await check(path)).specProblems).toEqual([]);
+  });
+
+  it('a `*` resource in a function role', async () => {
+    const path = plant(single.template, (t) => {
+      statements(t, 'QueryDeploymentsRole')[1]!.Resource = '*';
+    });
+    await guardFails(path, 'iam_statements_are_scoped', /allows every resource/);
+  });
+
+  it('a `*` among other resources, or as an Fn::Sub', async () => {
+    const list = plant(single.template, (t) => {
+      (statements(t, 'RecordDeploymentRole')[2]!.Resource as Json[]).push('*');
+    });
+    await guardFails(list, 'iam_statements_are_scoped', /allows every resource/);
+    const sub = plant(single.template, (t) => {
+      statements(t, 'SiteRole')[0]!.Resource = { 'Fn::Sub': '*' };
+    });
+    await guardFails(sub, 'iam_statements_are_scoped', /allows every resource/);
+  });
+
+  it('a wildcard action', async () => {
+    const path = plant(single.template, (t) => {
+      statements(t, 'RecordDeploymentRole')[2]!.Action = 'dynamodb:*';
+    });
+    await guardFails(path, 'iam_statements_are_scoped', /wildcard action/);
+  });
+
+  it('a function without log retention', async () => {
+    const path = plant(single.template, (t) => {
+      delete t.Resources.SiteLogGroup!.Properties.RetentionInDays;
+    });
+    await guardFails(path, 'lambda_functions_log_to_a_retained_group', /log group has no retention/);
+    await guardFails(path, 'log_groups_have_retention', /log group without a retention/);
+  });
+
+  it('a function that does not name its log group', async () => {
+    const path = plant(single.template, (t) => {
+      delete t.Resources.RecordDashdeploymentLambdaFunction!.Properties.LoggingConfig;
+    });
+    await guardFails(path, 'lambda_functions_log_to_a_retained_group', /does not name its log group/);
+  });
+
+  it('an API stage without throttling or without access logs', async () => {
+    const noThrottle = plant(single.template, (t) => {
+      delete t.Resources.HttpApiStage!.Properties.DefaultRouteSettings;
+    });
+    await guardFails(noThrottle, 'http_api_throttling', /without throttling/);
+    const noLogs = plant(single.template, (t) => {
+      delete t.Resources.HttpApiStage!.Properties.AccessLogSettings;
+    });
+    await guardFails(noLogs, 'http_api_access_logs', /without access logs/);
+  });
+
+  it('a misspelt property, at the top of a resource and deep inside one', async () => {
+    const top = plant(single.template, (t) => {
+      const p = t.Resources.DeploymentsTable!.Properties;
+      p.BilingMode = p.BillingMode!;
+      delete p.BillingMode;
+    });
+    await specFails(top, 'Resources.DeploymentsTable.Properties.BilingMode', /unknown property BilingMode/);
+    const deep = plant(multi.template, (t) => {
+      (t.Resources.ApiKeysTable!.Properties.Replicas as Array<Record<string, Json>>)[1]!.PointInTimeRecoverySpecification = { PointInTimeRecoveryEnable: true };
+    });
+    await specFails(deep, 'Resources.ApiKeysTable.Properties.Replicas[1].PointInTimeRecoverySpecification.PointInTimeRecoveryEnable', /unknown property/);
+  });
+
+  it('a Ref to a missing resource', async () => {
+    const path = plant(single.template, (t) => {
+      t.Resources.HttpApiRouteAnyApiFeedsSlash!.Properties.ApiId = { Ref: 'HttpApiV2' };
+    });
+    await specFails(path, 'Resources.HttpApiRouteAnyApiFeedsSlash.Properties.ApiId.Ref', /Ref to HttpApiV2: no such resource/);
+  });
+
+  it('a GetAtt of an attribute the type lacks, and an Fn::Sub of a missing resource', async () => {
+    const path = plant(single.template, (t) => {
+      statements(t, 'SiteRole')[0]!.Resource = { 'Fn::GetAtt': ['SiteLogGroup', 'LogGroupName'] };
+      statements(t, 'QueryDeploymentsRole')[2]!.Resource = { 'Fn::Sub': '${FeedTable.Arn}' };
+    });
+    const report = await check(path);
+    expect(report.specProblems.map((p) => p.message)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/SiteLogGroup\.LogGroupName: AWS::Logs::LogGroup has no attribute/), expect.stringMatching(/Fn::GetAtt of FeedTable: no such resource/)]),
+    );
+  });
+
+  it('a missing required property, an unknown resource type', async () => {
+    const path = plant(single.template, (t) => {
+      delete t.Resources.HttpApiIntegrationSite!.Properties.IntegrationType;
+      t.Resources.SiteLogGroup!.Type = 'AWS::Logs::LogGrop';
+    });
+    const report = await check(path);
+    expect(report.specProblems).toEqual(
+      expect.arrayContaining([
+        { path: 'Resources.HttpApiIntegrationSite.Properties', message: 'required property IntegrationType is missing' },
+        { path: 'Resources.SiteLogGroup.Type', message: 'unknown resource type AWS::Logs::LogGrop' },
+      ]),
+    );
+  });
+
+  it('a reference to a primary-region table from where the table may not exist', async () => {
+    const path = plant(multi.template, (t) => {
+      const vars = (t.Resources.SiteLambdaFunction!.Properties.Environment as { Variables: Record<string, Json> }).Variables;
+      vars.DEPLOYMENTS_TABLE = { Ref: 'DeploymentsTable' };
+    });
+    await specFails(path, 'Resources.SiteLambdaFunction.Properties.Environment.Variables.DEPLOYMENTS_TABLE.Ref', /only when condition IsPrimaryRegion holds/);
+  });
+});
+
+describe('stage parameters', () => {
+  it('packaging refuses a stack in a region the regions parameter does not list', async () => {
+    await expect(
+      packageStage(['--stage', 'prod', '--region', 'sa-east-1', '--param', 'regions=eu-west-1,us-east-1', '--package', join(work, 'bad')], { quiet: true }),
+    ).rejects.toThrow(/sa-east-1, which is not listed/);
+  }, 60_000);
+});

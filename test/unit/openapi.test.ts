@@ -1,0 +1,59 @@
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { describe, expect, it } from 'vitest';
+import { ROUTES } from '../../infra/routes.ts';
+import { DeploymentSchema, FIELD_LIMITS } from '../../lib/deployment.ts';
+import { openApiDocument, PageSchema, ProblemSchema } from '../../lib/openapi.ts';
+import { CurrentQuerySchema, HistoryQuerySchema } from '../../lib/read.ts';
+import { toView } from '../../lib/record.ts';
+import { problemResponse } from '../../lib/http/responses.ts';
+
+type Operation = { parameters?: Array<{ name: string; in: string; required: boolean }>; requestBody?: { content: Record<string, { schema: { required?: string[]; properties: Record<string, { maxLength?: number }> } }> } };
+const doc = openApiDocument() as { openapi: string; paths: Record<string, Record<string, Operation>> };
+
+describe('the OpenAPI document', () => {
+  it('is a valid OpenAPI 3.1 document', async () => {
+    const result = await new Validator().validate(structuredClone(doc));
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+    expect(doc.openapi).toBe('3.1.0');
+    // The validator does refuse a broken document (an operation without responses, a bad parameter location).
+    const broken = structuredClone(doc);
+    broken.paths['/api/feeds']!.get = { parameters: [{ name: 'x', in: 'body', required: false }] } as Operation;
+    expect((await new Validator().validate(broken)).valid).toBe(false);
+  });
+
+  it('describes every API route the gateway serves (the site itself aside)', () => {
+    const apiPaths = ROUTES.filter((r) => r.function !== 'site').flatMap((r) => r.paths.filter((p) => !p.endsWith('/')));
+    const documented = Object.keys(doc.paths).map((p) => p.replace(/\/$/, ''));
+    expect(documented.sort()).toEqual(apiPaths.sort());
+  });
+
+  it("takes the body's fields, which are required and their limits from the schema that validates the body", () => {
+    const body = doc.paths['/api/package-deployment/']!.post!.requestBody!.content;
+    for (const type of ['application/json', 'application/x-www-form-urlencoded', 'multipart/form-data']) {
+      const schema = body[type]!.schema;
+      expect(Object.keys(schema.properties)).toEqual(Object.keys(DeploymentSchema.shape));
+      expect(schema.required).toEqual(['Application', 'Description', 'Target', 'FeedName', 'PackageName', 'Version']);
+      for (const [name, limit] of Object.entries(FIELD_LIMITS)) expect(schema.properties[name]!.maxLength).toBe(limit);
+    }
+  });
+
+  it("lists each read endpoint's query parameters from its schema, FeedName required", () => {
+    const names = (path: string) => doc.paths[path]!.get!.parameters!.map((p) => `${p.name}${p.required ? '*' : ''}`);
+    expect(names('/api/deployments')).toEqual(Object.keys(HistoryQuerySchema.shape).map((n) => (n === 'FeedName' ? 'FeedName*' : n)));
+    expect(names('/api/deployments/current')).toEqual(
+      Object.keys(CurrentQuerySchema.shape).map((n) => (['FeedName', 'PackageName'].includes(n) ? `${n}*` : n)),
+    );
+  });
+
+  it('has response schemas that accept what the handlers return', () => {
+    const view = toView({
+      pk: 'p', sk: 's', id: '2026-01-01T00:00:00.000Z#01J', feedName: 'F', packageName: 'P', version: '1', target: 'T',
+      application: 'A', description: 'D', userName: 'U', date: '2026-01-01T00:00:00.000Z', receivedAt: '2026-01-01T00:00:01.000Z',
+      region: 'eu-west-1', keyId: 'anonymous',
+    } as Parameters<typeof toView>[0]);
+    expect(PageSchema.parse({ Items: [view], NextCursor: 'c' })).toEqual({ Items: [view], NextCursor: 'c' });
+    expect(ProblemSchema.safeParse(JSON.parse(problemResponse(404, 'no such feed').body as string)).success).toBe(true);
+    expect(PageSchema.safeParse({ Items: [{ ...view, Region: 1 }] }).success).toBe(false);
+  });
+});
