@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { PRIVILEGES, RECORD_PRIVILEGE, VIEW_PRIVILEGE } from './auth.ts';
 import { DeploymentSchema, FIELD_LIMITS, type FieldName } from './deployment.ts';
 import { CurrentQuerySchema, DEFAULT_LIMIT, HistoryQuerySchema, MAX_LIMIT, type FeedView, type PageView } from './read.ts';
