@@ -43,26 +43,30 @@ const lambdaRuntime: esbuild.Plugin = {
   },
 };
 
+/** esbuild's options for one Lambda bundle (the benchmark builds its reference bundle with the same). */
+export const lambdaBundleOptions = (entry: string, outfile: string) =>
+  ({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'esm',
+    minify: true,
+    sourcemap: true,
+    metafile: true,
+    legalComments: 'none',
+    mainFields: ['module', 'main'],
+    // CommonJS dependencies inside an ESM bundle still call require().
+    banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
+    logLevel: 'warning',
+    plugins: [lambdaRuntime],
+  }) satisfies esbuild.BuildOptions;
+
 export const build = async (options: { quiet?: boolean } = {}): Promise<Record<string, number>> => {
   const sizes: Record<string, number> = {};
   for (const name of functionNames()) {
-    const result = await esbuild.build({
-      entryPoints: [join(root, 'functions', name, 'handler.ts')],
-      outfile: bundlePath(name),
-      bundle: true,
-      platform: 'node',
-      target: 'node22',
-      format: 'esm',
-      minify: true,
-      sourcemap: true,
-      metafile: true,
-      legalComments: 'none',
-      mainFields: ['module', 'main'],
-      // CommonJS dependencies inside an ESM bundle still call require().
-      banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
-      logLevel: 'warning',
-      plugins: [lambdaRuntime],
-    });
+    const result = await esbuild.build(lambdaBundleOptions(join(root, 'functions', name, 'handler.ts'), bundlePath(name)));
     writeFileSync(join(root, 'dist', name, 'meta.json'), JSON.stringify(result.metafile));
     const out = Object.entries(result.metafile.outputs).find(([file]) => file.endsWith('.mjs'));
     sizes[name] = out?.[1].bytes ?? 0;
