@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../support/browser.ts';
+import { CURRENT_AFTER_SCENARIO, TWO_VERSIONS_THREE_TARGETS } from '../support/scenario.ts';
 import { admin, baseUrl, endpoint } from './support.ts';
 
 /**
@@ -15,15 +16,7 @@ const suffix = randomUUID().slice(0, 8);
 const PACKAGE = `Page.Demo.${suffix}`;
 const PRIVATE_FEED = `Page-${suffix}`;
 
-// Recorded in this order; the last one is backdated and must not replace 2.0.0 on web02.
-const RECORDS = [
-  { Version: '1.0.0', Target: 'web01', Date: '2026-01-05T09:00:00Z' },
-  { Version: '1.0.0', Target: 'web02', Date: '2026-01-05T09:05:00Z' },
-  { Version: '1.0.0', Target: 'web03', Date: '2026-01-05T09:10:00Z' },
-  { Version: '2.0.0', Target: 'web01', Date: '2026-02-10T14:00:00Z' },
-  { Version: '2.0.0', Target: 'web02', Date: '2026-02-10T14:30:00Z' },
-  { Version: '1.0.0', Target: 'web02', Date: '2025-12-01T08:00:00Z' },
-];
+const RECORDS = TWO_VERSIONS_THREE_TARGETS;
 
 const record = async (feed: string, r: (typeof RECORDS)[number], key?: string): Promise<void> => {
   const response = await fetch(endpoint(), {
@@ -67,11 +60,7 @@ describe('the deployments page', () => {
     await page.waitForSelector('#results:not([hidden])');
 
     expect(new URL(page.url()).searchParams.get('package')).toBe(PACKAGE.toLowerCase());
-    expect((await rows(page, 'current')).map((r) => r.slice(0, 2))).toEqual([
-      ['web01', '2.0.0'],
-      ['web02', '2.0.0'],
-      ['web03', '1.0.0'],
-    ]);
+    expect((await rows(page, 'current')).map((r) => r.slice(0, 2))).toEqual(CURRENT_AFTER_SCENARIO.map((c) => c.slice(0, 2)));
     const history = await rows(page, 'history');
     expect(history.map((r) => [r[0], r[1], r[2]])).toEqual(
       [...RECORDS]

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PageSchema } from '../../lib/openapi.ts';
+import { CURRENT_AFTER_SCENARIO, TWO_VERSIONS_THREE_TARGETS } from '../support/scenario.ts';
 import { admin, baseUrl, curl, endpoint } from './support.ts';
 
 /**
@@ -12,14 +13,7 @@ const PACKAGE = `Read.Demo.${suffix}`;
 const FEED = `Reports-${suffix}`;
 let key: string;
 
-const RECORDS = [
-  { Version: '1.0.0', Target: 'web01', Date: '2026-01-05T09:00:00Z' },
-  { Version: '1.0.0', Target: 'web02', Date: '2026-01-05T09:05:00Z' },
-  { Version: '1.0.0', Target: 'web03', Date: '2026-01-05T09:10:00Z' },
-  { Version: '2.0.0', Target: 'web01', Date: '2026-02-10T14:00:00Z' },
-  { Version: '2.0.0', Target: 'web02', Date: '2026-02-10T14:30:00Z' },
-  { Version: '1.0.0', Target: 'web02', Date: '2025-12-01T08:00:00Z' },
-];
+const RECORDS = TWO_VERSIONS_THREE_TARGETS;
 
 beforeAll(async () => {
   await admin('feeds', 'add', FEED);
@@ -40,11 +34,7 @@ describe('GET /api/deployments/current', () => {
   it('gives each target its latest version by Date; the backdated record replaces nothing', async () => {
     const answer = await get('/api/deployments/current', '-H', `X-ApiKey: ${key}`, '--data-urlencode', `FeedName=${FEED}`, '--data-urlencode', `PackageName=${PACKAGE.toUpperCase()}`);
     expect(answer.status).toBe(200);
-    expect(answer.page().Items.map((d) => [d.Target, d.Version, d.Date])).toEqual([
-      ['web01', '2.0.0', '2026-02-10T14:00:00.000Z'],
-      ['web02', '2.0.0', '2026-02-10T14:30:00.000Z'],
-      ['web03', '1.0.0', '2026-01-05T09:10:00.000Z'],
-    ]);
+    expect(answer.page().Items.map((d) => [d.Target, d.Version, d.Date])).toEqual(CURRENT_AFTER_SCENARIO);
   });
 });
 
