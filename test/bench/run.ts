@@ -3,8 +3,9 @@
  * time, as a ratio of two things measured side by side, interleaved, median of several rounds (absolute times drift on
  * a shared machine). Prints one table: figure, measured, goal, pass/fail; exits 1 if a row fails.
  *
- * Processes: this one (load generator, in-process measurements), dynalite (test/bench/dynalite.ts), the local gateway
- * serving the built bundle (test/bench/gateway.ts), and short-lived cold starts (test/bench/cold.mjs).
+ * Processes: this one (load generator, in-process measurements), the local DynamoDB (test/bench/dynamodb.ts: dynalite,
+ * or DynamoDB Local with DYNAMODB_ENGINE=dynamodb-local), the local gateway serving the built bundle
+ * (test/bench/gateway.ts), and short-lived cold starts (test/bench/cold.mjs).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request, Agent } from 'node:http';
@@ -61,8 +62,8 @@ const startChild = async <T>(script: string, env: NodeJS.ProcessEnv): Promise<{ 
 };
 
 // ---- the local DynamoDB, tables, a feed open to anonymous users and an API key ----
-const dynalite = await startChild<{ endpoint: string }>('dynalite.ts', process.env);
-const { endpoint } = dynalite.info;
+const dynamodb = await startChild<{ endpoint: string; engine: string }>('dynamodb.ts', process.env);
+const { endpoint } = dynamodb.info;
 Object.assign(process.env, {
   AWS_ENDPOINT_URL_DYNAMODB: endpoint,
   AWS_REGION: 'eu-west-1',
@@ -308,7 +309,7 @@ const sizes = await build({ quiet: true });
 }
 
 admin.destroy();
-dynalite.child.stdin!.end();
+dynamodb.child.stdin!.end();
 
 const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => [r.figure, r.measured, r.goal][i]!.length), ['figure', 'measured', 'goal'][i]!.length));
 const line = (cells: string[]) => cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c)).join('  ');
@@ -316,5 +317,5 @@ console.log(line(['figure', 'measured', 'goal', 'result']));
 console.log(line(widths.map((w) => '-'.repeat(w)).concat('------')));
 const goals = rows.filter((r) => r.pass !== 'info');
 for (const r of rows) console.log(line([r.figure, r.measured, r.goal, r.pass === 'info' ? 'info' : r.pass ? 'pass' : 'FAIL']));
-console.log(`(${goals.filter((r) => r.pass).length} of ${goals.length} goals pass; bench took ${((performance.now() - started) / 1000).toFixed(0)} s)`);
+console.log(`(${goals.filter((r) => r.pass).length} of ${goals.length} goals pass; DynamoDB: ${dynamodb.info.engine}; bench took ${((performance.now() - started) / 1000).toFixed(0)} s)`);
 process.exit(goals.every((r) => r.pass) ? 0 : 1);
