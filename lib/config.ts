@@ -1,24 +1,25 @@
-import { z } from 'zod';
+import * as z from './zod.ts';
 
 /**
  * Configuration, read once from the environment and validated at load: a bad value fails the cold start with a
  * message naming the variable, instead of surfacing later as a 500.
  */
+const tableName = (name: string) => z._default(z.string().check(z.minLength(3)), name);
 const EnvSchema = z.object({
-  DEPLOYMENTS_TABLE: z.string().min(3).default('package-deployments'),
-  FEEDS_TABLE: z.string().min(3).default('package-deployment-feeds'),
-  API_KEYS_TABLE: z.string().min(3).default('package-deployment-api-keys'),
-  IDEMPOTENCY_TABLE: z.string().min(3).default('package-deployment-idempotency'),
+  DEPLOYMENTS_TABLE: tableName('package-deployments'),
+  FEEDS_TABLE: tableName('package-deployment-feeds'),
+  API_KEYS_TABLE: tableName('package-deployment-api-keys'),
+  IDEMPOTENCY_TABLE: tableName('package-deployment-idempotency'),
   /** Seconds a key or feed lookup (found or not) is reused by a warm execution environment; 0 disables. */
-  LOOKUP_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
+  LOOKUP_CACHE_TTL_SECONDS: z._default(z.coerce.number().check(z.int(), z.gte(0), z.lte(3600)), 30),
   /** The region that received a request; Lambda always sets it. */
-  AWS_REGION: z.string().min(1).default('local'),
+  AWS_REGION: z._default(z.string().check(z.minLength(1)), 'local'),
   /** How long the SDK waits for a TCP connection to DynamoDB, per attempt. */
-  DYNAMODB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
+  DYNAMODB_CONNECT_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.gte(50), z.lte(60_000)), 1000),
   /** How long the SDK waits for DynamoDB's answer once the request is sent, per attempt. */
-  DYNAMODB_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(1500),
+  DYNAMODB_REQUEST_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.gte(50), z.lte(60_000)), 1500),
   /** Attempts per DynamoDB call, the first included (the SDK's standard retry mode: jittered exponential backoff). */
-  DYNAMODB_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
+  DYNAMODB_MAX_ATTEMPTS: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(10)), 3),
 });
 
 export type Config = Readonly<{

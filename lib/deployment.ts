@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from './zod.ts';
 import { invalid, type Checked, type FieldError } from './access.ts';
 import { parseInstant } from './dates.ts';
 import type { BodyEntries } from './http/body.ts';
@@ -42,31 +42,40 @@ const CONTROL_MULTILINE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]
 const VISIBLE = /[^\s\p{Z}\p{Cf}]/u;
 
 // A JSON number is accepted as its text (decodeBody keeps the source text, so `12.0` stays "12.0").
-const input = z.preprocess(
-  (v) => (typeof v === 'number' && Number.isFinite(v) ? String(v) : v),
+const input = z.pipe(
+  z.transform((v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? String(v) : v)),
   z.string({
     error: (iss) => (iss.input === undefined ? 'is required' : `must be a string or a number, not ${describe(iss.input)}`),
   }),
 );
 
 const text = (max: number, multiline = false) =>
-  z
-    .string()
-    .refine((s) => VISIBLE.test(s), 'must not be blank')
-    .max(max, `must be at most ${max} characters`)
-    .refine((s) => s.isWellFormed(), 'must be valid Unicode text (it has an unpaired surrogate)')
-    .refine((s) => !(multiline ? CONTROL_MULTILINE : CONTROL).test(s), 'must not contain control characters');
+  z.string().check(
+    z.refine((s) => VISIBLE.test(s), 'must not be blank'),
+    z.maxLength(max, `must be at most ${max} characters`),
+    z.refine((s) => s.isWellFormed(), 'must be valid Unicode text (it has an unpaired surrogate)'),
+    z.refine((s) => !(multiline ? CONTROL_MULTILINE : CONTROL).test(s), 'must not contain control characters'),
+  );
 
 /** A required field: trimmed, within its limit, printable. */
 export const required = (field: FieldName, multiline = false) =>
-  input.transform((s) => s.trim()).pipe(text(FIELD_LIMITS[field], multiline));
+  z.pipe(
+    z.pipe(
+      input,
+      z.transform((s: string) => s.trim()),
+    ),
+    text(FIELD_LIMITS[field], multiline),
+  );
 
 /** Optional fields: absent, null or blank all mean "not supplied". */
 export const optional = (field: FieldName) =>
-  input
-    .optional()
-    .transform((s) => (s?.trim() ? s.trim() : undefined))
-    .pipe(text(FIELD_LIMITS[field]).optional());
+  z.pipe(
+    z.pipe(
+      z.optional(input),
+      z.transform((s: string | undefined) => (s?.trim() ? s.trim() : undefined)),
+    ),
+    z.optional(text(FIELD_LIMITS[field])),
+  );
 
 const isHttpUrl = (s: string): boolean => {
   // WHATWG would read `http:example.com` as http://example.com/ and `http:///path` as http://path/.
@@ -77,13 +86,16 @@ const isHttpUrl = (s: string): boolean => {
 
 /** An optional ISO 8601 instant, normalised to UTC (see parseInstant). */
 export const instant = (field: FieldName) =>
-  optional(field).transform((d, ctx) => {
-    if (d === undefined) return undefined;
-    const parsed = parseInstant(d);
-    if (parsed.ok) return parsed.iso;
-    ctx.addIssue({ code: 'custom', message: parsed.reason });
-    return z.NEVER;
-  });
+  z.pipe(
+    optional(field),
+    z.transform((d: string | undefined, ctx) => {
+      if (d === undefined) return undefined;
+      const parsed = parseInstant(d);
+      if (parsed.ok) return parsed.iso;
+      ctx.issues.push({ code: 'custom', message: parsed.reason, input: d });
+      return z.NEVER;
+    }),
+  );
 
 export const DeploymentSchema = z.object({
   Application: required('Application'),
@@ -94,7 +106,7 @@ export const DeploymentSchema = z.object({
   Version: required('Version'),
   GroupName: optional('GroupName'),
   UserName: optional('UserName'),
-  Url: optional('Url').refine((u) => u === undefined || isHttpUrl(u), 'must be an absolute http:// or https:// URL'),
+  Url: optional('Url').check(z.refine((u) => u === undefined || isHttpUrl(u), 'must be an absolute http:// or https:// URL')),
   Date: instant('Date'),
 });
 
@@ -167,7 +179,7 @@ export const validateDeployment = (entries: BodyEntries): Validation => {
 };
 
 /** zod's issues as field errors: "<field> <problem>." */
-export const zodFailure = (error: z.ZodError, whole: string): Checked<never> =>
+export const zodFailure = (error: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string }> }, whole: string): Checked<never> =>
   fail(
     error.issues.map((issue) => {
       const field = String(issue.path[0] ?? whole);

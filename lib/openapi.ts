@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { PRIVILEGES, RECORD_PRIVILEGE, VIEW_PRIVILEGE } from './auth.ts';
 import { DeploymentSchema, FIELD_LIMITS, type FieldName } from './deployment.ts';
 import { CurrentQuerySchema, DEFAULT_LIMIT, HistoryQuerySchema, MAX_LIMIT, type FeedView, type PageView } from './read.ts';
@@ -8,6 +8,9 @@ import type { DeploymentView } from './record.ts';
  * The API's OpenAPI 3.1 description, generated from the zod schemas that validate requests (their fields, which are
  * required, their limits) and from zod schemas of the responses that are checked against the handlers' types below.
  */
+
+/** A request schema (zod/mini, see lib/zod.ts): an object schema with its fields. */
+type ObjectSchema = z.core.$ZodType & { shape: Record<string, z.core.$ZodType> };
 
 type JsonSchema = Record<string, unknown> & { properties?: Record<string, Record<string, unknown>>; required?: string[] };
 
@@ -32,7 +35,7 @@ const PARAMETER_DESCRIPTIONS: Record<string, string> = {
 };
 
 /** A request schema as JSON Schema, with what zod's input side cannot express: required names, limits, descriptions. */
-const requestSchema = (schema: z.ZodObject, options: { numbers: boolean }): JsonSchema => {
+const requestSchema = (schema: ObjectSchema, options: { numbers: boolean }): JsonSchema => {
   const generated = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
   const properties: Record<string, Record<string, unknown>> = {};
   const required: string[] = [];
@@ -47,7 +50,7 @@ const requestSchema = (schema: z.ZodObject, options: { numbers: boolean }): Json
       ...(description ? { description } : {}),
     };
     // Required is what the schema itself refuses to leave out.
-    if (!(fieldSchema as z.ZodType).safeParse(undefined).success) required.push(name);
+    if (!z.safeParse(fieldSchema, undefined).success) required.push(name);
   }
   return { type: 'object', properties, ...(required.length > 0 ? { required } : {}) };
 };
@@ -111,7 +114,7 @@ const problems = (statuses: Record<number, string>) =>
     Object.entries(statuses).map(([status, description]) => [status, { description, content: { 'application/problem+json': { schema: ref('Problem') } } }]),
   );
 
-const queryParameters = (schema: z.ZodObject) => {
+const queryParameters = (schema: ObjectSchema) => {
   const s = requestSchema(schema, { numbers: false });
   return Object.entries(s.properties ?? {}).map(([name, property]) => {
     const { description, ...rest } = property;

@@ -1,6 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from './zod.ts';
 import { authenticateCaller, checkFeedAccess, invalid, invalidInput, valid, type Caller, type Checked, type FieldError } from './access.ts';
 import { hasPrivilege, PRIVILEGES, VIEW_PRIVILEGE, type FeedRecord, type Principal } from './auth.ts';
 import { config } from './config.ts';
@@ -19,17 +19,17 @@ import { toView, type DeploymentView } from './record.ts';
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 200;
 
-const limit = z
-  .string()
-  .optional()
-  .transform((s, ctx) => {
+const limit = z.pipe(
+  z.optional(z.string()),
+  z.transform((s: string | undefined, ctx) => {
     if (s === undefined || s.trim() === '') return DEFAULT_LIMIT;
     const n = /^\d{1,4}$/.test(s.trim()) ? Number(s.trim()) : NaN;
     if (n >= 1 && n <= MAX_LIMIT) return n;
-    ctx.addIssue({ code: 'custom', message: `must be a whole number from 1 to ${MAX_LIMIT}` });
+    ctx.issues.push({ code: 'custom', message: `must be a whole number from 1 to ${MAX_LIMIT}`, input: s });
     return z.NEVER;
-  });
-const cursor = z.string().max(4096, 'is not a cursor this API returned').optional();
+  }),
+);
+const cursor = z.optional(z.string().check(z.maxLength(4096, 'is not a cursor this API returned')));
 
 /** `GET /api/deployments`: a package's history (optionally of one version), a target's, or a feed's. */
 export const HistoryQuerySchema = z
@@ -44,7 +44,7 @@ export const HistoryQuerySchema = z
     limit,
     cursor,
   })
-  .superRefine((q, ctx) => {
+  .check(z.superRefine((q, ctx) => {
     if (q.PackageName === undefined) {
       for (const field of ['Version', 'GroupName'] as const) {
         if (q[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: 'needs PackageName' });
@@ -59,7 +59,7 @@ export const HistoryQuerySchema = z
     if (q.from !== undefined && q.to !== undefined && q.from > q.to) {
       ctx.addIssue({ code: 'custom', path: ['from'], message: 'is after to' });
     }
-  });
+  }));
 export type HistoryQuery = z.output<typeof HistoryQuerySchema>;
 
 /** `GET /api/deployments/current`: the latest record per target of one package. */
@@ -84,7 +84,7 @@ const KEY_PARAMETER = 'key';
  * Query-string parameters by name, case-insensitively as ProGet matches names; `key` is the API key and not a
  * parameter of the query. An unknown name is a 400 (a typo must not widen a query silently), as is a name given twice.
  */
-export const readParameters = <T>(schema: z.ZodType<T>, names: readonly string[], query: Query): Checked<T> => {
+export const readParameters = <T>(schema: z.ZodMiniType<T>, names: readonly string[], query: Query): Checked<T> => {
   const canonical = new Map(names.map((n) => [n.toLowerCase(), n]));
   const values: Record<string, string> = Object.create(null);
   const errors: FieldError[] = [];

@@ -1,25 +1,28 @@
-import { z } from 'zod';
+import * as z from '../zod.ts';
 import type { ApiKeyRecord, FeedRecord } from '../auth.ts';
 
 /** Items read back are checked, so a hand-edited or foreign item fails loudly instead of granting access. */
+const nonEmpty = () => z.string().check(z.minLength(1));
+const strings = () => z._default(z.array(z.string()), []);
+
 export const ApiKeyItem = z.object({
-  keyHash: z.string().regex(/^[0-9a-f]{64}$/),
-  id: z.string().min(1),
-  user: z.string().min(1),
+  keyHash: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
+  id: nonEmpty(),
+  user: nonEmpty(),
   allFeeds: z.boolean(),
-  feeds: z.array(z.string()).default([]),
-  privileges: z.array(z.string()).default([]),
-  expiresAt: z.string().optional(),
-  revoked: z.boolean().default(false),
+  feeds: strings(),
+  privileges: strings(),
+  expiresAt: z.optional(z.string()),
+  revoked: z._default(z.boolean(), false),
   createdAt: z.string(),
-}) satisfies z.ZodType<ApiKeyRecord, unknown>;
+}) satisfies z.ZodMiniType<ApiKeyRecord, unknown>;
 
 export const FeedItem = z.object({
-  name: z.string().min(1),
-  displayName: z.string().min(1),
-  anonymousPrivileges: z.array(z.string()).default([]),
+  name: nonEmpty(),
+  displayName: nonEmpty(),
+  anonymousPrivileges: strings(),
   createdAt: z.string(),
-}) satisfies z.ZodType<FeedRecord, unknown>;
+}) satisfies z.ZodMiniType<FeedRecord, unknown>;
 
 /** A stored deployment record: the seed's fields plus what the service adds, and its index keys. */
 export type DeploymentItem = {

@@ -28,6 +28,16 @@ describe('configuration', () => {
     },
   );
 
+  // zod/mini has no messages of its own (lib/zod.ts installs classic zod's English ones): these are the same as before.
+  it.each([
+    ['LOOKUP_CACHE_TTL_SECONDS', 'abc', 'Invalid input: expected number, received NaN'],
+    ['LOOKUP_CACHE_TTL_SECONDS', '1.5', 'Invalid input: expected int, received number'],
+    ['LOOKUP_CACHE_TTL_SECONDS', '3601', 'Too big: expected number to be <=3600'],
+    ['DEPLOYMENTS_TABLE', 'x', 'Too small: expected string to have >=3 characters'],
+  ])('explains %s=%s in words', (name, value, message) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(`Invalid configuration: ${name}: ${message}`);
+  });
+
   it.each(['record-deployment', 'query-deployments'])('fails the cold start of %s on a bad value, not its requests', async (fn) => {
     expect.assertions(2);
     try {

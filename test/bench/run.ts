@@ -1,0 +1,321 @@
+/**
+ * `npm run bench`: the performance goals of "Fast from the first request", each measured in one run and, where it is a
+ * time, as a ratio of two things measured side by side, interleaved, median of several rounds (absolute times drift on
+ * a shared machine). Prints one table: figure, measured, goal, pass/fail; exits 1 if a row fails.
+ *
+ * Processes: this one (load generator, in-process measurements), the local DynamoDB (test/bench/dynamodb.ts: dynalite,
+ * or DynamoDB Local with DYNAMODB_ENGINE=dynamodb-local), the local gateway serving the built bundle
+ * (test/bench/gateway.ts), and short-lived cold starts (test/bench/cold.mjs).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { request, Agent } from 'node:http';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
+import { DynamoDBClient, PutItemCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import * as esbuild from 'esbuild';
+import { build, bundlePath, lambdaBundleOptions } from '../../infra/build.ts';
+import { ensureTables, localClientConfig } from '../../infra/local/dynamodb.ts';
+import { toHttpApiEvent } from '../../infra/local/gateway.ts';
+import type { TableNames } from '../../infra/tables.ts';
+import { VIEW_AND_DOWNLOAD } from '../../lib/auth.ts';
+import { ApiKeyRepository } from '../../lib/db/apiKeys.ts';
+import { historyItem } from '../../lib/db/deployments.ts';
+import { FeedRepository } from '../../lib/db/feeds.ts';
+import { currentKey } from '../../lib/keys.ts';
+import { formBody, invoke } from '../support/invoke.ts';
+import { median } from './stats.ts';
+
+const started = performance.now();
+const ROOT = resolve(import.meta.dirname, '../..');
+const FEED = 'BenchFeed';
+const TABLES: TableNames = {
+  deployments: 'bench-deployments',
+  feeds: 'bench-feeds',
+  apiKeys: 'bench-api-keys',
+  idempotency: 'bench-idempotency',
+};
+const fields = (target: string) => ({
+  FeedName: FEED,
+  Application: 'ProfitCalc',
+  Description: 'Deployed by Custom Release Server',
+  Target: target,
+  PackageName: 'Newtonsoft.Json',
+  Version: '12.0.3',
+});
+
+type Row = { figure: string; measured: string; goal: string; pass: boolean | 'info' };
+const rows: Row[] = [];
+
+/** Starts a benchmark helper process and reads the one JSON line it prints when ready. */
+const startChild = async <T>(script: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; info: T }> => {
+  const child = spawn(process.execPath, [resolve(import.meta.dirname, script)], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((done, fail) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.once('line', done);
+    child.once('exit', (code) => fail(new Error(`${script} exited with ${code} before it was ready`)));
+  });
+  child.stdout!.resume();
+  return { child, info: JSON.parse(line) as T };
+};
+
+// ---- the local DynamoDB, tables, a feed open to anonymous users and an API key ----
+const dynamodb = await startChild<{ endpoint: string; engine: string }>('dynamodb.ts', process.env);
+const { endpoint } = dynamodb.info;
+Object.assign(process.env, {
+  AWS_ENDPOINT_URL_DYNAMODB: endpoint,
+  AWS_REGION: 'eu-west-1',
+  AWS_ACCESS_KEY_ID: 'local',
+  AWS_SECRET_ACCESS_KEY: 'local',
+  DEPLOYMENTS_TABLE: TABLES.deployments,
+  FEEDS_TABLE: TABLES.feeds,
+  API_KEYS_TABLE: TABLES.apiKeys,
+  IDEMPOTENCY_TABLE: TABLES.idempotency,
+  LOOKUP_CACHE_TTL_SECONDS: '300',
+  POWERTOOLS_LOG_LEVEL: 'WARN',
+});
+const admin = new DynamoDBClient(localClientConfig(endpoint));
+await ensureTables(admin, TABLES);
+const adminDocuments = DynamoDBDocumentClient.from(admin);
+await new FeedRepository(adminDocuments, TABLES.feeds).add(FEED, VIEW_AND_DOWNLOAD);
+const { key } = await new ApiKeyRepository(adminDocuments, TABLES.apiKeys).add({ user: 'bench', feeds: [FEED], privileges: VIEW_AND_DOWNLOAD });
+
+const sizes = await build({ quiet: true });
+
+// ---- DynamoDB round trips, counted by a middleware on the handler's own client ----
+{
+  const { documentClient } = await import('../../lib/db/client.ts');
+  const sent: string[] = [];
+  documentClient().middlewareStack.add(
+    (next, context) => async (args) => {
+      sent.push(context.commandName ?? '?'); // the deserialize step runs once per HTTP request, retries included
+      return next(args);
+    },
+    { step: 'deserialize', name: 'benchRoundTrips' },
+  );
+  // Loaded only now, so the handler's dependencies take the instrumented shared client.
+  const { handler } = await import('../../functions/record-deployment/handler.ts');
+  const count = async (headers: Record<string, string>, status: number, target = 'rt'): Promise<string[]> => {
+    const before = sent.length;
+    const answer = await invoke(handler, {
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...headers },
+      body: formBody(fields(target)),
+    });
+    if (answer.status !== status) throw new Error(`round trips: expected ${status}, got ${answer.status}: ${JSON.stringify(answer.json)}`);
+    return sent.slice(before);
+  };
+  const show = (calls: string[]) => `${calls.length}${calls.length ? ` (${calls.map((c) => c.replace(/Command$/, '')).join(', ')})` : ''}`;
+  const cold = await count({}, 200);
+  const warm: string[][] = [];
+  for (let i = 0; i < 10; i++) warm.push(await count({}, 200, `rt-${i}`));
+  const worstWarm = warm.reduce((a, b) => (b.length > a.length ? b : a));
+  await count({ 'X-ApiKey': key }, 200); // the key's first use: one read for it
+  const warmKey = await count({ 'X-ApiKey': key }, 200);
+  await count({ 'X-ApiKey': 'not-a-key' }, 403); // first seen: looked up, not found
+  const knownInvalid = await count({ 'X-ApiKey': 'not-a-key' }, 403);
+  rows.push(
+    { figure: 'DynamoDB round trips: cold request', measured: show(cold), goal: '<= 2', pass: cold.length <= 2 },
+    { figure: 'DynamoDB round trips: warm request (worst of 10)', measured: show(worstWarm), goal: '1', pass: warm.every((w) => w.length === 1) },
+    { figure: 'DynamoDB round trips: warm request with an API key', measured: show(warmKey), goal: '1', pass: warmKey.length === 1 },
+    { figure: 'DynamoDB round trips: key already known invalid', measured: show(knownInvalid), goal: '0', pass: knownInvalid.length === 0 },
+  );
+}
+
+// ---- cold start: a fresh node importing the bundle and handling one request, vs `node -e 0` ----
+// Two references in the same interleaved rounds show what no bundle of this service can go below on this machine:
+// Node loading node:https (the SDK talks HTTPS to DynamoDB on AWS) and the AWS SDK alone making the same two calls.
+{
+  const sdkOnly = join(ROOT, 'dist', 'bench', 'sdk-only.mjs');
+  await esbuild.build(lambdaBundleOptions(join(import.meta.dirname, 'sdk-only.ts'), sdkOnly));
+  const event = toHttpApiEvent({
+    method: 'POST',
+    url: '/api/package-deployment/',
+    rawHeaders: ['Content-Type', 'application/x-www-form-urlencoded'],
+    body: Buffer.from(formBody(fields('cold'))),
+  });
+  const env = { ...process.env, BENCH_EVENT: JSON.stringify(event), BENCH_FEED: FEED };
+  const driver = resolve(import.meta.dirname, 'cold.mjs');
+  const timeSpawn = (args: string[]) =>
+    new Promise<number>((done, fail) => {
+      const t = performance.now();
+      const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr!.on('data', (d: Buffer) => (stderr += d));
+      child.once('exit', (code) => (code === 0 ? done(performance.now() - t) : fail(new Error(`node ${args.join(' ')}: exit ${code}\n${stderr}`))));
+    });
+  const variants = {
+    bare: ['-e', '0'],
+    cold: [driver, pathToFileURL(bundlePath('record-deployment')).href],
+    https: ['-e', "require('node:https')"],
+    sdk: [driver, pathToFileURL(sdkOnly).href],
+  };
+  const times: Record<keyof typeof variants, number[]> = { bare: [], cold: [], https: [], sdk: [] };
+  const order = Object.keys(variants) as Array<keyof typeof variants>;
+  for (const v of order) await timeSpawn(variants[v]); // file system caches warm for all
+  for (let i = 0; i < 15; i++) {
+    for (const v of i % 2 === 0 ? order : [...order].reverse()) times[v].push(await timeSpawn(variants[v]));
+  }
+  const bare = median(times.bare);
+  const ratio = (v: keyof typeof variants) => median(times[v]) / bare;
+  const ms = (v: keyof typeof variants) => `${median(times[v]).toFixed(1)} vs ${bare.toFixed(1)} ms`;
+  rows.push(
+    {
+      figure: 'Cold start: import bundle + 1 request vs node -e 0',
+      measured: `${ratio('cold').toFixed(2)}x (${ms('cold')})`,
+      goal: '<= 1.8x',
+      pass: ratio('cold') <= 1.8,
+    },
+    { figure: '  reference: node loading node:https vs node -e 0', measured: `${ratio('https').toFixed(2)}x (${ms('https')})`, goal: '-', pass: 'info' },
+    { figure: '  reference: AWS SDK alone, same 2 calls, vs node -e 0', measured: `${ratio('sdk').toFixed(2)}x (${ms('sdk')})`, goal: '-', pass: 'info' },
+  );
+  const kib = (sizes['record-deployment'] ?? 0) / 1024;
+  rows.push({ figure: 'Bundle size: record-deployment/index.mjs', measured: `${kib.toFixed(1)} KiB`, goal: '<= 400 KiB', pass: kib <= 400 });
+}
+
+// ---- handler overhead: the middy chain in-process vs a hand-written handler, same work, same store stub ----
+{
+  // Imported only now: the handler module reads its configuration at load.
+  const { handlerOverhead } = await import('./overhead.ts');
+  const { full, minimal, ratio } = await handlerOverhead(TABLES, FEED);
+  rows.push({
+    figure: 'Handler overhead: middy chain vs hand-written (per request)',
+    measured: `${ratio.toFixed(2)}x (${full.toFixed(1)} vs ${minimal.toFixed(1)} us)`,
+    goal: '<= 2x',
+    pass: ratio <= 2,
+  });
+}
+
+// ---- throughput: POSTs through the local gateway and the bundle vs raw PutItem, same DynamoDB, same concurrency ----
+// The service stores each record with one TransactWriteItems (the record and its target's current item); raw
+// TransactWriteItems of the same two items, from the same plain client, is shown as a reference beside raw PutItem.
+{
+  const CONCURRENCY = 8;
+  const ROUNDS = 5;
+  const ROUND_MS = 2000;
+  const gateway = await startChild<{ url: string }>('gateway.ts', process.env);
+  const url = new URL('/api/package-deployment/', gateway.info.url);
+  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  const post = (body: string) =>
+    new Promise<void>((done, fail) => {
+      const req = request(
+        url,
+        { method: 'POST', agent, headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': Buffer.byteLength(body) } },
+        (res) => {
+          res.resume();
+          res.once('end', () => (res.statusCode === 200 ? done() : fail(new Error(`gateway answered ${res.statusCode}`))));
+        },
+      );
+      req.once('error', fail);
+      req.end(body);
+    });
+  const raw = new DynamoDBClient(localClientConfig(endpoint));
+  // The raw writes: the history record the service stores (and, for the reference, its target's current item), with
+  // the service's conditions.
+  let seq = 0;
+  const rawItems = (target: string) => {
+    const f = fields(target);
+    const now = new Date().toISOString();
+    const history = historyItem(
+      {
+        feedName: f.FeedName,
+        packageName: f.PackageName,
+        version: f.Version,
+        target: f.Target,
+        application: f.Application,
+        description: f.Description,
+        userName: 'Anonymous',
+        date: now,
+        receivedAt: now,
+        keyId: 'anonymous',
+        region: 'eu-west-1',
+      },
+      `RAW${String(seq++).padStart(23, '0')}`,
+    );
+    const { pk: _pk, sk, feedPk: _f, targetPk: _t, versionPk: _v, ...record } = history;
+    const current = { ...currentKey(record.feedName, record.groupName, record.packageName, record.target), latest: sk, ...record };
+    return { history: marshall(history, { removeUndefinedValues: true }), current: marshall(current, { removeUndefinedValues: true }), sk };
+  };
+  const putRaw = (worker: number) =>
+    raw.send(
+      new PutItemCommand({
+        TableName: TABLES.deployments,
+        Item: rawItems(`raw-${worker}`).history,
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  const transactRaw = (worker: number) => {
+    const { history, current, sk } = rawItems(`raw-tx-${worker}`);
+    return raw.send(
+      new TransactWriteItemsCommand({
+        TransactItems: [
+          { Put: { TableName: TABLES.deployments, Item: history, ConditionExpression: 'attribute_not_exists(pk)' } },
+          {
+            Put: {
+              TableName: TABLES.deployments,
+              Item: current,
+              ConditionExpression: 'attribute_not_exists(pk) OR latest < :latest',
+              ExpressionAttributeValues: { ':latest': { S: sk } },
+            },
+          },
+        ],
+      }),
+    );
+  };
+  const bodies = Array.from({ length: CONCURRENCY }, (_, w) => formBody(fields(`e2e-${w}`)));
+  const e2eOp = (w: number) => post(bodies[w]!);
+  const rate = async (op: (worker: number) => Promise<unknown>, ms: number): Promise<number> => {
+    let done = 0;
+    const t = performance.now();
+    const deadline = t + ms;
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async (_, w) => {
+        while (performance.now() < deadline) {
+          await op(w);
+          done++;
+        }
+      }),
+    );
+    return (done * 1000) / (performance.now() - t);
+  };
+  const modes = { raw: putRaw, e2e: e2eOp, transact: transactRaw };
+  const order = Object.keys(modes) as Array<keyof typeof modes>;
+  for (const m of order) await rate(modes[m], 500); // warm-up: connections, JIT
+  const rates: Record<keyof typeof modes, number[]> = { raw: [], e2e: [], transact: [] };
+  for (let i = 0; i < ROUNDS; i++) {
+    for (const m of i % 2 === 0 ? order : [...order].reverse()) rates[m].push(await rate(modes[m], ROUND_MS));
+  }
+  // Each round's modes ran back to back: the ratio is taken per round, then the median.
+  const ratio = (m: keyof typeof modes) => median(rates[m].map((r, i) => r / rates.raw[i]!));
+  const perSecond = (m: keyof typeof modes) => `${median(rates[m]).toFixed(0)} vs ${median(rates.raw).toFixed(0)} req/s`;
+  rows.push(
+    {
+      figure: `Throughput: gateway+bundle POST vs raw PutItem (x${CONCURRENCY})`,
+      measured: `${ratio('e2e').toFixed(2)}x (${perSecond('e2e')})`,
+      goal: '>= 0.8x',
+      pass: ratio('e2e') >= 0.8,
+    },
+    {
+      figure: '  reference: raw TransactWriteItems (record + current) vs raw PutItem',
+      measured: `${ratio('transact').toFixed(2)}x (${perSecond('transact')})`,
+      goal: '-',
+      pass: 'info',
+    },
+  );
+  agent.destroy();
+  raw.destroy();
+  gateway.child.stdin!.end();
+}
+
+admin.destroy();
+dynamodb.child.stdin!.end();
+
+const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => [r.figure, r.measured, r.goal][i]!.length), ['figure', 'measured', 'goal'][i]!.length));
+const line = (cells: string[]) => cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c)).join('  ');
+console.log(line(['figure', 'measured', 'goal', 'result']));
+console.log(line(widths.map((w) => '-'.repeat(w)).concat('------')));
+const goals = rows.filter((r) => r.pass !== 'info');
+for (const r of rows) console.log(line([r.figure, r.measured, r.goal, r.pass === 'info' ? 'info' : r.pass ? 'pass' : 'FAIL']));
+console.log(`(${goals.filter((r) => r.pass).length} of ${goals.length} goals pass; DynamoDB: ${dynamodb.info.engine}; bench took ${((performance.now() - started) / 1000).toFixed(0)} s)`);
+process.exit(goals.every((r) => r.pass) ? 0 : 1);
