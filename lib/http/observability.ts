@@ -7,6 +7,8 @@ import { outcomeOf, statusClassOf } from '../metrics.ts';
 import type { Response } from './responses.ts';
 
 type Started = { at: number };
+const DEBUG_LEVEL = 8;
+const INFO_LEVEL = 12;
 const started = new WeakMap<object, Started>();
 
 /**
@@ -28,12 +30,14 @@ export const observe = <E extends APIGatewayProxyEventV2>(options: { logger: Log
     metrics.addMetric('Duration', MetricUnit.Milliseconds, durationMs);
     const line = { method: request.event.requestContext?.http?.method, path: request.event.rawPath, status, outcome, durationMs };
     if (status >= 500) logger.warn('answered', line);
-    else logger.info('answered', line);
+    // Built and passed only when INFO is on: the bench and quiet stages run at WARN.
+    else if (logger.level <= INFO_LEVEL) logger.info('answered', line);
   };
   return {
     before: (request) => {
       started.set(request.event, { at: Date.now() });
-      logger.debug('request', { request: redactEvent(request.event) });
+      // The redacted copy is built only when DEBUG is on (levels: DEBUG 8, INFO 12, ...).
+      if (logger.level <= DEBUG_LEVEL) logger.debug('request', { request: redactEvent(request.event) });
     },
     after: finish,
     onError: finish,
