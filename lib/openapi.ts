@@ -185,7 +185,7 @@ export const openApiDocument = (): Record<string, unknown> => {
               413: 'The body is over 64 KB.',
               415: 'The Content-Type or charset is not one of JSON, form or multipart in UTF-8 or ISO-8859-1.',
               422: 'The Idempotency-Key was used with a different body.',
-              503: 'The store is unavailable; nothing was recorded; retry after Retry-After seconds.',
+              503: 'The store is unavailable; retry after Retry-After seconds, with the same Idempotency-Key to be sure of one record.',
             }),
           },
         },

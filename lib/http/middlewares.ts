@@ -100,6 +100,6 @@ export const problemResponses = (logger: Logger): Mw => ({
       return;
     }
     logger.error('unhandled error', { error: error as Error });
-    request.response = problemResponse(500, 'An unexpected error occurred; nothing was recorded.', { requestId });
+    request.response = problemResponse(500, "An unexpected error occurred; the requestId identifies it in the service's logs.", { requestId });
   },
 });
