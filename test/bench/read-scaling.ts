@@ -14,6 +14,7 @@ import { lambdaContext, toHttpApiEvent } from '../../infra/local/gateway.ts';
 import { VIEW_AND_DOWNLOAD } from '../../lib/auth.ts';
 import { historyItem, putDeployment, type NewDeployment } from '../../lib/db/deployments.ts';
 import { FeedRepository } from '../../lib/db/feeds.ts';
+import { lambdaEnvironment } from '../support/lambda-env.ts';
 
 const BIG = Number(process.env.BIG ?? 100_000);
 const SMALL = 100;
@@ -25,14 +26,7 @@ const TABLES = { deployments: 'bench-deployments', feeds: 'bench-feeds', apiKeys
 const engine = (process.env.DYNAMODB_ENGINE ?? 'dynalite') as Engine;
 const db = await startEngine(engine, { port: 0 });
 Object.assign(process.env, {
-  AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
-  AWS_REGION: 'eu-west-1',
-  AWS_ACCESS_KEY_ID: 'local',
-  AWS_SECRET_ACCESS_KEY: 'local',
-  DEPLOYMENTS_TABLE: TABLES.deployments,
-  FEEDS_TABLE: TABLES.feeds,
-  API_KEYS_TABLE: TABLES.apiKeys,
-  IDEMPOTENCY_TABLE: TABLES.idempotency,
+  ...lambdaEnvironment(TABLES, db.endpoint),
   POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT',
 });
 const raw = new DynamoDBClient(localClientConfig(db.endpoint));

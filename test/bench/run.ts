@@ -27,6 +27,7 @@ import { FeedRepository } from '../../lib/db/feeds.ts';
 import { currentKey } from '../../lib/keys.ts';
 import { formBody, invoke } from '../support/invoke.ts';
 import { median } from './stats.ts';
+import { lambdaEnvironment } from '../support/lambda-env.ts';
 
 const started = performance.now();
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -65,14 +66,7 @@ const startChild = async <T>(script: string, env: NodeJS.ProcessEnv): Promise<{ 
 const dynamodb = await startChild<{ endpoint: string; engine: string }>('dynamodb.ts', process.env);
 const { endpoint } = dynamodb.info;
 Object.assign(process.env, {
-  AWS_ENDPOINT_URL_DYNAMODB: endpoint,
-  AWS_REGION: 'eu-west-1',
-  AWS_ACCESS_KEY_ID: 'local',
-  AWS_SECRET_ACCESS_KEY: 'local',
-  DEPLOYMENTS_TABLE: TABLES.deployments,
-  FEEDS_TABLE: TABLES.feeds,
-  API_KEYS_TABLE: TABLES.apiKeys,
-  IDEMPOTENCY_TABLE: TABLES.idempotency,
+  ...lambdaEnvironment(TABLES, endpoint),
   LOOKUP_CACHE_TTL_SECONDS: '300',
   POWERTOOLS_LOG_LEVEL: 'WARN',
 });

@@ -10,6 +10,7 @@ import { currentPartitionKey, deploymentPartitionKey } from '../../lib/keys.ts';
 import { ensureTables, localClientConfig } from '../../infra/local/dynamodb.ts';
 import type { LambdaHandler } from '../../infra/local/gateway.ts';
 import type { TableNames } from '../../infra/tables.ts';
+import { lambdaEnvironment } from '../support/lambda-env.ts';
 
 export const TABLES: TableNames = { deployments: 'rel-deployments', feeds: 'rel-feeds', apiKeys: 'rel-api-keys', idempotency: 'rel-idempotency' };
 
@@ -43,16 +44,7 @@ export const loadHandler = async (
   env: Record<string, string>,
 ): Promise<LambdaHandler> => {
   vi.unstubAllEnvs();
-  for (const [name, value] of Object.entries({
-    AWS_REGION: 'eu-west-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    DEPLOYMENTS_TABLE: TABLES.deployments,
-    FEEDS_TABLE: TABLES.feeds,
-    API_KEYS_TABLE: TABLES.apiKeys,
-    IDEMPOTENCY_TABLE: TABLES.idempotency,
-    ...env,
-  })) {
+  for (const [name, value] of Object.entries({ ...lambdaEnvironment(TABLES), ...env })) {
     vi.stubEnv(name, value);
   }
   vi.resetModules();
