@@ -42,6 +42,8 @@ export const invalidInput = (checked: { detail: string; errors: FieldError[] }):
 export type Caller = {
   headers: Readonly<Record<string, string | undefined>>;
   query: Readonly<Record<string, string | undefined>> | undefined;
+  /** The query string as sent (HTTP API joins a repeated parameter's values with commas in `query`). */
+  rawQuery?: string | undefined;
   fields?: ReadonlyArray<readonly [name: string, value: unknown]> | undefined;
 };
 

@@ -30,8 +30,8 @@ const FIELD_DESCRIPTIONS: Record<FieldName, string> = {
 const PARAMETER_DESCRIPTIONS: Record<string, string> = {
   from: 'Only records deployed at or after this ISO 8601 instant.',
   to: 'Only records deployed at or before this ISO 8601 instant.',
-  limit: `Records per page, 1 to ${MAX_LIMIT} (default ${DEFAULT_LIMIT}).`,
-  cursor: "The previous page's NextCursor, to read the next page.",
+  limit: `Records per page, 1 to ${MAX_LIMIT} (default ${DEFAULT_LIMIT}). A page of large records may hold fewer; keep reading while NextCursor is present.`,
+  cursor: "The previous page's NextCursor, to read the next page (with the same other parameters).",
 };
 
 /** A request schema as JSON Schema, with what zod's input side cannot express: required names, limits, descriptions. */
@@ -60,7 +60,7 @@ const responses = z.registry<{ id: string }>();
 
 export const DeploymentViewSchema = z
   .object({
-    Id: z.string().describe('The record id: the deployment Date and a ULID.'),
+    Id: z.string().describe('The record id (a ULID, unique across the service).'),
     FeedName: z.string(),
     GroupName: z.string().optional(),
     PackageName: z.string(),
@@ -114,11 +114,27 @@ const problems = (statuses: Record<number, string>) =>
     Object.entries(statuses).map(([status, description]) => [status, { description, content: { 'application/problem+json': { schema: ref('Problem') } } }]),
   );
 
+/** What the read endpoints' own checks add to a query parameter (see HistoryQuerySchema's refinements). */
+const QUERY_NOTES: Record<string, string> = {
+  Version: ' On /api/deployments: needs PackageName.',
+  GroupName: ' On /api/deployments: needs PackageName.',
+  Target: ' On /api/deployments: cannot be combined with PackageName.',
+};
+const QUERY_SCHEMAS: Record<string, Record<string, unknown>> = {
+  limit: { type: 'string', pattern: '^[0-9]{1,4}$' },
+};
+
 const queryParameters = (schema: ObjectSchema) => {
   const s = requestSchema(schema, { numbers: false });
   return Object.entries(s.properties ?? {}).map(([name, property]) => {
     const { description, ...rest } = property;
-    return { name, in: 'query', required: s.required?.includes(name) ?? false, description, schema: rest };
+    return {
+      name,
+      in: 'query',
+      required: s.required?.includes(name) ?? false,
+      description: `${String(description ?? '')}${QUERY_NOTES[name] ?? ''}`.trim(),
+      schema: { ...rest, ...QUERY_SCHEMAS[name] },
+    };
   });
 };
 
@@ -213,7 +229,10 @@ export const openApiDocument = (): Record<string, unknown> => {
           operationId: 'listFeeds',
           summary: 'The feeds the caller may view, with the privileges the caller has on each.',
           security: SECURITY,
-          responses: { 200: { description: 'The feeds.', content: jsonContent('Feeds') }, ...problems({ 403: READ_ERRORS[403], 405: READ_ERRORS[405], 503: READ_ERRORS[503] }) },
+          responses: {
+            200: { description: 'The feeds.', content: jsonContent('Feeds') },
+            ...problems({ 400: 'A query parameter was given (only key is accepted).', 403: READ_ERRORS[403], 405: READ_ERRORS[405], 503: READ_ERRORS[503] }),
+          },
         },
       },
     },

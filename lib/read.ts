@@ -84,18 +84,26 @@ const KEY_PARAMETER = 'key';
  * Query-string parameters by name, case-insensitively as ProGet matches names; `key` is the API key and not a
  * parameter of the query. An unknown name is a 400 (a typo must not widen a query silently), as is a name given twice.
  */
-export const readParameters = <T>(schema: z.ZodMiniType<T>, names: readonly string[], query: Query): Checked<T> => {
+export const readParameters = <T>(schema: z.ZodMiniType<T>, names: readonly string[], query: Query, rawQuery?: string): Checked<T> => {
   const canonical = new Map(names.map((n) => [n.toLowerCase(), n]));
   const values: Record<string, string> = Object.create(null);
   const errors: FieldError[] = [];
+  // A name repeated in the same casing reaches us once, its values joined with commas: count it in the raw query.
+  const sent = new Map<string, number>();
+  for (const [raw] of new URLSearchParams(rawQuery ?? '')) sent.set(raw.trim().toLowerCase(), (sent.get(raw.trim().toLowerCase()) ?? 0) + 1);
+  for (const [name, count] of sent) {
+    const known = canonical.get(name);
+    if (known !== undefined && count > 1) errors.push({ field: known, detail: `${known} was given more than once.` });
+  }
   for (const [raw, value] of Object.entries(query ?? {})) {
     const lower = raw.trim().toLowerCase();
     if (lower === KEY_PARAMETER) continue;
     const name = canonical.get(lower);
     if (name === undefined || isForbiddenKey(raw)) {
-      errors.push({ field: raw, detail: `${raw} is not a parameter here; use ${names.join(', ')}.` });
+      const use = names.length > 0 ? `use ${names.join(', ')}` : 'it takes none (an API key may be sent as key)';
+      errors.push({ field: raw, detail: `${raw} is not a parameter here; ${use}.` });
     } else if (name in values) {
-      errors.push({ field: name, detail: `${name} was given more than once.` });
+      if (!errors.some((e) => e.field === name)) errors.push({ field: name, detail: `${name} was given more than once.` });
     } else {
       values[name] = value ?? '';
     }
@@ -135,7 +143,7 @@ export const historyPartition = (q: HistoryQuery): Partition => {
 /** A page of deployment records, newest first; one Query whatever the history's length. */
 export const listDeployments = async (deps: ReadDependencies, caller: Caller): Promise<PageView> => {
   const { value: q } = await checkFeedAccess(deps.directory, caller, {
-    input: readParameters(HistoryQuerySchema, HISTORY_NAMES, caller.query),
+    input: readParameters(HistoryQuerySchema, HISTORY_NAMES, caller.query, caller.rawQuery),
     feedName: (v) => v.FeedName,
     privilege: VIEW_PRIVILEGE,
     now: deps.now(),
@@ -147,7 +155,7 @@ export const listDeployments = async (deps: ReadDependencies, caller: Caller): P
 /** For each target of a package, its latest record by Date, in target order. */
 export const currentDeployments = async (deps: ReadDependencies, caller: Caller): Promise<PageView> => {
   const { value: q } = await checkFeedAccess(deps.directory, caller, {
-    input: readParameters(CurrentQuerySchema, CURRENT_NAMES, caller.query),
+    input: readParameters(CurrentQuerySchema, CURRENT_NAMES, caller.query, caller.rawQuery),
     feedName: (v) => v.FeedName,
     privilege: VIEW_PRIVILEGE,
     now: deps.now(),
@@ -162,7 +170,7 @@ const privilegesOn = (principal: Principal, feed: FeedRecord): string[] => PRIVI
 /** The feeds the caller may view, with what the caller may do on each. */
 export const listFeeds = async (deps: ReadDependencies, caller: Caller): Promise<{ Items: FeedView[] }> => {
   const principal = await authenticateCaller(deps.directory, caller, deps.now());
-  const parameters = readParameters(FeedsQuerySchema, [], caller.query);
+  const parameters = readParameters(FeedsQuerySchema, [], caller.query, caller.rawQuery);
   if (!parameters.ok) throw invalidInput(parameters);
   const feeds = await deps.feeds.list();
   return {
@@ -199,5 +207,5 @@ export const readHandler =
     const path = event.rawPath.length > 1 ? event.rawPath.replace(/\/+$/, '') : event.rawPath;
     const route = (READ_ROUTES as Record<string, (deps: ReadDependencies, caller: Caller) => Promise<object>>)[path];
     if (!route) throw notFound(`There is no ${event.rawPath} here; see /api/openapi.json.`);
-    return json(200, await route(deps, { headers: event.headers, query: event.queryStringParameters }));
+    return json(200, await route(deps, { headers: event.headers, query: event.queryStringParameters, rawQuery: event.rawQueryString }));
   };

@@ -1,5 +1,6 @@
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { problem } from '../errors.ts';
+import { MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES } from '../deployment.ts';
 import { INDEXES, type IndexName } from '../keys.ts';
 import type { DeploymentItem } from './items.ts';
 
@@ -28,8 +29,8 @@ const MAX_CURSOR = 4096;
 
 export const encodeCursor = (position: Position): string => Buffer.from(JSON.stringify([position.sk, position.pk])).toString('base64url');
 
-export const decodeCursor = (cursor: string): Position => {
-  const bad = () => problem(400, 'cursor is not a cursor this API returned; start again without it.', {
+export const decodeCursor = (cursor: string, range?: PageRequest['range']): Position => {
+  const bad = () => problem(400, 'cursor is not a cursor this API returned for this query; start again without it.', {
     extensions: { errors: [{ field: 'cursor', detail: 'cursor is not valid.' }] },
   });
   if (cursor.length > MAX_CURSOR || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw bad();
@@ -42,6 +43,10 @@ export const decodeCursor = (cursor: string): Position => {
   if (!Array.isArray(decoded) || decoded.length !== 2) throw bad();
   const [sk, pk] = decoded as unknown[];
   if (typeof sk !== 'string' || typeof pk !== 'string' || sk === '' || !/^(C#)?F#/.test(pk)) throw bad();
+  // Within DynamoDB's key limits, and inside the query's own range: DynamoDB refuses any other start key
+  // (a ValidationException, which must not become a 500).
+  if (Buffer.byteLength(sk) > MAX_SORT_KEY_BYTES || Buffer.byteLength(pk) > MAX_PARTITION_KEY_BYTES) throw bad();
+  if ((range?.low !== undefined && sk < range.low) || (range?.high !== undefined && sk > range.high)) throw bad();
   return { sk, pk };
 };
 
@@ -61,14 +66,15 @@ const keyCondition = (attribute: string, range: PageRequest['range']) => {
 
 /**
  * One page of one partition, in one Query: `limit + 1` items are read so that a cursor is returned only when there is
- * more to read. Table reads are strongly consistent (a pipeline sees its own record); index reads are eventually
+ * more to read. A page may hold fewer than `limit` items when they are large (DynamoDB reads at most 1 MB a request);
+ * it then ends with a cursor all the same. Table reads are strongly consistent (a pipeline sees its own record); index reads are eventually
  * consistent, as DynamoDB's indexes are.
  */
 export const queryPage = async (client: DynamoDBDocumentClient, table: string, request: PageRequest): Promise<Page> => {
   const { partition, limit } = request;
   const attribute = partition.index ? INDEXES[partition.index] : 'pk';
   const condition = keyCondition(attribute, request.range);
-  const start = request.cursor === undefined ? undefined : decodeCursor(request.cursor);
+  const start = request.cursor === undefined ? undefined : decodeCursor(request.cursor, request.range);
   const out = await client.send(
     new QueryCommand({
       TableName: table,
@@ -83,7 +89,10 @@ export const queryPage = async (client: DynamoDBDocumentClient, table: string, r
     }),
   );
   const items = (out.Items ?? []) as DeploymentItem[];
-  if (items.length <= limit) return { items };
+  // More to read: the extra item came back, or DynamoDB stopped at its 1 MB per request before `limit + 1` items (large
+  // records), in which case the page is shorter than `limit` and still ends with a cursor.
+  const more = items.length > limit || (out.LastEvaluatedKey !== undefined && items.length > 0);
+  if (!more) return { items };
   const page = items.slice(0, limit);
   const last = page.at(-1)!;
   return { items: page, cursor: encodeCursor({ sk: last.sk, pk: last.pk }) };

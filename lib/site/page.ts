@@ -107,8 +107,10 @@ const loadFeeds = async () => {
   try {
     const { Items } = await api('/api/feeds', {});
     select.replaceChildren(...Items.map((f) => new Option(f.Name, f.Name)));
-    if (state.feed && !Items.some((f) => f.Name.toLowerCase() === state.feed.toLowerCase())) select.add(new Option(state.feed, state.feed));
-    select.value = state.feed || (Items[0] ? Items[0].Name : '');
+    // Feed names match case-insensitively: select the listed spelling of the feed in the address.
+    const listed = Items.find((f) => f.Name.toLowerCase() === state.feed.toLowerCase());
+    if (state.feed && !listed) select.add(new Option(state.feed, state.feed));
+    select.value = listed ? listed.Name : state.feed || (Items[0] ? Items[0].Name : '');
     if (Items.length === 0) status('No feed is visible without an API key; enter one above.', false);
   } catch (e) {
     status(e.message, true);
@@ -135,7 +137,11 @@ const show = async () => {
 
 $('group').value = state.group;
 $('package').value = state.pkg;
-$('more').addEventListener('click', () => loadHistory(true).catch((e) => status(e.message, true)));
+$('more').addEventListener('click', () => {
+  // One page at a time: a second click while one loads would fetch the same page again.
+  $('more').disabled = true;
+  loadHistory(true).catch((e) => status(e.message, true)).finally(() => { $('more').disabled = false; });
+});
 $('key-form').addEventListener('submit', (event) => {
   event.preventDefault();
   const key = $('key').value.trim();

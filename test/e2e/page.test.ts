@@ -76,6 +76,15 @@ describe('the deployments page', () => {
     await page.close();
   });
 
+  it('opens a link whose feed name is in another casing, with that feed selected', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${baseUrl()}/?feed=defaultnuget&package=${encodeURIComponent(PACKAGE)}`);
+    await page.waitForSelector('#results:not([hidden])');
+    expect(await page.inputValue('#feed')).toBe('DefaultNuGet');
+    expect(await page.textContent('#title')).toBe(`${PACKAGE} in DefaultNuGet`);
+    await page.close();
+  });
+
   it('needs an API key for a private feed and uses the one entered, without putting it in the URL', async () => {
     const page = await browser.newPage();
     await page.goto(`${baseUrl()}/?feed=${encodeURIComponent(PRIVATE_FEED)}&package=${encodeURIComponent(PACKAGE)}`);

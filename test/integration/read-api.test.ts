@@ -183,7 +183,76 @@ describe('GET /api/feeds', () => {
     const auditor = items(await get('/api/feeds', {}, { 'X-ApiKey': viewKey }));
     expect(auditor.find((f) => f.Name === CLOSED)).toEqual({ Name: CLOSED, Privileges: ['Feeds_ViewFeed'] });
     expect((await get('/api/feeds', {}, { 'X-ApiKey': 'not-a-key' })).status).toBe(403);
-    expect((await get('/api/feeds', { FeedName: OPEN })).status).toBe(400);
+    const parameter = await get('/api/feeds', { FeedName: OPEN });
+    expect(parameter.status).toBe(400);
+    expect(parameter.json.detail).toBe('FeedName is not a parameter here; it takes none (an API key may be sent as key).');
+  });
+});
+
+describe('parameters and cursors that DynamoDB would refuse are 400s', () => {
+  const raw = (query: string) => invoke(read, { method: 'GET', path: '/api/deployments', query });
+
+  it('a parameter given twice in the same casing (HTTP API joins the values with a comma)', async () => {
+    for (const query of [`FeedName=${OPEN}&FeedName=${OPEN}`, `FeedName=${OPEN}&Target=a&Target=b`, `FeedName=${OPEN}&limit=5&LIMIT=6`]) {
+      const res = await raw(query);
+      expect(res.status).toBe(400);
+      expect(res.json.detail).toMatch(/was given more than once/);
+    }
+    expect((await raw(`FeedName=${OPEN}&key=&key=`)).status).toBe(200);
+  });
+
+  it("a cursor outside the query's time range, or longer than a key can be", async () => {
+    const first = await get('/api/deployments', { FeedName: OPEN, limit: '1' });
+    const cursor = first.json.NextCursor as string;
+    expect(cursor).toBeTruthy();
+    for (const range of [{ to: '2024-01-01' }, { from: '2030-01-01' }] as Array<Record<string, string>>) {
+      const res = await get('/api/deployments', { FeedName: OPEN, cursor, ...range });
+      expect(res.status).toBe(400);
+      expect((res.json.errors as FieldErrors)[0]!.field).toBe('cursor');
+    }
+    const long = (sk: string, pk: string) => Buffer.from(JSON.stringify([sk, pk])).toString('base64url');
+    for (const forged of [long('2024'.padEnd(1100, 'x'), 'F#a'), long('2024', `F#${'a'.repeat(2100)}`)]) {
+      for (const params of [{ FeedName: OPEN }, { FeedName: OPEN, PackageName: PKG }, { FeedName: OPEN, Target: 'web01' }] as Array<Record<string, string>>) {
+        expect((await get('/api/deployments', { ...params, cursor: forged })).status).toBe(400);
+      }
+    }
+  });
+});
+
+describe('records too large for one page', () => {
+  // DynamoDB reads at most 1 MB per Query: with records of ~7 KB, a page of 200 stops early. It must still end with a
+  // cursor, and paging must reach every record.
+  const BIG = `Big.Records.${suffix}`;
+  const COUNT = 180;
+  beforeAll(async () => {
+    const url = `https://ci.example.com/${'r'.repeat(2000)}`;
+    for (let i = 0; i < COUNT; i++) {
+      const res = await invoke(record, {
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(
+          seedFields({ FeedName: OPEN, PackageName: BIG, Target: `target-${String(i).padStart(3, '0')}-${'t'.repeat(200)}`, Description: 'd'.repeat(4000), Url: url }),
+        ),
+      });
+      expect(res.status).toBe(200);
+    }
+  }, 120_000);
+
+  it.each([
+    ['/api/deployments', { PackageName: BIG }],
+    ['/api/deployments/current', { PackageName: BIG }],
+  ])('%s pages through every record', async (path, params) => {
+    const ids = new Set<string>();
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await get(path, { FeedName: OPEN, ...params, limit: '200', ...(cursor ? { cursor } : {}) });
+      expect(page.status).toBe(200);
+      for (const item of items(page)) ids.add(item.Id!);
+      cursor = page.json.NextCursor as string | undefined;
+      pages++;
+    } while (cursor && pages < 10);
+    expect(ids.size).toBe(COUNT);
+    expect(pages).toBeGreaterThan(1);
   });
 });
 
