@@ -50,15 +50,20 @@ const fields = (target: string) => ({
 type Row = { figure: string; measured: string; goal: string; pass: boolean | 'info' };
 const rows: Row[] = [];
 
-/** Starts a benchmark helper process and reads the one JSON line it prints when ready. */
+/**
+ * Starts a benchmark helper process and reads the one JSON line it writes to file descriptor 3 when ready. Its stdout
+ * (the function's log and metric lines, as Lambda's runtime takes them) goes to /dev/null, so that reading it costs
+ * the load generator in this process nothing.
+ */
 const startChild = async <T>(script: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; info: T }> => {
-  const child = spawn(process.execPath, [resolve(import.meta.dirname, script)], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [resolve(import.meta.dirname, script)], { cwd: ROOT, env, stdio: ['pipe', 'ignore', 'inherit', 'pipe'] });
+  const ready = child.stdio[3] as NodeJS.ReadableStream;
   const line = await new Promise<string>((done, fail) => {
-    const lines = createInterface({ input: child.stdout! });
+    const lines = createInterface({ input: ready });
     lines.once('line', done);
     child.once('exit', (code) => fail(new Error(`${script} exited with ${code} before it was ready`)));
   });
-  child.stdout!.resume();
+  ready.resume();
   return { child, info: JSON.parse(line) as T };
 };
 
