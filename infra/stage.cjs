@@ -11,8 +11,12 @@
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$/;
 /** CloudWatch Logs' allowed retention periods (PutRetentionPolicy). */
 const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
-/** Stage names that mean production: deletion protection is on unless the `deletionProtection` parameter says otherwise. */
-const PRODUCTION_STAGE = /^(prod|production|prd|live)([-_.].*)?$/i;
+/**
+ * Stage names that mean production: deletion protection is on unless the `deletionProtection` parameter says otherwise.
+ * prod, production, prd or live as any `-`, `_` or `.` separated part of the name (prod, prod-eu, eu-prod, eu.live.2),
+ * but not inside a word (preprod, product).
+ */
+const PRODUCTION_STAGE = /(^|[-_.])(prod|production|prd|live)([-_.]|$)/i;
 
 const fail = (message) => {
   throw new Error(`serverless.yml parameters: ${message}`);

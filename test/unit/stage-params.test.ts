@@ -50,8 +50,12 @@ describe('replicas', () => {
 
 describe('deletion protection', () => {
   it('auto: on for stages named like production only', () => {
-    for (const name of ['prod', 'production', 'PROD', 'prd', 'live', 'prod-eu', 'production_2']) expect(stage.parseDeletionProtection('auto', name)).toBe(true);
-    for (const name of ['dev', 'staging', 'preprod', 'product', 'test-prod']) expect(stage.parseDeletionProtection('auto', name)).toBe(false);
+    for (const name of ['prod', 'production', 'PROD', 'prd', 'live', 'prod-eu', 'production_2', 'eu-prod', 'test-prod', 'eu_live', 'us.prd.2', 'a-Production-b']) {
+      expect(stage.parseDeletionProtection('auto', name), name).toBe(true);
+    }
+    for (const name of ['dev', 'staging', 'preprod', 'product', 'eu-preprod', 'productive-eu', 'prods', 'lively', 'deliver']) {
+      expect(stage.parseDeletionProtection('auto', name), name).toBe(false);
+    }
   });
 
   it('true and false override the stage name; anything else is refused', () => {
