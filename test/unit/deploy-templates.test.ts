@@ -270,6 +270,28 @@ describe('planted faults fail the real checks', () => {
     await specFails(deep, 'Resources.ApiKeysTable.Properties.Replicas[1].PointInTimeRecoverySpecification.PointInTimeRecoveryEnable', /unknown property/);
   });
 
+  it('a misspelt property inside either branch of an Fn::If', async () => {
+    const path = plant(single.template, (t) => {
+      t.Resources.FeedsTable!.Properties.SSESpecification = { 'Fn::If': ['DeletionProtected', { SSEEnabld: true }, { SSEEnabled: false }] };
+      const replica = (t.Resources.DeploymentsTable!.Properties.Replicas as Array<Record<string, Json>>)[0]!;
+      replica.PointInTimeRecoverySpecification = { 'Fn::If': ['IsPrimaryRegion', { PointInTimeRecoveryEnabled: true }, { PointInTimeRecoveryEnable: true }] };
+      replica.DeletionProtectionEnabled = { 'Fn::If': ['NoSuchCondition', true, false] };
+    });
+    const report = await check(path);
+    expect(report.specProblems).toEqual(
+      expect.arrayContaining([
+        { path: 'Resources.FeedsTable.Properties.SSESpecification.Fn::If[1].SSEEnabld', message: 'unknown property SSEEnabld' },
+        { path: 'Resources.FeedsTable.Properties.SSESpecification.Fn::If[1]', message: 'required property SSEEnabled is missing' },
+        {
+          path: 'Resources.DeploymentsTable.Properties.Replicas[0].PointInTimeRecoverySpecification.Fn::If[2].PointInTimeRecoveryEnable',
+          message: expect.stringMatching(/unknown property PointInTimeRecoveryEnable/),
+        },
+        { path: 'Resources.DeploymentsTable.Properties.Replicas[0].DeletionProtectionEnabled.Fn::If', message: 'Fn::If on NoSuchCondition: no such condition' },
+      ]),
+    );
+    expect(report.specProblems).toHaveLength(4);
+  });
+
   it('a Ref to a missing resource', async () => {
     const path = plant(single.template, (t) => {
       t.Resources.HttpApiRouteAnyApiFeedsSlash!.Properties.ApiId = { Ref: 'HttpApiV2' };
