@@ -224,6 +224,49 @@ describe('planted faults fail the real checks', () => {
     await guardFails(sub, 'iam_statements_are_scoped', /allows every resource/);
   });
 
+  describe('an ARN with a whole wildcard segment, as a string, an Fn::Sub or in an Fn::Join', () => {
+    const ENDS = /ends in a wildcard segment/;
+    const HAS = /has a wildcard segment/;
+    const account = { Ref: 'AWS::AccountId' };
+    const faults: Array<[string, Json, RegExp]> = [
+      ['every DynamoDB resource anywhere', 'arn:aws:dynamodb:*:*:*', HAS],
+      ['every table of an account', 'arn:aws:dynamodb:us-east-1:123456789012:table/*', ENDS],
+      ['any region, as an Fn::Sub', { 'Fn::Sub': 'arn:${AWS::Partition}:dynamodb:*:${AWS::AccountId}:table/package-deployment-api-dev-feeds' }, HAS],
+      ['every table, as an Fn::Sub', { 'Fn::Sub': 'arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/*' }, ENDS],
+      ['every table\'s indexes, as an Fn::Sub with variables', { 'Fn::Sub': ['arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/*/index/${I}', { I: 'x' }] }, HAS],
+      ['every log group', { 'Fn::Sub': 'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*' }, ENDS],
+      ['every table, as an Fn::Join', { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':dynamodb:', { Ref: 'AWS::Region' }, ':', account, ':table/*']] }, ENDS],
+      ['any region, as an Fn::Join element', { 'Fn::Join': [':', ['arn', 'aws', 'dynamodb', '*', account, 'table/package-deployment-api-dev-feeds']] }, /a \* element of an Fn::Join/],
+    ];
+    for (const [label, resource, message] of faults) {
+      it(label, async () => {
+        const path = plant(single.template, (t) => {
+          (statements(t, 'QueryDeploymentsRole')[3]!.Resource as Json[]).push(resource);
+        });
+        await guardFails(path, 'iam_statements_are_scoped', message);
+      });
+    }
+
+    it('but a table\'s indexes and a log group\'s streams pass, however written', async () => {
+      const path = plant(single.template, (t) => {
+        (statements(t, 'QueryDeploymentsRole')[3]!.Resource as Json[]).push(
+          'arn:aws:dynamodb:us-east-1:123456789012:table/package-deployment-api-dev-deployments/index/*',
+          { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':dynamodb:', { Ref: 'AWS::Region' }, ':', account, ':table/package-deployment-api-dev-deployments/index/*']] },
+          { 'Fn::Sub': ['arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${T}/stream/*', { T: 'package-deployment-api-dev-deployments' }] },
+        );
+        statements(t, 'SiteRole')[0]!.Resource = { 'Fn::Sub': 'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/package-deployment-api-dev-site:*' };
+      });
+      expect((await check(path)).guardFailures).toEqual([]);
+    });
+  });
+
+  it('a managed policy on a function role', async () => {
+    const path = plant(single.template, (t) => {
+      t.Resources.SiteRole!.Properties.ManagedPolicyArns = ['arn:aws:iam::aws:policy/AmazonDynamoDBReadOnlyAccess'];
+    });
+    await guardFails(path, 'function_roles_have_no_managed_policies', /function role with ManagedPolicyArns/);
+  });
+
   it('a wildcard action', async () => {
     const path = plant(single.template, (t) => {
       statements(t, 'RecordDeploymentRole')[2]!.Action = 'dynamodb:*';
