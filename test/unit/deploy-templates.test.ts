@@ -382,4 +382,12 @@ describe('stage parameters', () => {
       packageStage(['--stage', 'prod', '--region', 'sa-east-1', '--param', 'regions=eu-west-1,us-east-1', '--package', join(work, 'bad')], { quiet: true }),
     ).rejects.toThrow(/sa-east-1, which is not listed/);
   }, 60_000);
+
+  it('packaging refuses a stage name that makes a function name longer than Lambda allows', async () => {
+    const stageName = 'a-stage-name-of-24-chars';
+    expect(stageName).toHaveLength(24);
+    await expect(packageStage(['--stage', stageName, '--region', 'us-east-1', '--package', join(work, 'long')], { quiet: true })).rejects.toThrow(
+      /package-deployment-api-a-stage-name-of-24-chars-record-deployment has 65.*at most 23 characters/,
+    );
+  }, 60_000);
 });
