@@ -11,11 +11,49 @@
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$/;
 /** CloudWatch Logs' allowed retention periods (PutRetentionPolicy). */
 const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
-/** Stage names that mean production: deletion protection is on unless the `deletionProtection` parameter says otherwise. */
-const PRODUCTION_STAGE = /^(prod|production|prd|live)([-_.].*)?$/i;
+/**
+ * Stage names that mean production: deletion protection is on unless the `deletionProtection` parameter says otherwise.
+ * prod, production, prd or live as any `-`, `_` or `.` separated part of the name (prod, prod-eu, eu-prod, eu.live.2),
+ * but not inside a word (preprod, product).
+ */
+const PRODUCTION_STAGE = /(^|[-_.])(prod|production|prd|live)([-_.]|$)/i;
 
 const fail = (message) => {
   throw new Error(`serverless.yml parameters: ${message}`);
+};
+
+/** Lambda's limit on a function name, which osls makes `${service}-${stage}-${function}`. */
+const FUNCTION_NAME_MAX = 64;
+/**
+ * The characters a stage may have: Lambda function names allow letters, digits, - and _; DynamoDB table names
+ * those and .; CloudFormation stack names (osls's `${service}-${stage}`) only letters, digits and -.
+ */
+const STAGE_NAME = /^[A-Za-z0-9-]+$/;
+
+/**
+ * The stage name, refused if a name made from it would be refused by AWS at deployment: a character a function,
+ * table or stack name cannot have, or a function name (`${service}-${stage}-${function}`, unless the function sets
+ * its own `name`) longer than Lambda's 64 characters. `functions` is serverless.yml's `functions` map.
+ */
+const checkStage = (stage, service, functions) => {
+  const name = text(stage);
+  if (!STAGE_NAME.test(name)) {
+    throw new Error(
+      `serverless.yml stage: "${name}" may have only letters, digits and hyphens (it is part of the Lambda function, ` +
+        `DynamoDB table and CloudFormation stack names: ${service}-${name}).`,
+    );
+  }
+  const names = Object.entries(functions ?? {}).map(([key, fn]) => text(fn && fn.name) || `${service}-${name}-${key}`);
+  const tooLong = names.filter((n) => n.length > FUNCTION_NAME_MAX);
+  if (tooLong.length > 0) {
+    const longest = Math.max(...Object.keys(functions).map((key) => key.length));
+    throw new Error(
+      `serverless.yml stage: "${name}" is too long: Lambda function names have at most ${FUNCTION_NAME_MAX} characters, and ` +
+        `${tooLong.map((n) => `${n} has ${n.length}`).join(', ')}. Use a stage name of at most ` +
+        `${FUNCTION_NAME_MAX - service.length - longest - 2} characters.`,
+    );
+  }
+  return name;
 };
 
 const text = (value) => (value === undefined || value === null ? '' : String(value).trim());
@@ -95,6 +133,11 @@ module.exports = {
   parseCors,
   replicaSpecs,
   PRODUCTION_STAGE,
+  checkStage,
+
+  /** The stage name, checked (see checkStage): serverless.yml tags every resource with it. */
+  stage: async ({ resolveVariable }) =>
+    checkStage(await stageName(resolveVariable), await resolveVariable('self:service'), await resolveVariable('self:functions')),
 
   regions: async ({ resolveVariable }) => parseRegions(await param(resolveVariable, 'regions'), await deployRegion(resolveVariable)),
   primaryRegion: async ({ resolveVariable }) =>

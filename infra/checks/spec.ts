@@ -5,8 +5,8 @@ import type { PropertyType, Resource, SpecDatabase, TypeDefinition } from '@aws-
  * A small CloudFormation template check against AWS's resource specification (the database shipped in
  * `@aws-cdk/aws-service-spec`, loaded with its own `loadAwsServiceSpec`):
  * - every resource type exists, and every resource has only CloudFormation's resource attributes;
- * - every property (at any depth) is one the type declares, required properties are present, and a value's shape
- *   (object, list, scalar) fits the property's type;
+ * - every property (at any depth, and in each branch of an Fn::If) is one the type declares, required properties
+ *   are present, and a value's shape (object, list, scalar) fits the property's type;
  * - every Ref, Fn::GetAtt and Fn::Sub reference names a resource, parameter or pseudo parameter (and GetAtt an
  *   attribute the type has); Condition, DependsOn, Fn::If and Fn::FindInMap name what exists;
  * - a conditional resource is referenced only where its condition is known to hold (from a resource with the same
@@ -155,7 +155,18 @@ export const checkTemplate = (template: unknown, db: SpecDatabase): Problem[] =>
 
   /** Does `value` have a shape `type` allows? Reports what is wrong inside the best-fitting type. */
   const checkValue = (path: string, value: Json, types: PropertyType[], known: ReadonlySet<string>): void => {
-    if (intrinsicName(value) !== undefined) return walk(path, value, known);
+    const fn = intrinsicName(value);
+    if (fn === 'Fn::If') {
+      // Either branch becomes the property's value: each is checked as one (the true branch knowing its condition).
+      const arg = (value as JsonObject)[fn]!;
+      if (!Array.isArray(arg) || arg.length !== 3 || typeof arg[0] !== 'string') return walk(path, value, known);
+      const [condition, then, otherwise] = arg as [string, Json, Json];
+      const at = `${path}.Fn::If`;
+      if (!(condition in conditions)) report(at, `Fn::If on ${condition}: no such condition`);
+      checkValue(`${at}[1]`, then, types, new Set([...known, condition]));
+      return checkValue(`${at}[2]`, otherwise, types, known);
+    }
+    if (fn !== undefined) return walk(path, value, known);
     const fits = (type: PropertyType): boolean => {
       switch (type.type) {
         case 'json': return true;

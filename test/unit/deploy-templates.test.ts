@@ -224,6 +224,49 @@ describe('planted faults fail the real checks', () => {
     await guardFails(sub, 'iam_statements_are_scoped', /allows every resource/);
   });
 
+  describe('an ARN with a whole wildcard segment, as a string, an Fn::Sub or in an Fn::Join', () => {
+    const ENDS = /ends in a wildcard segment/;
+    const HAS = /has a wildcard segment/;
+    const account = { Ref: 'AWS::AccountId' };
+    const faults: Array<[string, Json, RegExp]> = [
+      ['every DynamoDB resource anywhere', 'arn:aws:dynamodb:*:*:*', HAS],
+      ['every table of an account', 'arn:aws:dynamodb:us-east-1:123456789012:table/*', ENDS],
+      ['any region, as an Fn::Sub', { 'Fn::Sub': 'arn:${AWS::Partition}:dynamodb:*:${AWS::AccountId}:table/package-deployment-api-dev-feeds' }, HAS],
+      ['every table, as an Fn::Sub', { 'Fn::Sub': 'arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/*' }, ENDS],
+      ['every table\'s indexes, as an Fn::Sub with variables', { 'Fn::Sub': ['arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/*/index/${I}', { I: 'x' }] }, HAS],
+      ['every log group', { 'Fn::Sub': 'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*' }, ENDS],
+      ['every table, as an Fn::Join', { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':dynamodb:', { Ref: 'AWS::Region' }, ':', account, ':table/*']] }, ENDS],
+      ['any region, as an Fn::Join element', { 'Fn::Join': [':', ['arn', 'aws', 'dynamodb', '*', account, 'table/package-deployment-api-dev-feeds']] }, /a \* element of an Fn::Join/],
+    ];
+    for (const [label, resource, message] of faults) {
+      it(label, async () => {
+        const path = plant(single.template, (t) => {
+          (statements(t, 'QueryDeploymentsRole')[3]!.Resource as Json[]).push(resource);
+        });
+        await guardFails(path, 'iam_statements_are_scoped', message);
+      });
+    }
+
+    it('but a table\'s indexes and a log group\'s streams pass, however written', async () => {
+      const path = plant(single.template, (t) => {
+        (statements(t, 'QueryDeploymentsRole')[3]!.Resource as Json[]).push(
+          'arn:aws:dynamodb:us-east-1:123456789012:table/package-deployment-api-dev-deployments/index/*',
+          { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':dynamodb:', { Ref: 'AWS::Region' }, ':', account, ':table/package-deployment-api-dev-deployments/index/*']] },
+          { 'Fn::Sub': ['arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${T}/stream/*', { T: 'package-deployment-api-dev-deployments' }] },
+        );
+        statements(t, 'SiteRole')[0]!.Resource = { 'Fn::Sub': 'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/package-deployment-api-dev-site:*' };
+      });
+      expect((await check(path)).guardFailures).toEqual([]);
+    });
+  });
+
+  it('a managed policy on a function role', async () => {
+    const path = plant(single.template, (t) => {
+      t.Resources.SiteRole!.Properties.ManagedPolicyArns = ['arn:aws:iam::aws:policy/AmazonDynamoDBReadOnlyAccess'];
+    });
+    await guardFails(path, 'function_roles_have_no_managed_policies', /function role with ManagedPolicyArns/);
+  });
+
   it('a wildcard action', async () => {
     const path = plant(single.template, (t) => {
       statements(t, 'RecordDeploymentRole')[2]!.Action = 'dynamodb:*';
@@ -268,6 +311,28 @@ describe('planted faults fail the real checks', () => {
       (t.Resources.ApiKeysTable!.Properties.Replicas as Array<Record<string, Json>>)[1]!.PointInTimeRecoverySpecification = { PointInTimeRecoveryEnable: true };
     });
     await specFails(deep, 'Resources.ApiKeysTable.Properties.Replicas[1].PointInTimeRecoverySpecification.PointInTimeRecoveryEnable', /unknown property/);
+  });
+
+  it('a misspelt property inside either branch of an Fn::If', async () => {
+    const path = plant(single.template, (t) => {
+      t.Resources.FeedsTable!.Properties.SSESpecification = { 'Fn::If': ['DeletionProtected', { SSEEnabld: true }, { SSEEnabled: false }] };
+      const replica = (t.Resources.DeploymentsTable!.Properties.Replicas as Array<Record<string, Json>>)[0]!;
+      replica.PointInTimeRecoverySpecification = { 'Fn::If': ['IsPrimaryRegion', { PointInTimeRecoveryEnabled: true }, { PointInTimeRecoveryEnable: true }] };
+      replica.DeletionProtectionEnabled = { 'Fn::If': ['NoSuchCondition', true, false] };
+    });
+    const report = await check(path);
+    expect(report.specProblems).toEqual(
+      expect.arrayContaining([
+        { path: 'Resources.FeedsTable.Properties.SSESpecification.Fn::If[1].SSEEnabld', message: 'unknown property SSEEnabld' },
+        { path: 'Resources.FeedsTable.Properties.SSESpecification.Fn::If[1]', message: 'required property SSEEnabled is missing' },
+        {
+          path: 'Resources.DeploymentsTable.Properties.Replicas[0].PointInTimeRecoverySpecification.Fn::If[2].PointInTimeRecoveryEnable',
+          message: expect.stringMatching(/unknown property PointInTimeRecoveryEnable/),
+        },
+        { path: 'Resources.DeploymentsTable.Properties.Replicas[0].DeletionProtectionEnabled.Fn::If', message: 'Fn::If on NoSuchCondition: no such condition' },
+      ]),
+    );
+    expect(report.specProblems).toHaveLength(4);
   });
 
   it('a Ref to a missing resource', async () => {
@@ -316,5 +381,13 @@ describe('stage parameters', () => {
     await expect(
       packageStage(['--stage', 'prod', '--region', 'sa-east-1', '--param', 'regions=eu-west-1,us-east-1', '--package', join(work, 'bad')], { quiet: true }),
     ).rejects.toThrow(/sa-east-1, which is not listed/);
+  }, 60_000);
+
+  it('packaging refuses a stage name that makes a function name longer than Lambda allows', async () => {
+    const stageName = 'a-stage-name-of-24-chars';
+    expect(stageName).toHaveLength(24);
+    await expect(packageStage(['--stage', stageName, '--region', 'us-east-1', '--package', join(work, 'long')], { quiet: true })).rejects.toThrow(
+      /package-deployment-api-a-stage-name-of-24-chars-record-deployment has 65.*at most 23 characters/,
+    );
   }, 60_000);
 });

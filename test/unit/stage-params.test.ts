@@ -10,6 +10,8 @@ type Stage = {
   parseCors: (raw: unknown) => false | { allowedOrigins: string[] };
   replicaSpecs: (regions: string[], stage: string) => Array<Record<string, unknown>>;
   regions: (input: { resolveVariable: (v: string) => Promise<unknown> }) => Promise<string[]>;
+  checkStage: (stage: string, service: string, functions: Record<string, { name?: string }>) => string;
+  stage: (input: { resolveVariable: (v: string) => Promise<unknown> }) => Promise<string>;
 };
 const stage = createRequire(import.meta.url)('../../infra/stage.cjs') as Stage;
 
@@ -50,8 +52,12 @@ describe('replicas', () => {
 
 describe('deletion protection', () => {
   it('auto: on for stages named like production only', () => {
-    for (const name of ['prod', 'production', 'PROD', 'prd', 'live', 'prod-eu', 'production_2']) expect(stage.parseDeletionProtection('auto', name)).toBe(true);
-    for (const name of ['dev', 'staging', 'preprod', 'product', 'test-prod']) expect(stage.parseDeletionProtection('auto', name)).toBe(false);
+    for (const name of ['prod', 'production', 'PROD', 'prd', 'live', 'prod-eu', 'production_2', 'eu-prod', 'test-prod', 'eu_live', 'us.prd.2', 'a-Production-b']) {
+      expect(stage.parseDeletionProtection('auto', name), name).toBe(true);
+    }
+    for (const name of ['dev', 'staging', 'preprod', 'product', 'eu-preprod', 'productive-eu', 'prods', 'lively', 'deliver']) {
+      expect(stage.parseDeletionProtection('auto', name), name).toBe(false);
+    }
   });
 
   it('true and false override the stage name; anything else is refused', () => {
@@ -76,5 +82,31 @@ describe('numbers and CORS', () => {
     expect(stage.parseCors('https://ci.example.com, http://localhost:8080')).toMatchObject({ allowedOrigins: ['https://ci.example.com', 'http://localhost:8080'] });
     expect(stage.parseCors('*')).toMatchObject({ allowedOrigins: ['*'] });
     expect(() => stage.parseCors('ci.example.com')).toThrow(/scheme and host/);
+  });
+});
+
+describe('stage name', () => {
+  const service = 'package-deployment-api';
+  const functions = { 'record-deployment': {}, 'query-deployments': {}, site: {} };
+
+  it('up to 23 characters keeps package-deployment-api-<stage>-record-deployment within Lambda\'s 64', () => {
+    expect(stage.checkStage('a'.repeat(23), service, functions)).toBe('a'.repeat(23));
+    expect(stage.checkStage('prod-eu-2', service, functions)).toBe('prod-eu-2');
+    expect(() => stage.checkStage('a'.repeat(24), service, functions)).toThrow(
+      new RegExp(`package-deployment-api-a{24}-record-deployment has 65, .*query-deployments has 65\\. Use a stage name of at most 23 characters`),
+    );
+  });
+
+  it('a function with its own name is measured by that name', () => {
+    expect(stage.checkStage('a'.repeat(30), service, { 'record-deployment': { name: 'short' } })).toBe('a'.repeat(30));
+  });
+
+  it('only letters, digits and hyphens', () => {
+    for (const name of ['my_stage', 'eu.prod', 'prod eu', 'prod/eu', '']) expect(() => stage.checkStage(name, service, functions), name).toThrow(/only letters, digits and hyphens/);
+  });
+
+  it('is read through serverless variables', async () => {
+    const variables: Record<string, unknown> = { 'sls:stage': 'x'.repeat(40), 'self:service': service, 'self:functions': functions };
+    await expect(stage.stage({ resolveVariable: async (v) => variables[v] })).rejects.toThrow(/is too long/);
   });
 });
