@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { both, checkFeedAccess, invalid, valid, type Caller, type Checked } from './access.ts';
-import { principalKeyId, principalName, RECORD_PRIVILEGE } from './auth.ts';
+import { principalKeyId, principalName, RECORD_PRIVILEGE, type Principal } from './auth.ts';
 import { config } from './config.ts';
 import { nowIso } from './dates.ts';
 import { documentClient } from './db/client.ts';
-import { putDeployment, type DeploymentTables, type Recorded } from './db/deployments.ts';
+import { putDeployment, type DeploymentTables, type NewDeployment, type Recorded } from './db/deployments.ts';
 import { Directory } from './db/directory.ts';
 import type { DeploymentItem } from './db/items.ts';
 import { validateDeployment, type DeploymentInput, type Validation } from './deployment.ts';
@@ -119,22 +119,28 @@ export const recordDeployment = async (deps: RecordDependencies, request: Record
         requestHash: requestHash(input),
         expiresAt: Math.floor(now.getTime() / 1000) + IDEMPOTENCY_TTL_SECONDS,
       };
-  return putDeployment(deps.client, deps.tables, {
-    feedName: input.FeedName,
-    groupName: input.GroupName,
-    packageName: input.PackageName,
-    version: input.Version,
-    target: input.Target,
-    application: input.Application,
-    description: input.Description,
-    userName: input.UserName ?? principalName(principal),
-    url: input.Url,
-    date: input.Date ?? receivedAt,
-    receivedAt,
-    keyId: principalKeyId(principal),
-    region: deps.region,
-  }, { idempotency });
+  return putDeployment(deps.client, deps.tables, newDeployment(input, { principal, receivedAt, region: deps.region }), { idempotency });
 };
+
+/** The record to store for validated input: UserName defaults to the key's user (or Anonymous), Date to now. */
+export const newDeployment = (
+  input: DeploymentInput,
+  received: { principal: Principal; receivedAt: string; region: string },
+): NewDeployment => ({
+  feedName: input.FeedName,
+  groupName: input.GroupName,
+  packageName: input.PackageName,
+  version: input.Version,
+  target: input.Target,
+  application: input.Application,
+  description: input.Description,
+  userName: input.UserName ?? principalName(received.principal),
+  url: input.Url,
+  date: input.Date ?? received.receivedAt,
+  receivedAt: received.receivedAt,
+  keyId: principalKeyId(received.principal),
+  region: received.region,
+});
 
 /**
  * The dependencies of the deployed function: configuration from the environment (validated: a bad value throws,

@@ -16,7 +16,7 @@ import { validateDeployment } from '../../lib/deployment.ts';
 import { decodeBody } from '../../lib/http/body.ts';
 import { json, problemResponse, type Response } from '../../lib/http/responses.ts';
 import { feedKey } from '../../lib/keys.ts';
-import { toView, type RecordDependencies } from '../../lib/record.ts';
+import { newDeployment, toView, type RecordDependencies } from '../../lib/record.ts';
 import { formBody } from '../support/invoke.ts';
 import { median } from './stats.ts';
 
@@ -51,21 +51,7 @@ export const handlerOverhead = async (tables: TableNames, feedName: string) => {
     if (!found) return problemResponse(404, `Feed ${input.FeedName} was not found.`);
     authorize({ kind: 'anonymous' }, found, RECORD_PRIVILEGE);
     const receivedAt = new Date().toISOString();
-    const { item } = await putDeployment(deps.client, deps.tables, {
-      feedName: input.FeedName,
-      groupName: input.GroupName,
-      packageName: input.PackageName,
-      version: input.Version,
-      target: input.Target,
-      application: input.Application,
-      description: input.Description,
-      userName: input.UserName ?? 'Anonymous',
-      url: input.Url,
-      date: input.Date ?? receivedAt,
-      receivedAt,
-      keyId: 'anonymous',
-      region: deps.region,
-    });
+    const { item } = await putDeployment(deps.client, deps.tables, newDeployment(input, { principal: { kind: 'anonymous' }, receivedAt, region: deps.region }));
     return json(200, toView(item));
   };
 
