@@ -36,7 +36,14 @@ process.env.AWS_REGION ??= 'local';
 process.env.AWS_ACCESS_KEY_ID ??= 'local';
 process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
 
-const names = tableNamesFromEnv();
+// A bad setting fails here with one line naming the variable, as the function's cold start would.
+const names = (() => {
+  try {
+    return tableNamesFromEnv();
+  } catch (e) {
+    return fail((e as Error).message);
+  }
+})();
 const client = new DynamoDBClient(localClientConfig(db.endpoint));
 for (const line of await ensureTables(client, names)) if (!line.startsWith('created')) console.log(`DynamoDB: ${line}.`);
 if (seedFeed && (await new FeedRepository(DynamoDBDocumentClient.from(client), names.feeds).add(seedFeed, VIEW_AND_DOWNLOAD))) {
@@ -49,7 +56,9 @@ type Handler = Parameters<typeof startGateway>[0]['routes'][number]['handler'];
 // Each function's bundle, loaded as Lambda loads it; every route of infra/routes.ts is served.
 const routes = await Promise.all(
   ROUTES.map(async (route) => {
-    const { handler } = (await import(pathToFileURL(bundlePath(route.function)).href)) as { handler: Handler };
+    const { handler } = (await import(pathToFileURL(bundlePath(route.function)).href).catch((e: unknown) =>
+      fail(`${route.function} failed to load: ${(e as Error).message}`),
+    )) as { handler: Handler };
     return route.paths.map((path) => ({ path, handler, functionName: route.function }));
   }),
 );

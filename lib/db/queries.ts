@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { problem } from '../errors.ts';
 import { MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES } from '../deployment.ts';
@@ -21,15 +22,20 @@ export type Page = { items: DeploymentItem[]; cursor?: string };
 
 /**
  * Cursors are the position after the last item returned: its sort key and, for index reads, its table key (both parts
- * of an index's ExclusiveStartKey). The partition comes from the request itself, so a cursor cannot move a read to
- * another partition; a cursor that does not decode to that shape is a 400.
+ * of an index's ExclusiveStartKey), with a tag of the partition read (index and key). The partition comes from the
+ * request itself, so a cursor cannot move a read to another partition, and a cursor from another query (whose
+ * position would skip records silently) is a 400, as is one that does not decode to that shape.
  */
 type Position = { sk: string; pk: string };
 const MAX_CURSOR = 4096;
 
-export const encodeCursor = (position: Position): string => Buffer.from(JSON.stringify([position.sk, position.pk])).toString('base64url');
+const partitionTag = (partition: Partition): string =>
+  createHash('sha256').update(`${partition.index ?? 'table'}\n${partition.value}`).digest('base64url').slice(0, 16);
 
-export const decodeCursor = (cursor: string, range?: PageRequest['range']): Position => {
+export const encodeCursor = (position: Position, partition: Partition): string =>
+  Buffer.from(JSON.stringify([position.sk, position.pk, partitionTag(partition)])).toString('base64url');
+
+export const decodeCursor = (cursor: string, partition: Partition, range?: PageRequest['range']): Position => {
   const bad = () => problem(400, 'cursor is not a cursor this API returned for this query; start again without it.', {
     extensions: { errors: [{ field: 'cursor', detail: 'cursor is not valid.' }] },
   });
@@ -40,9 +46,10 @@ export const decodeCursor = (cursor: string, range?: PageRequest['range']): Posi
   } catch (cause) {
     throw Object.assign(bad(), { cause });
   }
-  if (!Array.isArray(decoded) || decoded.length !== 2) throw bad();
-  const [sk, pk] = decoded as unknown[];
+  if (!Array.isArray(decoded) || decoded.length !== 3) throw bad();
+  const [sk, pk, tag] = decoded as unknown[];
   if (typeof sk !== 'string' || typeof pk !== 'string' || sk === '' || !/^(C#)?F#/.test(pk)) throw bad();
+  if (tag !== partitionTag(partition)) throw bad();
   // Within DynamoDB's key limits, and inside the query's own range: DynamoDB refuses any other start key
   // (a ValidationException, which must not become a 500).
   if (Buffer.byteLength(sk) > MAX_SORT_KEY_BYTES || Buffer.byteLength(pk) > MAX_PARTITION_KEY_BYTES) throw bad();
@@ -74,7 +81,7 @@ export const queryPage = async (client: DynamoDBDocumentClient, table: string, r
   const { partition, limit } = request;
   const attribute = partition.index ? INDEXES[partition.index] : 'pk';
   const condition = keyCondition(attribute, request.range);
-  const start = request.cursor === undefined ? undefined : decodeCursor(request.cursor, request.range);
+  const start = request.cursor === undefined ? undefined : decodeCursor(request.cursor, partition, request.range);
   const out = await client.send(
     new QueryCommand({
       TableName: table,
@@ -95,5 +102,5 @@ export const queryPage = async (client: DynamoDBDocumentClient, table: string, r
   if (!more) return { items };
   const page = items.slice(0, limit);
   const last = page.at(-1)!;
-  return { items: page, cursor: encodeCursor({ sk: last.sk, pk: last.pk }) };
+  return { items: page, cursor: encodeCursor({ sk: last.sk, pk: last.pk }, partition) };
 };
