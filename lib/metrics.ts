@@ -38,6 +38,3 @@ export const outcomeOf = (status: number, headers: Record<string, string> = {}, 
     } as Record<number, string>
   )[status] ?? `Status${status}`;
 };
-
-/** The status class as a metric name (`2xx`, `4xx`, `5xx`): alarms watch `5xx`. */
-export const statusClassOf = (status: number): string => `${Math.floor(status / 100)}xx`;

@@ -41,22 +41,22 @@ const emf = (output: Line[]) => output.filter((l) => l._aws !== undefined);
 const metricNames = (line: Line) => line._aws!.CloudWatchMetrics[0]!.Metrics.map((m) => m.Name).sort();
 
 describe('EMF metrics, one flush per invocation', () => {
-  it('a 200 emits Recorded and 2xx, with the function and service dimensions', async () => {
+  it('a 200 emits Recorded, with the function and service dimensions', async () => {
     const output = await captured(() => invoke(record, { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(seedFields({ FeedName: FEED })) }));
     const flushed = emf(output).filter((l) => 'Recorded' in l);
     expect(flushed).toHaveLength(1);
     const line = flushed[0]!;
-    expect(metricNames(line)).toEqual(['2xx', 'Duration', 'Recorded']);
-    expect(line).toMatchObject({ Recorded: 1, '2xx': 1, function: 'record-deployment', service: 'package-deployment-api' });
+    expect(metricNames(line)).toEqual(['Recorded']);
+    expect(line).toMatchObject({ Recorded: 1, function: 'record-deployment', service: 'package-deployment-api' });
     expect(line._aws!.CloudWatchMetrics[0]).toMatchObject({ Namespace: 'PackageDeploymentApi', Dimensions: [expect.arrayContaining(['service', 'function'])] });
   });
 
-  it('a 400 emits BadRequest and 4xx, and no Recorded', async () => {
+  it('a 400 emits BadRequest, and no Recorded', async () => {
     const output = await captured(() => invoke(record, { headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: formBody(seedFields({ FeedName: FEED, Version: '' })) }));
     const [line, ...more] = emf(output).filter((l) => !('ColdStart' in l));
     expect(more).toHaveLength(0);
-    expect(metricNames(line!)).toEqual(['4xx', 'BadRequest', 'Duration']);
-    expect(line).toMatchObject({ BadRequest: 1, '4xx': 1, function: 'record-deployment' });
+    expect(metricNames(line!)).toEqual(['BadRequest']);
+    expect(line).toMatchObject({ BadRequest: 1, function: 'record-deployment' });
   });
 
   it('a replay emits Replayed; the read function counts Served and its refusals under its own name', async () => {
@@ -68,7 +68,7 @@ describe('EMF metrics, one flush per invocation', () => {
     const served = emf(await captured(() => invoke(query, { method: 'GET', path: '/api/deployments', query: `FeedName=${FEED}` })));
     expect(served.find((l) => 'Served' in l)).toMatchObject({ Served: 1, function: 'query-deployments' });
     const refused = emf(await captured(() => invoke(query, { method: 'POST', path: '/api/deployments' })));
-    expect(refused.find((l) => 'MethodNotAllowed' in l)).toMatchObject({ MethodNotAllowed: 1, '4xx': 1, function: 'query-deployments' });
+    expect(refused.find((l) => 'MethodNotAllowed' in l)).toMatchObject({ MethodNotAllowed: 1, function: 'query-deployments' });
   });
 });
 
