@@ -57,6 +57,12 @@ type Query = Readonly<Record<string, string | undefined>> | undefined;
 type BodyFields = ReadonlyArray<readonly [name: string, value: unknown]> | undefined;
 const BODY_KEY_FIELDS = new Set(['key', 'api_key']);
 
+/** Lower-cases A-Z only: a look-alike such as the Kelvin sign (U+212A), which toLowerCase() turns into k, is not a k. */
+export const asciiLower = (s: string): string => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
+
+/** The query-string parameter that carries an API key (ProGet's `?key=`), in any ASCII casing. */
+export const isKeyParameter = (name: string): boolean => asciiLower(name.trim()) === 'key';
+
 const sameSecret = (a: string, b: string): boolean => {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
@@ -103,10 +109,16 @@ export const extractCredential = (headers: Headers, query: Query, body?: BodyFie
   }
 
   for (const [name, value] of Object.entries(query ?? {})) {
-    if (name.toLowerCase() === 'key') for (const key of keysIn(value)) found.push({ key, source: 'key query parameter' });
+    if (isKeyParameter(name)) for (const key of keysIn(value)) found.push({ key, source: 'key query parameter' });
   }
+  const seen = new Set<string>();
   for (const [name, value] of body ?? []) {
-    if (!BODY_KEY_FIELDS.has(name.trim().toLowerCase())) continue;
+    const field = asciiLower(name.trim());
+    if (!BODY_KEY_FIELDS.has(field)) continue;
+    // A JSON property given twice reaches us twice with the last value: whatever the first held, it is a conflict.
+    if (seen.has(field)) return { kind: 'invalid', detail: `The body field ${name} was given more than once.` };
+    seen.add(field);
+    if (value === null || value === undefined) continue;
     if (typeof value !== 'string' && typeof value !== 'number') {
       return { kind: 'invalid', detail: `The body field ${name} must hold the API key as a string.` };
     }

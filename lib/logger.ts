@@ -3,12 +3,37 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 
 export const REDACTED = '[redacted]';
 
-/** Names under which a secret may travel: header names, the `key` query parameter, the older body fields. */
-const SECRET_NAMES = new Set(['x-apikey', 'authorization', 'proxy-authorization', 'key', 'api_key', 'apikey', 'cookie', 'cookies']);
+/**
+ * Whether a header, query parameter or property name may carry a secret: the key transports (X-ApiKey, Authorization,
+ * key, API_Key) and anything named like a credential (X-Api-Key, X-NuGet-ApiKey, api_key, token, cookie, ...), however
+ * it is cased, percent-encoded or written with look-alike characters (NFKC folds the Kelvin sign K into k). Better a
+ * harmless value redacted than a key in a log.
+ */
+const SECRET_NAME = /(^|[^a-z0-9])keys?($|[^a-z0-9])|apikey|auth|token|secret|passw|cookie|credential|signature|session/;
+const NOT_SECRET = new Set(['idempotency-key']);
+export const isSecretName = (name: string): boolean => {
+  const folded = name.normalize('NFKC').toLowerCase().trim();
+  return !NOT_SECRET.has(folded) && SECRET_NAME.test(folded);
+};
 
-/** A query string with the value of every `key` parameter (any casing, encoded or not) replaced. */
+const decodeName = (raw: string): string => {
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, ' '));
+  } catch {
+    return raw;
+  }
+};
+
+/** A query string with the value of every parameter whose name may carry a secret (see isSecretName) replaced. */
 export const redactQueryString = (raw: string): string =>
-  raw.replace(/(^|&)((?:k|%4b|%6b)(?:e|%45|%65)(?:y|%59|%79))(?=[=&]|$)(=[^&]*)?/gi, (_m, sep: string, name: string) => `${sep}${name}=${REDACTED}`);
+  raw
+    .split('&')
+    .map((part) => {
+      const eq = part.indexOf('=');
+      const name = eq < 0 ? part : part.slice(0, eq);
+      return isSecretName(decodeName(name)) ? `${name}=${REDACTED}` : part;
+    })
+    .join('&');
 
 /**
  * Every log line passes through this (Powertools' `jsonReplacerFn`): whatever object is logged, a property named like a
@@ -17,9 +42,8 @@ export const redactQueryString = (raw: string): string =>
  */
 export const redactingReplacer = (name: string, value: unknown): unknown => {
   if (name === '') return value;
-  const lower = name.toLowerCase();
-  if (SECRET_NAMES.has(lower) && value !== undefined && value !== null) return REDACTED;
-  if (lower === 'rawquerystring' && typeof value === 'string') return redactQueryString(value);
+  if (name === 'rawQueryString' && typeof value === 'string') return redactQueryString(value);
+  if (isSecretName(name) && value !== undefined && value !== null) return REDACTED;
   return value;
 };
 
@@ -30,11 +54,11 @@ export const redactingReplacer = (name: string, value: unknown): unknown => {
 export const redactEvent = (event: APIGatewayProxyEventV2) => {
   const headers: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(event.headers ?? {})) {
-    headers[name] = SECRET_NAMES.has(name.toLowerCase()) ? REDACTED : value;
+    headers[name] = isSecretName(name) ? REDACTED : value;
   }
   const query: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(event.queryStringParameters ?? {})) {
-    query[name] = SECRET_NAMES.has(name.trim().toLowerCase()) ? REDACTED : value;
+    query[name] = isSecretName(name) ? REDACTED : value;
   }
   return {
     routeKey: event.routeKey,

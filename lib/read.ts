@@ -2,7 +2,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import * as z from './zod.ts';
 import { authenticateCaller, checkFeedAccess, invalid, invalidInput, valid, type Caller, type Checked, type FieldError } from './access.ts';
-import { hasPrivilege, PRIVILEGES, VIEW_PRIVILEGE, type FeedRecord, type Principal } from './auth.ts';
+import { hasPrivilege, isKeyParameter, PRIVILEGES, VIEW_PRIVILEGE, type FeedRecord, type Principal } from './auth.ts';
 import { config } from './config.ts';
 import { documentClient } from './db/client.ts';
 import { Directory } from './db/directory.ts';
@@ -77,8 +77,6 @@ export const FeedsQuerySchema = z.object({});
 
 type Query = Readonly<Record<string, string | undefined>> | undefined;
 
-/** The query-string parameter that carries an API key (ProGet's `?key=`), allowed on every endpoint. */
-const KEY_PARAMETER = 'key';
 
 /**
  * Query-string parameters by name, case-insensitively as ProGet matches names; `key` is the API key and not a
@@ -96,8 +94,8 @@ export const readParameters = <T>(schema: z.ZodMiniType<T>, names: readonly stri
     if (known !== undefined && count > 1) errors.push({ field: known, detail: `${known} was given more than once.` });
   }
   for (const [raw, value] of Object.entries(query ?? {})) {
+    if (isKeyParameter(raw)) continue;
     const lower = raw.trim().toLowerCase();
-    if (lower === KEY_PARAMETER) continue;
     const name = canonical.get(lower);
     if (name === undefined || isForbiddenKey(raw)) {
       const use = names.length > 0 ? `use ${names.join(', ')}` : 'it takes none (an API key may be sent as key)';

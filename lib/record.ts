@@ -35,7 +35,17 @@ const IDEMPOTENCY_KEY_MAX = 255;
 export const parseIdempotencyKey = (header: string | undefined): Checked<string | undefined> => {
   if (header === undefined) return valid(undefined);
   let key = header.trim();
-  if (key.length >= 2 && key.startsWith('"') && key.endsWith('"')) key = key.slice(1, -1);
+  if (key.length >= 2 && key.startsWith('"') && key.endsWith('"')) {
+    // An RFC 8941 string: \" and \\ are the only escapes, and a bare " cannot occur inside.
+    const inner = key.slice(1, -1);
+    if (!/^(?:[^"\\]|\\["\\])*$/.test(inner)) {
+      return invalid([{ field: 'Idempotency-Key', detail: 'The quoted Idempotency-Key is not a valid structured-field string (escape only " and \\ with a backslash).' }]);
+    }
+    key = inner.replace(/\\(["\\])/g, '$1');
+  } else if (key.includes(',')) {
+    // HTTP API joins a repeated header with commas: two Idempotency-Key headers cannot both be honoured.
+    return invalid([{ field: 'Idempotency-Key', detail: 'The Idempotency-Key header was sent more than once (or holds a comma); send one key per request.' }]);
+  }
   if (key === '') {
     return invalid([{ field: 'Idempotency-Key', detail: 'The Idempotency-Key header is empty; send a unique value per deployment record, e.g. a UUID.' }]);
   }

@@ -207,16 +207,48 @@ const decodeForm = (bytes: Uint8Array, charset: Charset, literal: Charset): Body
 };
 
 /**
- * A multipart value as busboy hands it over. busboy is told that parts are latin1, which keeps their bytes one
- * character each; they are decoded here, strictly, in the request's charset. A part that declares a charset of its own
- * is decoded by busboy (its text may hold characters above U+00FF, which raw bytes cannot).
+ * A multipart value as busboy hands it over. busboy is told that parts without a charset of their own are latin1,
+ * which keeps their bytes one character each; they are decoded here, strictly, in the request's charset. A part that
+ * declares its charset (`Content-Type: text/plain; charset=utf-8`, as .NET's MultipartFormDataContent and PowerShell's
+ * -Form send every field) was decoded by busboy in that charset and is taken as it is.
  */
-const isByteString = (s: string): boolean => {
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0xff) return false;
-  return true;
+const partText = (value: string, declaresCharset: boolean, charset: Charset, what: string): string =>
+  declaresCharset ? checkedText(value, what) : decodeText(Buffer.from(value, 'latin1'), charset, what);
+
+/**
+ * Which parts declare a charset in their own Content-Type, in order, by their name as busboy reports it (busboy
+ * decodes such parts itself but does not say so). A light scan of the part headers; busboy does the real parsing.
+ */
+const partsDeclaringCharset = (bytes: Buffer, contentType: string): Array<{ name: string; declared: boolean }> => {
+  const boundary = parseMediaType(contentType).params.get('boundary');
+  if (!boundary) return [];
+  const delimiter = Buffer.from(`--${boundary}`, 'latin1');
+  const parts: Array<{ name: string; declared: boolean }> = [];
+  for (let at = bytes.indexOf(delimiter); at >= 0; at = bytes.indexOf(delimiter, at + delimiter.length)) {
+    const start = at + delimiter.length;
+    const end = bytes.indexOf('\r\n\r\n', start, 'latin1');
+    if (end < 0) break;
+    const headers = bytes.toString('latin1', start, end).split('\r\n');
+    const disposition = headers.find((h) => /^content-disposition\s*:/i.test(h));
+    const type = headers.find((h) => /^content-type\s*:/i.test(h));
+    const name = disposition === undefined ? undefined : parseMediaType(disposition.slice(disposition.indexOf(':') + 1)).params.get('name');
+    if (name !== undefined) parts.push({ name, declared: type !== undefined && parseMediaType(type.slice(type.indexOf(':') + 1)).params.has('charset') });
+  }
+  return parts;
 };
-const partText = (value: string, charset: Charset, what: string): string =>
-  isByteString(value) ? decodeText(Buffer.from(value, 'latin1'), charset, what) : checkedText(value, what);
+
+/**
+ * A multipart field name. Only ASCII names mean anything here (the data model's fields, key, API_Key); a name that
+ * does not decode in the request's charset (e.g. one busboy already decoded from RFC 5987 `name*=UTF-8''...`) is kept
+ * as it came, an unknown field that is ignored like any other.
+ */
+const partName = (name: string, charset: Charset): string => {
+  try {
+    return decodeText(Buffer.from(name, 'latin1'), charset, 'A multipart field name');
+  } catch {
+    return name;
+  }
+};
 
 const decodeMultipart = (bytes: Buffer, contentType: string, charset: Charset): Promise<BodyEntries> =>
   new Promise((resolve, reject) => {
@@ -242,14 +274,23 @@ const decodeMultipart = (bytes: Buffer, contentType: string, charset: Charset): 
           reject(e instanceof Error && 'detail' in e ? e : badRequest('The body is not valid multipart/form-data.', e));
         }
       };
+    const declaring = partsDeclaringCharset(bytes, contentType);
+    let next = 0;
+    /** Whether the next part of this name declared its charset (parts come in order; the scan skips none busboy reads). */
+    const declared = (name: string): boolean => {
+      const i = declaring.findIndex((p, j) => j >= next && p.name === name);
+      if (i < 0) return false;
+      next = i + 1;
+      return declaring[i]!.declared;
+    };
     // busboy enforces no field-name limit for multipart and drops parts past its limits silently: check both here.
     busboy.on(
       'field',
       guarded((name: string | undefined, value: string) => {
         if (typeof name !== 'string' || name === '') throw badRequest('A multipart part has no name; send each field as name=value (curl -F).');
         if (name.length > 200) throw badRequest('A multipart field name is longer than 200 characters.');
-        const field = partText(name, charset, 'A multipart field name');
-        entries.push([field, partText(value, charset, `The multipart field ${field}`)]);
+        const field = partName(name, charset);
+        entries.push([field, partText(value, declared(name), charset, `The multipart field ${field}`)]);
       }),
     );
     const tooMany = () => reject(badRequest('The multipart body has more than 200 parts.'));

@@ -34,6 +34,19 @@ describe('extractCredential', () => {
     expect(c).toMatchObject({ kind: 'key', source: 'body' });
   });
 
+  it('takes only an ASCII key parameter: a look-alike name (Kelvin sign) is not a key', () => {
+    expect(extractCredential({}, { '\u212Aey': 'k' })).toEqual({ kind: 'none' });
+    expect(extractCredential({}, { KeY: 'k' })).toMatchObject({ kind: 'key', key: 'k' });
+  });
+
+  it('refuses a body key property given twice, whatever the values (JSON keeps only the last)', () => {
+    expect(extractCredential({}, {}, [['API_Key', 'a'], ['API_Key', 'a']])).toMatchObject({ kind: 'invalid', detail: expect.stringMatching(/given more than once/) });
+  });
+
+  it('takes a null body key as none, like an empty one', () => {
+    expect(extractCredential({}, {}, [['API_Key', null]])).toEqual({ kind: 'none' });
+  });
+
   it('refuses a body key that is not a string', () => {
     expect(extractCredential({}, undefined, [['API_Key', { nested: KEY }]])).toMatchObject({ kind: 'invalid', detail: expect.stringMatching(/API_Key must hold the API key as a string/) });
   });

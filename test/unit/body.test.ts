@@ -541,6 +541,22 @@ describe('decodeBody: bytes that are not text', () => {
     expect(await decodeBody({ body: multipart(utf8), isBase64Encoded: true, contentType: MP })).toEqual([['Description', 'café 🚀']]);
   });
 
+  it("reads a part in the charset it declares itself, as .NET's MultipartFormDataContent and PowerShell's -Form send it", async () => {
+    const typed = (name: string, type: string, value: Buffer) =>
+      Buffer.concat([Buffer.from(`--XX\r\nContent-Disposition: form-data; name="${name}"\r\nContent-Type: ${type}\r\n\r\n`), value, Buffer.from('\r\n')]);
+    const utf8 = typed('Description', 'text/plain; charset=utf-8', Buffer.from('Déploiement café ß', 'utf8'));
+    expect(await decodeBody({ body: multipart(utf8), isBase64Encoded: true, contentType: MP })).toEqual([['Description', 'Déploiement café ß']]);
+    // Declared iso-8859-1: the bytes C3 A9 are two characters, whatever the request's own charset.
+    const latin1 = typed('Description', 'text/plain; charset=iso-8859-1', Buffer.from('caf\u00c3\u00a9', 'latin1'));
+    expect(await decodeBody({ body: multipart(latin1), isBase64Encoded: true, contentType: MP })).toEqual([['Description', 'caf\u00c3\u00a9']]);
+    // Declared UTF-8 but not UTF-8: still a 400.
+    const broken = typed('Description', 'text/plain; charset=utf-8', Buffer.from([0x63, 0x61, 0x66, 0xe9]));
+    await rejectsWith({ body: multipart(broken), isBase64Encoded: true, contentType: MP }, 400, /U\+FFFD/);
+    // A name written as RFC 5987 (name*=UTF-8''...) is an unknown field, ignored, not a 400.
+    const starred = part("form-data; name*=UTF-8''Versi%C3%B3n", '1');
+    await expect(decodeBody({ body: multipart(starred, part('form-data; name="Version"', '2')), isBase64Encoded: true, contentType: MP })).resolves.toContainEqual(['Version', '2']);
+  });
+
   it('refuses a text body holding U+FFFD (bytes API Gateway could not read as UTF-8), and says how to send UTF-8', async () => {
     await rejectsWith({ body: '{"Description": "caf\uFFFD"}', contentType: JSON_TYPE }, 400, /U\+FFFD.*not sent as UTF-8.*charset=utf-8/);
     await rejectsWith({ body: '{"Description": "caf\uFFFD"}', contentType: `${JSON_TYPE}; charset=iso-8859-1` }, 400, /U\+FFFD/);

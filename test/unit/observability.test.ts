@@ -10,7 +10,24 @@ describe('redaction', () => {
     expect(redactQueryString(`key=${KEY}`)).toBe(`key=${REDACTED}`);
     expect(redactQueryString(`a=1&KEY=${KEY}&b=2`)).toBe(`a=1&KEY=${REDACTED}&b=2`);
     expect(redactQueryString(`%6Bey=${KEY}&key=${KEY}`)).toBe(`%6Bey=${REDACTED}&key=${REDACTED}`);
-    expect(redactQueryString('keys=1&monkey=2&key')).toBe(`keys=1&monkey=2&key=${REDACTED}`);
+    expect(redactQueryString('keys=1&monkey=2&key')).toBe(`keys=${REDACTED}&monkey=2&key=${REDACTED}`);
+  });
+
+  it('also redacts keys sent under names the service does not read, and look-alike spellings', () => {
+    const query = `%E2%84%AAey=${KEY}&api_key=${KEY}&apikey=${KEY}&X-Api-Key=${KEY}&token=${KEY}&FeedName=F&Idempotency-Key=abc`;
+    const redacted = redactQueryString(query);
+    expect(redacted).not.toContain(KEY);
+    expect(redacted).toContain('FeedName=F');
+    expect(redacted).toContain('Idempotency-Key=abc');
+    const event = toHttpApiEvent({
+      method: 'POST',
+      url: `/api/package-deployment/?${query}`,
+      rawHeaders: ['X-Api-Key', KEY, 'X-NuGet-ApiKey', KEY, 'X-Auth-Token', KEY, 'Content-Type', 'application/json'],
+      body: Buffer.from('{}'),
+    });
+    const text = JSON.stringify(redactEvent(event), redactingReplacer);
+    expect(text).not.toContain(KEY);
+    expect(text).toContain('application/json');
   });
 
   it('keeps method, path and harmless headers of an event, and no key transport, body or key parameter', () => {
