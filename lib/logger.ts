@@ -11,9 +11,16 @@ export const REDACTED = '[redacted]';
  */
 const SECRET_NAME = /(^|[^a-z0-9])keys?($|[^a-z0-9])|apikey|auth|token|secret|passw|cookie|credential|signature|session/;
 const NOT_SECRET = new Set(['idempotency-key']);
+const verdicts = new Map<string, boolean>();
 export const isSecretName = (name: string): boolean => {
-  const folded = name.normalize('NFKC').toLowerCase().trim();
-  return !NOT_SECRET.has(folded) && SECRET_NAME.test(folded);
+  let secret = verdicts.get(name);
+  if (secret === undefined) {
+    const folded = name.normalize('NFKC').toLowerCase().trim();
+    secret = !NOT_SECRET.has(folded) && SECRET_NAME.test(folded);
+    // Log lines use a nearly fixed set of names; a bounded memo keeps the per-line cost to a lookup.
+    if (verdicts.size < 1000) verdicts.set(name, secret);
+  }
+  return secret;
 };
 
 const decodeName = (raw: string): string => {

@@ -1,14 +1,12 @@
 import type { MiddlewareObj, Request } from '@middy/core';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
-import type { Logger } from '@aws-lambda-powertools/logger';
+import { LogLevelThreshold, type Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { redactEvent } from '../logger.ts';
 import { outcomeOf } from '../metrics.ts';
 import type { Response } from './responses.ts';
 
 type Started = { at: number };
-const DEBUG_LEVEL = 8;
-const INFO_LEVEL = 12;
 const started = new WeakMap<object, Started>();
 
 /**
@@ -30,13 +28,13 @@ export const observe = <E extends APIGatewayProxyEventV2>(options: { logger: Log
     const line = { method: request.event.requestContext?.http?.method, path: request.event.rawPath, status, outcome, durationMs };
     if (status >= 500) logger.warn('answered', line);
     // Built and passed only when INFO is on: the bench and quiet stages run at WARN.
-    else if (logger.level <= INFO_LEVEL) logger.info('answered', line);
+    else if (logger.level <= LogLevelThreshold.INFO) logger.info('answered', line);
   };
   return {
     before: (request) => {
       started.set(request.event, { at: Date.now() });
-      // The redacted copy is built only when DEBUG is on (levels: DEBUG 8, INFO 12, ...).
-      if (logger.level <= DEBUG_LEVEL) logger.debug('request', { request: redactEvent(request.event) });
+      // The redacted copy is built only when DEBUG is on.
+      if (logger.level <= LogLevelThreshold.DEBUG) logger.debug('request', { request: redactEvent(request.event) });
     },
     after: finish,
     onError: finish,

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/record-deployment/handler.ts';
@@ -7,7 +7,7 @@ import { ApiKeyRepository } from '../../lib/db/apiKeys.ts';
 import { documentClient } from '../../lib/db/client.ts';
 import { Directory } from '../../lib/db/directory.ts';
 import { FeedRepository } from '../../lib/db/feeds.ts';
-import { currentKey, currentPartitionKey, deploymentPartitionKey, idempotencyId } from '../../lib/keys.ts';
+import { currentKey, currentPartitionKey, deploymentPartitionKey } from '../../lib/keys.ts';
 import { recordDeployment, type RecordDependencies } from '../../lib/record.ts';
 import { formBody, invoke, seedFields } from '../support/invoke.ts';
 import { TEST_TABLES } from './tables.ts';
@@ -163,7 +163,7 @@ describe('Idempotency-Key', () => {
     const fresh = await recordDeployment(deps, request);
     expect(fresh.replayed).toBe(false);
     expect(fresh.item.id).not.toBe(first.item.id);
-    const claim = await client.send(new GetCommand({ TableName: TEST_TABLES.idempotency, Key: { id: idempotencyId('anonymous', key) } }));
+    const claim = await client.send(new GetCommand({ TableName: TEST_TABLES.idempotency, Key: { id: createHash('sha256').update(JSON.stringify(['anonymous', key])).digest('hex') } }));
     expect(claim.Item).toMatchObject({ record: { id: fresh.item.id }, expiresAt: Math.floor(clock / 1000) + 24 * 3600 });
   });
 
