@@ -2,6 +2,7 @@ import {
   authenticate,
   authorize,
   extractCredential,
+  type ApiKeyRecord,
   type FeedRecord,
   type Principal,
   type Privilege,
@@ -52,13 +53,20 @@ export type Caller = {
  * is unknown, revoked or expired is 403.
  */
 export const authenticateCaller = async (directory: Directory, caller: Caller, now: Date): Promise<Principal> => {
+  const keyHash = callerKeyHash(caller);
+  return principalFor(keyHash, keyHash === undefined ? undefined : (await directory.resolve({ keyHash })).key, now);
+};
+
+/** The hash of the key the caller sent, undefined for none; two keys or a malformed credential are 403. */
+const callerKeyHash = (caller: Caller): string | undefined => {
   const credential = extractCredential(caller.headers, caller.query, caller.fields);
   if (credential.kind === 'invalid') throw forbidden(credential.detail);
-  if (credential.kind === 'none') return { kind: 'anonymous' };
-  const keyHash = hashApiKey(credential.key);
-  const { key } = await directory.resolve({ keyHash });
-  return authenticate(key ?? undefined, now);
+  return credential.kind === 'key' ? hashApiKey(credential.key) : undefined;
 };
+
+/** Anonymous without a key; otherwise the key's principal, or 403 for a key that is unknown, revoked or expired. */
+const principalFor = (keyHash: string | undefined, key: ApiKeyRecord | null | undefined, now: Date): Principal =>
+  keyHash === undefined ? { kind: 'anonymous' } : authenticate(key ?? undefined, now);
 
 /**
  * ProGet's order of checks for a request on one feed: a supplied key that is unknown, revoked or expired is 403; then
@@ -71,14 +79,12 @@ export const checkFeedAccess = async <T>(
   check: { input: Checked<T>; feedName: (value: T) => string; privilege: Privilege; now: Date },
 ): Promise<{ principal: Principal; feed: FeedRecord; value: T }> => {
   const { input, privilege, now } = check;
-  const credential = extractCredential(caller.headers, caller.query, caller.fields);
-  if (credential.kind === 'invalid') throw forbidden(credential.detail);
-  const keyHash = credential.kind === 'key' ? hashApiKey(credential.key) : undefined;
+  const keyHash = callerKeyHash(caller);
   if (!input.ok && keyHash === undefined) throw invalidInput(input);
 
   const feedName = input.ok ? check.feedName(input.value) : undefined;
   const resolved = await directory.resolve({ keyHash, feedName });
-  const principal: Principal = keyHash === undefined ? { kind: 'anonymous' } : authenticate(resolved.key ?? undefined, now);
+  const principal = principalFor(keyHash, resolved.key, now);
   if (!input.ok) throw invalidInput(input);
   if (!resolved.feed) throw notFound(`Feed ${feedName} was not found.`);
   authorize(principal, resolved.feed, privilege);
