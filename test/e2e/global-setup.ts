@@ -1,8 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { startLocalService, stop } from '../support/processes.ts';
 import { cleanUp, preflight } from './stage.ts';
 
 declare module 'vitest' {
@@ -36,34 +36,10 @@ export default async function setup(project: TestProject) {
       rmSync(dir, { recursive: true, force: true });
     };
   }
-  const root = resolve(import.meta.dirname, '../..');
-  const child: ChildProcess = spawn(process.execPath, ['infra/local/start.ts'], {
-    cwd: root,
-    env: { ...process.env, PORT: '0', DYNAMODB_PORT: '0', DATA_DIR: '', DYNAMODB_ENGINE: 'dynalite', POWERTOOLS_LOG_LEVEL: 'WARN' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const { baseUrl, dynamo } = await new Promise<{ baseUrl: string; dynamo: string }>((done, fail) => {
-    let output = '';
-    const timer = setTimeout(() => fail(new Error(`npm start did not come up in 60 s:\n${output}`)), 60_000);
-    child.once('exit', (code) => fail(new Error(`npm start exited with ${code}:\n${output}`)));
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      output += chunk;
-      const api = /listening on (http:\/\/\S+?)\/api\/package-deployment\//.exec(output);
-      const db = /DynamoDB \(\S+\) at (http:\/\/\S+?),/.exec(output);
-      if (api && db) {
-        clearTimeout(timer);
-        done({ baseUrl: api[1]!, dynamo: db[1]! });
-      }
-    });
-  });
-  child.stdout!.resume();
+  const service = await startLocalService({ DYNAMODB_ENGINE: 'dynalite', POWERTOOLS_LOG_LEVEL: 'WARN' });
+  const { baseUrl, dynamoEndpoint: dynamo } = service;
   project.provide('baseUrl', baseUrl);
   project.provide('adminEndpoint', dynamo);
   project.provide('ledger', '');
-  return async () => {
-    if (child.exitCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await exited;
-  };
+  return () => stop(service);
 }

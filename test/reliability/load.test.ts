@@ -3,7 +3,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deploymentPartitionKey } from '../../lib/keys.ts';
 import { seedFields } from '../support/invoke.ts';
-import { startNode, stop, type Child } from '../support/processes.ts';
+import { startLocalService, stop } from '../support/processes.ts';
 import { report } from './figures.ts';
 import { TABLES, checkComplete, directClient, partition, sleep } from './support.ts';
 
@@ -18,15 +18,12 @@ const CONCURRENCY = 64;
 const FEED = 'DefaultNuGet'; // seeded by npm start, open to anonymous users
 const run = randomUUID().slice(0, 8);
 
-let service: Child & { match: RegExpExecArray };
+let service: Awaited<ReturnType<typeof startLocalService>>;
 let baseUrl: string;
 let direct: DynamoDBDocumentClient;
 
 beforeAll(async () => {
-  service = await startNode(['infra/local/start.ts'], /DynamoDB \(\S+\) at (http:\/\/\S+?),[\s\S]*listening on (http:\/\/\S+?)\/api\/package-deployment\//, {
-    PORT: '0',
-    DYNAMODB_PORT: '0',
-    DATA_DIR: '',
+  service = await startLocalService({
     DYNAMODB_ENGINE: 'dynalite',
     POWERTOOLS_LOG_LEVEL: 'WARN',
     POWERTOOLS_METRICS_DISABLED: 'true',
@@ -39,9 +36,8 @@ beforeAll(async () => {
     API_KEYS_TABLE: TABLES.apiKeys,
     IDEMPOTENCY_TABLE: TABLES.idempotency,
   });
-  const [, dynamo, api] = service.match;
-  baseUrl = api!;
-  direct = directClient(dynamo!);
+  baseUrl = service.baseUrl;
+  direct = directClient(service.dynamoEndpoint);
 });
 afterAll(async () => {
   direct?.destroy();

@@ -7,7 +7,7 @@ import { FeedRepository } from '../../lib/db/feeds.ts';
 import { startDynalite, type LocalDynamoDB } from '../../infra/local/dynamodb.ts';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 import { invoke, seedFields, type Call } from '../support/invoke.ts';
-import { startNode, stop, type Child } from '../support/processes.ts';
+import { startLocalService, stop } from '../support/processes.ts';
 import { report } from './figures.ts';
 import { TABLES, directClient, loadHandler, seedWorld, unique } from './support.ts';
 
@@ -79,13 +79,10 @@ afterAll(() => report('4 secrets', figures));
 const found = (text: string, keys: Keys): string[] => forms(keys).filter((f) => text.includes(f));
 
 describe('npm start, every log at DEBUG', () => {
-  let service: Child & { match: RegExpExecArray };
+  let service: Awaited<ReturnType<typeof startLocalService>>;
   let keys: Keys;
   beforeAll(async () => {
-    service = await startNode(['infra/local/start.ts'], /DynamoDB \(\S+\) at (http:\/\/\S+?),[\s\S]*listening on (http:\/\/\S+?)\/api\/package-deployment\//, {
-      PORT: '0',
-      DYNAMODB_PORT: '0',
-      DATA_DIR: '',
+    service = await startLocalService({
       POWERTOOLS_LOG_LEVEL: 'DEBUG',
       POWERTOOLS_METRICS_DISABLED: 'false',
       POWERTOOLS_LOGGER_LOG_EVENT: 'true',
@@ -94,7 +91,7 @@ describe('npm start, every log at DEBUG', () => {
       API_KEYS_TABLE: TABLES.apiKeys,
       IDEMPOTENCY_TABLE: TABLES.idempotency,
     });
-    const client = directClient(service.match[1]!);
+    const client = directClient(service.dynamoEndpoint);
     await new FeedRepository(client, TABLES.feeds).add(FEED, []);
     keys = await makeKeys(client);
     client.destroy();
@@ -104,7 +101,7 @@ describe('npm start, every log at DEBUG', () => {
   });
 
   it('logs each request, redacted, and no key in any form', async () => {
-    const base = service.match[2]!;
+    const base = service.baseUrl;
     for (const call of calls(keys)) {
       const method = call.method ?? 'POST';
       const res = await fetch(`${base}${call.path ?? '/api/package-deployment/'}${call.query ? `?${call.query}` : ''}`, {

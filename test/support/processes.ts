@@ -46,3 +46,15 @@ export const stop = async (c: Child, signal: NodeJS.Signals = 'SIGTERM'): Promis
   c.child.kill(signal);
   await c.exited;
 };
+
+/** What `npm start` prints once it serves: the DynamoDB endpoint, then the API's URL. */
+const SERVING = /DynamoDB \(\S+\) at (http:\/\/\S+?),[\s\S]*listening on (http:\/\/\S+?)\/api\/package-deployment\//;
+
+/**
+ * `npm start`'s entry point on free ports with an in-memory DynamoDB (more settings in `env`), resolved once it serves,
+ * with the base URL of the API and the endpoint of its DynamoDB (for the admin CLI or a direct client).
+ */
+export const startLocalService = async (env: NodeJS.ProcessEnv = {}): Promise<Child & { baseUrl: string; dynamoEndpoint: string }> => {
+  const started = await startNode(['infra/local/start.ts'], SERVING, { PORT: '0', DYNAMODB_PORT: '0', DATA_DIR: '', ...env });
+  return { ...started, dynamoEndpoint: started.match[1]!, baseUrl: started.match[2]! };
+};
