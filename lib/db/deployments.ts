@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { TransactionCanceledException, type CancellationReason } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
@@ -26,7 +27,6 @@ export type Recorded = { item: DeploymentItem; replayed: boolean };
 const nextId = monotonicFactory();
 /** Attempts in all, for collisions a retry resolves (a clashing id, a concurrent transaction on the same item). */
 const ATTEMPTS = 4;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Cancellation reasons that mean "not now": another transaction on the same item, or throttling. */
 const BUSY = new Set(['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded', 'RequestLimitExceeded']);
 
@@ -80,8 +80,9 @@ export const putDeployment = async (
   const { idempotency } = options;
   const newId = options.newId ?? nextId;
   let withCurrent = true;
+  const receivedMs = Date.parse(record.receivedAt);
   for (let attempt = 1; ; attempt++) {
-    const item = historyItem(record, newId(Date.parse(record.receivedAt)));
+    const item = historyItem(record, newId(receivedMs));
     const current = currentItem(item);
     try {
       await client.send(
@@ -107,7 +108,7 @@ export const putDeployment = async (
                       TableName: tables.idempotency,
                       Item: { ...idempotency, record: item } satisfies IdempotencyItem,
                       ConditionExpression: 'attribute_not_exists(id) OR expiresAt < :now',
-                      ExpressionAttributeValues: { ':now': Math.floor(Date.parse(record.receivedAt) / 1000) },
+                      ExpressionAttributeValues: { ':now': Math.floor(receivedMs / 1000) },
                       ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
                     },
                   },

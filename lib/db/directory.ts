@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   BatchGetCommand,
   type BatchGetCommandInput,
@@ -23,7 +24,6 @@ export type DirectoryOptions = {
 export type Resolved = { key: ApiKeyRecord | null | undefined; feed: FeedRecord | null | undefined };
 
 const UNPROCESSED_RETRIES = 4;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Reads API keys and feeds: both in one BatchGetItem round trip across the two tables, with found and not-found

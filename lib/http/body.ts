@@ -348,7 +348,8 @@ export const decodeBody = async (input: BodyInput): Promise<BodyEntries> => {
   if (!input.isBase64Encoded) checkedText(raw, 'The body');
   switch (kind) {
     case 'json': {
-      const text = decodeText(bytes, charset, 'The body');
+      // Text API Gateway passed as a string is used as it is (not turned into bytes and back).
+      const text = input.isBase64Encoded ? decodeText(bytes, charset, 'The body') : raw;
       return decodeJson(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
     }
     case 'form': {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeBody, isForbiddenKey, MAX_BODY_BYTES, parseMediaType, type BodyInput } from '../../lib/http/body.ts';
+import { validateDeployment } from '../../lib/deployment.ts';
 import { seedFields } from '../support/seed.ts';
 
 const FORM = 'application/x-www-form-urlencoded';
@@ -188,6 +189,13 @@ describe('decodeBody: JSON', () => {
     ['white space only', '   '],
   ])('refuses malformed JSON (%s)', async (_what, body) => {
     await rejectsWith({ body, contentType: JSON_TYPE }, 400, /not valid JSON/);
+  });
+
+  it('keeps a JSON text body as API Gateway passed it: a lone surrogate reaches validation, not a silent U+FFFD', async () => {
+    const entries = await decodeBody({ body: '{"Description":"a\ud800b"}', contentType: JSON_TYPE });
+    expect(entries).toEqual([['Description', 'a\ud800b']]);
+    const checked = validateDeployment([...entries, ...Object.entries(seedFields()).filter(([k]) => k !== 'Description')]);
+    expect(checked).toMatchObject({ ok: false, errors: [{ field: 'Description', detail: expect.stringMatching(/valid Unicode/) }] });
   });
 
   it('answers deeply nested JSON with a 400, not a crash', async () => {
