@@ -6,6 +6,7 @@ import { seedFields } from '../support/invoke.ts';
 import { startLocalService, stop } from '../support/processes.ts';
 import { report } from './figures.ts';
 import { TABLES, checkComplete, directClient, partition, sleep } from './support.ts';
+import { tableEnvironment } from '../support/lambda-env.ts';
 
 /**
  * Load without loss, through `npm start` itself (its entry point on free ports: the built bundle behind the local
@@ -31,10 +32,7 @@ beforeAll(async () => {
     // retried after such a timeout may be stored twice (at least once, as documented), which is not what this
     // measures. The faults part tests the timeouts.
     DYNAMODB_REQUEST_TIMEOUT_MS: '10000',
-    DEPLOYMENTS_TABLE: TABLES.deployments,
-    FEEDS_TABLE: TABLES.feeds,
-    API_KEYS_TABLE: TABLES.apiKeys,
-    IDEMPOTENCY_TABLE: TABLES.idempotency,
+    ...tableEnvironment(TABLES),
   });
   baseUrl = service.baseUrl;
   direct = directClient(service.dynamoEndpoint);

@@ -10,6 +10,7 @@ import { invoke, seedFields, type Call } from '../support/invoke.ts';
 import { startLocalService, stop } from '../support/processes.ts';
 import { report } from './figures.ts';
 import { TABLES, directClient, loadHandler, seedWorld, unique } from './support.ts';
+import { tableEnvironment } from '../support/lambda-env.ts';
 
 /**
  * No API key in any log. A full run sends keys in every transport (X-ApiKey, HTTP Basic, ?key=, the body's key fields
@@ -86,10 +87,7 @@ describe('npm start, every log at DEBUG', () => {
       POWERTOOLS_LOG_LEVEL: 'DEBUG',
       POWERTOOLS_METRICS_DISABLED: 'false',
       POWERTOOLS_LOGGER_LOG_EVENT: 'true',
-      DEPLOYMENTS_TABLE: TABLES.deployments,
-      FEEDS_TABLE: TABLES.feeds,
-      API_KEYS_TABLE: TABLES.apiKeys,
-      IDEMPOTENCY_TABLE: TABLES.idempotency,
+      ...tableEnvironment(TABLES),
     });
     const client = directClient(service.dynamoEndpoint);
     await new FeedRepository(client, TABLES.feeds).add(FEED, []);

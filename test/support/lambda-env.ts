@@ -1,5 +1,13 @@
 import type { TableNames } from '../../infra/tables.ts';
 
+/** The table names serverless.yml gives each function. */
+export const tableEnvironment = (tables: TableNames): Record<string, string> => ({
+  DEPLOYMENTS_TABLE: tables.deployments,
+  FEEDS_TABLE: tables.feeds,
+  API_KEYS_TABLE: tables.apiKeys,
+  IDEMPOTENCY_TABLE: tables.idempotency,
+});
+
 /**
  * The environment Lambda gives a function (region, credentials) and the one serverless.yml sets (table names),
  * pointed at a local DynamoDB when an endpoint is given.
@@ -9,8 +17,5 @@ export const lambdaEnvironment = (tables: TableNames, endpoint?: string): Record
   AWS_REGION: 'eu-west-1',
   AWS_ACCESS_KEY_ID: 'local',
   AWS_SECRET_ACCESS_KEY: 'local',
-  DEPLOYMENTS_TABLE: tables.deployments,
-  FEEDS_TABLE: tables.feeds,
-  API_KEYS_TABLE: tables.apiKeys,
-  IDEMPOTENCY_TABLE: tables.idempotency,
+  ...tableEnvironment(tables),
 });
