@@ -265,3 +265,13 @@ describe('the lookup cache', () => {
     await expect(recordDeployment(cached, request(key))).rejects.toMatchObject({ statusCode: 403 });
   });
 });
+
+describe('feed names that are Object.prototype members', () => {
+  it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty'])('a feed named %s that does not exist is a 404, twice (the cache too)', async (name) => {
+    for (let i = 0; i < 2; i++) {
+      const answer = await invoke(handler, { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(seedFields({ FeedName: name })) });
+      expect(answer.status).toBe(404);
+      expect(answer.json.detail).toBe(`Feed ${name} was not found.`);
+    }
+  });
+});

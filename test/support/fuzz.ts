@@ -20,6 +20,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { toHttpApiEvent, lambdaContext, type LambdaHandler } from '../../infra/local/gateway.ts';
+import { lambdaEnvironment } from './lambda-env.ts';
 
 export const ALLOWED = new Set([200, 400, 403, 404, 405, 409, 413, 415, 422]);
 
@@ -54,17 +55,7 @@ export type FuzzWorld = {
 
 /** Loads both handlers with a stubbed document client (env first: the handlers read it at load). */
 export const fuzzWorld = async (): Promise<FuzzWorld> => {
-  Object.assign(process.env, {
-    AWS_REGION: 'eu-west-1',
-    AWS_ACCESS_KEY_ID: 'fuzz',
-    AWS_SECRET_ACCESS_KEY: 'fuzz',
-    AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:9',
-    DEPLOYMENTS_TABLE: TABLES.deployments,
-    FEEDS_TABLE: TABLES.feeds,
-    API_KEYS_TABLE: TABLES.apiKeys,
-    IDEMPOTENCY_TABLE: TABLES.idempotency,
-    LOOKUP_CACHE_TTL_SECONDS: '0',
-  });
+  Object.assign(process.env, lambdaEnvironment(TABLES, 'http://127.0.0.1:9'), { LOOKUP_CACHE_TTL_SECONDS: '0' });
   const mock = mockClient(DynamoDBDocumentClient);
   const items: Array<Record<string, unknown>> = [];
   const claims = new Map<string, Record<string, unknown>>();
@@ -73,8 +64,10 @@ export const fuzzWorld = async (): Promise<FuzzWorld> => {
   mock.on(BatchGetCommand).callsFake((input: BatchGetCommandInput) => {
     const Responses: Record<string, Record<string, unknown>[]> = {};
     for (const [table, { Keys = [] }] of Object.entries(input.RequestItems ?? {})) {
+      // Own properties only: a feed named __proto__ must be "not found", as in DynamoDB, not Object.prototype.
+      const own = (items: Record<string, Record<string, unknown>>, id: unknown) => (Object.hasOwn(items, String(id)) ? items[String(id)] : undefined);
       Responses[table] = Keys.map((k) =>
-        table === TABLES.apiKeys ? keyItems[String(k.keyHash)] : table === TABLES.feeds ? feedItems[String(k.name)] : undefined,
+        table === TABLES.apiKeys ? own(keyItems, k.keyHash) : table === TABLES.feeds ? own(feedItems, k.name) : undefined,
       ).filter((x): x is Record<string, unknown> => x !== undefined);
     }
     return { Responses, UnprocessedKeys: {} };
