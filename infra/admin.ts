@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { PRIVILEGES, VIEW_AND_DOWNLOAD, type Privilege } from '../lib/auth.ts';
-import { loadConfig } from '../lib/config.ts';
-import { ApiKeyRepository } from '../lib/db/apiKeys.ts';
-import { createDocumentClient } from '../lib/db/client.ts';
-import { FeedRepository } from '../lib/db/feeds.ts';
-import { parseInstant } from '../lib/dates.ts';
-import { required } from '../lib/deployment.ts';
+import { PRIVILEGES, VIEW_AND_DOWNLOAD, type Privilege } from '../lib/domain/auth.ts';
+import { loadConfig } from '../lib/store/config.ts';
+import { ApiKeyRepository } from '../lib/store/api-keys.ts';
+import { createDocumentClient } from '../lib/store/client.ts';
+import { FeedRepository } from '../lib/store/feeds.ts';
+import { parseInstant } from '../lib/domain/dates.ts';
+import { required } from '../lib/domain/deployment.ts';
 
 const USAGE = `Usage: npm run -s admin -- <command>
 

@@ -1,6 +1,6 @@
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import { loadConfig } from '../lib/config.ts';
-import { INDEXES, type IndexName } from '../lib/keys.ts';
+import { loadConfig } from '../lib/store/config.ts';
+import { INDEXES, type IndexName } from '../lib/domain/keys.ts';
 
 /**
  * The service's tables, as CreateTable inputs for the local engines and tests. Attribute names here are the ones

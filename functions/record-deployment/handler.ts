@@ -1,6 +1,6 @@
 import { httpFunction } from '../../lib/http/chain.ts';
 import { bodyFields, type DecodedEvent } from '../../lib/http/middlewares.ts';
-import { defaultDependencies, recordDeploymentHandler, type RecordDependencies } from '../../lib/record.ts';
+import { defaultDependencies, recordDeploymentHandler, type RecordDependencies } from '../../lib/app/record.ts';
 
 /**
  * POST /api/package-deployment/ (ProGet's Package Deployment API). Its dependencies are built at load, so a bad

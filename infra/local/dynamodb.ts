@@ -12,8 +12,8 @@ import {
   type DynamoDBClientConfig,
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
-import { putDeployment } from '../../lib/db/deployments.ts';
-import type { DeploymentItem } from '../../lib/db/items.ts';
+import { putDeployment } from '../../lib/store/deployments.ts';
+import type { DeploymentItem } from '../../lib/store/items.ts';
 import { tableDefinitions, type TableNames } from '../tables.ts';
 import { createDynaliteWithTransactions } from './dynalite-transactions.ts';
 

@@ -1,5 +1,5 @@
 import { Busboy } from '@fastify/busboy';
-import { badRequest, problem } from '../errors.ts';
+import { badRequest, problem } from './errors.ts';
 
 /** The largest body accepted, in bytes after base64 decoding. */
 export const MAX_BODY_BYTES = 64 * 1024;

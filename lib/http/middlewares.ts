@@ -1,6 +1,6 @@
 import type { MiddlewareObj, Request } from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { isProblem, problem, type ProblemError } from '../errors.ts';
+import { isProblem, problem, type ProblemError } from './errors.ts';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { decodeBody, type BodyEntries } from './body.ts';
 import { problemResponse, type Response } from './responses.ts';

@@ -2,8 +2,8 @@ import type { MiddlewareObj, Request } from '@middy/core';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import { LogLevelThreshold, type Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { redactEvent } from '../logger.ts';
-import { outcomeOf } from '../metrics.ts';
+import { redactEvent } from './logger.ts';
+import { outcomeOf } from './metrics.ts';
 import type { Response } from './responses.ts';
 
 type Started = { at: number };

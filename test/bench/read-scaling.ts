@@ -11,9 +11,9 @@ import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb
 import { performance } from 'node:perf_hooks';
 import { ensureTables, localClientConfig, startEngine, type Engine } from '../../infra/local/dynamodb.ts';
 import { lambdaContext, toHttpApiEvent } from '../../infra/local/gateway.ts';
-import { VIEW_AND_DOWNLOAD } from '../../lib/auth.ts';
-import { historyItem, putDeployment, type NewDeployment } from '../../lib/db/deployments.ts';
-import { FeedRepository } from '../../lib/db/feeds.ts';
+import { VIEW_AND_DOWNLOAD } from '../../lib/domain/auth.ts';
+import { historyItem, putDeployment, type NewDeployment } from '../../lib/store/deployments.ts';
+import { FeedRepository } from '../../lib/store/feeds.ts';
 import { lambdaEnvironment } from '../support/lambda-env.ts';
 
 const BIG = Number(process.env.BIG ?? 100_000);
@@ -76,7 +76,7 @@ const loadSeconds = (performance.now() - started) / 1000;
 
 // The deployed handler, and a count of the items each Query reads.
 const { handler } = await import('../../functions/query-deployments/handler.ts');
-const { documentClient } = await import('../../lib/db/client.ts');
+const { documentClient } = await import('../../lib/store/client.ts');
 let scanned = 0;
 documentClient().middlewareStack.add(
   (next) => async (args) => {

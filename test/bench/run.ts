@@ -20,11 +20,11 @@ import { build, bundlePath, lambdaBundleOptions } from '../../infra/build.ts';
 import { ensureTables, localClientConfig } from '../../infra/local/dynamodb.ts';
 import { toHttpApiEvent } from '../../infra/local/gateway.ts';
 import type { TableNames } from '../../infra/tables.ts';
-import { VIEW_AND_DOWNLOAD } from '../../lib/auth.ts';
-import { ApiKeyRepository } from '../../lib/db/apiKeys.ts';
-import { historyItem } from '../../lib/db/deployments.ts';
-import { FeedRepository } from '../../lib/db/feeds.ts';
-import { currentKey } from '../../lib/keys.ts';
+import { VIEW_AND_DOWNLOAD } from '../../lib/domain/auth.ts';
+import { ApiKeyRepository } from '../../lib/store/api-keys.ts';
+import { historyItem } from '../../lib/store/deployments.ts';
+import { FeedRepository } from '../../lib/store/feeds.ts';
+import { currentKey } from '../../lib/domain/keys.ts';
 import { formBody, invoke } from '../support/invoke.ts';
 import { median } from './stats.ts';
 import { lambdaEnvironment } from '../support/lambda-env.ts';
@@ -88,7 +88,7 @@ const sizes = await build({ quiet: true });
   // The in-process handler's metric lines would only clutter the table (this part counts calls, it times nothing);
   // it is read once, when the handler module loads, and removed again so that no process started later sees it.
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-  const { documentClient } = await import('../../lib/db/client.ts');
+  const { documentClient } = await import('../../lib/store/client.ts');
   const sent: string[] = [];
   documentClient().middlewareStack.add(
     (next, context) => async (args) => {

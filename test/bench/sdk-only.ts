@@ -4,9 +4,9 @@
  * client (lib/db/client.ts). No middy, body decoding, validation or logging: what the SDK costs by itself.
  */
 import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
-import { documentClient } from '../../lib/db/client.ts';
-import { putDeployment } from '../../lib/db/deployments.ts';
-import { feedKey } from '../../lib/keys.ts';
+import { documentClient } from '../../lib/store/client.ts';
+import { putDeployment } from '../../lib/store/deployments.ts';
+import { feedKey } from '../../lib/domain/keys.ts';
 
 export const run = async (env: NodeJS.ProcessEnv, feedName: string, target: string): Promise<void> => {
   const client = documentClient();

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PageSchema } from '../../lib/openapi.ts';
+import { PageSchema } from '../../lib/app/openapi.ts';
 import { CURRENT_AFTER_SCENARIO, TWO_VERSIONS_THREE_TARGETS } from '../support/scenario.ts';
 import { admin, baseUrl, curl, endpoint } from './support.ts';
 

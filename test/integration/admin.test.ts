@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { run } from '../../infra/admin.ts';
-import { documentClient } from '../../lib/db/client.ts';
-import { hashApiKey } from '../../lib/keys.ts';
+import { documentClient } from '../../lib/store/client.ts';
+import { hashApiKey } from '../../lib/domain/keys.ts';
 import { TEST_TABLES } from './tables.ts';
 
 const admin = async (...args: string[]): Promise<string[]> => {

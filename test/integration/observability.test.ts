@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { VIEW_AND_DOWNLOAD } from '../../lib/auth.ts';
-import { documentClient } from '../../lib/db/client.ts';
-import { FeedRepository } from '../../lib/db/feeds.ts';
+import { VIEW_AND_DOWNLOAD } from '../../lib/domain/auth.ts';
+import { documentClient } from '../../lib/store/client.ts';
+import { FeedRepository } from '../../lib/store/feeds.ts';
 import type { LambdaHandler } from '../../infra/local/gateway.ts';
 import { formBody, invoke, seedFields } from '../support/invoke.ts';
 import { TEST_TABLES } from './tables.ts';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, inject, it } from 'vitest';
-import { documentClient } from '../../lib/db/client.ts';
+import { documentClient } from '../../lib/store/client.ts';
 import { TEST_TABLES } from './tables.ts';
 
 /**

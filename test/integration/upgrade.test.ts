@@ -3,7 +3,7 @@ import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-s
 import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { expect, inject, it } from 'vitest';
 import { ensureTables, localClientConfig } from '../../infra/local/dynamodb.ts';
-import { currentPartitionKey, deploymentPartitionKey, deploymentSortKey, targetIndexKey } from '../../lib/keys.ts';
+import { currentPartitionKey, deploymentPartitionKey, deploymentSortKey, targetIndexKey } from '../../lib/domain/keys.ts';
 
 it('upgrades a deployments table kept from before the indexes, keeping every record and its id', async () => {
   const client = new DynamoDBClient(localClientConfig(inject('dynamoEndpoint')));

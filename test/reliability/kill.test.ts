@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LambdaHandler } from '../../infra/local/gateway.ts';
-import { deploymentPartitionKey } from '../../lib/keys.ts';
+import { deploymentPartitionKey } from '../../lib/domain/keys.ts';
 import { invoke, seedFields, type Answer } from '../support/invoke.ts';
 import { freePort } from '../support/ports.ts';
 import { startNode, stop, type Child } from '../support/processes.ts';

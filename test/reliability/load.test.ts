@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deploymentPartitionKey } from '../../lib/keys.ts';
+import { deploymentPartitionKey } from '../../lib/domain/keys.ts';
 import { seedFields } from '../support/invoke.ts';
 import { startLocalService, stop } from '../support/processes.ts';
 import { report } from './figures.ts';

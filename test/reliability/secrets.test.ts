@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { VIEW_AND_DOWNLOAD } from '../../lib/auth.ts';
-import { ApiKeyRepository } from '../../lib/db/apiKeys.ts';
-import { FeedRepository } from '../../lib/db/feeds.ts';
+import { VIEW_AND_DOWNLOAD } from '../../lib/domain/auth.ts';
+import { ApiKeyRepository } from '../../lib/store/api-keys.ts';
+import { FeedRepository } from '../../lib/store/feeds.ts';
 import { startDynalite, type LocalDynamoDB } from '../../infra/local/dynamodb.ts';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 import { invoke, seedFields, type Call } from '../support/invoke.ts';

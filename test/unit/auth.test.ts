@@ -12,8 +12,8 @@ import {
   type ApiKeyRecord,
   type FeedRecord,
   type Principal,
-} from '../../lib/auth.ts';
-import { hashApiKey } from '../../lib/keys.ts';
+} from '../../lib/domain/auth.ts';
+import { hashApiKey } from '../../lib/domain/keys.ts';
 
 const KEY = 'k3y-0123456789abcdef';
 const OTHER = 'another-key-value';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TtlCache } from '../../lib/cache.ts';
+import { TtlCache } from '../../lib/store/cache.ts';
 
 /** A clock the test moves by hand. */
 const clock = (start = 1_000_000) => {

@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../lib/config.ts';
-import { clientSettings } from '../../lib/db/client.ts';
+import { loadConfig } from '../../lib/store/config.ts';
+import { clientSettings } from '../../lib/store/client.ts';
 
 const exec = promisify(execFile);
 const root = resolve(import.meta.dirname, '../..');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nowIso, parseInstant } from '../../lib/dates.ts';
+import { nowIso, parseInstant } from '../../lib/domain/dates.ts';
 
 const FORMAT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { invalid as invalidChecked } from '../../lib/access.ts';
+import { invalid as invalidChecked } from '../../lib/app/access.ts';
 import {
   FIELD_LIMITS,
   FIELD_NAMES,
@@ -8,9 +8,9 @@ import {
   type DeploymentInput,
   type FieldName,
   type Validation,
-} from '../../lib/deployment.ts';
+} from '../../lib/domain/deployment.ts';
 import { decodeBody, type BodyEntries } from '../../lib/http/body.ts';
-import { deploymentPartitionKey } from '../../lib/keys.ts';
+import { deploymentPartitionKey } from '../../lib/domain/keys.ts';
 import { seedFields } from '../support/seed.ts';
 
 const REQUIRED = ['Application', 'Description', 'Target', 'FeedName', 'PackageName', 'Version'] as const;

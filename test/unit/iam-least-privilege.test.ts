@@ -15,7 +15,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { lambdaContext, toHttpApiEvent, type LambdaHandler } from '../../infra/local/gateway.ts';
 import { packageStage } from '../../infra/package.ts';
 import { ROUTES } from '../../infra/routes.ts';
-import { feedKey, hashApiKey } from '../../lib/keys.ts';
+import { feedKey, hashApiKey } from '../../lib/domain/keys.ts';
 import { formBody, invoke } from '../support/invoke.ts';
 import { arnMatches, functionKey, resolveSub, resourcesOfType, roleStatements, type Json, type Template } from '../support/template.ts';
 

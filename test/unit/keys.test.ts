@@ -16,7 +16,7 @@ import {
   foldName,
   hashApiKey,
   parseDeploymentPartitionKey,
-} from '../../lib/keys.ts';
+} from '../../lib/domain/keys.ts';
 
 /** A small deterministic PRNG (mulberry32), so that a failure reproduces. */
 const prng = (seed: number) => () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { REDACTED, redactEvent, redactingReplacer, redactQueryString } from '../../lib/logger.ts';
-import { outcomeOf } from '../../lib/metrics.ts';
+import { REDACTED, redactEvent, redactingReplacer, redactQueryString } from '../../lib/http/logger.ts';
+import { outcomeOf } from '../../lib/http/metrics.ts';
 import { toHttpApiEvent } from '../../infra/local/gateway.ts';
 
 const KEY = 'k3y-S3cret-value_0123456789abcdefghijklmnopq';

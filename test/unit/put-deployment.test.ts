@@ -3,7 +3,7 @@ import { DynamoDBDocumentClient, TransactWriteCommand, type TransactWriteCommand
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { putDeployment, type IdempotencyClaim, type NewDeployment } from '../../lib/db/deployments.ts';
+import { putDeployment, type IdempotencyClaim, type NewDeployment } from '../../lib/store/deployments.ts';
 
 /**
  * The transaction's failure paths that a local engine cannot produce on demand: concurrent transactions on the same

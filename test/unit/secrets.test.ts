@@ -2,7 +2,7 @@ import * as crypto from 'node:crypto';
 import { BatchGetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { extractCredential } from '../../lib/auth.ts';
+import { extractCredential } from '../../lib/domain/auth.ts';
 import type { LambdaHandler } from '../../infra/local/gateway.ts';
 import { invoke, seedFields } from '../support/invoke.ts';
 

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { problem } from '../errors.ts';
-import { MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES } from '../deployment.ts';
-import { INDEXES, type IndexName } from '../keys.ts';
+import { problem } from '../http/errors.ts';
+import { MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES } from '../domain/deployment.ts';
+import { INDEXES, type IndexName } from '../domain/keys.ts';
 import type { DeploymentItem } from './items.ts';
 
 /** Which partition to read: the table's own (`pk`), or one of its indexes. */

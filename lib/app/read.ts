@@ -1,18 +1,18 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import * as z from './zod.ts';
+import * as z from '../domain/zod.ts';
 import { authenticateCaller, checkFeedAccess, invalid, invalidInput, valid, type Caller, type Checked, type FieldError } from './access.ts';
-import { hasPrivilege, isKeyParameter, PRIVILEGES, VIEW_PRIVILEGE, type FeedRecord, type Principal } from './auth.ts';
-import { config } from './config.ts';
-import { documentClient } from './db/client.ts';
-import { Directory } from './db/directory.ts';
-import { FeedRepository } from './db/feeds.ts';
-import { queryPage, type Page, type Partition } from './db/queries.ts';
-import { instant, optional, required, zodFailure } from './deployment.ts';
-import { notFound } from './errors.ts';
-import { isForbiddenKey } from './http/body.ts';
-import { json, type Response } from './http/responses.ts';
-import { currentPartitionKey, deploymentPartitionKey, feedIndexKey, sortKeyRange, targetIndexKey, versionIndexKey } from './keys.ts';
+import { hasPrivilege, isKeyParameter, PRIVILEGES, VIEW_PRIVILEGE, type FeedRecord, type Principal } from '../domain/auth.ts';
+import { config } from '../store/config.ts';
+import { documentClient } from '../store/client.ts';
+import { Directory } from '../store/directory.ts';
+import { FeedRepository } from '../store/feeds.ts';
+import { queryPage, type Page, type Partition } from '../store/queries.ts';
+import { instant, optional, required, zodFailure } from '../domain/deployment.ts';
+import { notFound } from '../http/errors.ts';
+import { isForbiddenKey } from '../http/body.ts';
+import { json, type Response } from '../http/responses.ts';
+import { currentPartitionKey, deploymentPartitionKey, feedIndexKey, sortKeyRange, targetIndexKey, versionIndexKey } from '../domain/keys.ts';
 import { toView, type DeploymentView } from './record.ts';
 
 /** Page sizes: `limit` is 1 to MAX_LIMIT, DEFAULT_LIMIT when not given. */

@@ -1,6 +1,6 @@
 import * as z from 'zod';
-import { PRIVILEGES, RECORD_PRIVILEGE, VIEW_PRIVILEGE } from './auth.ts';
-import { DeploymentSchema, FIELD_LIMITS, type FieldName } from './deployment.ts';
+import { PRIVILEGES, RECORD_PRIVILEGE, VIEW_PRIVILEGE } from '../domain/auth.ts';
+import { DeploymentSchema, FIELD_LIMITS, type FieldName } from '../domain/deployment.ts';
 import { CurrentQuerySchema, DEFAULT_LIMIT, HistoryQuerySchema, MAX_LIMIT, type FeedView, type PageView } from './read.ts';
 import type { DeploymentView } from './record.ts';
 

@@ -5,10 +5,10 @@ import {
   type BatchGetCommandOutput,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import type { ApiKeyRecord, FeedRecord } from '../auth.ts';
-import { TtlCache } from '../cache.ts';
-import { problem } from '../errors.ts';
-import { feedKey } from '../keys.ts';
+import type { ApiKeyRecord, FeedRecord } from '../domain/auth.ts';
+import { TtlCache } from './cache.ts';
+import { problem } from '../http/errors.ts';
+import { feedKey } from '../domain/keys.ts';
 import { ApiKeyItem, FeedItem } from './items.ts';
 
 export type DirectoryOptions = {

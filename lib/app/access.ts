@@ -6,10 +6,10 @@ import {
   type FeedRecord,
   type Principal,
   type Privilege,
-} from './auth.ts';
-import type { Directory } from './db/directory.ts';
-import { forbidden, notFound, problem, type ProblemError } from './errors.ts';
-import { hashApiKey } from './keys.ts';
+} from '../domain/auth.ts';
+import type { Directory } from '../store/directory.ts';
+import { forbidden, notFound, problem, type ProblemError } from '../http/errors.ts';
+import { hashApiKey } from '../domain/keys.ts';
 
 export type FieldError = { field: string; detail: string };
 

@@ -1,5 +1,5 @@
-import * as z from '../zod.ts';
-import type { ApiKeyRecord, FeedRecord } from '../auth.ts';
+import * as z from '../domain/zod.ts';
+import type { ApiKeyRecord, FeedRecord } from '../domain/auth.ts';
 
 /** Items read back are checked, so a hand-edited or foreign item fails loudly instead of granting access. */
 const nonEmpty = () => z.string().check(z.minLength(1));

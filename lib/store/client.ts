@@ -1,6 +1,6 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { config, type Config } from '../config.ts';
+import { config, type Config } from './config.ts';
 
 /**
  * The one module that owns the DynamoDB client. The endpoint comes from the SDK's own configuration

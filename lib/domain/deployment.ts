@@ -1,8 +1,8 @@
 import * as z from './zod.ts';
-import { invalid, type Checked, type FieldError } from './access.ts';
+import { invalid, type Checked, type FieldError } from '../app/access.ts';
 import { parseInstant } from './dates.ts';
-import type { BodyEntries } from './http/body.ts';
-import { isForbiddenKey } from './http/body.ts';
+import type { BodyEntries } from '../http/body.ts';
+import { isForbiddenKey } from '../http/body.ts';
 import { currentKey, targetIndexKey, versionIndexKey } from './keys.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { DeleteCommand, PutCommand, paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { FeedRecord } from '../auth.ts';
-import { feedKey } from '../keys.ts';
+import type { FeedRecord } from '../domain/auth.ts';
+import { feedKey } from '../domain/keys.ts';
 import { FeedItem } from './items.ts';
 
 /** Feed administration (the admin CLI and local seeding). */

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { notFound } from '../errors.ts';
-import { json, type Response } from '../http/responses.ts';
+import { notFound } from '../../http/errors.ts';
+import { json, type Response } from '../../http/responses.ts';
 import { openApiDocument } from '../openapi.ts';
 import { PAGE } from './page.ts';
 

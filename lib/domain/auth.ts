@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { forbidden } from './errors.ts';
+import { forbidden } from '../http/errors.ts';
 
 /** ProGet's feed privileges (a subset that feed API keys and the built-in tasks grant). */
 export const PRIVILEGES = [

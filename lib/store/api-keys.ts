@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { PutCommand, UpdateCommand, paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
-import type { ApiKeyRecord } from '../auth.ts';
-import { foldName, hashApiKey } from '../keys.ts';
+import type { ApiKeyRecord } from '../domain/auth.ts';
+import { foldName, hashApiKey } from '../domain/keys.ts';
 import { ApiKeyItem } from './items.ts';
 
 export type NewApiKey = {

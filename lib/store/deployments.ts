@@ -3,7 +3,7 @@ import { TransactionCanceledException, type CancellationReason } from '@aws-sdk/
 import { TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { monotonicFactory } from 'ulid';
-import { problem } from '../errors.ts';
+import { problem } from '../http/errors.ts';
 import {
   currentKey,
   deploymentPartitionKey,
@@ -11,7 +11,7 @@ import {
   feedIndexKey,
   targetIndexKey,
   versionIndexKey,
-} from '../keys.ts';
+} from '../domain/keys.ts';
 import type { DeploymentItem, IdempotencyItem } from './items.ts';
 
 /** A record as the service builds it, before it has an id and keys. */

@@ -1,4 +1,4 @@
-import * as z from './zod.ts';
+import * as z from '../domain/zod.ts';
 
 /**
  * Configuration, read once from the environment and validated at load: a bad value fails the cold start with a
