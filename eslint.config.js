@@ -1,6 +1,42 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/**
+ * The layers of lib/ and the one direction they import in (docs/architecture.md):
+ *   lib/domain  records, validation, names and keys, privileges, versions: imports no HTTP, no SDK, no storage;
+ *   lib/store   DynamoDB: the client, items, repositories, the record transaction: imports the domain only;
+ *   lib/http    body decoding, the middleware chain, problem+json: imports the domain only;
+ *   lib/app     the use cases (record, read, the site), composing the three; functions/ are thin roots over lib/app.
+ * A wrong import fails `npm run lint` with a message naming the rule.
+ */
+const layer = (name, forbidden) =>
+  forbidden.map(([group, why]) => ({ group, message: `${name} may not import ${why}` }));
+
+const SDK = ['@aws-sdk/*', '@smithy/*'];
+const HTTP_PACKAGES = ['@middy/*', '@fastify/busboy', 'aws-lambda', '@aws-lambda-powertools/*'];
+const rules = {
+  'lib/domain/**': layer('lib/domain (the domain)', [
+    [['**/store/**', '**/store'], 'lib/store: the domain imports no storage; storage imports the domain'],
+    [['**/http/**', '**/http'], 'lib/http: the domain imports no HTTP; HTTP imports the domain'],
+    [['**/app/**', '**/app'], 'lib/app: the use cases compose the domain, not the reverse'],
+    [SDK, 'the AWS SDK: the domain imports no SDK (storage lives in lib/store)'],
+    [HTTP_PACKAGES, 'Lambda/HTTP packages: the domain imports no HTTP (see lib/http)'],
+  ]),
+  'lib/store/**': layer('lib/store (storage)', [
+    [['**/http/**', '**/http'], 'lib/http: storage imports only the domain'],
+    [['**/app/**', '**/app'], 'lib/app: storage imports only the domain'],
+    [HTTP_PACKAGES, 'Lambda/HTTP packages: storage imports only the domain and the AWS SDK'],
+  ]),
+  'lib/http/**': layer('lib/http (HTTP)', [
+    [['**/store/**', '**/store'], 'lib/store: HTTP imports only the domain; lib/app composes the two'],
+    [['**/app/**', '**/app'], 'lib/app: HTTP imports only the domain'],
+    [SDK, 'the AWS SDK: HTTP imports only the domain (storage lives in lib/store)'],
+  ]),
+  'functions/**': layer('functions/ (composition roots)', [
+    [['**/lib/store/**', '**/lib/domain/**'], 'lib/store or lib/domain directly: a function composes lib/app and lib/http'],
+  ]),
+};
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', '.serverless/', '.data/', 'coverage/', '.scratch/'] },
   js.configs.recommended,
@@ -16,4 +52,8 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  ...Object.entries(rules).map(([folder, patterns]) => ({
+    files: [`${folder}/*.ts`],
+    rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns }] },
+  })),
 );

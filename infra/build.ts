@@ -1,4 +1,4 @@
-import { readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +20,7 @@ export const bundlePath = (name: string): string => join(root, 'dist', name, 'in
 
 /**
  * What the Lambda bundle does differently from running the sources:
- * - credentials come from the environment only (see lib/db/lambda-credentials.ts), not the SDK's whole default chain;
+ * - credentials come from the environment only (see lib/store/lambda-credentials.ts), not the SDK's whole default chain;
  * - Node's built-in modules are loaded with require(). An ESM `import ... from 'node:http'` makes Node build the
  *   module's namespace, which reads every export, lazy ones included: node:http's WebSocket and fetch-related exports
  *   load undici (about 15 ms of a cold start) although nothing here uses them. A built-in whose import goes unused is
@@ -29,7 +29,7 @@ export const bundlePath = (name: string): string => join(root, 'dist', name, 'in
 const lambdaRuntime: esbuild.Plugin = {
   name: 'lambda-runtime',
   setup(b) {
-    b.onResolve({ filter: /^@aws-sdk\/credential-provider-node$/ }, () => ({ path: join(root, 'lib', 'db', 'lambda-credentials.ts') }));
+    b.onResolve({ filter: /^@aws-sdk\/credential-provider-node$/ }, () => ({ path: join(root, 'lib', 'store', 'lambda-credentials.ts') }));
     b.onResolve({ filter: /^(node:)?[a-z_0-9/]+$/ }, (args) => {
       if (!isBuiltin(args.path)) return undefined;
       // The require() inside the stand-in module below is Node's own.
@@ -43,8 +43,27 @@ const lambdaRuntime: esbuild.Plugin = {
   },
 };
 
+/** The module that holds the OpenAPI document; in a bundle, replaced by the text generated at build time. */
+const OPENAPI_MODULE = /[\\/]lib[\\/]app[\\/]site[\\/]openapi-document\.ts$/;
+
+/**
+ * The OpenAPI document is generated once, here, from the request schemas (lib/app/openapi.ts, which needs classic
+ * zod's JSON Schema support), and the site function bundles only its text.
+ */
+const openApiAsset = (json: string): esbuild.Plugin => ({
+  name: 'openapi-asset',
+  setup(b) {
+    b.onLoad({ filter: OPENAPI_MODULE }, () => ({ contents: `export const OPENAPI_JSON = ${JSON.stringify(json)};`, loader: 'js' }));
+  },
+});
+
+export const openApiJson = async (): Promise<string> => {
+  const { openApiDocument } = await import('../lib/app/openapi.ts');
+  return JSON.stringify(openApiDocument());
+};
+
 /** esbuild's options for one Lambda bundle (the benchmark builds its reference bundle with the same). */
-export const lambdaBundleOptions = (entry: string, outfile: string) =>
+export const lambdaBundleOptions = (entry: string, outfile: string, extraPlugins: esbuild.Plugin[] = []) =>
   ({
     entryPoints: [entry],
     outfile,
@@ -60,13 +79,17 @@ export const lambdaBundleOptions = (entry: string, outfile: string) =>
     // CommonJS dependencies inside an ESM bundle still call require().
     banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
     logLevel: 'warning',
-    plugins: [lambdaRuntime],
+    plugins: [lambdaRuntime, ...extraPlugins],
   }) satisfies esbuild.BuildOptions;
 
 export const build = async (options: { quiet?: boolean } = {}): Promise<Record<string, number>> => {
   const sizes: Record<string, number> = {};
+  const openapi = await openApiJson();
+  mkdirSync(join(root, 'dist'), { recursive: true });
+  writeFileSync(join(root, 'dist', 'openapi.json'), openapi);
   for (const name of functionNames()) {
-    const result = await esbuild.build(lambdaBundleOptions(join(root, 'functions', name, 'handler.ts'), bundlePath(name)));
+    const options = lambdaBundleOptions(join(root, 'functions', name, 'handler.ts'), bundlePath(name), [openApiAsset(openapi)]);
+    const result = await esbuild.build(options);
     writeFileSync(join(root, 'dist', name, 'meta.json'), JSON.stringify(result.metafile));
     const out = Object.entries(result.metafile.outputs).find(([file]) => file.endsWith('.mjs'));
     sizes[name] = out?.[1].bytes ?? 0;

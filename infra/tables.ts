@@ -4,7 +4,7 @@ import { INDEXES, type IndexName } from '../lib/domain/keys.ts';
 
 /**
  * The service's tables, as CreateTable inputs for the local engines and tests. Attribute names here are the ones
- * lib/keys.ts builds; serverless.yml declares the same tables for AWS.
+ * lib/domain/keys.ts builds; serverless.yml declares the same tables for AWS.
  */
 export type TableNames = { deployments: string; feeds: string; apiKeys: string; idempotency: string };
 

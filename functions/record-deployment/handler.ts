@@ -1,5 +1,5 @@
 import { httpFunction } from '../../lib/http/chain.ts';
-import { bodyFields, type DecodedEvent } from '../../lib/http/middlewares.ts';
+import { bodyFields, type DecodedEvent } from '../../lib/http/body-fields.ts';
 import { defaultDependencies, recordDeploymentHandler, type RecordDependencies } from '../../lib/app/record.ts';
 
 /**

@@ -1,8 +1,9 @@
 import * as z from 'zod';
 import { PRIVILEGES, RECORD_PRIVILEGE, VIEW_PRIVILEGE } from '../domain/auth.ts';
 import { DeploymentSchema, FIELD_LIMITS, type FieldName } from '../domain/deployment.ts';
-import { CurrentQuerySchema, DEFAULT_LIMIT, HistoryQuerySchema, MAX_LIMIT, type FeedView, type PageView } from './read.ts';
-import type { DeploymentView } from './record.ts';
+import { CurrentQuerySchema, DEFAULT_LIMIT, HistoryQuerySchema, MAX_LIMIT } from '../domain/queries.ts';
+import type { DeploymentView } from '../domain/record.ts';
+import type { FeedView, PageView } from './read.ts';
 
 /**
  * The API's OpenAPI 3.1 description, generated from the zod schemas that validate requests (their fields, which are

@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { forbidden } from '../http/errors.ts';
+import { Forbidden } from './errors.ts';
 
 /** ProGet's feed privileges (a subset that feed API keys and the built-in tasks grant). */
 export const PRIVILEGES = [
@@ -137,11 +137,11 @@ export const extractCredential = (headers: Headers, query: Query, body?: BodyFie
 
 /** A supplied key must exist, not be revoked and not have expired; otherwise 403, before the body is looked at. */
 export const authenticate = (key: ApiKeyRecord | undefined, now: Date): Principal => {
-  if (key === undefined) throw forbidden('The API key is not valid.');
-  if (key.revoked) throw forbidden('The API key has been revoked.');
+  if (key === undefined) throw new Forbidden('The API key is not valid.');
+  if (key.revoked) throw new Forbidden('The API key has been revoked.');
   // An expiry that does not parse (NaN) counts as expired: fail closed.
   if (key.expiresAt !== undefined && !(Date.parse(key.expiresAt) > now.getTime())) {
-    throw forbidden(`The API key expired at ${key.expiresAt}.`);
+    throw new Forbidden(`The API key expired at ${key.expiresAt}.`);
   }
   return { kind: 'key', key };
 };
@@ -160,9 +160,9 @@ export const hasPrivilege = (principal: Principal, feed: FeedRecord, privilege: 
 export const authorize = (principal: Principal, feed: FeedRecord, privilege: Privilege): void => {
   if (hasPrivilege(principal, feed, privilege)) return;
   if (principal.kind === 'anonymous') {
-    throw forbidden(`Anonymous users are not granted ${privilege} on feed ${feed.displayName}; send an API key in the X-ApiKey header.`);
+    throw new Forbidden(`Anonymous users are not granted ${privilege} on feed ${feed.displayName}; send an API key in the X-ApiKey header.`);
   }
-  throw forbidden(`The API key (user ${principal.key.user}) is not granted ${privilege} on feed ${feed.displayName}.`);
+  throw new Forbidden(`The API key (user ${principal.key.user}) is not granted ${privilege} on feed ${feed.displayName}.`);
 };
 
 export const principalName = (principal: Principal): string =>

@@ -1,8 +1,7 @@
 import * as z from './zod.ts';
-import { invalid, type Checked, type FieldError } from '../app/access.ts';
 import { parseInstant } from './dates.ts';
-import type { BodyEntries } from '../http/body.ts';
-import { isForbiddenKey } from '../http/body.ts';
+import { isForbiddenKey, type Fields } from './fields.ts';
+import { invalid, type Checked, type FieldError } from './result.ts';
 import { currentKey, targetIndexKey, versionIndexKey } from './keys.ts';
 
 /**
@@ -152,7 +151,7 @@ const oversizedKey = (d: KeyFields): FieldError | undefined => {
  * Matches the body's fields to the data model: names case-insensitively, JSON null as absent, unknown fields
  * ignored (as ProGet ignores them), and a field given twice (`Version=1&version=2`) refused.
  */
-export const validateDeployment = (entries: BodyEntries): Validation => {
+export const validateDeployment = (entries: Fields): Validation => {
   const fields: Partial<Record<FieldName, unknown>> = Object.create(null);
   const errors: FieldError[] = [];
   for (const [name, value] of entries) {

@@ -1,11 +1,12 @@
 import { Busboy } from '@fastify/busboy';
+import { isForbiddenKey, type Fields } from '../domain/fields.ts';
 import { badRequest, problem } from './errors.ts';
 
 /** The largest body accepted, in bytes after base64 decoding. */
 export const MAX_BODY_BYTES = 64 * 1024;
 
 /** A decoded body: its fields in the order sent, names as sent, values as decoded (strings, or JSON values). */
-export type BodyEntries = Array<[name: string, value: unknown]>;
+export type BodyEntries = Fields;
 
 export type BodyInput = {
   body?: string | undefined;
@@ -83,8 +84,6 @@ const decodeText = (bytes: Uint8Array, charset: Charset, what: string): string =
   }
 };
 
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
-export const isForbiddenKey = (name: string): boolean => FORBIDDEN_KEYS.has(name.toLowerCase());
 
 /**
  * JSON: the body must be one object. Numbers keep their source text (`"Version": 12.0` is "12.0", not "12"),

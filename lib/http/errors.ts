@@ -1,4 +1,5 @@
 import { createError, type HttpError } from '@middy/util';
+import type { DomainError, DomainErrorKind } from '../domain/errors.ts';
 
 /**
  * Every error a client can cause is an HttpError with `expose: true` and a `detail` that names the field and the
@@ -45,3 +46,24 @@ export const notFound = (detail: string) => problem(404, detail);
 
 export const isProblem = (e: unknown): e is ProblemError =>
   e instanceof Error && typeof (e as Partial<ProblemError>).statusCode === 'number' && typeof (e as Partial<ProblemError>).detail === 'string';
+
+/** The status of each kind of domain error. */
+const STATUS: Record<DomainErrorKind, number> = {
+  invalid: 400,
+  forbidden: 403,
+  'not-found': 404,
+  'in-progress': 409,
+  mismatch: 422,
+  unavailable: 503,
+};
+
+/** A domain error as the problem to answer: its status, its detail, `errors` per field, `Retry-After` when it has one. */
+export const problemOf = (error: DomainError): ProblemError => {
+  const errors = 'errors' in error ? (error as { errors: unknown }).errors : undefined;
+  const retryAfter = 'retryAfterSeconds' in error ? (error as { retryAfterSeconds: number }).retryAfterSeconds : undefined;
+  return problem(STATUS[error.kind], error.detail, {
+    cause: error,
+    ...(retryAfter !== undefined ? { headers: { 'Retry-After': String(retryAfter) } } : {}),
+    ...(errors !== undefined ? { extensions: { errors } } : {}),
+  });
+};

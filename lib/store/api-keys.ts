@@ -3,6 +3,7 @@ import { PutCommand, UpdateCommand, paginateScan, type DynamoDBDocumentClient } 
 import { ulid } from 'ulid';
 import type { ApiKeyRecord } from '../domain/auth.ts';
 import { foldName, hashApiKey } from '../domain/keys.ts';
+import { isConditionFailed } from './failures.ts';
 import { ApiKeyItem } from './items.ts';
 
 export type NewApiKey = {
@@ -49,7 +50,7 @@ export class ApiKeyRepository {
         new PutCommand({ TableName: this.#table, Item: record, ConditionExpression: 'attribute_not_exists(keyHash)' }),
       );
     } catch (e) {
-      if ((e as Error).name === 'ConditionalCheckFailedException') throw new Error('That key is already registered.', { cause: e });
+      if (isConditionFailed(e)) throw new Error('That key is already registered.', { cause: e });
       throw e;
     }
     const { keyHash: _hash, ...summary } = record;

@@ -3,7 +3,9 @@ import { TransactionCanceledException, type CancellationReason } from '@aws-sdk/
 import { TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { monotonicFactory } from 'ulid';
-import { problem } from '../http/errors.ts';
+import { IdempotencyMismatch, InProgress, Unavailable } from '../domain/errors.ts';
+import type { IdempotencyClaim } from '../domain/idempotency.ts';
+import type { NewDeployment } from '../domain/record.ts';
 import {
   currentKey,
   deploymentPartitionKey,
@@ -14,13 +16,7 @@ import {
 } from '../domain/keys.ts';
 import type { DeploymentItem, IdempotencyItem } from './items.ts';
 
-/** A record as the service builds it, before it has an id and keys. */
-export type NewDeployment = Omit<DeploymentItem, 'pk' | 'sk' | 'id' | 'feedPk' | 'targetPk' | 'versionPk'>;
-
 export type DeploymentTables = { deployments: string; idempotency: string };
-
-/** An Idempotency-Key claim: stored in the same transaction as the record it answered. */
-export type IdempotencyClaim = { id: string; requestHash: string; expiresAt: number };
 
 export type Recorded = { item: DeploymentItem; replayed: boolean };
 
@@ -49,18 +45,14 @@ const currentItem = (item: DeploymentItem) => {
 
 const replayOrRefuse = (stored: IdempotencyItem, claim: IdempotencyClaim): Recorded => {
   if (stored.requestHash !== claim.requestHash) {
-    throw problem(
-      422,
+    throw new IdempotencyMismatch(
       'This Idempotency-Key was already used for a different deployment record in the last 24 hours; send a new key for a new record.',
     );
   }
   return { item: stored.record, replayed: true };
 };
 
-const inFlight = () =>
-  problem(409, 'A request with this Idempotency-Key is being processed; retry shortly to get its answer.', {
-    headers: { 'Retry-After': '1' },
-  });
+const inFlight = () => new InProgress('A request with this Idempotency-Key is being processed; retry shortly to get its answer.');
 
 /**
  * Records one deployment in a single TransactWriteItems (one round trip):
@@ -139,10 +131,7 @@ export const putDeployment = async (
         continue;
       }
       if (busy) {
-        throw problem(503, 'The deployment store is busy right now; nothing was recorded. Retry shortly.', {
-          cause: e,
-          headers: { 'Retry-After': '1' },
-        });
+        throw new Unavailable('The deployment store is busy right now; nothing was recorded. Retry shortly.', { cause: e });
       }
       throw e;
     }

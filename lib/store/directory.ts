@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { ApiKeyRecord, FeedRecord } from '../domain/auth.ts';
 import { TtlCache } from './cache.ts';
-import { problem } from '../http/errors.ts';
+import { Unavailable } from '../domain/errors.ts';
 import { feedKey } from '../domain/keys.ts';
 import { ApiKeyItem, FeedItem } from './items.ts';
 
@@ -83,7 +83,7 @@ export class Directory {
     let pending: BatchGetCommandInput['RequestItems'] = requestItems;
     for (let attempt = 0; pending && Object.keys(pending).length > 0; attempt++) {
       if (attempt > UNPROCESSED_RETRIES) {
-        throw problem(503, 'The key and feed directory is busy; try again shortly.', { headers: { 'Retry-After': '1' } });
+        throw new Unavailable('The key and feed directory is busy; try again shortly.');
       }
       if (attempt > 0) await sleep(25 * 2 ** attempt);
       const out: BatchGetCommandOutput = await this.#o.client.send(new BatchGetCommand({ RequestItems: pending }));

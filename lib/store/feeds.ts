@@ -1,6 +1,7 @@
 import { DeleteCommand, PutCommand, paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { FeedRecord } from '../domain/auth.ts';
 import { feedKey } from '../domain/keys.ts';
+import { isConditionFailed } from './failures.ts';
 import { FeedItem } from './items.ts';
 
 /** Feed administration (the admin CLI and local seeding). */
@@ -27,7 +28,7 @@ export class FeedRepository {
       );
       return true;
     } catch (e) {
-      if ((e as Error).name === 'ConditionalCheckFailedException') return false;
+      if (isConditionFailed(e)) return false;
       throw e;
     }
   }
@@ -48,7 +49,7 @@ export class FeedRepository {
       );
       return true;
     } catch (e) {
-      if ((e as Error).name === 'ConditionalCheckFailedException') return false;
+      if (isConditionFailed(e)) return false;
       throw e;
     }
   }

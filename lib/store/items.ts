@@ -1,5 +1,6 @@
 import * as z from '../domain/zod.ts';
 import type { ApiKeyRecord, FeedRecord } from '../domain/auth.ts';
+import type { DeploymentRecord } from '../domain/record.ts';
 
 /** Items read back are checked, so a hand-edited or foreign item fails loudly instead of granting access. */
 const nonEmpty = () => z.string().check(z.minLength(1));
@@ -24,27 +25,13 @@ export const FeedItem = z.object({
   createdAt: z.string(),
 }) satisfies z.ZodMiniType<FeedRecord, unknown>;
 
-/** A stored deployment record: the seed's fields plus what the service adds, and its index keys. */
-export type DeploymentItem = {
+/** A stored deployment record: the domain's record and the keys of the table and of the indexes it appears in. */
+export type DeploymentItem = DeploymentRecord & {
   pk: string;
   sk: string;
-  id: string;
   feedPk: string;
   targetPk: string;
   versionPk: string;
-  feedName: string;
-  groupName?: string | undefined;
-  packageName: string;
-  version: string;
-  target: string;
-  application: string;
-  description: string;
-  userName: string;
-  url?: string | undefined;
-  date: string;
-  receivedAt: string;
-  keyId: string;
-  region: string;
 };
 
 /** An Idempotency-Key claim with the record it answered; expires (TTL) at `expiresAt`, in epoch seconds. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { problem } from '../http/errors.ts';
+import { InvalidInput } from '../domain/errors.ts';
 import { MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES } from '../domain/deployment.ts';
 import { INDEXES, type IndexName } from '../domain/keys.ts';
 import type { DeploymentItem } from './items.ts';
@@ -36,9 +36,11 @@ export const encodeCursor = (position: Position, partition: Partition): string =
   Buffer.from(JSON.stringify([position.sk, position.pk, partitionTag(partition)])).toString('base64url');
 
 export const decodeCursor = (cursor: string, partition: Partition, range?: PageRequest['range']): Position => {
-  const bad = () => problem(400, 'cursor is not a cursor this API returned for this query; start again without it.', {
-    extensions: { errors: [{ field: 'cursor', detail: 'cursor is not valid.' }] },
-  });
+  const bad = () =>
+    new InvalidInput({
+      detail: 'cursor is not a cursor this API returned for this query; start again without it.',
+      errors: [{ field: 'cursor', detail: 'cursor is not valid.' }],
+    });
   if (cursor.length > MAX_CURSOR || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw bad();
   let decoded: unknown;
   try {

@@ -12,7 +12,8 @@ import { performance } from 'node:perf_hooks';
 import { ensureTables, localClientConfig, startEngine, type Engine } from '../../infra/local/dynamodb.ts';
 import { lambdaContext, toHttpApiEvent } from '../../infra/local/gateway.ts';
 import { VIEW_AND_DOWNLOAD } from '../../lib/domain/auth.ts';
-import { historyItem, putDeployment, type NewDeployment } from '../../lib/store/deployments.ts';
+import type { NewDeployment } from '../../lib/domain/record.ts';
+import { historyItem, putDeployment } from '../../lib/store/deployments.ts';
 import { FeedRepository } from '../../lib/store/feeds.ts';
 import { lambdaEnvironment } from '../support/lambda-env.ts';
 

@@ -1,7 +1,7 @@
 /**
  * A reference for the cold start, bundled exactly like the Lambda: the AWS SDK alone making the same two calls as a
  * cold request (BatchGetItem for the feed, then the TransactWriteItems of putDeployment), with the service's own
- * client (lib/db/client.ts). No middy, body decoding, validation or logging: what the SDK costs by itself.
+ * client (lib/store/client.ts). No middy, body decoding, validation or logging: what the SDK costs by itself.
  */
 import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '../../lib/store/client.ts';

@@ -260,9 +260,9 @@ describe('the lookup cache', () => {
     await keys.revoke(record.id);
     const stillCached = await recordDeployment(cached, request(key));
     expect(stillCached.item.userName).toBe('rotating');
-    await expect(recordDeployment(uncached, request(key))).rejects.toMatchObject({ statusCode: 403, detail: 'The API key has been revoked.' });
+    await expect(recordDeployment(uncached, request(key))).rejects.toMatchObject({ kind: 'forbidden', detail: 'The API key has been revoked.' });
     cached.directory.clearCache();
-    await expect(recordDeployment(cached, request(key))).rejects.toMatchObject({ statusCode: 403 });
+    await expect(recordDeployment(cached, request(key))).rejects.toMatchObject({ kind: 'forbidden' });
   });
 });
 

@@ -1,5 +1,5 @@
 /**
- * A fault-injecting HTTP proxy in front of a real local DynamoDB. The service's own client (lib/db/client.ts: its
+ * A fault-injecting HTTP proxy in front of a real local DynamoDB. The service's own client (lib/store/client.ts: its
  * timeouts, its retry strategy, its error parsing) talks to it over real sockets, so what is tested is what runs on
  * Lambda; only the faults are made up. Each request is forwarded, or answered with one of DynamoDB's own error
  * answers, or its connection is reset, or it is left without an answer, or it is forwarded and its answer lost.

@@ -1,3 +1,5 @@
+import { Forbidden } from '../../lib/domain/errors.ts';
+import { problemOf } from '../../lib/http/errors.ts';
 import { describe, expect, it } from 'vitest';
 import {
   ANONYMOUS,
@@ -199,18 +201,18 @@ describe('authenticate', () => {
   });
 
   it('refuses an unknown key with 403', () => {
-    expect(() => authenticate(undefined, NOW)).toThrow(expect.objectContaining({ statusCode: 403, detail: 'The API key is not valid.' }));
+    expect(() => authenticate(undefined, NOW)).toThrow(expect.objectContaining({ kind: 'forbidden', detail: 'The API key is not valid.' }));
   });
 
   it('refuses a revoked key with 403', () => {
     expect(() => authenticate(keyRecord({ revoked: true }), NOW)).toThrow(
-      expect.objectContaining({ statusCode: 403, detail: expect.stringContaining('revoked') }),
+      expect.objectContaining({ kind: 'forbidden', detail: expect.stringContaining('revoked') }),
     );
   });
 
   it('refuses a revoked key even if it has not expired', () => {
     expect(() => authenticate(keyRecord({ revoked: true, expiresAt: '2999-01-01T00:00:00.000Z' }), NOW)).toThrow(
-      expect.objectContaining({ statusCode: 403, detail: expect.stringContaining('revoked') }),
+      expect.objectContaining({ kind: 'forbidden', detail: expect.stringContaining('revoked') }),
     );
   });
 
@@ -218,25 +220,26 @@ describe('authenticate', () => {
     'refuses a key that expired at %s with 403',
     (expiresAt) => {
       expect(() => authenticate(keyRecord({ expiresAt }), NOW)).toThrow(
-        expect.objectContaining({ statusCode: 403, detail: `The API key expired at ${expiresAt}.` }),
+        expect.objectContaining({ kind: 'forbidden', detail: `The API key expired at ${expiresAt}.` }),
       );
     },
   );
 
   it('refuses a key whose expiry cannot be read (fails closed)', () => {
     expect(() => authenticate(keyRecord({ expiresAt: 'not a date' }), NOW)).toThrow(
-      expect.objectContaining({ statusCode: 403, detail: expect.stringContaining('expired') }),
+      expect.objectContaining({ kind: 'forbidden', detail: expect.stringContaining('expired') }),
     );
   });
 
-  it('throws problem errors that are exposed to the client', () => {
+  it("throws the domain's Forbidden, which HTTP answers as 403 with its detail", () => {
     expect.assertions(3);
     try {
       authenticate(undefined, NOW);
     } catch (e) {
-      expect(e).toBeInstanceOf(Error);
-      expect((e as { expose?: boolean }).expose).toBe(true);
-      expect((e as { statusCode?: number }).statusCode).toBe(403);
+      expect(e).toBeInstanceOf(Forbidden);
+      const answer = problemOf(e as Forbidden);
+      expect(answer.statusCode).toBe(403);
+      expect(answer.detail).toBe('The API key is not valid.');
     }
   });
 });
@@ -258,7 +261,7 @@ describe('hasPrivilege and authorize', () => {
     expect(hasPrivilege(withKey(), other, RECORD_PRIVILEGE)).toBe(false);
     expect(() => authorize(withKey(), other, RECORD_PRIVILEGE)).toThrow(
       expect.objectContaining({
-        statusCode: 403,
+        kind: 'forbidden',
         detail: 'The API key (user deployer) is not granted Feeds_DownloadPackage on feed Internal.',
       }),
     );
@@ -268,7 +271,7 @@ describe('hasPrivilege and authorize', () => {
     for (const principal of [withKey({ privileges: ['Feeds_ViewFeed'] }), withKey({ allFeeds: true, privileges: ['Feeds_AddPackage'] })]) {
       expect(hasPrivilege(principal, feed(), RECORD_PRIVILEGE)).toBe(false);
       expect(() => authorize(principal, feed(), RECORD_PRIVILEGE)).toThrow(
-        expect.objectContaining({ statusCode: 403, detail: expect.stringContaining('not granted Feeds_DownloadPackage') }),
+        expect.objectContaining({ kind: 'forbidden', detail: expect.stringContaining('not granted Feeds_DownloadPackage') }),
       );
     }
   });
@@ -298,7 +301,7 @@ describe('hasPrivilege and authorize', () => {
     expect(hasPrivilege(ANON, feed(), RECORD_PRIVILEGE)).toBe(false);
     expect(() => authorize(ANON, feed(), RECORD_PRIVILEGE)).toThrow(
       expect.objectContaining({
-        statusCode: 403,
+        kind: 'forbidden',
         detail: expect.stringMatching(/^Anonymous users are not granted Feeds_DownloadPackage on feed DefaultNuGet; .*X-ApiKey/),
       }),
     );
@@ -308,7 +311,7 @@ describe('hasPrivilege and authorize', () => {
     const viewOnly = feed({ anonymousPrivileges: ['Feeds_ViewFeed'] });
     expect(hasPrivilege(ANON, viewOnly, 'Feeds_ViewFeed')).toBe(true);
     expect(hasPrivilege(ANON, viewOnly, RECORD_PRIVILEGE)).toBe(false);
-    expect(() => authorize(ANON, viewOnly, RECORD_PRIVILEGE)).toThrow(expect.objectContaining({ statusCode: 403 }));
+    expect(() => authorize(ANON, viewOnly, RECORD_PRIVILEGE)).toThrow(expect.objectContaining({ kind: 'forbidden' }));
   });
 
   it('gives a key at least what the feed grants anonymous users, and no more', () => {

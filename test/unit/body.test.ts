@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeBody, isForbiddenKey, MAX_BODY_BYTES, parseMediaType, type BodyInput } from '../../lib/http/body.ts';
+import { isForbiddenKey } from '../../lib/domain/fields.ts';
+import { decodeBody, MAX_BODY_BYTES, parseMediaType, type BodyInput } from '../../lib/http/body.ts';
 import { validateDeployment } from '../../lib/domain/deployment.ts';
 import { seedFields } from '../support/seed.ts';
 

@@ -28,7 +28,7 @@ describe('configuration', () => {
     },
   );
 
-  // zod/mini has no messages of its own (lib/zod.ts installs classic zod's English ones): these are the same as before.
+  // zod/mini has no messages of its own (lib/domain/zod.ts installs classic zod's English ones): these are the same as before.
   it.each([
     ['LOOKUP_CACHE_TTL_SECONDS', 'abc', 'Invalid input: expected number, received NaN'],
     ['LOOKUP_CACHE_TTL_SECONDS', '1.5', 'Invalid input: expected int, received number'],

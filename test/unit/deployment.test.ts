@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { invalid as invalidChecked } from '../../lib/app/access.ts';
+import { invalid as invalidChecked } from '../../lib/domain/result.ts';
 import {
   FIELD_LIMITS,
   FIELD_NAMES,

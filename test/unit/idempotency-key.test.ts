@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseIdempotencyKey } from '../../lib/app/record.ts';
+import { parseIdempotencyKey } from '../../lib/domain/idempotency.ts';
 
 describe('parseIdempotencyKey', () => {
   it('takes a bare key (Stripe) or a structured-field string (IETF draft), unescaping \\" and \\\\', () => {

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { ROUTES } from '../../infra/routes.ts';
 import { DeploymentSchema, FIELD_LIMITS } from '../../lib/domain/deployment.ts';
 import { openApiDocument, PageSchema, ProblemSchema } from '../../lib/app/openapi.ts';
-import { CurrentQuerySchema, HistoryQuerySchema } from '../../lib/app/read.ts';
-import { toView } from '../../lib/app/record.ts';
+import { CurrentQuerySchema, HistoryQuerySchema } from '../../lib/domain/queries.ts';
+import { toView } from '../../lib/domain/record.ts';
 import { problemResponse } from '../../lib/http/responses.ts';
 
 type Operation = { parameters?: Array<{ name: string; in: string; required: boolean }>; requestBody?: { content: Record<string, { schema: { required?: string[]; properties: Record<string, { maxLength?: number }> } }> } };

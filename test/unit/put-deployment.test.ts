@@ -3,7 +3,9 @@ import { DynamoDBDocumentClient, TransactWriteCommand, type TransactWriteCommand
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { putDeployment, type IdempotencyClaim, type NewDeployment } from '../../lib/store/deployments.ts';
+import type { IdempotencyClaim } from '../../lib/domain/idempotency.ts';
+import type { NewDeployment } from '../../lib/domain/record.ts';
+import { putDeployment } from '../../lib/store/deployments.ts';
 
 /**
  * The transaction's failure paths that a local engine cannot produce on demand: concurrent transactions on the same
@@ -81,15 +83,15 @@ describe('putDeployment', () => {
     expect.assertions(1);
     const stored = { id: 'claim', requestHash: 'other', expiresAt: 2_000_000_000, record: { ...record, id: 'FIRST' } };
     mock.on(TransactWriteCommand).rejects(cancelled('None', 'None', { Code: 'ConditionalCheckFailed', Item: marshall(stored) }));
-    await expect(putDeployment(document, tables, record, { idempotency: claim, newId })).rejects.toMatchObject({ statusCode: 422 });
+    await expect(putDeployment(document, tables, record, { idempotency: claim, newId })).rejects.toMatchObject({ kind: 'mismatch' });
   });
 
   it('answers 409 with Retry-After while another request holds the same claim', async () => {
     expect.assertions(1);
     mock.on(TransactWriteCommand).rejects(cancelled('None', 'None', 'TransactionConflict'));
     await expect(putDeployment(document, tables, record, { idempotency: claim, newId })).rejects.toMatchObject({
-      statusCode: 409,
-      headers: { 'Retry-After': '1' },
+      kind: 'in-progress',
+      retryAfterSeconds: 1,
     });
   });
 
@@ -103,8 +105,8 @@ describe('putDeployment', () => {
     expect.assertions(2);
     mock.on(TransactWriteCommand).rejects(cancelled('ThrottlingError', 'None'));
     await expect(putDeployment(document, tables, record, { newId })).rejects.toMatchObject({
-      statusCode: 503,
-      headers: { 'Retry-After': '1' },
+      kind: 'unavailable',
+      retryAfterSeconds: 1,
     });
     expect(sentItems()).toHaveLength(4);
   });

@@ -1,20 +1,21 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { notFound } from '../../http/errors.ts';
-import { json, type Response } from '../../http/responses.ts';
-import { openApiDocument } from '../openapi.ts';
+import { NotFound } from '../../domain/errors.ts';
+import type { Response } from '../../http/responses.ts';
+import { OPENAPI_JSON } from './openapi-document.ts';
 import { PAGE } from './page.ts';
 
-/** The web page at `/` and the OpenAPI document at `/api/openapi.json`; both built once per execution environment. */
-export const siteHandler = () => {
-  const document = openApiDocument();
-  return async (event: APIGatewayProxyEventV2): Promise<Response> => {
-    switch (event.rawPath) {
-      case '/':
-        return { statusCode: 200, headers: { ...PAGE.headers }, body: PAGE.html };
-      case '/api/openapi.json':
-        return json(200, document, { 'Cache-Control': 'public, max-age=300', 'Access-Control-Allow-Origin': '*' });
-      default:
-        throw notFound(`There is no ${event.rawPath} here; see / or /api/openapi.json.`);
-    }
-  };
+/** The web page at `/` and the OpenAPI document at `/api/openapi.json`, both prepared at build time. */
+export const siteHandler = () => async (event: APIGatewayProxyEventV2): Promise<Response> => {
+  switch (event.rawPath) {
+    case '/':
+      return { statusCode: 200, headers: { ...PAGE.headers }, body: PAGE.html };
+    case '/api/openapi.json':
+      return {
+        statusCode: 200,
+        headers: { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'public, max-age=300', 'Access-Control-Allow-Origin': '*' },
+        body: OPENAPI_JSON,
+      };
+    default:
+      throw new NotFound(`There is no ${event.rawPath} here; see / or /api/openapi.json.`);
+  }
 };
