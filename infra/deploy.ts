@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from './build.ts';
 import { requireRegions } from './deploy-regions.ts';
-import { declaredArtifacts, root, zipBundle } from './package.ts';
+import { compileCacheNote, declaredArtifacts, root, zipBundle } from './package.ts';
 
 /**
  * `npm run deploy [-- osls options]`: builds the bundles, zips them into the artifacts serverless.yml names and runs
@@ -25,6 +25,7 @@ try {
 }
 await build();
 for (const name of declaredArtifacts()) zipBundle(name);
+console.error(compileCacheNote());
 const child = spawn(process.execPath, [join(root, 'node_modules', 'osls', 'bin', 'serverless.js'), 'deploy', ...args], {
   cwd: root,
   stdio: 'inherit',

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, bundlePath } from './build.ts';
+import { build, bundlePath, COMPILE_CACHE_DIR, compileCachePath } from './build.ts';
 import { zip } from './zip.ts';
 
 /**
@@ -21,13 +21,36 @@ const osls = join(root, 'node_modules', 'osls', 'bin', 'serverless.js');
 export const declaredArtifacts = (): string[] =>
   [...readFileSync(join(root, 'serverless.yml'), 'utf8').matchAll(/^\s+artifact:\s*dist\/([\w.-]+)\.zip\s*$/gm)].map((m) => m[1]!);
 
-/** Zips dist/<name>/index.mjs and its source map into dist/<name>.zip, handler `index.handler`. */
-export const zipBundle = (name: string): string => {
+/** The functions' architecture as serverless.yml declares it, in Node's words (`process.arch`). */
+export const functionArch = (): string => {
+  const declared = /^\s+architecture:\s*(\S+)\s*$/m.exec(readFileSync(join(root, 'serverless.yml'), 'utf8'))?.[1] ?? 'x86_64';
+  return declared === 'x86_64' ? 'x64' : declared;
+};
+
+/** One line on whether the artifacts carry a compile cache, and for which Node. */
+export const compileCacheNote = (): string =>
+  process.arch === functionArch()
+    ? `Compile cache: included, made by Node ${process.version} on ${process.arch}; Lambda uses it only if its runtime runs that same version.`
+    : `Compile cache: left out (this machine is ${process.arch}, the functions ${functionArch()}; package on ${functionArch()} to include it).`;
+
+/**
+ * Zips dist/<name>/index.mjs, its source map (read only when an error is logged, see lib/http/stack.ts) and, when this
+ * machine has the functions' architecture, its compile cache (see writeCompileCache: V8's code cache is made for one
+ * architecture and Node version) into dist/<name>.zip, handler `index.handler`.
+ */
+export const zipBundle = (name: string, options: { compileCache: boolean } = { compileCache: process.arch === functionArch() }): string => {
   const bundle = bundlePath(name);
   const out = join(root, 'dist', `${name}.zip`);
+  const cache = compileCachePath(name);
+  const cached = (options.compileCache ? readdirSync(cache, { recursive: true, withFileTypes: true }) : [])
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name))
+    .sort()
+    .map((file) => ({ name: `${COMPILE_CACHE_DIR}/${relative(cache, file).split(sep).join('/')}`, data: readFileSync(file) }));
   writeFileSync(out, zip([
     { name: 'index.mjs', data: readFileSync(bundle) },
     { name: 'index.mjs.map', data: readFileSync(`${bundle}.map`) },
+    ...cached,
   ]));
   return out;
 };
@@ -117,6 +140,7 @@ export const packageStage = async (args: string[], options: { quiet?: boolean; b
       );
     }
     for (const name of declaredArtifacts()) zipBundle(name);
+    if (!options.quiet) console.error(compileCacheNote());
     rmSync(dir, { recursive: true, force: true });
     return new Promise<number | null>((done, fail) => {
       const child = spawn(process.execPath, [osls, ...oslsArgs], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });

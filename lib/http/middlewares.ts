@@ -4,6 +4,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { isDomainError } from '../domain/errors.ts';
 import { isProblem, problem, problemOf } from './errors.ts';
 import { problemResponse, type Response } from './responses.ts';
+import { withSourceStack } from './stack.ts';
 
 type Mw = MiddlewareObj<APIGatewayProxyEventV2, Response>;
 
@@ -40,7 +41,7 @@ export const problemResponses = (logger: Logger): Mw => ({
       });
       return;
     }
-    logger.error('unhandled error', { error: error as Error });
+    logger.error('unhandled error', { error: withSourceStack(error as Error) });
     request.response = problemResponse(500, "An unexpected error occurred; the requestId identifies it in the service's logs.", { requestId });
   },
 });
