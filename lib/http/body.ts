@@ -1,4 +1,3 @@
-import { Busboy } from '@fastify/busboy';
 import { isForbiddenKey, type Fields } from '../domain/fields.ts';
 import { badRequest, problem } from './errors.ts';
 
@@ -249,8 +248,13 @@ const partName = (name: string, charset: Charset): string => {
   }
 };
 
-const decodeMultipart = (bytes: Buffer, contentType: string, charset: Charset): Promise<BodyEntries> =>
-  new Promise((resolve, reject) => {
+/** busboy is loaded on the first multipart body, not at every cold start: most pipelines send JSON or a form. */
+let busboyModule: ReturnType<typeof loadBusboy> | undefined;
+const loadBusboy = () => import('@fastify/busboy');
+
+const decodeMultipart = async (bytes: Buffer, contentType: string, charset: Charset): Promise<BodyEntries> => {
+  const { Busboy } = await (busboyModule ??= loadBusboy());
+  return new Promise((resolve, reject) => {
     const entries: BodyEntries = [];
     let busboy;
     try {
@@ -307,6 +311,7 @@ const decodeMultipart = (bytes: Buffer, contentType: string, charset: Charset): 
     busboy.on('finish', () => resolve(entries));
     busboy.end(bytes);
   });
+};
 
 const hasUtf8Bom = (bytes: Uint8Array): boolean => bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
 
