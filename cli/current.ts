@@ -25,7 +25,7 @@ export const currentDeployments = async (args: CurrentArgs, io: Io, clock: Clock
     }
     const { answer } = outcome;
     if (answer.status !== 200) {
-      io.stderr(`${PROGRAM}: ${outcome.retriesExhausted ? `gave up after ${outcome.attempts} attempt(s): ` : ''}${describeStatus(answer.status, answer.text)}`);
+      io.stderr(`${PROGRAM}: ${outcome.retriesExhausted ? `gave up after ${outcome.attempts} attempt(s): ` : ''}${describeStatus(answer.status, answer.text, answer.headers.get('location'))}`);
       return exitForStatus(answer.status);
     }
     const page = JSON.parse(answer.text) as { Items?: Item[]; NextCursor?: string };

@@ -93,7 +93,8 @@ export const sendWithRetries = async (
         headers: request.headers,
         body: request.body,
         signal: AbortSignal.timeout(Math.max(1, budget)),
-        redirect: 'error',
+        // A redirect is answered as it is (a POST must not turn into a GET): the caller says which --url to use.
+        redirect: 'manual',
       });
       answer = { status: res.status, headers: res.headers, text: await res.text() };
     } catch (e) {

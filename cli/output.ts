@@ -28,6 +28,8 @@ export class UsageError extends Error {}
 /** The exit code for a final (non-retried, or retried to the deadline) HTTP status. */
 export const exitForStatus = (status: number): number => {
   if (status >= 200 && status < 300) return EXIT.ok;
+  // A redirect: --url is not the service's own URL.
+  if (status >= 300 && status < 400) return EXIT.invalid;
   if (status === 400 || status === 413 || status === 415) return EXIT.invalid;
   if (status === 401 || status === 403) return EXIT.forbidden;
   if (status === 404) return EXIT.notFound;
@@ -59,7 +61,8 @@ export const problemDetail = (text: string): string => {
   return flat.length > 200 ? `${flat.slice(0, 200)}...` : flat;
 };
 
-export const describeStatus = (status: number, text: string): string => {
+export const describeStatus = (status: number, text: string, location?: string | null): string => {
+  if (status >= 300 && status < 400) return `the service redirects (${status}) to ${location ?? 'another URL'}: use that URL's base as --url`;
   const detail = problemDetail(text);
   const words = STATUS_WORDS[status] ?? (status >= 500 ? 'service error' : 'unexpected answer');
   return `${words} (${status})${detail ? `: ${detail}` : ''}`;

@@ -78,7 +78,7 @@ export const recordDeployment = async (args: RecordArgs, io: Io, clock: Clock = 
   }
   const { answer, attempts, retriesExhausted } = outcome;
   if (answer.status !== 200) {
-    const why = describeStatus(answer.status, answer.text);
+    const why = describeStatus(answer.status, answer.text, answer.headers.get('location'));
     io.stderr(`${PROGRAM}: ${retriesExhausted ? `gave up after ${attempts} attempt(s) in ${args.timeoutMs / 1000} s: ` : ''}${why}`);
     return { exitCode: exitForStatus(answer.status), replayed: false, idempotencyKey };
   }

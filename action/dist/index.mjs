@@ -27,6 +27,7 @@ var UsageError = class extends Error {
 };
 var exitForStatus = (status) => {
   if (status >= 200 && status < 300) return EXIT.ok;
+  if (status >= 300 && status < 400) return EXIT.invalid;
   if (status === 400 || status === 413 || status === 415) return EXIT.invalid;
   if (status === 401 || status === 403) return EXIT.forbidden;
   if (status === 404) return EXIT.notFound;
@@ -53,7 +54,8 @@ var problemDetail = (text) => {
   const flat = text.replace(/\s+/g, " ").trim();
   return flat.length > 200 ? `${flat.slice(0, 200)}...` : flat;
 };
-var describeStatus = (status, text) => {
+var describeStatus = (status, text, location) => {
+  if (status >= 300 && status < 400) return `the service redirects (${status}) to ${location ?? "another URL"}: use that URL's base as --url`;
   const detail = problemDetail(text);
   const words = STATUS_WORDS[status] ?? (status >= 500 ? "service error" : "unexpected answer");
   return `${words} (${status})${detail ? `: ${detail}` : ""}`;
@@ -392,7 +394,8 @@ var sendWithRetries = async (request, policy, log, clock = realClock) => {
         headers: request.headers,
         body: request.body,
         signal: AbortSignal.timeout(Math.max(1, budget)),
-        redirect: "error"
+        // A redirect is answered as it is (a POST must not turn into a GET): the caller says which --url to use.
+        redirect: "manual"
       });
       answer = { status: res.status, headers: res.headers, text: await res.text() };
     } catch (e) {
@@ -483,7 +486,7 @@ var recordDeployment = async (args, io, clock = realClock) => {
   }
   const { answer, attempts, retriesExhausted } = outcome;
   if (answer.status !== 200) {
-    const why = describeStatus(answer.status, answer.text);
+    const why = describeStatus(answer.status, answer.text, answer.headers.get("location"));
     io.stderr(`${PROGRAM}: ${retriesExhausted ? `gave up after ${attempts} attempt(s) in ${args.timeoutMs / 1e3} s: ` : ""}${why}`);
     return { exitCode: exitForStatus(answer.status), replayed: false, idempotencyKey };
   }
@@ -569,7 +572,7 @@ var main = async () => {
     }
     return result.exitCode;
   } catch (e) {
-    const message = e instanceof UsageError ? `package-deployment: ${e.message}` : `package-deployment: unexpected failure: ${e.message}`;
+    const message = e instanceof UsageError ? `package-deployment: ${e.message.replace(" (see --help)", "").replace(/--([a-z][a-z-]*)/g, "input $1")}` : `package-deployment: unexpected failure: ${e.message}`;
     process.stdout.write(`::error title=Deployment not recorded::${escapeData(message)}
 `);
     return e instanceof UsageError ? EXIT.invalid : EXIT.failed;

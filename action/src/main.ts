@@ -65,7 +65,8 @@ const main = async (): Promise<number> => {
     }
     return result.exitCode;
   } catch (e) {
-    const message = e instanceof UsageError ? `package-deployment: ${e.message}` : `package-deployment: unexpected failure: ${(e as Error).message}`;
+    // The inputs are named as the CLI's options, without the dashes.
+    const message = e instanceof UsageError ? `package-deployment: ${e.message.replace(' (see --help)', '').replace(/--([a-z][a-z-]*)/g, 'input $1')}` : `package-deployment: unexpected failure: ${(e as Error).message}`;
     process.stdout.write(`::error title=Deployment not recorded::${escapeData(message)}\n`);
     return e instanceof UsageError ? EXIT.invalid : EXIT.failed;
   }

@@ -73,6 +73,6 @@ describe('action/dist/index.mjs', () => {
     expect(run.outputs).toEqual({});
     const missing = await runAction({ url: baseUrl(), feed: FEED });
     expect(missing.code).toBe(2);
-    expect(missing.stdout).toMatch(/::error title=Deployment not recorded::package-deployment: missing --package/);
+    expect(missing.stdout).toMatch(/::error title=Deployment not recorded::package-deployment: missing input package, input version, input target, input application$/m);
   });
 });

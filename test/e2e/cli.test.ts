@@ -196,6 +196,18 @@ describe('exit codes and messages', () => {
     expect(unset.stderr).toMatch(/NO_SUCH_VARIABLE: that environment variable is not set/);
   });
 
+  it('2: a --url that redirects (a POST is not followed to another URL)', async () => {
+    const server = createServer((_req, res) => res.writeHead(308, { Location: 'https://deployments.example.com/api/package-deployment/' }).end());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const run = await runCli(record(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, pkg('Redirect')));
+      expect(run.code).toBe(2);
+      expect(run.stderr).toBe('package-deployment: the service redirects (308) to https://deployments.example.com/api/package-deployment/: use that URL\'s base as --url\n');
+    } finally {
+      server.close();
+    }
+  });
+
   it('3: an unknown key, and a key without Feeds_DownloadPackage on the feed', async () => {
     const unknown = await runCli(record(baseUrl(), pkg('Forbidden')), { PACKAGE_DEPLOYMENT_API_KEY: 'not-a-key-at-all' });
     expect(unknown.code).toBe(3);

@@ -88,7 +88,7 @@ describe('options', () => {
 
 describe('output', () => {
   it('maps statuses to exit codes', () => {
-    expect([200, 400, 413, 415, 401, 403, 404, 409, 422, 405, 500, 503].map(exitForStatus)).toEqual([0, 2, 2, 2, 3, 3, 4, 5, 5, 1, 1, 1]);
+    expect([200, 301, 308, 400, 413, 415, 401, 403, 404, 409, 422, 405, 500, 503].map(exitForStatus)).toEqual([0, 2, 2, 2, 2, 2, 3, 3, 4, 5, 5, 1, 1, 1]);
   });
   it('takes the problem detail, or the start of another body', () => {
     expect(problemDetail('{"status":400,"title":"Invalid or missing data","detail":"Version is required."}')).toBe('Version is required.');
