@@ -83,6 +83,7 @@ export const sendWithRetries = async (
   const deadline = start + policy.totalMs;
   let attempts = 0;
   let lastError = '';
+  let lastAttempt = false;
   for (let retry = 0; ; retry++) {
     attempts++;
     const budget = Math.min(policy.attemptMs, deadline - clock.now());
@@ -105,13 +106,16 @@ export const sendWithRetries = async (
     if (answer && !retryable) return { kind: 'answer', answer, attempts, retriesExhausted: false };
 
     const retryAfter = answer ? parseRetryAfter(answer.headers.get('retry-after'), clock.now()) : undefined;
-    const wait = retryAfter ?? backoffDelay(retry, policy, clock.random);
     const left = deadline - clock.now();
-    if (wait + MIN_ATTEMPT_MS > left) {
+    // A backoff longer than the time left is cut short for one last attempt; a Retry-After is not.
+    const backoff = retryAfter === undefined ? backoffDelay(retry, policy, clock.random) : 0;
+    const wait = retryAfter ?? Math.min(backoff, Math.max(0, left - MIN_ATTEMPT_MS));
+    if (lastAttempt || wait + MIN_ATTEMPT_MS > left) {
       log(`giving up: ${retryAfter !== undefined ? `the service asks to wait ${Math.ceil(wait / 1000)} s, ` : ''}${Math.max(0, Math.round(left / 100) / 10)} s of --timeout left`);
       return answer ? { kind: 'answer', answer, attempts, retriesExhausted: true } : { kind: 'failed', error: lastError, attempts };
     }
-    log(`retrying in ${wait} ms${retryAfter !== undefined ? ' (Retry-After)' : ''}`);
+    lastAttempt = retryAfter === undefined && wait < backoff;
+    log(`retrying in ${wait} ms${retryAfter !== undefined ? ' (Retry-After)' : lastAttempt ? ' (the last attempt --timeout leaves room for)' : ''}`);
     await clock.sleep(wait);
   }
 };

@@ -384,6 +384,7 @@ var sendWithRetries = async (request, policy, log, clock = realClock) => {
   const deadline = start + policy.totalMs;
   let attempts = 0;
   let lastError = "";
+  let lastAttempt = false;
   for (let retry = 0; ; retry++) {
     attempts++;
     const budget = Math.min(policy.attemptMs, deadline - clock.now());
@@ -405,13 +406,15 @@ var sendWithRetries = async (request, policy, log, clock = realClock) => {
     log(`attempt ${attempts}: ${answer ? `${answer.status}` : lastError}${retryable ? "" : " (final)"}`);
     if (answer && !retryable) return { kind: "answer", answer, attempts, retriesExhausted: false };
     const retryAfter = answer ? parseRetryAfter(answer.headers.get("retry-after"), clock.now()) : void 0;
-    const wait = retryAfter ?? backoffDelay(retry, policy, clock.random);
     const left = deadline - clock.now();
-    if (wait + MIN_ATTEMPT_MS > left) {
+    const backoff = retryAfter === void 0 ? backoffDelay(retry, policy, clock.random) : 0;
+    const wait = retryAfter ?? Math.min(backoff, Math.max(0, left - MIN_ATTEMPT_MS));
+    if (lastAttempt || wait + MIN_ATTEMPT_MS > left) {
       log(`giving up: ${retryAfter !== void 0 ? `the service asks to wait ${Math.ceil(wait / 1e3)} s, ` : ""}${Math.max(0, Math.round(left / 100) / 10)} s of --timeout left`);
       return answer ? { kind: "answer", answer, attempts, retriesExhausted: true } : { kind: "failed", error: lastError, attempts };
     }
-    log(`retrying in ${wait} ms${retryAfter !== void 0 ? " (Retry-After)" : ""}`);
+    lastAttempt = retryAfter === void 0 && wait < backoff;
+    log(`retrying in ${wait} ms${retryAfter !== void 0 ? " (Retry-After)" : lastAttempt ? " (the last attempt --timeout leaves room for)" : ""}`);
     await clock.sleep(wait);
   }
 };

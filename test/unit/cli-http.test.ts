@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { apiUrl, normaliseBase, parseCommandLine } from '../../cli/args.ts';
-import { backoffDelay, DEFAULT_POLICY, isRetryableStatus, parseRetryAfter } from '../../cli/http.ts';
+import { backoffDelay, DEFAULT_POLICY, isRetryableStatus, parseRetryAfter, sendWithRetries } from '../../cli/http.ts';
 import { exitForStatus, problemDetail, table } from '../../cli/output.ts';
 
 /** The CLI's retry arithmetic, URL handling, option refusals and exit codes, without a network. */
@@ -96,5 +96,68 @@ describe('output', () => {
   });
   it('aligns a table', () => {
     expect(table([['A', 'BB', 'C'], ['aaa', 'b', 'c']])).toEqual(['A    BB  C', 'aaa  b   c']);
+  });
+});
+
+describe('sendWithRetries (fetch stubbed, a fake clock)', () => {
+  const fakeClock = () => {
+    let t = 0;
+    const slept: number[] = [];
+    return { slept, clock: { now: () => t, random: () => 0.999, sleep: async (ms: number) => { slept.push(ms); t += ms; } }, advance: (ms: number) => (t += ms) };
+  };
+  const answers = (...list: Array<[number, Record<string, string>?] | 'network'>) => {
+    const sent: Array<RequestInit | undefined> = [];
+    vi.stubGlobal('fetch', async (_url: string, init?: RequestInit) => {
+      sent.push(init);
+      const next = list.length > 1 ? list.shift()! : list[0]!;
+      if (next === 'network') throw new TypeError('fetch failed', { cause: { code: 'ECONNRESET' } });
+      return new Response('{"detail":"x"}', { status: next[0], headers: next[1] ?? {} });
+    });
+    return sent;
+  };
+  afterEach(() => vi.unstubAllGlobals());
+  const request = { method: 'POST' as const, url: 'http://h/api/package-deployment/', headers: { 'Idempotency-Key': 'k1' }, body: '{}' };
+  const policy = { totalMs: 10_000, attemptMs: 5_000, baseDelayMs: 250, maxDelayMs: 10_000 };
+
+  it('retries network errors and 503 with growing backoff, the same request each time, until an answer', async () => {
+    const { clock, slept } = fakeClock();
+    const sent = answers('network', [503], [503], [200]);
+    const outcome = await sendWithRetries(request, policy, () => {}, clock);
+    expect(outcome).toMatchObject({ kind: 'answer', attempts: 4, retriesExhausted: false, answer: { status: 200 } });
+    expect(slept).toEqual([249, 499, 999]);
+    expect(new Set(sent.map((i) => JSON.stringify([i?.method, i?.headers, i?.body]))).size).toBe(1);
+  });
+
+  it('waits what Retry-After says; gives up at once when it asks for more than --timeout leaves', async () => {
+    const { clock, slept } = fakeClock();
+    answers([429, { 'Retry-After': '3' }], [200]);
+    expect(await sendWithRetries(request, policy, () => {}, clock)).toMatchObject({ attempts: 2, answer: { status: 200 } });
+    expect(slept).toEqual([3000]);
+    const second = fakeClock();
+    answers([503, { 'Retry-After': '30' }]);
+    expect(await sendWithRetries(request, policy, () => {}, second.clock)).toMatchObject({ attempts: 1, retriesExhausted: true, answer: { status: 503 } });
+    expect(second.slept).toEqual([]);
+  });
+
+  it('stays within --timeout: the last backoff is cut short for one more attempt', async () => {
+    const { clock, slept } = fakeClock();
+    answers([503]);
+    const outcome = await sendWithRetries(request, policy, () => {}, clock);
+    expect(outcome).toMatchObject({ kind: 'answer', retriesExhausted: true, answer: { status: 503 } });
+    expect(slept.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(10_000);
+    expect(slept.at(-1)).toBeLessThan(Math.min(10_000, 250 * 2 ** (slept.length - 1)));
+    expect(outcome.attempts).toBe(slept.length + 1);
+  });
+
+  it('does not retry a final answer (400, 403, 404, 422)', async () => {
+    for (const status of [400, 403, 404, 422]) {
+      answers([status]);
+      expect(await sendWithRetries(request, policy, () => {}, fakeClock().clock)).toMatchObject({ attempts: 1, answer: { status } });
+    }
+  });
+
+  it('reports a network failure that lasts past --timeout', async () => {
+    answers('network');
+    expect(await sendWithRetries(request, { ...policy, totalMs: 2_000 }, () => {}, fakeClock().clock)).toMatchObject({ kind: 'failed', error: 'fetch failed (ECONNRESET)' });
   });
 });
