@@ -4,6 +4,7 @@ import { isBuiltin } from 'node:module';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
+import { buildCli } from './build-cli.ts';
 
 /**
  * Bundles each `functions/<name>/handler.ts` into `dist/<name>/index.mjs`: ESM for the Lambda Node.js runtime, the
@@ -134,4 +135,5 @@ export const build = async (options: { quiet?: boolean } = {}): Promise<Record<s
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   await build();
+  console.log(`${(await buildCli()).slice(root.length + 1)} (the CLI; see infra/build-cli.ts)`);
 }
