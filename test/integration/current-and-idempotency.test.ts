@@ -20,8 +20,8 @@ let keyA: string;
 let keyB: string;
 
 beforeAll(async () => {
-  await new FeedRepository(client, TEST_TABLES.feeds).add(FEED, VIEW_AND_DOWNLOAD);
-  const keys = new ApiKeyRepository(client, TEST_TABLES.apiKeys);
+  await new FeedRepository(client, TEST_TABLES.feeds, TEST_TABLES).add(FEED, VIEW_AND_DOWNLOAD);
+  const keys = new ApiKeyRepository(client, TEST_TABLES.apiKeys, TEST_TABLES.feeds);
   keyA = (await keys.add({ user: 'pipeline-a', feeds: [FEED], privileges: VIEW_AND_DOWNLOAD })).key;
   keyB = (await keys.add({ user: 'pipeline-b', feeds: [FEED], privileges: VIEW_AND_DOWNLOAD })).key;
 });

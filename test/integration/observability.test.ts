@@ -15,7 +15,7 @@ let record: LambdaHandler;
 let query: LambdaHandler;
 
 beforeAll(async () => {
-  await new FeedRepository(documentClient(), TEST_TABLES.feeds).add(FEED, VIEW_AND_DOWNLOAD);
+  await new FeedRepository(documentClient(), TEST_TABLES.feeds, TEST_TABLES).add(FEED, VIEW_AND_DOWNLOAD);
   // The handlers as Lambda loads them, with metrics and DEBUG logs on (the suite turns both off elsewhere).
   vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
   vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'DEBUG');

@@ -34,10 +34,10 @@ const get = (path: string, params: Record<string, string> = {}, headers: Record<
 const items = (a: Answer) => a.json.Items as Array<Record<string, string>>;
 
 beforeAll(async () => {
-  const feeds = new FeedRepository(client, TEST_TABLES.feeds);
+  const feeds = new FeedRepository(client, TEST_TABLES.feeds, TEST_TABLES);
   await feeds.add(OPEN, VIEW_AND_DOWNLOAD);
   await feeds.add(CLOSED, []);
-  const keys = new ApiKeyRepository(client, TEST_TABLES.apiKeys);
+  const keys = new ApiKeyRepository(client, TEST_TABLES.apiKeys, TEST_TABLES.feeds);
   viewKey = (await keys.add({ user: 'auditor', feeds: [CLOSED], privileges: ['Feeds_ViewFeed'] })).key;
   recordOnlyKey = (await keys.add({ user: 'deployer', feeds: [CLOSED], privileges: ['Feeds_DownloadPackage'] })).key;
   for (const feed of [OPEN, CLOSED]) {
