@@ -88,6 +88,15 @@ describe('request logs', () => {
     expect(JSON.stringify(output)).not.toContain(key);
   });
 
+  it('at DEBUG, rawQueryString is redacted like the parsed query, by decoded or raw parameter name', async () => {
+    const key = 'query-secret-that-must-not-be-logged-0123456';
+    const qs = `%6Bey=${key}&X-Api-Token=${key}&api%5Fkey=${key}&%FFtoken=${key}&FeedName=${FEED}`;
+    const output = await captured(() => invoke(query, { method: 'GET', path: '/api/deployments', query: qs }));
+    const request = output.find((l) => l.message === 'request') as { request: { rawQueryString: string; queryStringParameters: Record<string, string> } };
+    expect(request.request.rawQueryString).toBe(`%6Bey=[redacted]&X-Api-Token=[redacted]&api%5Fkey=[redacted]&%FFtoken=[redacted]&FeedName=${FEED}`);
+    expect(JSON.stringify(output)).not.toContain(key);
+  });
+
   it('never logs the event as received, even when POWERTOOLS_LOGGER_LOG_EVENT asks for it', async () => {
     // Powertools reads the setting when the Logger is created: load the handler afresh with it on.
     vi.stubEnv('POWERTOOLS_LOGGER_LOG_EVENT', 'true');

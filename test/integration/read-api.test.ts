@@ -168,10 +168,10 @@ describe('errors, in ProGet\'s order', () => {
     expect(recordOnly.status).toBe(403);
   });
 
-  it('405 with Allow: GET for other methods, and 404 for other paths', async () => {
+  it('405 with Allow: GET, HEAD for other methods, and 404 for other paths', async () => {
     const post = await invoke(read, { method: 'POST', path: '/api/deployments', body: 'x' });
     expect(post.status).toBe(405);
-    expect(post.headers.Allow).toBe('GET');
+    expect(post.headers.Allow).toBe('GET, HEAD');
     const other = await get('/api/deployments/elsewhere', { FeedName: OPEN });
     expect(other.status).toBe(404);
   });
