@@ -41,8 +41,8 @@ process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
 // gateway and every function: under a burst of writers its answers queue for seconds, the SDK gave up on them while
 // they were being stored, and callers saw 503s. Locally, wait longer (still within the gateway's 29 s: 3 attempts of
 // 8 s plus backoff); on AWS the short defaults stay. Explicit settings win.
-process.env.DYNAMODB_REQUEST_TIMEOUT_MS ??= String(LOCAL_REQUEST_TIMEOUT_MS);
-process.env.DYNAMODB_CONNECT_TIMEOUT_MS ??= String(LOCAL_CONNECT_TIMEOUT_MS);
+process.env.DYNAMODB_REQUEST_TIMEOUT_MS ||= String(LOCAL_REQUEST_TIMEOUT_MS);
+process.env.DYNAMODB_CONNECT_TIMEOUT_MS ||= String(LOCAL_CONNECT_TIMEOUT_MS);
 
 // A bad setting fails here with one line naming the variable, as the function's cold start would.
 const names = (() => {
