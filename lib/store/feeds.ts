@@ -1,4 +1,4 @@
-import { DeleteCommand, PutCommand, paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
 import type { FeedRecord } from '../domain/auth.ts';
 import { feedKey } from '../domain/keys.ts';
@@ -54,6 +54,9 @@ export class FeedRepository {
   ): Promise<FeedRecord | undefined> {
     const now = options.now ?? new Date();
     const tables = this.#recordTables();
+    // An existing feed is "already exists", whatever is stored under its name (its own records).
+    const existing = await this.#client.send(new GetCommand({ TableName: this.#table, Key: feedKey(displayName), ConsistentRead: true }));
+    if (existing.Item) return undefined;
     if (!options.takeOver && (await hasRecords(this.#client, tables.deployments, displayName))) {
       throw new FeedNameHasRecords(displayName, await countRecords(this.#client, tables.deployments, displayName));
     }

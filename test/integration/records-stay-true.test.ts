@@ -60,6 +60,8 @@ describe('a feed identity outlives its name', () => {
     const first = await post({ FeedName: name, PackageName: 'A', Target: 'web01' }, { 'idempotency-key': 'idem-1' });
     await post({ FeedName: name, PackageName: 'B', Target: 'web02' }, { 'x-apikey': key });
     const oldId = (await feeds.list()).find((f) => f.name === name.toLowerCase())!.id;
+    // Adding it again while it exists is "already exists", not "has records"
+    await expect(admin('feeds', 'add', name)).rejects.toThrow(/already exists/);
     expect(oldId).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
     expect(first.item.feedId).toBe(oldId);
     const stored = await client.send(new GetCommand({ TableName: TEST_TABLES.deployments, Key: { pk: first.item.pk, sk: first.item.sk } }));
