@@ -184,6 +184,6 @@ describe('in-process, both functions, with storage faults', () => {
     figures['keys found in logs'] += leaks.length;
     expect(leaks).toEqual([]);
     expect([...statuses].sort()).toEqual(expect.arrayContaining([200, 400, 403, 404, 405, 503]));
-    expect(text).toContain('"message":"storage unavailable"');
+    expect(text).toContain('"message":"service unavailable"');
   });
 });
