@@ -10,28 +10,35 @@ import { required } from '../lib/domain/deployment.ts';
 
 const USAGE = `Usage: npm run -s admin -- <command>
 
-  feeds add NAME [--anonymous]   add a feed; --anonymous lets anonymous users view it and record deployments
+  feeds add NAME [--anonymous] [--take-over]
+                                 add a feed; --anonymous lets anonymous users view it and record deployments.
+                                 If records of a removed feed of that name are stored, it refuses and says how
+                                 many: --take-over adopts them into the new feed (or purge them first)
   feeds list                     list feeds
-  feeds remove NAME              remove a feed (its deployment records are kept)
+  feeds remove NAME [--purge]    remove a feed; its deployment records are kept, unless --purge, which deletes
+                                 them (history, current versions, Idempotency-Key claims); --purge also deletes
+                                 the records of a feed removed earlier
   keys add --user NAME [--feed NAME]... [--privilege NAME]... [--expires ISO] [--key VALUE|-]
-                                 add an API key acting as user NAME, for the named feeds (default: all feeds),
+                                 add an API key acting as user NAME, for the named (existing) feeds, bound to
+                                 them, not to their names (default: all feeds),
                                  with the named privileges (default: Feeds_ViewFeed, Feeds_DownloadPackage);
                                  prints the key alone on the last line. --key imports an existing (ProGet) key,
-                                 '-' reads it from standard input; otherwise 256 random bits are generated.
+                                 '-' reads it from standard input (printable ASCII, no spaces or commas);
+                                 otherwise 256 random bits are generated.
   keys list                      list keys (never the keys themselves)
   keys revoke ID                 revoke a key by its id
 
 DynamoDB: AWS_ENDPOINT_URL_DYNAMODB (e.g. http://127.0.0.1:8000 while npm start runs) or your AWS credentials
-and AWS_REGION. Tables: DEPLOYMENTS_TABLE, FEEDS_TABLE, API_KEYS_TABLE.
+and AWS_REGION. Tables: DEPLOYMENTS_TABLE, FEEDS_TABLE, API_KEYS_TABLE, IDEMPOTENCY_TABLE.
 Privileges: ${PRIVILEGES.join(', ')}.`;
 
 class UsageError extends Error {}
 
 /** What each command takes: how many arguments, which options. Anything else is a usage error. */
 const COMMANDS: Record<string, { args: number; options: string[] }> = {
-  'feeds add': { args: 1, options: ['anonymous'] },
+  'feeds add': { args: 1, options: ['anonymous', 'take-over'] },
   'feeds list': { args: 0, options: [] },
-  'feeds remove': { args: 1, options: [] },
+  'feeds remove': { args: 1, options: ['purge'] },
   'keys add': { args: 0, options: ['user', 'feed', 'privilege', 'expires', 'key'] },
   'keys list': { args: 0, options: [] },
   'keys revoke': { args: 1, options: [] },
@@ -58,6 +65,8 @@ export const run = async (argv: string[], out: (line: string) => void = console.
     strict: true,
     options: {
       anonymous: { type: 'boolean' },
+      'take-over': { type: 'boolean' },
+      purge: { type: 'boolean' },
       user: { type: 'string' },
       feed: { type: 'string', multiple: true },
       privilege: { type: 'string', multiple: true },
@@ -87,28 +96,49 @@ export const run = async (argv: string[], out: (line: string) => void = console.
   }
   const config = loadConfig();
   const client = createDocumentClient();
-  const feeds = new FeedRepository(client, config.feedsTable);
-  const keys = new ApiKeyRepository(client, config.apiKeysTable);
+  const feeds = new FeedRepository(client, config.feedsTable, { deployments: config.deploymentsTable, idempotency: config.idempotencyTable });
+  const keys = new ApiKeyRepository(client, config.apiKeysTable, config.feedsTable);
   try {
     switch (command) {
       case 'feeds add': {
         if (arg === undefined) throw new UsageError('feeds add needs a NAME');
         const feed = name('FeedName', 'a feed name', arg);
         const anonymous = values.anonymous ? VIEW_AND_DOWNLOAD : [];
-        if (!(await feeds.add(feed, anonymous))) throw new Error(`A feed named ${feed} already exists.`);
+        const takeOver = values['take-over'] === true;
+        const added = await feeds.add(feed, anonymous, { takeOver });
+        if (!added) throw new Error(`A feed named ${feed} already exists.`);
         out(`Added feed ${feed}${values.anonymous ? ` (anonymous users: ${anonymous.join(', ')})` : ''}.`);
+        if (takeOver) {
+          const adopted = await feeds.countRecords(feed);
+          out(adopted > 0 ? `It took over ${adopted} deployment record(s) stored under that name.` : 'There were no records to take over.');
+        }
         return;
       }
       case 'feeds list': {
         const list = await feeds.list();
         if (list.length === 0) return out('No feeds.');
-        out(table([['NAME', 'ANONYMOUS', 'CREATED'], ...list.map((f) => [f.displayName, f.anonymousPrivileges.join(',') || '-', f.createdAt])]));
+        out(table([['NAME', 'ANONYMOUS', 'CREATED', 'ID'], ...list.map((f) => [f.displayName, f.anonymousPrivileges.join(',') || '-', f.createdAt, f.id])]));
         return;
       }
       case 'feeds remove': {
-        if (!arg) throw new UsageError('feeds remove needs a NAME');
-        if (!(await feeds.remove(arg))) throw new Error(`No feed named ${arg}.`);
-        out(`Removed feed ${arg}; its deployment records are kept.`);
+        // Trimmed as `feeds add` trims; not otherwise checked, so that a feed stored under an older rule can go.
+        const feed = arg?.trim();
+        if (!feed) throw new UsageError('feeds remove needs a NAME');
+        const removed = await feeds.remove(feed);
+        if (!values.purge) {
+          if (!removed) throw new Error(`No feed named ${feed}.`);
+          out(`Removed feed ${feed}; its deployment records are kept (a feed added later under this name must take them over).`);
+          return;
+        }
+        const purged = await feeds.purge(feed);
+        if (!removed && purged.history === 0) throw new Error(`No feed named ${feed}, and no records stored under that name.`);
+        out(
+          `${removed ? `Removed feed ${feed}` : `No feed named ${feed} exists`}; deleted ${purged.history} deployment record(s), ` +
+            `${purged.current} current-version item(s) and ${purged.claims} Idempotency-Key claim(s) stored under that name.`,
+        );
+        if (removed) {
+          out('Running functions may still know the feed for LOOKUP_CACHE_TTL_SECONDS (default 30 s); purge again after that to be sure nothing was recorded meanwhile.');
+        }
         return;
       }
       case 'keys add': {
@@ -126,13 +156,13 @@ export const run = async (argv: string[], out: (line: string) => void = console.
         }
         const key = (values.key === '-' ? readKeyFromStdin() : values.key)?.trim();
         if (key !== undefined && key.length < 8) throw new UsageError('an imported key must have at least 8 characters');
-        // Repeated headers and query parameters reach the service joined with commas: a key cannot contain one.
-        if (key !== undefined && /[\s,]/.test(key)) throw new UsageError('an imported key cannot contain white space or commas');
-        const feedNames = (values.feed ?? []).map((f) => name('FeedName', '--feed', f));
-        const known = new Set((await feeds.list()).map((f) => f.name));
-        for (const f of feedNames) {
-          if (!known.has(f.toLowerCase())) console.error(`warning: no feed named ${f} exists (yet)`);
+        // An HTTP header carries printable ASCII reliably, nothing else; repeated headers and query parameters reach
+        // the service joined with commas, so a key cannot contain one.
+        if (key !== undefined && !/^[\x21-\x7e]+$/.test(key)) {
+          throw new UsageError('an imported key must be printable ASCII (characters 0x21 to 0x7E: no spaces, no accents or other Unicode)');
         }
+        if (key !== undefined && key.includes(',')) throw new UsageError('an imported key cannot contain commas');
+        const feedNames = (values.feed ?? []).map((f) => name('FeedName', '--feed', f));
         const created = await keys.add({ user, feeds: feedNames, privileges: privileges as Privilege[], expiresAt, key });
         out(`Added key ${created.record.id} acting as ${user} on ${feedNames.length ? feedNames.join(', ') : 'all feeds'} with ${privileges.join(', ')}${expiresAt ? `, expiring ${expiresAt}` : ''}.`);
         out(`Store it now; only its SHA-256 is kept. Key:`);

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { PRIVILEGES, RECORD_PRIVILEGE, VIEW_PRIVILEGE } from '../domain/auth.ts';
-import { DeploymentSchema, FIELD_LIMITS, type FieldName } from '../domain/deployment.ts';
+import { DeploymentSchema, FIELD_LIMITS, NAME_FIELDS, type FieldName } from '../domain/deployment.ts';
 import { CurrentQuerySchema, DEFAULT_LIMIT, HistoryQuerySchema, MAX_LIMIT } from '../domain/queries.ts';
 import type { DeploymentView } from '../domain/record.ts';
 import type { FeedView, PageView } from './read.ts';
@@ -25,7 +25,7 @@ const FIELD_DESCRIPTIONS: Record<FieldName, string> = {
   Description: 'Free text, e.g. "Deployed by Custom Release Server"; may span lines.',
   UserName: "Who deployed it; defaults to the API key's user, or Anonymous.",
   Url: 'An absolute http:// or https:// link to the deployment (e.g. the pipeline run).',
-  Date: 'When it was deployed: any ISO 8601 instant (no zone means UTC); defaults to the time received. Stored in UTC.',
+  Date: 'When it was deployed: any ISO 8601 instant (no zone means UTC); defaults to the time received. Stored in UTC. A Date more than 5 minutes after the time received is kept but ordered by the time received (the answer says DateInFuture: true).',
 };
 
 const PARAMETER_DESCRIPTIONS: Record<string, string> = {
@@ -43,7 +43,9 @@ const requestSchema = (schema: ObjectSchema, options: { numbers: boolean }): Jso
   for (const [name, fieldSchema] of Object.entries(schema.shape)) {
     const field = name as FieldName;
     const limit = FIELD_LIMITS[field] as number | undefined;
-    const description = FIELD_DESCRIPTIONS[field] ?? PARAMETER_DESCRIPTIONS[name];
+    const base = FIELD_DESCRIPTIONS[field] ?? PARAMETER_DESCRIPTIONS[name];
+    const description =
+      base && NAME_FIELDS.has(field) ? `${base} No invisible format characters (Unicode category Cf, e.g. U+200B, U+202E, U+FEFF).` : base;
     properties[name] = {
       ...generated.properties?.[name],
       ...(options.numbers && limit !== undefined ? { type: ['string', 'number'] } : {}),
@@ -71,8 +73,14 @@ export const DeploymentViewSchema = z
     Description: z.string(),
     UserName: z.string(),
     Url: z.string().optional(),
-    Date: z.string().describe('When it was deployed, ISO 8601 in UTC.'),
+    Date: z.string().describe('When it was deployed, ISO 8601 in UTC: the instant used (a Date sent without a zone was read as UTC).'),
     ReceivedAt: z.string().describe('When the service received it, ISO 8601 in UTC.'),
+    DateInFuture: z
+      .literal(true)
+      .optional()
+      .describe(
+        'Present when Date lay more than 5 minutes after ReceivedAt: the record is kept with its Date but ordered by ReceivedAt (in histories, for the current version per target, and for from/to), so a wrong clock cannot own the present.',
+      ),
     Region: z.string().describe('The AWS region that received it.'),
   })
   .register(responses, { id: 'Deployment' });
@@ -143,7 +151,7 @@ const READ_ERRORS = {
   400: 'A parameter is missing, unknown or invalid (`detail` names it).',
   403: `The API key is unknown, revoked or expired, or it (or an anonymous caller) lacks ${VIEW_PRIVILEGE} on the feed.`,
   404: 'The feed does not exist.',
-  405: 'Only GET is allowed.',
+  405: 'Only GET (and HEAD, which answers as GET without a body) is allowed.',
   503: 'The store is unavailable; retry after Retry-After seconds.',
 };
 

@@ -30,7 +30,7 @@ export const parseDeploymentPartitionKey = (pk: string): { feed: string; group: 
 };
 
 /**
- * Sort key: the deployment date (ISO 8601 UTC, fixed width, millisecond precision) then the record's ULID, so a
+ * Sort key: the deployment date (or the time received, for a date in the future: see orderingInstant; ISO 8601 UTC, fixed width, millisecond precision) then the record's ULID, so a
  * package's history sorts by date and two records of the same millisecond never share a key. The same value orders
  * every index, and decides which record is a target's current one.
  */
@@ -72,7 +72,7 @@ export const INDEXES = { byFeed: 'feedPk', byTarget: 'targetPk', byVersion: 'ver
 export type IndexName = keyof typeof INDEXES;
 
 /**
- * An Idempotency-Key is scoped to its caller (the API key's id, or anonymous), so two pipelines that happen to pick
+ * An Idempotency-Key is scoped to its caller (the API key's id, or anonymous in one feed: see idempotencyScope), so two pipelines that happen to pick
  * the same key never see each other's records. Stored as a SHA-256, like API keys.
  */
 export const idempotencyId = (scope: string, idempotencyKey: string): string =>

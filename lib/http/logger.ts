@@ -31,14 +31,17 @@ const decodeName = (raw: string): string => {
   }
 };
 
-/** A query string with the value of every parameter whose name may carry a secret (see isSecretName) replaced. */
+/**
+ * A query string with the value of every parameter whose name may carry a secret (see isSecretName), as sent or once
+ * percent-decoded, replaced. Both are checked: a name that does not decode (`%zzkey`) is judged as sent.
+ */
 export const redactQueryString = (raw: string): string =>
   raw
     .split('&')
     .map((part) => {
       const eq = part.indexOf('=');
       const name = eq < 0 ? part : part.slice(0, eq);
-      return isSecretName(decodeName(name)) ? `${name}=${REDACTED}` : part;
+      return isSecretName(name) || isSecretName(decodeName(name)) ? `${name}=${REDACTED}` : part;
     })
     .join('&');
 

@@ -5,7 +5,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { monotonicFactory } from 'ulid';
 import { IdempotencyMismatch, InProgress, Unavailable } from '../domain/errors.ts';
 import type { IdempotencyClaim } from '../domain/idempotency.ts';
-import type { NewDeployment } from '../domain/record.ts';
+import { orderingInstant, type NewDeployment } from '../domain/record.ts';
 import {
   currentKey,
   deploymentPartitionKey,
@@ -26,10 +26,13 @@ const ATTEMPTS = 4;
 /** Cancellation reasons that mean "not now": another transaction on the same item, or throttling. */
 const BUSY = new Set(['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded', 'RequestLimitExceeded']);
 
-/** The history record, with its sort key and the keys of the indexes it appears in. */
+/**
+ * The history record, with its sort key and the keys of the indexes it appears in. The sort key orders by Date, or by
+ * the time received for a Date in the future (see orderingInstant): the current item's `latest` is the same value.
+ */
 export const historyItem = (record: NewDeployment, id: string): DeploymentItem => ({
   pk: deploymentPartitionKey(record.feedName, record.groupName, record.packageName),
-  sk: deploymentSortKey(record.date, id),
+  sk: deploymentSortKey(orderingInstant(record), id),
   id,
   feedPk: feedIndexKey(record.feedName),
   targetPk: targetIndexKey(record.feedName, record.target),
@@ -57,7 +60,8 @@ const inFlight = () => new InProgress('A request with this Idempotency-Key is be
 /**
  * Records one deployment in a single TransactWriteItems (one round trip):
  * 1. the history record, on condition that its key is new, so nothing is ever overwritten;
- * 2. the target's current item, on condition that it holds an older record (by date, then id), so a backdated record
+ * 2. the target's current item, on condition that it holds an older record (by date, or by the time received for a
+ *    date in the future; then id), so a backdated record
  *    never replaces a newer one; if it does hold a newer one, the record is stored without it (a second round trip,
  *    only for backdated records);
  * 3. with an Idempotency-Key, the claim, on condition that the key is unused (or expired): the record and the claim

@@ -79,8 +79,8 @@ Object.assign(process.env, {
 const admin = new DynamoDBClient(localClientConfig(endpoint));
 await ensureTables(admin, TABLES);
 const adminDocuments = DynamoDBDocumentClient.from(admin);
-await new FeedRepository(adminDocuments, TABLES.feeds).add(FEED, VIEW_AND_DOWNLOAD);
-const { key } = await new ApiKeyRepository(adminDocuments, TABLES.apiKeys).add({ user: 'bench', feeds: [FEED], privileges: VIEW_AND_DOWNLOAD });
+await new FeedRepository(adminDocuments, TABLES.feeds, TABLES).add(FEED, VIEW_AND_DOWNLOAD);
+const { key } = await new ApiKeyRepository(adminDocuments, TABLES.apiKeys, TABLES.feeds).add({ user: 'bench', feeds: [FEED], privileges: VIEW_AND_DOWNLOAD });
 
 const sizes = await build({ quiet: true });
 

@@ -34,10 +34,10 @@ const get = (path: string, params: Record<string, string> = {}, headers: Record<
 const items = (a: Answer) => a.json.Items as Array<Record<string, string>>;
 
 beforeAll(async () => {
-  const feeds = new FeedRepository(client, TEST_TABLES.feeds);
+  const feeds = new FeedRepository(client, TEST_TABLES.feeds, TEST_TABLES);
   await feeds.add(OPEN, VIEW_AND_DOWNLOAD);
   await feeds.add(CLOSED, []);
-  const keys = new ApiKeyRepository(client, TEST_TABLES.apiKeys);
+  const keys = new ApiKeyRepository(client, TEST_TABLES.apiKeys, TEST_TABLES.feeds);
   viewKey = (await keys.add({ user: 'auditor', feeds: [CLOSED], privileges: ['Feeds_ViewFeed'] })).key;
   recordOnlyKey = (await keys.add({ user: 'deployer', feeds: [CLOSED], privileges: ['Feeds_DownloadPackage'] })).key;
   for (const feed of [OPEN, CLOSED]) {
@@ -168,10 +168,10 @@ describe('errors, in ProGet\'s order', () => {
     expect(recordOnly.status).toBe(403);
   });
 
-  it('405 with Allow: GET for other methods, and 404 for other paths', async () => {
+  it('405 with Allow: GET, HEAD for other methods, and 404 for other paths', async () => {
     const post = await invoke(read, { method: 'POST', path: '/api/deployments', body: 'x' });
     expect(post.status).toBe(405);
-    expect(post.headers.Allow).toBe('GET');
+    expect(post.headers.Allow).toBe('GET, HEAD');
     const other = await get('/api/deployments/elsewhere', { FeedName: OPEN });
     expect(other.status).toBe(404);
   });

@@ -13,8 +13,8 @@ import { formBody, invoke, seedFields } from '../support/invoke.ts';
 import { TEST_TABLES } from './tables.ts';
 
 const client = documentClient();
-const feeds = new FeedRepository(client, TEST_TABLES.feeds);
-const keys = new ApiKeyRepository(client, TEST_TABLES.apiKeys);
+const feeds = new FeedRepository(client, TEST_TABLES.feeds, TEST_TABLES);
+const keys = new ApiKeyRepository(client, TEST_TABLES.apiKeys, TEST_TABLES.feeds);
 const suffix = randomUUID().slice(0, 8);
 const OPEN = `Open-${suffix}`;
 const CLOSED = `Closed-${suffix}`;

@@ -73,3 +73,11 @@ describe('outcome metrics', () => {
     ]);
   });
 });
+
+describe('rawQueryString redaction by raw or decoded name', () => {
+  it('redacts a parameter whose name resembles a credential as sent or once decoded, and keeps the others', () => {
+    expect(redactQueryString(`%6Bey=${KEY}&ke%79=${KEY}&a%70i%5Fkey=${KEY}&%FFtoken=${KEY}&session%=${KEY}&FeedName=F`)).toBe(
+      `%6Bey=${REDACTED}&ke%79=${REDACTED}&a%70i%5Fkey=${REDACTED}&%FFtoken=${REDACTED}&session%=${REDACTED}&FeedName=F`,
+    );
+  });
+});
