@@ -12,7 +12,7 @@ import { checkTemplate, loadSpec } from './checks/spec.ts';
 const root = resolve(fileURLToPath(import.meta.url), '../..');
 const TEMPLATE = 'cloudformation-template-update-stack.json';
 
-export const packagedTemplates = (): string[] => {
+const packagedTemplates = (): string[] => {
   const dir = join(root, 'dist', 'package');
   if (!existsSync(dir)) return [];
   return readdirSync(dir, { withFileTypes: true })

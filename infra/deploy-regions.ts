@@ -30,10 +30,10 @@ const optionValue = (args: string[], names: string[]): string | undefined => {
 };
 
 /** The stage osls deploys: `--stage` / `-s`, else serverless.yml's default, dev. */
-export const stageOf = (args: string[]): string => optionValue(args, ['--stage', '-s']) ?? 'dev';
+const stageOf = (args: string[]): string => optionValue(args, ['--stage', '-s']) ?? 'dev';
 
 /** `--param regions=...` (as `--param x` or `--param=x`), the last one given; undefined if none. */
-export const regionsParam = (args: string[]): string | undefined => {
+const regionsParam = (args: string[]): string | undefined => {
   let value: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;

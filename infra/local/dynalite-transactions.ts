@@ -141,7 +141,7 @@ const lockAll = (store: DynaliteStore, steps: Step[]): Promise<() => void> => {
   });
 };
 
-export const transactWriteItems = async (store: DynaliteStore, request: Record<string, unknown>): Promise<object> => {
+const transactWriteItems = async (store: DynaliteStore, request: Record<string, unknown>): Promise<object> => {
   const items = request.TransactItems;
   if (!Array.isArray(items) || items.length === 0 || items.length > MAX_ITEMS) {
     throw validationError(`TransactItems must have between 1 and ${MAX_ITEMS} items`);

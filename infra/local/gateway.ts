@@ -70,12 +70,12 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 const pad = (n: number): string => String(n).padStart(2, '0');
 
 /** `requestContext.time` as AWS writes it: `12/Mar/2020:19:03:58 +0000` (always UTC). */
-export const formatRequestTime = (d: Date): string =>
+const formatRequestTime = (d: Date): string =>
   `${pad(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:` +
   `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;
 
 /** An id shaped like HTTP API's (`JKJaXmPLvHcESHA=`): 11 random bytes in base64, kept alphanumeric. */
-export const newRequestId = (): string => randomBytes(11).toString('base64').replace(/[+/]/g, 'x');
+const newRequestId = (): string => randomBytes(11).toString('base64').replace(/[+/]/g, 'x');
 
 /**
  * Whether HTTP API passes a body of this Content-Type as a plain string. The rule emulated here: text when the media
@@ -84,7 +84,7 @@ export const newRequestId = (): string => randomBytes(11).toString('base64').rep
  * `application/octet-stream` and a missing Content-Type) reaches the function base64-encoded with
  * `isBase64Encoded: true`. Parameters such as `charset` do not matter; text bodies are decoded as UTF-8.
  */
-export const isTextContentType = (contentType: string | undefined): boolean => {
+const isTextContentType = (contentType: string | undefined): boolean => {
   if (contentType === undefined) return false;
   const type = (contentType.split(';')[0] ?? '').trim().toLowerCase();
   return (
@@ -341,7 +341,7 @@ const send = (res: ServerResponse, rendered: Rendered): void => {
  * its 500 `{"message":"Internal Server Error"}`, with the reason on stderr. Headers already set on `res` (such as
  * `apigw-requestid`) are kept.
  */
-export const writeResult = (res: ServerResponse, result: unknown): void => {
+const writeResult = (res: ServerResponse, result: unknown): void => {
   let rendered: Rendered;
   try {
     rendered = renderResult(result);

@@ -59,7 +59,7 @@ const requestSchema = (schema: ObjectSchema, options: { numbers: boolean }): Jso
 /** The response schemas, each named in components/schemas by its id. */
 const responses = z.registry<{ id: string }>();
 
-export const DeploymentViewSchema = z
+const DeploymentViewSchema = z
   .object({
     Id: z.string().describe('The record id (a ULID, unique across the service).'),
     FeedName: z.string(),

@@ -20,7 +20,7 @@ const TRANSIENT_NAMES = new Set([
 const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
 
 /** Whether an error from the SDK means "not now" rather than "never". */
-export const isTransientStorageError = (e: unknown): boolean => {
+const isTransientStorageError = (e: unknown): boolean => {
   if (!(e instanceof Error)) return false;
   const meta = (e as { $metadata?: { httpStatusCode?: number } }).$metadata;
   const code = (e as { code?: string }).code;

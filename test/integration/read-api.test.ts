@@ -7,8 +7,6 @@ import { ApiKeyRepository } from '../../lib/store/api-keys.ts';
 import { documentClient } from '../../lib/store/client.ts';
 import { FeedRepository } from '../../lib/store/feeds.ts';
 import { formBody, invoke, seedFields, type Answer } from '../support/invoke.ts';
-import { encodeCursor } from '../../lib/store/queries.ts';
-import { feedIndexKey } from '../../lib/domain/keys.ts';
 import { TEST_TABLES } from './tables.ts';
 
 const client = documentClient();
@@ -212,9 +210,10 @@ describe('parameters and cursors that DynamoDB would refuse are 400s', () => {
       expect(res.status).toBe(400);
       expect((res.json.errors as FieldErrors)[0]!.field).toBe('cursor');
     }
-    // Forged with the right partition tag, so that only the key sizes are wrong.
-    const partition = { index: 'byFeed' as const, value: feedIndexKey(OPEN) };
-    for (const forged of [encodeCursor({ sk: '2024'.padEnd(1100, 'x'), pk: 'F#a' }, partition), encodeCursor({ sk: '2024', pk: `F#${'a'.repeat(2100)}` }, partition)]) {
+    // Forged from a real cursor (base64url of [sk, pk, partition tag]) keeping its tag, so that only the key sizes are wrong.
+    const [, , tag] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string, string];
+    const forge = (sk: string, pk: string) => Buffer.from(JSON.stringify([sk, pk, tag])).toString('base64url');
+    for (const forged of [forge('2024'.padEnd(1100, 'x'), 'F#a'), forge('2024', `F#${'a'.repeat(2100)}`)]) {
       const res = await get('/api/deployments', { FeedName: OPEN, cursor: forged });
       expect(res.status).toBe(400);
       expect((res.json.errors as FieldErrors)[0]!.field).toBe('cursor');
