@@ -1,15 +1,14 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { arch, platform } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
+import { root } from '../paths.ts';
 
 /**
  * cfn-guard, the static binary shipped in the npm package @cdklabs/cdk-validator-cfnguard (bin/<os>/<arch>/), run
  * with the project's rules in infra/guard/*.guard.
  */
-const root = resolve(fileURLToPath(import.meta.url), '../../..');
 const RULES_DIR = join(root, 'infra', 'guard');
 
 const guardBinary = (): string => {

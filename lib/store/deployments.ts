@@ -14,6 +14,7 @@ import {
   targetIndexKey,
   versionIndexKey,
 } from '../domain/keys.ts';
+import { isConditionFailed } from './failures.ts';
 import type { DeploymentItem, IdempotencyItem } from './items.ts';
 
 export type DeploymentTables = { deployments: string; idempotency: string };
@@ -115,18 +116,18 @@ export const putDeployment = async (
       const reasons: Array<CancellationReason | undefined> = e.CancellationReasons ?? [];
       const [history, currentReason] = reasons;
       const claim = idempotency ? reasons.at(-1) : undefined;
-      if (idempotency && claim?.Code === 'ConditionalCheckFailed') {
+      if (idempotency && claim && isConditionFailed(claim)) {
         // ALL_OLD always returns the item that failed the condition.
         if (!claim.Item) throw new Error('DynamoDB returned no item for a failed Idempotency-Key condition', { cause: e });
         return replayOrRefuse(unmarshall(claim.Item) as IdempotencyItem, idempotency);
       }
       if (idempotency && claim?.Code === 'TransactionConflict') throw inFlight();
-      if (withCurrent && currentReason?.Code === 'ConditionalCheckFailed') {
+      if (withCurrent && isConditionFailed(currentReason)) {
         withCurrent = false; // backdated: the target's current record is newer
         continue;
       }
       const busy = reasons.some((r) => r?.Code !== undefined && BUSY.has(r.Code));
-      if (attempt < ATTEMPTS && (busy || history?.Code === 'ConditionalCheckFailed')) {
+      if (attempt < ATTEMPTS && (busy || isConditionFailed(history))) {
         await sleep(10 * attempt + Math.random() * 20);
         continue;
       }

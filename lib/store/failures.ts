@@ -31,8 +31,14 @@ const isTransientStorageError = (e: unknown): boolean => {
   );
 };
 
-/** DynamoDB refused a write whose condition did not hold (e.g. a name that is taken). */
-export const isConditionFailed = (e: unknown): boolean => e instanceof Error && e.name === 'ConditionalCheckFailedException';
+/**
+ * DynamoDB refused a write whose condition did not hold (e.g. a name that is taken): a single write's
+ * ConditionalCheckFailedException, or one of a cancelled transaction's CancellationReasons.
+ */
+export const isConditionFailed = (e: unknown): boolean =>
+  e instanceof Error
+    ? e.name === 'ConditionalCheckFailedException'
+    : typeof e === 'object' && e !== null && (e as { Code?: unknown }).Code === 'ConditionalCheckFailed';
 
 /** What a client should do when a write may or may not have been applied. */
 export const WRITE_UNAVAILABLE =

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { readMarkdown } from '../support/markdown.ts';
-import { root } from '../support/processes.ts';
+import { root } from '../../infra/paths.ts';
 import { seedFields } from '../support/seed.ts';
 import { baseUrl } from './support.ts';
 

@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { githubAnchor, readMarkdown } from '../support/markdown.ts';
-import { root } from '../support/processes.ts';
+import { root } from '../../infra/paths.ts';
 
 /** Every relative link in README.md and docs/*.md points to a file that exists and, with a #fragment, to a heading in it. */
 const documents = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
