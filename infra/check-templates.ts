@@ -53,7 +53,13 @@ export const checkTemplates = async (files: string[]): Promise<{ reports: Templa
 };
 
 if (import.meta.main) {
-  const { positionals } = parseArgs({ allowPositionals: true, strict: true, options: {} });
+  let positionals: string[] = [];
+  try {
+    ({ positionals } = parseArgs({ allowPositionals: true, strict: true, options: {} }));
+  } catch (e) {
+    console.error(`error: ${(e as Error).message}\nUsage: npm run check:templates [-- template.json ...]`);
+    process.exit(2);
+  }
   const files = positionals.length > 0 ? positionals.map((f) => resolve(f)) : packagedTemplates();
   if (files.length === 0) {
     console.error('No packaged template in dist/package/: run `npm run package` first.');
