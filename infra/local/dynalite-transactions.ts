@@ -19,6 +19,9 @@
  * of its retries) makes a repeat within 10 minutes succeed without writing again; the same token with other
  * parameters is an IdempotentParameterMismatchException, and a repeat while the first is still being applied a
  * TransactionInProgressException. Remembered in memory only: a restarted engine forgets its tokens.
+ *
+ * It reaches into dynalite's internals (db/, validations/), so package.json pins dynalite exactly (4.0.0): upgrade it on
+ * purpose, with test/integration/transactions.test.ts and the reliability suite's kill test.
  */
 import { createRequire } from 'node:module';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
