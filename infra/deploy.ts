@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { build } from './build.ts';
 import { requireRegions } from './deploy-regions.ts';
-import { declaredArtifacts, root, zipBundle } from './package.ts';
+import { packageStage, root } from './package.ts';
 
 /**
- * `npm run deploy [-- osls options]`: builds the bundles, zips them into the artifacts serverless.yml names and runs
- * `osls deploy` with your AWS credentials, e.g.
+ * `npm run deploy [-- osls options]`: packages the stage as `npm run package` does (so that what is deployed is the
+ * template `npm run check:templates` checks, with its REST API stage linked, see infra/package.ts) and runs
+ * `osls deploy --package <that directory>` with your AWS credentials, e.g.
  *
  *   npm run deploy -- --stage prod --region eu-west-1 --param regions=eu-west-1,us-east-1
  *
@@ -23,9 +23,14 @@ try {
   console.error((e as Error).message);
   process.exit(1);
 }
-await build();
-for (const name of declaredArtifacts()) zipBundle(name);
-const child = spawn(process.execPath, [join(root, 'node_modules', 'osls', 'bin', 'serverless.js'), 'deploy', ...args], {
+const packaged = await packageStage(args.filter((a, i) => a !== '--package' && args[i - 1] !== '--package' && !a.startsWith('--package=')), { build: true }).catch(
+  (e: unknown) => {
+    console.error((e as Error).message);
+    process.exit(1);
+  },
+);
+const deployArgs = ['deploy', ...args.filter((a, i) => a !== '--package' && args[i - 1] !== '--package' && !a.startsWith('--package=')), '--package', packaged.dir];
+const child = spawn(process.execPath, [join(root, 'node_modules', 'osls', 'bin', 'serverless.js'), ...deployArgs], {
   cwd: root,
   stdio: 'inherit',
 });

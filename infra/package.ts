@@ -87,6 +87,25 @@ const withLock = async <T>(fn: () => Promise<T>): Promise<T> => {
   }
 };
 
+/**
+ * door=restApi: infra/cloudformation/door-restApi.yml declares the REST API's stage (access log, throttling) with
+ * `DeploymentId: { Ref: ApiGatewayDeployment }`; osls's deployment has a new logical id at every packaging
+ * (ApiGatewayDeployment<instance id>) and creates the stage itself through its StageName. This points the stage at
+ * that deployment and takes the stage name off it, so that the stage is the template's own resource. Other
+ * templates are returned unchanged.
+ */
+export const linkRestApiStage = (template: Record<string, unknown>): Record<string, unknown> => {
+  const resources = (template.Resources ?? {}) as Record<string, { Type: string; Properties: Record<string, unknown>; DependsOn?: unknown }>;
+  const stage = resources.ApiGatewayStage;
+  if (stage?.Type !== 'AWS::ApiGateway::Stage') return template;
+  const deployments = Object.keys(resources).filter((id) => resources[id]!.Type === 'AWS::ApiGateway::Deployment');
+  if (deployments.length !== 1) throw new Error(`door=restApi: expected one AWS::ApiGateway::Deployment from osls, found ${deployments.length}`);
+  const id = deployments[0]!;
+  delete resources[id]!.Properties.StageName;
+  stage.Properties.DeploymentId = { Ref: id };
+  return template;
+};
+
 export type PackageResult = { dir: string; templatePath: string; template: Record<string, unknown>; ms: number };
 
 /**
@@ -132,7 +151,8 @@ export const packageStage = async (args: string[], options: { quiet?: boolean; b
   });
   if (code !== 0) throw new Error(`osls ${oslsArgs.join(' ')} exited with ${code}:\n${output}`);
   const templatePath = join(dir, 'cloudformation-template-update-stack.json');
-  const template = JSON.parse(readFileSync(templatePath, 'utf8')) as Record<string, unknown>;
+  const template = linkRestApiStage(JSON.parse(readFileSync(templatePath, 'utf8')) as Record<string, unknown>);
+  writeFileSync(templatePath, `${JSON.stringify(template, null, 2)}\n`);
   return { dir, templatePath, template, ms: performance.now() - started };
 };
 
