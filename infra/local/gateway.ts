@@ -57,6 +57,19 @@ export type GatewayOptions = {
 
 export type Gateway = { url: string; port: number; close: () => Promise<void> };
 
+/**
+ * What the Lambda runtime sets in every execution environment that the functions' libraries read at load, applied to
+ * this process (see applyLambdaRuntimeEnvironment): with AWS_LAMBDA_INITIALIZATION_TYPE=on-demand, Powertools counts
+ * the first invocation of each function as a cold start (`cold_start: true` in its logs, the ColdStart metric), as
+ * Lambda reports it, instead of never (its behaviour outside Lambda).
+ */
+export const LAMBDA_RUNTIME_ENVIRONMENT: Readonly<Record<string, string>> = { AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand' };
+
+/** Sets {@link LAMBDA_RUNTIME_ENVIRONMENT} where not set already; call it before loading the bundles. */
+export const applyLambdaRuntimeEnvironment = (env: NodeJS.ProcessEnv = process.env): void => {
+  for (const [name, value] of Object.entries(LAMBDA_RUNTIME_ENVIRONMENT)) env[name] ??= value;
+};
+
 const ACCOUNT_ID = '123456789012';
 const API_ID = 'local';
 const REGION = 'us-east-1';

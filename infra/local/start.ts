@@ -8,7 +8,7 @@ import { build, bundlePath } from '../build.ts';
 import { ROUTES } from '../routes.ts';
 import { tableNamesFromEnv } from '../tables.ts';
 import { ensureTables, localClientConfig, startEngine, type Engine } from './dynamodb.ts';
-import { startGateway } from './gateway.ts';
+import { applyLambdaRuntimeEnvironment, startGateway } from './gateway.ts';
 
 /**
  * `npm start`: an embedded DynamoDB (dynalite, or DynamoDB Local with DYNAMODB_ENGINE=dynamodb-local), the tables,
@@ -35,6 +35,8 @@ process.env.AWS_ENDPOINT_URL_DYNAMODB = db.endpoint;
 process.env.AWS_REGION ??= 'local';
 process.env.AWS_ACCESS_KEY_ID ??= 'local';
 process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+// As the Lambda runtime: each function's first request is its cold start (each bundle has its own Powertools).
+applyLambdaRuntimeEnvironment();
 
 // A bad setting fails here with one line naming the variable, as the function's cold start would.
 const names = (() => {
