@@ -53,6 +53,11 @@ export type GatewayOptions = {
   maxBodyBytes?: number;
   /** HTTP API's integration timeout (29 s unless given): a slower handler's caller gets a 503. */
   timeoutMs?: number;
+  /**
+   * A named stage (not `$default`): as HTTP API serves one, every path starts with `/<stage>` (anything else is 404),
+   * and the event's `rawPath` and `requestContext.http.path` keep that prefix, with `requestContext.stage` set.
+   */
+  stage?: string;
 };
 
 export type Gateway = { url: string; port: number; close: () => Promise<void> };
@@ -439,12 +444,20 @@ export const startGateway = async (options: GatewayOptions): Promise<Gateway> =>
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const routes = new Map(options.routes.map((r) => [r.path, r]));
+  const stage = options.stage && options.stage !== '$default' ? options.stage : undefined;
+  /** The path a route is matched against: without the stage, or undefined when the stage is not there. */
+  const routePath = (path: string): string | undefined => {
+    if (!stage) return path;
+    if (path === `/${stage}`) return '/';
+    return path.startsWith(`/${stage}/`) ? path.slice(stage.length + 1) : undefined;
+  };
 
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const requestId = newRequestId();
     res.setHeader('apigw-requestid', requestId);
     const url = req.url ?? '/';
-    const route = routes.get(splitTarget(url).path);
+    const path = routePath(splitTarget(url).path);
+    const route = path === undefined ? undefined : routes.get(path);
     if (!route) {
       send(res, jsonMessage(404, 'Not Found'));
       return;
@@ -461,7 +474,7 @@ export const startGateway = async (options: GatewayOptions): Promise<Gateway> =>
         body,
         ...(req.socket.remoteAddress ? { remoteAddress: req.socket.remoteAddress } : {}),
       },
-      { requestId, now: new Date(start), ...(route.routeKey ? { routeKey: route.routeKey } : {}) },
+      { requestId, now: new Date(start), ...(route.routeKey ? { routeKey: route.routeKey } : {}), ...(stage ? { stage } : {}) },
     );
     const context = lambdaContext(requestId, route.functionName, timeoutMs, start);
     const timeout = timeoutAfter(timeoutMs);

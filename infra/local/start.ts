@@ -64,14 +64,18 @@ const routes = await Promise.all(
     return route.paths.map((path) => ({ path, handler, functionName: route.function }));
   }),
 );
-const gateway = await startGateway({
+// STAGE: serve under a named stage, as HTTP API does (/<stage>/api/...), to try the service as deployed there.
+const stage = process.env.STAGE || undefined;
+const started = await startGateway({
   port,
   routes: routes.flat(),
+  ...(stage ? { stage } : {}),
 }).catch(async (e: unknown) => {
   await db.stop();
   return fail(inUse(e) ? `port ${port} is in use; set PORT to a free port` : (e as Error).message);
 });
 
+const gateway = { ...started, url: stage ? `${started.url}/${stage}` : started.url };
 console.log(`DynamoDB (${engine}) at ${db.endpoint}, ${dataDir ? `data in ${dataDir}` : 'in memory'}.`);
 console.log(`Admin CLI: AWS_ENDPOINT_URL_DYNAMODB=${db.endpoint} npm run -s admin -- feeds list`);
 console.log(`Deployments web page at ${gateway.url}/ and the API's description at ${gateway.url}/api/openapi.json`);
