@@ -13,6 +13,7 @@ import { zip } from './zip.ts';
  *
  *   npm run package
  *   npm run package -- --stage prod --region eu-west-1 --param regions=eu-west-1,us-east-1,ap-southeast-2
+ *   npm run package -- --stage dev --region us-east-1 --param door=restApi     # dist/package/dev-us-east-1-restApi
  */
 export const root = resolve(fileURLToPath(import.meta.url), '../..');
 const osls = join(root, 'node_modules', 'osls', 'bin', 'serverless.js');
@@ -44,6 +45,17 @@ const option = (args: string[], name: string): string | undefined => {
     if (arg.startsWith(`--${name}=`)) return arg.slice(name.length + 3);
   }
   return undefined;
+};
+
+/** The `--param name=value` options. */
+const params = (args: string[]): Map<string, string> => {
+  const out = new Map<string, string>();
+  args.forEach((arg, i) => {
+    const value = arg === '--param' ? args[i + 1] : arg.startsWith('--param=') ? arg.slice('--param='.length) : undefined;
+    const eq = value?.indexOf('=') ?? -1;
+    if (value !== undefined && eq > 0) out.set(value.slice(0, eq), value.slice(eq + 1));
+  });
+  return out;
 };
 
 /**
@@ -118,7 +130,9 @@ export const packageStage = async (args: string[], options: { quiet?: boolean; b
   const stage = option(args, 'stage') ?? 'dev';
   const region = option(args, 'region') ?? 'us-east-1';
   const given = option(args, 'package');
-  const dir = given ? resolve(root, given) : join(root, 'dist', 'package', `${stage}-${region}`);
+  // Another door than the default packages beside it: dist/package/<stage>-<region>-<door>.
+  const door = params(args).get('door');
+  const dir = given ? resolve(root, given) : join(root, 'dist', 'package', `${stage}-${region}${door && door !== 'httpApi' ? `-${door}` : ''}`);
   // Offline by construction: osls's `package` makes no AWS call, and it gets no credentials that one could use.
   const env: NodeJS.ProcessEnv = { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' };
   for (const name of CREDENTIAL_VARIABLES) delete env[name];
