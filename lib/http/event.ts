@@ -11,7 +11,7 @@ import type { Response } from './responses.ts';
  * |---------------|-----------------------------------------------|---------------------------------------------------------------------|
  * | `httpApi`     | `version: '2.0'`, `requestContext.http`       | API Gateway, "Create AWS Lambda proxy integrations for HTTP APIs" (payload 2.0) |
  * | `functionUrl` | the same, `domainName` `*.lambda-url.*.on.aws`| Lambda, "Invoking Lambda function URLs" (request and response payloads) |
- * | `restApi`     | `httpMethod` and `resource` (no `elb`)        | API Gateway, "Lambda proxy integrations in API Gateway" (input format 1.0) |
+ * | `restApi`     | `httpMethod` and `resource` (no `elb`)        | API Gateway, "Lambda proxy integrations in API Gateway" (input format 1.0); HTTP API's payload 1.0 is read the same way |
  * | `alb`         | `requestContext.elb`                           | Elastic Load Balancing, "Lambda functions as targets" (with and without multi-value headers) |
  *
  * The internal shape is the payload 2.0 event (what the handlers read: `requestContext.http.method`, `rawPath`,
@@ -125,6 +125,8 @@ const apiPathV2 = (event: APIGatewayProxyEventV2): string => {
  * give `/api/feeds`), which carries neither the stage nor a custom domain's base path (`path` may carry the latter).
  */
 const apiPathV1 = (event: APIGatewayProxyEvent): string => {
+  // HTTP API's payload 1.0 names its catch-all route `$default` here: then only `path` says where the request went.
+  if (!event.resource.startsWith('/')) return event.path;
   const params = event.pathParameters ?? {};
   let missing = false;
   const path = event.resource.replace(/\{([^}+]+)\+?\}/g, (_, name: string) => {

@@ -107,6 +107,13 @@ describe('every door reads the same through the front door', () => {
     if (r.query?.includes('limit=2&limit=3')) expect(alb.queryStringParameters?.limit).toBe('3');
   });
 
+  it("HTTP API's payload 1.0 (version 1.0, its $default route as the resource) is read as REST API's", () => {
+    const r = REQUESTS[2]!;
+    const v1 = { ...restApiEvent(r), version: '1.0', resource: '$default', path: r.path };
+    expect(doorOf(v1)).toBe('restApi');
+    expect(reading(toInternalEvent(v1).event)).toEqual(reading(toInternalEvent(httpApiEvent(r)).event));
+  });
+
   it('names the door', () => {
     const r = REQUESTS[0]!;
     expect([httpApiEvent(r), functionUrlEvent(r), restApiEvent(r), albEvent(r), albEvent(r, { multiValue: true })].map(doorOf)).toEqual([
