@@ -38,7 +38,7 @@ const rules = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.serverless/', '.data/', 'coverage/', '.scratch/'] },
+  { ignores: ['node_modules/', 'dist/', 'action/dist/', '.serverless/', '.data/', 'coverage/', '.scratch/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

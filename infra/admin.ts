@@ -10,28 +10,35 @@ import { required } from '../lib/domain/deployment.ts';
 
 const USAGE = `Usage: npm run -s admin -- <command>
 
-  feeds add NAME [--anonymous]   add a feed; --anonymous lets anonymous users view it and record deployments
+  feeds add NAME [--anonymous] [--take-over]
+                                 add a feed; --anonymous lets anonymous users view it and record deployments.
+                                 If records of a removed feed of that name are stored, it refuses and says how
+                                 many: --take-over adopts them into the new feed (or purge them first)
   feeds list                     list feeds
-  feeds remove NAME              remove a feed (its deployment records are kept)
+  feeds remove NAME [--purge]    remove a feed; its deployment records are kept, unless --purge, which deletes
+                                 them (history, current versions, Idempotency-Key claims); --purge also deletes
+                                 the records of a feed removed earlier
   keys add --user NAME [--feed NAME]... [--privilege NAME]... [--expires ISO] [--key VALUE|-]
-                                 add an API key acting as user NAME, for the named feeds (default: all feeds),
+                                 add an API key acting as user NAME, for the named (existing) feeds, bound to
+                                 them, not to their names (default: all feeds),
                                  with the named privileges (default: Feeds_ViewFeed, Feeds_DownloadPackage);
                                  prints the key alone on the last line. --key imports an existing (ProGet) key,
-                                 '-' reads it from standard input; otherwise 256 random bits are generated.
+                                 '-' reads it from standard input (printable ASCII, no spaces or commas);
+                                 otherwise 256 random bits are generated.
   keys list                      list keys (never the keys themselves)
   keys revoke ID                 revoke a key by its id
 
 DynamoDB: AWS_ENDPOINT_URL_DYNAMODB (e.g. http://127.0.0.1:8000 while npm start runs) or your AWS credentials
-and AWS_REGION. Tables: DEPLOYMENTS_TABLE, FEEDS_TABLE, API_KEYS_TABLE.
+and AWS_REGION. Tables: DEPLOYMENTS_TABLE, FEEDS_TABLE, API_KEYS_TABLE, IDEMPOTENCY_TABLE.
 Privileges: ${PRIVILEGES.join(', ')}.`;
 
 class UsageError extends Error {}
 
 /** What each command takes: how many arguments, which options. Anything else is a usage error. */
 const COMMANDS: Record<string, { args: number; options: string[] }> = {
-  'feeds add': { args: 1, options: ['anonymous'] },
+  'feeds add': { args: 1, options: ['anonymous', 'take-over'] },
   'feeds list': { args: 0, options: [] },
-  'feeds remove': { args: 1, options: [] },
+  'feeds remove': { args: 1, options: ['purge'] },
   'keys add': { args: 0, options: ['user', 'feed', 'privilege', 'expires', 'key'] },
   'keys list': { args: 0, options: [] },
   'keys revoke': { args: 1, options: [] },
@@ -51,34 +58,130 @@ const table = (rows: string[][]): string => {
 
 const readKeyFromStdin = (): string => readFileSync(0, 'utf8').trim();
 
-export const run = async (argv: string[], out: (line: string) => void = console.log): Promise<void> => {
-  const { positionals, values } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      anonymous: { type: 'boolean' },
-      user: { type: 'string' },
-      feed: { type: 'string', multiple: true },
-      privilege: { type: 'string', multiple: true },
-      expires: { type: 'string' },
-      key: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+const OPTIONS = {
+  anonymous: { type: 'boolean' },
+  'take-over': { type: 'boolean' },
+  purge: { type: 'boolean' },
+  user: { type: 'string' },
+  feed: { type: 'string', multiple: true },
+  privilege: { type: 'string', multiple: true },
+  expires: { type: 'string' },
+  key: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+type Values = ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; strict: true; options: typeof OPTIONS }>>['values'];
+
+/** A command, its argument and options, checked against COMMANDS; undefined when help is asked for. */
+const parseCommand = (argv: string[]): { command: string; arg: string | undefined; values: Values } | undefined => {
+  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: OPTIONS });
   const [noun, verb, ...args] = positionals;
-  if (values.help || noun === undefined || noun === 'help') {
-    out(USAGE);
-    return;
-  }
+  if (values.help || noun === undefined || noun === 'help') return undefined;
   const command = `${noun} ${verb ?? ''}`.trim();
   const spec = COMMANDS[command];
   if (!spec) throw new UsageError(`unknown command: ${positionals.join(' ')}`);
   if (args.length > spec.args) throw new UsageError(`unexpected argument ${args[spec.args]}`);
   const stray = Object.keys(values).filter((o) => !spec.options.includes(o));
   if (stray.length > 0) throw new UsageError(`${command} takes no --${stray[0]}`);
-  const arg = args[0];
+  return { command, arg: args[0], values };
+};
 
+type Context = { arg: string | undefined; values: Values; feeds: FeedRepository; keys: ApiKeyRepository; out: (line: string) => void };
+
+/** The options of `keys add`, checked before anything is written. */
+const newKeyOptions = (values: Values) => {
+  if (values.user === undefined) throw new UsageError('keys add needs --user NAME');
+  const user = name('UserName', '--user', values.user);
+  const privileges = values.privilege ?? VIEW_AND_DOWNLOAD;
+  const unknown = privileges.filter((p) => !(PRIVILEGES as readonly string[]).includes(p));
+  if (unknown.length > 0) throw new UsageError(`unknown privilege ${unknown.join(', ')}; known: ${PRIVILEGES.join(', ')}`);
+  let expiresAt: string | undefined;
+  if (values.expires !== undefined) {
+    const parsed = parseInstant(values.expires);
+    if (!parsed.ok) throw new UsageError(`--expires ${parsed.reason}`);
+    if (Date.parse(parsed.iso) <= Date.now()) throw new UsageError('--expires is in the past');
+    expiresAt = parsed.iso;
+  }
+  const key = (values.key === '-' ? readKeyFromStdin() : values.key)?.trim();
+  if (key !== undefined && key.length < 8) throw new UsageError('an imported key must have at least 8 characters');
+  // An HTTP header carries printable ASCII reliably, nothing else; repeated headers and query parameters reach
+  // the service joined with commas, so a key cannot contain one.
+  if (key !== undefined && !/^[\x21-\x7e]+$/.test(key)) {
+    throw new UsageError('an imported key must be printable ASCII (characters 0x21 to 0x7E: no spaces, no accents or other Unicode)');
+  }
+  if (key !== undefined && key.includes(',')) throw new UsageError('an imported key cannot contain commas');
+  const feedNames = (values.feed ?? []).map((f) => name('FeedName', '--feed', f));
+  return { user, privileges: privileges as Privilege[], expiresAt, key, feedNames };
+};
+
+const HANDLERS: Record<string, (c: Context) => Promise<void>> = {
+  'feeds add': async ({ arg, values, feeds, out }) => {
+    if (arg === undefined) throw new UsageError('feeds add needs a NAME');
+    const feed = name('FeedName', 'a feed name', arg);
+    const anonymous = values.anonymous ? VIEW_AND_DOWNLOAD : [];
+    const takeOver = values['take-over'] === true;
+    if (!(await feeds.add(feed, anonymous, { takeOver }))) throw new Error(`A feed named ${feed} already exists.`);
+    out(`Added feed ${feed}${values.anonymous ? ` (anonymous users: ${anonymous.join(', ')})` : ''}.`);
+    if (takeOver) {
+      const adopted = await feeds.countRecords(feed);
+      out(adopted > 0 ? `It took over ${adopted} deployment record(s) stored under that name.` : 'There were no records to take over.');
+    }
+  },
+  'feeds list': async ({ feeds, out }) => {
+    const list = await feeds.list();
+    if (list.length === 0) return out('No feeds.');
+    out(table([['NAME', 'ANONYMOUS', 'CREATED', 'ID'], ...list.map((f) => [f.displayName, f.anonymousPrivileges.join(',') || '-', f.createdAt, f.id])]));
+  },
+  'feeds remove': async ({ arg, values, feeds, out }) => {
+    // Trimmed as `feeds add` trims; not otherwise checked, so that a feed stored under an older rule can go.
+    const feed = arg?.trim();
+    if (!feed) throw new UsageError('feeds remove needs a NAME');
+    const removed = await feeds.remove(feed);
+    if (!values.purge) {
+      if (!removed) throw new Error(`No feed named ${feed}.`);
+      out(`Removed feed ${feed}; its deployment records are kept (a feed added later under this name must take them over).`);
+      return;
+    }
+    const purged = await feeds.purge(feed);
+    if (!removed && purged.history === 0) throw new Error(`No feed named ${feed}, and no records stored under that name.`);
+    out(
+      `${removed ? `Removed feed ${feed}` : `No feed named ${feed} exists`}; deleted ${purged.history} deployment record(s), ` +
+        `${purged.current} current-version item(s) and ${purged.claims} Idempotency-Key claim(s) stored under that name.`,
+    );
+    if (removed) {
+      out('Running functions may still know the feed for LOOKUP_CACHE_TTL_SECONDS (default 30 s); purge again after that to be sure nothing was recorded meanwhile.');
+    }
+  },
+  'keys add': async ({ values, keys, out }) => {
+    const { user, privileges, expiresAt, key, feedNames } = newKeyOptions(values);
+    const created = await keys.add({ user, feeds: feedNames, privileges, expiresAt, key });
+    out(`Added key ${created.record.id} acting as ${user} on ${feedNames.length ? feedNames.join(', ') : 'all feeds'} with ${privileges.join(', ')}${expiresAt ? `, expiring ${expiresAt}` : ''}.`);
+    out(`Store it now; only its SHA-256 is kept. Key:`);
+    out(created.key);
+  },
+  'keys list': async ({ keys, out }) => {
+    const list = await keys.list();
+    if (list.length === 0) return out('No keys.');
+    const now = Date.now();
+    const status = (k: (typeof list)[number]) => (k.revoked ? 'revoked' : k.expiresAt && Date.parse(k.expiresAt) <= now ? 'expired' : 'active');
+    out(
+      table([
+        ['ID', 'USER', 'FEEDS', 'PRIVILEGES', 'EXPIRES', 'STATUS'],
+        ...list.map((k) => [k.id, k.user, k.allFeeds ? '*' : k.feeds.join(','), k.privileges.join(','), k.expiresAt ?? '-', status(k)]),
+      ]),
+    );
+  },
+  'keys revoke': async ({ arg, keys, out }) => {
+    if (!arg) throw new UsageError('keys revoke needs an ID (see keys list)');
+    if (!(await keys.revoke(arg))) throw new Error(`No key with id ${arg}.`);
+    out(`Revoked key ${arg}; running functions stop accepting it within LOOKUP_CACHE_TTL_SECONDS (default 30 s).`);
+  },
+};
+
+export const run = async (argv: string[], out: (line: string) => void = console.log): Promise<void> => {
+  const parsed = parseCommand(argv);
+  if (!parsed) return out(USAGE);
+  const handler = HANDLERS[parsed.command];
+  if (!handler) throw new Error(`${parsed.command} is declared but not implemented`);
   if (process.env.AWS_ENDPOINT_URL_DYNAMODB) {
     // A local engine accepts any region and credentials.
     process.env.AWS_REGION ??= 'local';
@@ -87,81 +190,10 @@ export const run = async (argv: string[], out: (line: string) => void = console.
   }
   const config = loadConfig();
   const client = createDocumentClient();
-  const feeds = new FeedRepository(client, config.feedsTable);
-  const keys = new ApiKeyRepository(client, config.apiKeysTable);
+  const feeds = new FeedRepository(client, config.feedsTable, { deployments: config.deploymentsTable, idempotency: config.idempotencyTable });
+  const keys = new ApiKeyRepository(client, config.apiKeysTable, config.feedsTable);
   try {
-    switch (command) {
-      case 'feeds add': {
-        if (arg === undefined) throw new UsageError('feeds add needs a NAME');
-        const feed = name('FeedName', 'a feed name', arg);
-        const anonymous = values.anonymous ? VIEW_AND_DOWNLOAD : [];
-        if (!(await feeds.add(feed, anonymous))) throw new Error(`A feed named ${feed} already exists.`);
-        out(`Added feed ${feed}${values.anonymous ? ` (anonymous users: ${anonymous.join(', ')})` : ''}.`);
-        return;
-      }
-      case 'feeds list': {
-        const list = await feeds.list();
-        if (list.length === 0) return out('No feeds.');
-        out(table([['NAME', 'ANONYMOUS', 'CREATED'], ...list.map((f) => [f.displayName, f.anonymousPrivileges.join(',') || '-', f.createdAt])]));
-        return;
-      }
-      case 'feeds remove': {
-        if (!arg) throw new UsageError('feeds remove needs a NAME');
-        if (!(await feeds.remove(arg))) throw new Error(`No feed named ${arg}.`);
-        out(`Removed feed ${arg}; its deployment records are kept.`);
-        return;
-      }
-      case 'keys add': {
-        if (values.user === undefined) throw new UsageError('keys add needs --user NAME');
-        const user = name('UserName', '--user', values.user);
-        const privileges = values.privilege ?? VIEW_AND_DOWNLOAD;
-        const unknown = privileges.filter((p) => !(PRIVILEGES as readonly string[]).includes(p));
-        if (unknown.length > 0) throw new UsageError(`unknown privilege ${unknown.join(', ')}; known: ${PRIVILEGES.join(', ')}`);
-        let expiresAt: string | undefined;
-        if (values.expires !== undefined) {
-          const parsed = parseInstant(values.expires);
-          if (!parsed.ok) throw new UsageError(`--expires ${parsed.reason}`);
-          if (Date.parse(parsed.iso) <= Date.now()) throw new UsageError('--expires is in the past');
-          expiresAt = parsed.iso;
-        }
-        const key = (values.key === '-' ? readKeyFromStdin() : values.key)?.trim();
-        if (key !== undefined && key.length < 8) throw new UsageError('an imported key must have at least 8 characters');
-        // Repeated headers and query parameters reach the service joined with commas: a key cannot contain one.
-        if (key !== undefined && /[\s,]/.test(key)) throw new UsageError('an imported key cannot contain white space or commas');
-        const feedNames = (values.feed ?? []).map((f) => name('FeedName', '--feed', f));
-        const known = new Set((await feeds.list()).map((f) => f.name));
-        for (const f of feedNames) {
-          if (!known.has(f.toLowerCase())) console.error(`warning: no feed named ${f} exists (yet)`);
-        }
-        const created = await keys.add({ user, feeds: feedNames, privileges: privileges as Privilege[], expiresAt, key });
-        out(`Added key ${created.record.id} acting as ${user} on ${feedNames.length ? feedNames.join(', ') : 'all feeds'} with ${privileges.join(', ')}${expiresAt ? `, expiring ${expiresAt}` : ''}.`);
-        out(`Store it now; only its SHA-256 is kept. Key:`);
-        out(created.key);
-        return;
-      }
-      case 'keys list': {
-        const list = await keys.list();
-        if (list.length === 0) return out('No keys.');
-        const now = Date.now();
-        const status = (k: (typeof list)[number]) =>
-          k.revoked ? 'revoked' : k.expiresAt && Date.parse(k.expiresAt) <= now ? 'expired' : 'active';
-        out(
-          table([
-            ['ID', 'USER', 'FEEDS', 'PRIVILEGES', 'EXPIRES', 'STATUS'],
-            ...list.map((k) => [k.id, k.user, k.allFeeds ? '*' : k.feeds.join(','), k.privileges.join(','), k.expiresAt ?? '-', status(k)]),
-          ]),
-        );
-        return;
-      }
-      case 'keys revoke': {
-        if (!arg) throw new UsageError('keys revoke needs an ID (see keys list)');
-        if (!(await keys.revoke(arg))) throw new Error(`No key with id ${arg}.`);
-        out(`Revoked key ${arg}; running functions stop accepting it within LOOKUP_CACHE_TTL_SECONDS (default 30 s).`);
-        return;
-      }
-      default:
-        throw new Error(`${command} is declared but not implemented`);
-    }
+    await handler({ arg: parsed.arg, values: parsed.values, feeds, keys, out });
   } finally {
     client.destroy();
   }

@@ -1,14 +1,16 @@
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
+import { buildCli } from './build-cli.ts';
+import { root } from './paths.ts';
 
 /**
  * Bundles each `functions/<name>/handler.ts` into `dist/<name>/index.mjs`: ESM for the Lambda Node.js runtime, the
  * AWS SDK bundled (not taken from the runtime, so the version is the one tested), minified, with source maps.
  */
-const root = resolve(fileURLToPath(import.meta.url), '../..');
 
 export const functionNames = (): string[] =>
   readdirSync(join(root, 'functions'), { withFileTypes: true })
@@ -21,6 +23,7 @@ export const bundlePath = (name: string): string => join(root, 'dist', name, 'in
 /**
  * What the Lambda bundle does differently from running the sources:
  * - credentials come from the environment only (see lib/store/lambda-credentials.ts), not the SDK's whole default chain;
+ * - the SDK's endpoint-discovery cache keeps its entries in a Map-based LRU (lib/store/lru-cache.ts), not mnemonist's;
  * - Node's built-in modules are loaded with require(). An ESM `import ... from 'node:http'` makes Node build the
  *   module's namespace, which reads every export, lazy ones included: node:http's WebSocket and fetch-related exports
  *   load undici (about 15 ms of a cold start) although nothing here uses them. A built-in whose import goes unused is
@@ -30,6 +33,7 @@ const lambdaRuntime: esbuild.Plugin = {
   name: 'lambda-runtime',
   setup(b) {
     b.onResolve({ filter: /^@aws-sdk\/credential-provider-node$/ }, () => ({ path: join(root, 'lib', 'store', 'lambda-credentials.ts') }));
+    b.onResolve({ filter: /^mnemonist\/lru-cache(\.js)?$/ }, () => ({ path: join(root, 'lib', 'store', 'lru-cache.ts') }));
     b.onResolve({ filter: /^(node:)?[a-z_0-9/]+$/ }, (args) => {
       if (!isBuiltin(args.path)) return undefined;
       // The require() inside the stand-in module below is Node's own.
@@ -50,7 +54,7 @@ const OPENAPI_MODULE = /[\\/]lib[\\/]app[\\/]site[\\/]openapi-document\.ts$/;
  * The OpenAPI document is generated once, here, from the request schemas (lib/app/openapi.ts, which needs classic
  * zod's JSON Schema support), and the site function bundles only its text.
  */
-const openApiAsset = (json: string): esbuild.Plugin => ({
+export const openApiAsset = (json: string): esbuild.Plugin => ({
   name: 'openapi-asset',
   setup(b) {
     b.onLoad({ filter: OPENAPI_MODULE }, () => ({ contents: `export const OPENAPI_JSON = ${JSON.stringify(json)};`, loader: 'js' }));
@@ -82,6 +86,34 @@ export const lambdaBundleOptions = (entry: string, outfile: string, extraPlugins
     plugins: [lambdaRuntime, ...extraPlugins],
   }) satisfies esbuild.BuildOptions;
 
+/** Where a function's compile cache is written, beside its bundle (in the artifact: /var/task/compile-cache). */
+export const compileCachePath = (name: string): string => join(root, 'dist', name, COMPILE_CACHE_DIR);
+export const COMPILE_CACHE_DIR = 'compile-cache';
+
+/**
+ * Node's module compile cache for a bundle (V8's code cache: the bundle need not be parsed and compiled again), made
+ * by loading the bundle once in a Node of this build's version with NODE_COMPILE_CACHE_PORTABLE=1, so that its
+ * entries are keyed by the bundle's path relative to the cache and hold wherever the two are unpacked together.
+ * serverless.yml points Lambda's Node at it. Node keeps the entries of each Node version (and V8 flags) in a folder of
+ * their own: a runtime of another version finds none of its own there and compiles as without a cache, and one whose
+ * entry does not match the bundle's text discards it; either way silently (tested in test/unit/compile-cache.test.ts).
+ */
+export const writeCompileCache = (name: string): void => makeCompileCache(bundlePath(name), compileCachePath(name));
+
+/** Loads `bundle` once in a fresh Node that writes the bundle's compile cache (and nothing else) into `dir`. */
+export const makeCompileCache = (bundle: string, dir: string): void => {
+  rmSync(dir, { recursive: true, force: true });
+  // Enabled from inside the script, after it was compiled, so that the cache holds the bundle's entry only.
+  const script = [
+    `const { enableCompileCache } = await import('node:module');`,
+    `enableCompileCache({ directory: ${JSON.stringify(dir)}, portable: true });`,
+    `await import(${JSON.stringify(pathToFileURL(bundle).href)});`,
+  ].join('\n');
+  const env = { PATH: process.env.PATH ?? '', POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' };
+  const loaded = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8' });
+  if (loaded.status !== 0) throw new Error(`${bundle} failed to load while making its compile cache:\n${loaded.stderr}`);
+};
+
 export const build = async (options: { quiet?: boolean } = {}): Promise<Record<string, number>> => {
   const sizes: Record<string, number> = {};
   const openapi = await openApiJson();
@@ -93,6 +125,7 @@ export const build = async (options: { quiet?: boolean } = {}): Promise<Record<s
     writeFileSync(join(root, 'dist', name, 'meta.json'), JSON.stringify(result.metafile));
     const out = Object.entries(result.metafile.outputs).find(([file]) => file.endsWith('.mjs'));
     sizes[name] = out?.[1].bytes ?? 0;
+    writeCompileCache(name);
   }
   if (!options.quiet) {
     for (const [name, bytes] of Object.entries(sizes)) console.log(`dist/${name}/index.mjs ${(bytes / 1024).toFixed(1)} KiB`);
@@ -100,6 +133,7 @@ export const build = async (options: { quiet?: boolean } = {}): Promise<Record<s
   return sizes;
 };
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+if (import.meta.main) {
   await build();
+  console.log(`${(await buildCli()).slice(root.length + 1)} (the CLI; see infra/build-cli.ts)`);
 }

@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { requireRegions } from './deploy-regions.ts';
-import { packageStage, root } from './package.ts';
+import { packageStage } from './package.ts';
+import { root } from './paths.ts';
 
 /**
  * `npm run deploy [-- osls options]`: packages the stage as `npm run package` does (so that what is deployed is the
@@ -23,14 +24,14 @@ try {
   console.error((e as Error).message);
   process.exit(1);
 }
-const packaged = await packageStage(args.filter((a, i) => a !== '--package' && args[i - 1] !== '--package' && !a.startsWith('--package=')), { build: true }).catch(
-  (e: unknown) => {
-    console.error((e as Error).message);
-    process.exit(1);
-  },
-);
-const deployArgs = ['deploy', ...args.filter((a, i) => a !== '--package' && args[i - 1] !== '--package' && !a.startsWith('--package=')), '--package', packaged.dir];
-const child = spawn(process.execPath, [join(root, 'node_modules', 'osls', 'bin', 'serverless.js'), ...deployArgs], {
+// Packaged into its default directory (dist/package/<stage>-<region>[-<door>]); a --package of the caller's is not used.
+const isPackage = (a: string | undefined) => a === '--package' || a === '-p';
+const oslsArgs = args.filter((a, i) => !isPackage(a) && !isPackage(args[i - 1]) && !a.startsWith('--package='));
+const packaged = await packageStage(oslsArgs, { build: true }).catch((e: unknown) => {
+  console.error((e as Error).message);
+  process.exit(1);
+});
+const child = spawn(process.execPath, [join(root, 'node_modules', 'osls', 'bin', 'serverless.js'), 'deploy', ...oslsArgs, '--package', packaged.dir], {
   cwd: root,
   stdio: 'inherit',
 });

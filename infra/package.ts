@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build, bundlePath } from './build.ts';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { join, relative, resolve, sep } from 'node:path';
+import { build, bundlePath, COMPILE_CACHE_DIR, compileCachePath } from './build.ts';
+import { oslsOptions } from './osls-args.ts';
+import { root } from './paths.ts';
 import { zip } from './zip.ts';
 
 /**
@@ -15,20 +16,42 @@ import { zip } from './zip.ts';
  *   npm run package -- --stage prod --region eu-west-1 --param regions=eu-west-1,us-east-1,ap-southeast-2
  *   npm run package -- --stage dev --region us-east-1 --param door=restApi     # dist/package/dev-us-east-1-restApi
  */
-export const root = resolve(fileURLToPath(import.meta.url), '../..');
 const osls = join(root, 'node_modules', 'osls', 'bin', 'serverless.js');
 
 /** The artifacts serverless.yml names (`artifact: dist/<function>.zip`). */
 export const declaredArtifacts = (): string[] =>
   [...readFileSync(join(root, 'serverless.yml'), 'utf8').matchAll(/^\s+artifact:\s*dist\/([\w.-]+)\.zip\s*$/gm)].map((m) => m[1]!);
 
-/** Zips dist/<name>/index.mjs and its source map into dist/<name>.zip, handler `index.handler`. */
-export const zipBundle = (name: string): string => {
+/** The functions' architecture as serverless.yml declares it, in Node's words (`process.arch`). */
+export const functionArch = (): string => {
+  const declared = /^\s+architecture:\s*(\S+)\s*$/m.exec(readFileSync(join(root, 'serverless.yml'), 'utf8'))?.[1] ?? 'x86_64';
+  return declared === 'x86_64' ? 'x64' : declared;
+};
+
+/** One line on whether the artifacts carry a compile cache, and for which Node. */
+export const compileCacheNote = (): string =>
+  process.arch === functionArch()
+    ? `Compile cache: included, made by Node ${process.version} on ${process.arch}; Lambda uses it only if its runtime runs that same version.`
+    : `Compile cache: left out (this machine is ${process.arch}, the functions ${functionArch()}; package on ${functionArch()} to include it).`;
+
+/**
+ * Zips dist/<name>/index.mjs, its source map (read only when an error is logged, see lib/http/stack.ts) and, when this
+ * machine has the functions' architecture, its compile cache (see writeCompileCache: V8's code cache is made for one
+ * architecture and Node version) into dist/<name>.zip, handler `index.handler`.
+ */
+export const zipBundle = (name: string, options: { compileCache: boolean } = { compileCache: process.arch === functionArch() }): string => {
   const bundle = bundlePath(name);
   const out = join(root, 'dist', `${name}.zip`);
+  const cache = compileCachePath(name);
+  const cached = (options.compileCache ? readdirSync(cache, { recursive: true, withFileTypes: true }) : [])
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name))
+    .sort()
+    .map((file) => ({ name: `${COMPILE_CACHE_DIR}/${relative(cache, file).split(sep).join('/')}`, data: readFileSync(file) }));
   writeFileSync(out, zip([
     { name: 'index.mjs', data: readFileSync(bundle) },
     { name: 'index.mjs.map', data: readFileSync(`${bundle}.map`) },
+    ...cached,
   ]));
   return out;
 };
@@ -37,26 +60,6 @@ const CREDENTIAL_VARIABLES = [
   'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_SECURITY_TOKEN', 'AWS_PROFILE', 'AWS_DEFAULT_PROFILE',
   'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_ROLE_ARN', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', 'AWS_CONTAINER_CREDENTIALS_FULL_URI',
 ];
-
-const option = (args: string[], name: string): string | undefined => {
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === `--${name}`) return args[i + 1];
-    if (arg.startsWith(`--${name}=`)) return arg.slice(name.length + 3);
-  }
-  return undefined;
-};
-
-/** The `--param name=value` options. */
-const params = (args: string[]): Map<string, string> => {
-  const out = new Map<string, string>();
-  args.forEach((arg, i) => {
-    const value = arg === '--param' ? args[i + 1] : arg.startsWith('--param=') ? arg.slice('--param='.length) : undefined;
-    const eq = value?.indexOf('=') ?? -1;
-    if (value !== undefined && eq > 0) out.set(value.slice(0, eq), value.slice(eq + 1));
-  });
-  return out;
-};
 
 /**
  * osls always works in <service>/.serverless before moving the result to --package, so two packagings at once would
@@ -127,11 +130,12 @@ export type PackageResult = { dir: string; templatePath: string; template: Recor
  */
 export const packageStage = async (args: string[], options: { quiet?: boolean; build?: boolean } = {}): Promise<PackageResult> => {
   const started = performance.now();
-  const stage = option(args, 'stage') ?? 'dev';
-  const region = option(args, 'region') ?? 'us-east-1';
-  const given = option(args, 'package');
+  const stated = oslsOptions(args);
+  const stage = stated.stage ?? 'dev';
+  const region = stated.region ?? 'us-east-1';
+  const given = stated.package;
   // Another door than the default packages beside it: dist/package/<stage>-<region>-<door>.
-  const door = params(args).get('door');
+  const door = stated.params.map((p) => /^door=(.*)$/.exec(p)?.[1]).filter((d) => d !== undefined).at(-1);
   const dir = given ? resolve(root, given) : join(root, 'dist', 'package', `${stage}-${region}${door && door !== 'httpApi' ? `-${door}` : ''}`);
   // Offline by construction: osls's `package` makes no AWS call, and it gets no credentials that one could use.
   const env: NodeJS.ProcessEnv = { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' };
@@ -150,6 +154,7 @@ export const packageStage = async (args: string[], options: { quiet?: boolean; b
       );
     }
     for (const name of declaredArtifacts()) zipBundle(name);
+    if (!options.quiet) console.error(compileCacheNote());
     rmSync(dir, { recursive: true, force: true });
     return new Promise<number | null>((done, fail) => {
       const child = spawn(process.execPath, [osls, ...oslsArgs], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -170,7 +175,7 @@ export const packageStage = async (args: string[], options: { quiet?: boolean; b
   return { dir, templatePath, template, ms: performance.now() - started };
 };
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+if (import.meta.main) {
   try {
     const result = await packageStage(process.argv.slice(2), { build: true });
     const resources = Object.keys((result.template.Resources ?? {}) as object).length;

@@ -5,7 +5,9 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { VIEW_AND_DOWNLOAD } from '../../lib/domain/auth.ts';
 import { FeedRepository } from '../../lib/store/feeds.ts';
 import { build } from '../build.ts';
-import { declaredArtifacts, root, zipBundle } from '../package.ts';
+import { oslsOptions } from '../osls-args.ts';
+import { declaredArtifacts, zipBundle } from '../package.ts';
+import { root } from '../paths.ts';
 import { stageTableNames } from '../tables.ts';
 import { ensureTables, localClientConfig, startEngine, type Engine } from './dynamodb.ts';
 import { LAMBDA_RUNTIME_ENVIRONMENT } from './gateway.ts';
@@ -21,11 +23,8 @@ import { LAMBDA_RUNTIME_ENVIRONMENT } from './gateway.ts';
  *   npm run offline -- --httpPort 3100 --stage test
  */
 const args = process.argv.slice(2);
-const option = (name: string): string | undefined => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
-};
-const stage = option('stage') ?? 'dev';
+// The stage is read here (for the table names) and passed on with every other option as given.
+const stage = oslsOptions(args).stage ?? 'dev';
 const engine = (process.env.DYNAMODB_ENGINE ?? 'dynalite') as Engine;
 const seedFeed = process.env.SEED_FEED ?? 'DefaultNuGet';
 
@@ -33,14 +32,14 @@ const db = await startEngine(engine, { port: Number(process.env.DYNAMODB_PORT ??
 const client = new DynamoDBClient(localClientConfig(db.endpoint));
 const names = stageTableNames(stage);
 await ensureTables(client, names);
-if (seedFeed) await new FeedRepository(DynamoDBDocumentClient.from(client), names.feeds).add(seedFeed, VIEW_AND_DOWNLOAD);
+if (seedFeed) await new FeedRepository(DynamoDBDocumentClient.from(client), names.feeds, names).add(seedFeed, VIEW_AND_DOWNLOAD);
 client.destroy();
 await build({ quiet: true });
 for (const name of declaredArtifacts()) zipBundle(name);
 console.log(`DynamoDB (${engine}) at ${db.endpoint}, tables ${Object.values(names).join(', ')}; feed ${seedFeed} seeded.`);
 
 // serverless-offline passes every AWS_* variable of this process to the functions, as Lambda would set them.
-const child = spawn(process.execPath, [join(root, 'node_modules', 'osls', 'bin', 'serverless.js'), 'offline', 'start', '--stage', stage, ...args.filter((a, i) => a !== '--stage' && args[i - 1] !== '--stage' && !a.startsWith('--stage='))], {
+const child = spawn(process.execPath, [join(root, 'node_modules', 'osls', 'bin', 'serverless.js'), 'offline', 'start', ...args], {
   cwd: root,
   stdio: 'inherit',
   env: {

@@ -3,7 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { VIEW_AND_DOWNLOAD } from '../../lib/domain/auth.ts';
-import { FeedRepository } from '../../lib/store/feeds.ts';
+import { FeedNameHasRecords, FeedRepository } from '../../lib/store/feeds.ts';
 import { build, bundlePath } from '../build.ts';
 import { ROUTES } from '../routes.ts';
 import { tableNamesFromEnv } from '../tables.ts';
@@ -19,6 +19,8 @@ const dynamoPort = Number(process.env.DYNAMODB_PORT ?? 8000);
 const dataDir = process.env.DATA_DIR ? resolve(process.env.DATA_DIR) : undefined;
 const engine = (process.env.DYNAMODB_ENGINE ?? 'dynalite') as Engine;
 const seedFeed = process.env.SEED_FEED ?? 'DefaultNuGet';
+const LOCAL_REQUEST_TIMEOUT_MS = 8000;
+const LOCAL_CONNECT_TIMEOUT_MS = 3000;
 
 /** Startup failures a user can fix get one clear line, not a stack trace. */
 const fail = (message: string): never => {
@@ -37,6 +39,12 @@ process.env.AWS_ACCESS_KEY_ID ??= 'local';
 process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
 // As the Lambda runtime: each function's first request is its cold start (each bundle has its own Powertools).
 applyLambdaRuntimeEnvironment();
+// The Lambda defaults (1.5 s per attempt) suit DynamoDB, not an embedded engine sharing this process's CPU with the
+// gateway and every function: under a burst of writers its answers queue for seconds, the SDK gave up on them while
+// they were being stored, and callers saw 503s. Locally, wait longer (still within the gateway's 29 s: 3 attempts of
+// 8 s plus backoff); on AWS the short defaults stay. Explicit settings win.
+process.env.DYNAMODB_REQUEST_TIMEOUT_MS ||= String(LOCAL_REQUEST_TIMEOUT_MS);
+process.env.DYNAMODB_CONNECT_TIMEOUT_MS ||= String(LOCAL_CONNECT_TIMEOUT_MS);
 
 // A bad setting fails here with one line naming the variable, as the function's cold start would.
 const names = (() => {
@@ -48,8 +56,15 @@ const names = (() => {
 })();
 const client = new DynamoDBClient(localClientConfig(db.endpoint));
 for (const line of await ensureTables(client, names)) if (!line.startsWith('created')) console.log(`DynamoDB: ${line}.`);
-if (seedFeed && (await new FeedRepository(DynamoDBDocumentClient.from(client), names.feeds).add(seedFeed, VIEW_AND_DOWNLOAD))) {
-  console.log(`Seeded feed ${seedFeed} (anonymous users may record deployments).`);
+if (seedFeed) {
+  const feeds = new FeedRepository(DynamoDBDocumentClient.from(client), names.feeds, { deployments: names.deployments, idempotency: names.idempotency });
+  try {
+    if (await feeds.add(seedFeed, VIEW_AND_DOWNLOAD)) console.log(`Seeded feed ${seedFeed} (anonymous users may record deployments).`);
+  } catch (e) {
+    // Kept data (DATA_DIR) whose seed feed was removed: never adopt its records silently.
+    if (!(e instanceof FeedNameHasRecords)) throw e;
+    console.log(`Did not seed feed ${seedFeed}: ${e.message}`);
+  }
 }
 client.destroy();
 

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { PRIVILEGES, RECORD_PRIVILEGE, VIEW_PRIVILEGE } from '../domain/auth.ts';
-import { DeploymentSchema, FIELD_LIMITS, type FieldName } from '../domain/deployment.ts';
+import { DeploymentSchema, FIELD_LIMITS, NAME_FIELDS, type FieldName } from '../domain/deployment.ts';
 import { CurrentQuerySchema, DEFAULT_LIMIT, HistoryQuerySchema, MAX_LIMIT } from '../domain/queries.ts';
 import type { DeploymentView } from '../domain/record.ts';
 import type { FeedView, PageView } from './read.ts';
@@ -25,7 +25,7 @@ const FIELD_DESCRIPTIONS: Record<FieldName, string> = {
   Description: 'Free text, e.g. "Deployed by Custom Release Server"; may span lines.',
   UserName: "Who deployed it; defaults to the API key's user, or Anonymous.",
   Url: 'An absolute http:// or https:// link to the deployment (e.g. the pipeline run).',
-  Date: 'When it was deployed: any ISO 8601 instant (no zone means UTC); defaults to the time received. Stored in UTC.',
+  Date: 'When it was deployed: any ISO 8601 instant (no zone means UTC); defaults to the time received. Stored in UTC. A Date more than 5 minutes after the time received is kept but ordered by the time received (the answer says DateInFuture: true).',
 };
 
 const PARAMETER_DESCRIPTIONS: Record<string, string> = {
@@ -43,7 +43,9 @@ const requestSchema = (schema: ObjectSchema, options: { numbers: boolean }): Jso
   for (const [name, fieldSchema] of Object.entries(schema.shape)) {
     const field = name as FieldName;
     const limit = FIELD_LIMITS[field] as number | undefined;
-    const description = FIELD_DESCRIPTIONS[field] ?? PARAMETER_DESCRIPTIONS[name];
+    const base = FIELD_DESCRIPTIONS[field] ?? PARAMETER_DESCRIPTIONS[name];
+    const description =
+      base && NAME_FIELDS.has(field) ? `${base} No invisible format characters (Unicode category Cf, e.g. U+200B, U+202E, U+FEFF).` : base;
     properties[name] = {
       ...generated.properties?.[name],
       ...(options.numbers && limit !== undefined ? { type: ['string', 'number'] } : {}),
@@ -59,7 +61,7 @@ const requestSchema = (schema: ObjectSchema, options: { numbers: boolean }): Jso
 /** The response schemas, each named in components/schemas by its id. */
 const responses = z.registry<{ id: string }>();
 
-export const DeploymentViewSchema = z
+const DeploymentViewSchema = z
   .object({
     Id: z.string().describe('The record id (a ULID, unique across the service).'),
     FeedName: z.string(),
@@ -71,8 +73,14 @@ export const DeploymentViewSchema = z
     Description: z.string(),
     UserName: z.string(),
     Url: z.string().optional(),
-    Date: z.string().describe('When it was deployed, ISO 8601 in UTC.'),
+    Date: z.string().describe('When it was deployed, ISO 8601 in UTC: the instant used (a Date sent without a zone was read as UTC).'),
     ReceivedAt: z.string().describe('When the service received it, ISO 8601 in UTC.'),
+    DateInFuture: z
+      .literal(true)
+      .optional()
+      .describe(
+        'Present when Date lay more than 5 minutes after ReceivedAt: the record is kept with its Date but ordered by ReceivedAt (in histories, for the current version per target, and for from/to), so a wrong clock cannot own the present.',
+      ),
     Region: z.string().describe('The AWS region that received it.'),
   })
   .register(responses, { id: 'Deployment' });
@@ -143,107 +151,116 @@ const READ_ERRORS = {
   400: 'A parameter is missing, unknown or invalid (`detail` names it).',
   403: `The API key is unknown, revoked or expired, or it (or an anonymous caller) lacks ${VIEW_PRIVILEGE} on the feed.`,
   404: 'The feed does not exist.',
-  405: 'Only GET is allowed.',
+  405: 'Only GET (and HEAD, which answers as GET without a body) is allowed.',
   503: 'The store is unavailable; retry after Retry-After seconds.',
 };
 
 const SECURITY = [{ apiKeyHeader: [] }, { basic: [] }, { apiKeyQuery: [] }, {}];
 
-export const openApiDocument = (): Record<string, unknown> => {
-  const body = requestSchema(DeploymentSchema, { numbers: true });
-  const form = { ...body, properties: Object.fromEntries(Object.entries(body.properties ?? {}).map(([k, v]) => [k, { ...v, type: 'string' }])) };
+/** The response schemas registered above, as OpenAPI components (JSON Schema 2020-12 without $schema and $id). */
+const componentSchemas = () => {
   const schemas = z.toJSONSchema(responses, { target: 'draft-2020-12', uri: (id) => `#/components/schemas/${id}` }).schemas;
-  const components = Object.fromEntries(
+  return Object.fromEntries(
     Object.entries(schemas).map(([id, schema]) => {
       const { $schema: _schema, $id: _id, ...rest } = schema as Record<string, unknown>;
       return [id, rest];
     }),
   );
+};
+
+/** POST /api/package-deployment/: ProGet's endpoint, its three body types from the validation schema. */
+const recordPath = () => {
+  const body = requestSchema(DeploymentSchema, { numbers: true });
+  const form = { ...body, properties: Object.fromEntries(Object.entries(body.properties ?? {}).map(([k, v]) => [k, { ...v, type: 'string' }])) };
   return {
-    openapi: '3.1.0',
-    info: {
-      title: 'Package Deployment API',
-      version: '1.0.0',
-      description:
-        "A drop-in replacement for ProGet's Package Deployment API, with a read API for deployment history and the current version on each target.",
-    },
-    paths: {
-      '/api/package-deployment/': {
-        post: {
-          operationId: 'recordDeployment',
-          summary: "Record a deployment (ProGet's endpoint; the path also answers without the trailing slash).",
-          description: `Needs ${RECORD_PRIVILEGE} on the feed (an API key's, or anonymous users' where the feed grants it). Field names match case-insensitively; values are trimmed. A body without Content-Type is read as JSON if it starts with "{", else as a form.`,
-          security: SECURITY,
-          parameters: [
-            {
-              name: 'Idempotency-Key',
-              in: 'header',
-              required: false,
-              description: 'Makes retries safe for 24 hours: the same key and body return the first response (Idempotent-Replayed: true) and store nothing new.',
-              schema: { type: 'string', minLength: 1, maxLength: 255 },
-            },
-          ],
-          requestBody: {
-            required: true,
-            content: {
-              'application/json': { schema: body },
-              'application/x-www-form-urlencoded': { schema: form },
-              'multipart/form-data': { schema: form },
-            },
-          },
-          responses: {
-            200: { description: 'Stored; the stored record.', content: jsonContent('Deployment') },
-            ...problems({
-              400: 'The body is invalid (`detail` and `errors` name each field).',
-              403: `The API key is unknown, revoked or expired, or it (or an anonymous caller) lacks ${RECORD_PRIVILEGE} on the feed.`,
-              404: 'The feed does not exist.',
-              405: 'Only POST is allowed (the response has Allow).',
-              409: 'A request with the same Idempotency-Key is still in progress; retry after Retry-After.',
-              413: 'The body is over 64 KB.',
-              415: 'The Content-Type or charset is not one of JSON, form or multipart in UTF-8 or ISO-8859-1.',
-              422: 'The Idempotency-Key was used with a different body.',
-              503: 'The store is unavailable; retry after Retry-After seconds, with the same Idempotency-Key to be sure of one record.',
-            }),
-          },
+    post: {
+      operationId: 'recordDeployment',
+      summary: "Record a deployment (ProGet's endpoint; the path also answers without the trailing slash).",
+      description: `Needs ${RECORD_PRIVILEGE} on the feed (an API key's, or anonymous users' where the feed grants it). Field names match case-insensitively; values are trimmed. A body without Content-Type is read as JSON if it starts with "{", else as a form.`,
+      security: SECURITY,
+      parameters: [
+        {
+          name: 'Idempotency-Key',
+          in: 'header',
+          required: false,
+          description: 'Makes retries safe for 24 hours: the same key and body return the first response (Idempotent-Replayed: true) and store nothing new.',
+          schema: { type: 'string', minLength: 1, maxLength: 255 },
+        },
+      ],
+      requestBody: {
+        required: true,
+        content: {
+          'application/json': { schema: body },
+          'application/x-www-form-urlencoded': { schema: form },
+          'multipart/form-data': { schema: form },
         },
       },
-      '/api/deployments': {
-        get: {
-          operationId: 'listDeployments',
-          summary: "Deployment history, newest first: a package's (optionally one version's), a target's (Target), or a feed's recent activity.",
-          security: SECURITY,
-          parameters: queryParameters(HistoryQuerySchema),
-          responses: { 200: { description: 'A page of records.', content: jsonContent('DeploymentPage') }, ...problems(READ_ERRORS) },
-        },
-      },
-      '/api/deployments/current': {
-        get: {
-          operationId: 'currentDeployments',
-          summary: 'For each target of a package, the latest deployment by Date (a backdated record never replaces a newer one), in target order.',
-          security: SECURITY,
-          parameters: queryParameters(CurrentQuerySchema),
-          responses: { 200: { description: 'A page of records, one per target.', content: jsonContent('DeploymentPage') }, ...problems(READ_ERRORS) },
-        },
-      },
-      '/api/feeds': {
-        get: {
-          operationId: 'listFeeds',
-          summary: 'The feeds the caller may view, with the privileges the caller has on each.',
-          security: SECURITY,
-          responses: {
-            200: { description: 'The feeds.', content: jsonContent('Feeds') },
-            ...problems({ 400: 'A query parameter was given (only key is accepted).', 403: READ_ERRORS[403], 405: READ_ERRORS[405], 503: READ_ERRORS[503] }),
-          },
-        },
-      },
-    },
-    components: {
-      schemas: components,
-      securitySchemes: {
-        apiKeyHeader: { type: 'apiKey', in: 'header', name: 'X-ApiKey', description: 'A ProGet-style API key.' },
-        basic: { type: 'http', scheme: 'basic', description: 'User "api", the API key as password.' },
-        apiKeyQuery: { type: 'apiKey', in: 'query', name: 'key', description: 'The API key in the query string (ProGet accepts it; prefer the header).' },
+      responses: {
+        200: { description: 'Stored; the stored record.', content: jsonContent('Deployment') },
+        ...problems({
+          400: 'The body is invalid (`detail` and `errors` name each field).',
+          403: `The API key is unknown, revoked or expired, or it (or an anonymous caller) lacks ${RECORD_PRIVILEGE} on the feed.`,
+          404: 'The feed does not exist.',
+          405: 'Only POST is allowed (the response has Allow).',
+          409: 'A request with the same Idempotency-Key is still in progress; retry after Retry-After.',
+          413: 'The body is over 64 KB.',
+          415: 'The Content-Type or charset is not one of JSON, form or multipart in UTF-8 or ISO-8859-1.',
+          422: 'The Idempotency-Key was used with a different body.',
+          503: 'The store is unavailable; retry after Retry-After seconds, with the same Idempotency-Key to be sure of one record.',
+        }),
       },
     },
   };
 };
+
+/** The read API's paths, their parameters from the query schemas. */
+const readPaths = () => ({
+  '/api/deployments': {
+    get: {
+      operationId: 'listDeployments',
+      summary: "Deployment history, newest first: a package's (optionally one version's), a target's (Target), or a feed's recent activity.",
+      security: SECURITY,
+      parameters: queryParameters(HistoryQuerySchema),
+      responses: { 200: { description: 'A page of records.', content: jsonContent('DeploymentPage') }, ...problems(READ_ERRORS) },
+    },
+  },
+  '/api/deployments/current': {
+    get: {
+      operationId: 'currentDeployments',
+      summary: 'For each target of a package, the latest deployment by Date (a backdated record never replaces a newer one), in target order.',
+      security: SECURITY,
+      parameters: queryParameters(CurrentQuerySchema),
+      responses: { 200: { description: 'A page of records, one per target.', content: jsonContent('DeploymentPage') }, ...problems(READ_ERRORS) },
+    },
+  },
+  '/api/feeds': {
+    get: {
+      operationId: 'listFeeds',
+      summary: 'The feeds the caller may view, with the privileges the caller has on each.',
+      security: SECURITY,
+      responses: {
+        200: { description: 'The feeds.', content: jsonContent('Feeds') },
+        ...problems({ 400: 'A query parameter was given (only key is accepted).', 403: READ_ERRORS[403], 405: READ_ERRORS[405], 503: READ_ERRORS[503] }),
+      },
+    },
+  },
+});
+
+export const openApiDocument = (): Record<string, unknown> => ({
+  openapi: '3.1.0',
+  info: {
+    title: 'Package Deployment API',
+    version: '1.0.0',
+    description:
+      "A drop-in replacement for ProGet's Package Deployment API, with a read API for deployment history and the current version on each target.",
+  },
+  paths: { '/api/package-deployment/': recordPath(), ...readPaths() },
+  components: {
+    schemas: componentSchemas(),
+    securitySchemes: {
+      apiKeyHeader: { type: 'apiKey', in: 'header', name: 'X-ApiKey', description: 'A ProGet-style API key.' },
+      basic: { type: 'http', scheme: 'basic', description: 'User "api", the API key as password.' },
+      apiKeyQuery: { type: 'apiKey', in: 'query', name: 'key', description: 'The API key in the query string (ProGet accepts it; prefer the header).' },
+    },
+  },
+});

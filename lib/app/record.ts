@@ -1,6 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
-import { principalKeyId, RECORD_PRIVILEGE } from '../domain/auth.ts';
+import { idempotencyScope, RECORD_PRIVILEGE } from '../domain/auth.ts';
 import { nowIso } from '../domain/dates.ts';
 import { validateDeployment, type Validation } from '../domain/deployment.ts';
 import type { Fields } from '../domain/fields.ts';
@@ -45,7 +45,7 @@ const record = async (deps: RecordDependencies, request: RecordRequest): Promise
     ? invalid([{ field: 'body', detail: request.bodyError.detail }])
     : validateDeployment(request.fields);
   const now = deps.now();
-  const { principal, value } = await checkFeedAccess(deps.directory, request, {
+  const { principal, feed, value } = await checkFeedAccess(deps.directory, request, {
     input: both(fields, parseIdempotencyKey(request.headers['idempotency-key'])),
     feedName: ([deployment]) => deployment.FeedName,
     privilege: RECORD_PRIVILEGE,
@@ -57,11 +57,11 @@ const record = async (deps: RecordDependencies, request: RecordRequest): Promise
   const idempotency = idempotencyKey === undefined
     ? undefined
     : {
-        id: idempotencyId(principalKeyId(principal), idempotencyKey),
+        id: idempotencyId(idempotencyScope(principal, feed), idempotencyKey),
         requestHash: requestHash(input),
         expiresAt: Math.floor(now.getTime() / 1000) + IDEMPOTENCY_TTL_SECONDS,
       };
-  return putDeployment(deps.client, deps.tables, newDeployment(input, { principal, receivedAt, region: deps.region }), { idempotency });
+  return putDeployment(deps.client, deps.tables, newDeployment(input, { principal, receivedAt, region: deps.region, feedId: feed.id }), { idempotency });
 };
 
 /**

@@ -25,9 +25,15 @@ export type ApiKeyRecord = {
   keyHash: string;
   id: string;
   user: string;
-  /** True: every feed; otherwise the folded names in `feeds`. */
+  /** True: every feed; otherwise the feeds whose ids are in `feedIds` (see {@link coversFeed}). */
   allFeeds: boolean;
+  /** The folded names of the feeds it was created for, as shown by `keys list`. */
   feeds: string[];
+  /**
+   * The ids of the feeds it covers. Absent on keys created before feeds had ids: those cover the feeds named in
+   * `feeds` that still have no id of their own (their legacy id, see {@link legacyFeedId}).
+   */
+  feedIds?: string[] | undefined;
   privileges: string[];
   expiresAt?: string | undefined;
   revoked: boolean;
@@ -37,6 +43,11 @@ export type ApiKeyRecord = {
 export type FeedRecord = {
   /** The folded name (the partition key). */
   name: string;
+  /**
+   * The feed's identity, which outlives its name: a ULID given by `feeds add`, or for a feed stored before feeds had
+   * ids, its legacy id (see {@link legacyFeedId}). API keys scoped to a feed bind to it, records carry it.
+   */
+  id: string;
   displayName: string;
   anonymousPrivileges: string[];
   createdAt: string;
@@ -58,7 +69,7 @@ type BodyFields = ReadonlyArray<readonly [name: string, value: unknown]> | undef
 const BODY_KEY_FIELDS = new Set(['key', 'api_key']);
 
 /** Lower-cases A-Z only: a look-alike such as the Kelvin sign (U+212A), which toLowerCase() turns into k, is not a k. */
-export const asciiLower = (s: string): string => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
+const asciiLower = (s: string): string => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
 
 /** The query-string parameter that carries an API key (ProGet's `?key=`), in any ASCII casing. */
 export const isKeyParameter = (name: string): boolean => asciiLower(name.trim()) === 'key';
@@ -146,6 +157,17 @@ export const authenticate = (key: ApiKeyRecord | undefined, now: Date): Principa
   return { kind: 'key', key };
 };
 
+/** The id of a feed stored before feeds had ids: derived from its folded name, so it is stable and unique. */
+export const legacyFeedId = (foldedName: string): string => `legacy:${foldedName}`;
+
+/**
+ * Whether a key covers a feed: every feed, or this feed by its id. A key created before feeds had ids names feeds; it
+ * covers those that kept their legacy identity, never a feed created later under the same name.
+ */
+export const coversFeed = (key: ApiKeyRecord, feed: FeedRecord): boolean =>
+  key.allFeeds ||
+  (key.feedIds !== undefined ? key.feedIds.includes(feed.id) : key.feeds.some((name) => legacyFeedId(name) === feed.id));
+
 /**
  * What anonymous users may do on a feed, everyone may: a valid key is never worth less than no key. Beyond that, a
  * key holds its privileges on the feeds it covers.
@@ -154,7 +176,7 @@ export const hasPrivilege = (principal: Principal, feed: FeedRecord, privilege: 
   if (feed.anonymousPrivileges.includes(privilege)) return true;
   if (principal.kind === 'anonymous') return false;
   const { key } = principal;
-  return (key.allFeeds || key.feeds.includes(feed.name)) && key.privileges.includes(privilege);
+  return coversFeed(key, feed) && key.privileges.includes(privilege);
 };
 
 export const authorize = (principal: Principal, feed: FeedRecord, privilege: Privilege): void => {
@@ -170,3 +192,10 @@ export const principalName = (principal: Principal): string =>
 
 export const principalKeyId = (principal: Principal): string =>
   principal.kind === 'anonymous' ? 'anonymous' : principal.key.id;
+
+/**
+ * The scope of an Idempotency-Key: the API key's id, or for anonymous callers anonymous and the feed's id, so that an
+ * anonymous caller cannot claim another feed's keys in advance (nor a re-created feed replay an old feed's answers).
+ */
+export const idempotencyScope = (principal: Principal, feed: FeedRecord): string =>
+  principal.kind === 'anonymous' ? `anonymous:${feed.id}` : principal.key.id;

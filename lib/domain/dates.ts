@@ -112,5 +112,12 @@ export const parseInstant = (input: string): DateResult => {
   return { ok: true, iso: new Date(t).toISOString() };
 };
 
+/**
+ * How far a record's `Date` may lie ahead of the time it was received (clock skew between a pipeline and the service)
+ * and still order the record by its Date. Beyond it, the record is ordered by the time it was received (see
+ * lib/domain/record.ts), so that a wrong clock or a typo cannot own a target's current version for years.
+ */
+export const FUTURE_DATE_SKEW_MS = 5 * 60 * 1000;
+
 /** The current instant in the same normalised form. */
 export const nowIso = (now: Date = new Date()): string => now.toISOString();

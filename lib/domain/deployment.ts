@@ -26,7 +26,7 @@ export const MAX_PARTITION_KEY_BYTES = 2048;
 export const MAX_SORT_KEY_BYTES = 1024;
 
 export type FieldName = keyof typeof FIELD_LIMITS;
-export const FIELD_NAMES = Object.keys(FIELD_LIMITS) as FieldName[];
+const FIELD_NAMES = Object.keys(FIELD_LIMITS) as FieldName[];
 const CANONICAL = new Map<string, FieldName>(FIELD_NAMES.map((f) => [f.toLowerCase(), f]));
 
 const describe = (v: unknown): string =>
@@ -39,6 +39,23 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const CONTROL_MULTILINE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
 /** Something visible: not only white space, separators and invisible format characters (zero-width spaces). */
 const VISIBLE = /[^\s\p{Z}\p{Cf}]/u;
+/**
+ * Invisible format characters (Unicode category Cf): zero-width spaces and joiners, bidi controls such as U+202E, the
+ * BOM U+FEFF. In a name they make two names that look the same differ (or one look like another), so the fields that
+ * name things refuse them; Description may keep them (emoji sequences use U+200D).
+ */
+const FORMAT = /\p{Cf}/u;
+/** The fields that name things: these refuse invisible format characters (see FORMAT). */
+export const NAME_FIELDS: ReadonlySet<FieldName> = new Set<FieldName>([
+  'FeedName',
+  'GroupName',
+  'PackageName',
+  'Version',
+  'Target',
+  'Application',
+  'UserName',
+]);
+const FORMAT_MESSAGE = 'must not contain invisible format characters (Unicode category Cf, such as U+200B zero-width space, U+202E right-to-left override or U+FEFF)';
 
 // A JSON number is accepted as its text (decodeBody keeps the source text, so `12.0` stays "12.0").
 const input = z.pipe(
@@ -48,12 +65,14 @@ const input = z.pipe(
   }),
 );
 
-const text = (max: number, multiline = false) =>
+const text = (max: number, multiline = false, name = false) =>
   z.string().check(
     z.refine((s) => VISIBLE.test(s), 'must not be blank'),
     z.maxLength(max, `must be at most ${max} characters`),
     z.refine((s) => s.isWellFormed(), 'must be valid Unicode text (it has an unpaired surrogate)'),
     z.refine((s) => !(multiline ? CONTROL_MULTILINE : CONTROL).test(s), 'must not contain control characters'),
+    // Invisible-only is already "blank": one problem per field.
+    z.refine((s) => !name || !FORMAT.test(s) || !VISIBLE.test(s), FORMAT_MESSAGE),
   );
 
 /** A required field: trimmed, within its limit, printable. */
@@ -63,7 +82,7 @@ export const required = (field: FieldName, multiline = false) =>
       input,
       z.transform((s: string) => s.trim()),
     ),
-    text(FIELD_LIMITS[field], multiline),
+    text(FIELD_LIMITS[field], multiline, NAME_FIELDS.has(field)),
   );
 
 /** Optional fields: absent, null or blank all mean "not supplied". */
@@ -73,7 +92,7 @@ export const optional = (field: FieldName) =>
       z.optional(input),
       z.transform((s: string | undefined) => (s?.trim() ? s.trim() : undefined)),
     ),
-    z.optional(text(FIELD_LIMITS[field])),
+    z.optional(text(FIELD_LIMITS[field], false, NAME_FIELDS.has(field))),
   );
 
 const isHttpUrl = (s: string): boolean => {

@@ -1,4 +1,5 @@
 import { principalKeyId, principalName, type Principal } from './auth.ts';
+import { FUTURE_DATE_SKEW_MS } from './dates.ts';
 import type { DeploymentInput } from './deployment.ts';
 
 /** A recorded deployment: the seed's fields, plus what the service adds (its id, when and where it was received). */
@@ -15,19 +16,39 @@ export type DeploymentRecord = {
   url?: string | undefined;
   date: string;
   receivedAt: string;
+  /**
+   * True when `date` lay more than FUTURE_DATE_SKEW_MS after `receivedAt`: the record is then ordered (in histories and
+   * for the target's current version) by `receivedAt`, not by its date. Absent otherwise.
+   */
+  dateInFuture?: boolean | undefined;
   /** The API key's id, or `anonymous`: who recorded it, without the key. */
   keyId: string;
+  /** The id of the feed it was recorded in (absent on records stored before feeds had ids). */
+  feedId?: string | undefined;
   region: string;
 };
 
 /** A record as the service builds it, before storage gives it an id. */
 export type NewDeployment = Omit<DeploymentRecord, 'id'>;
 
-/** The record to store for validated input: UserName defaults to the key's user (or Anonymous), Date to now. */
+/** Whether a record dated `date` and received at `receivedAt` is dated in the future beyond the clock-skew allowance. */
+export const isDateInFuture = (date: string, receivedAt: string): boolean =>
+  Date.parse(date) > Date.parse(receivedAt) + FUTURE_DATE_SKEW_MS;
+
+/** The instant a record is ordered by: its Date, unless that lies in the future (then the time it was received). */
+export const orderingInstant = (record: Pick<DeploymentRecord, 'date' | 'receivedAt' | 'dateInFuture'>): string =>
+  record.dateInFuture === true ? record.receivedAt : record.date;
+
+/**
+ * The record to store for validated input: UserName defaults to the key's user (or Anonymous), Date to now. A Date
+ * beyond the clock-skew allowance is kept as given but marked (see {@link orderingInstant}).
+ */
 export const newDeployment = (
   input: DeploymentInput,
-  received: { principal: Principal; receivedAt: string; region: string },
+  received: { principal: Principal; receivedAt: string; region: string; feedId: string },
 ): NewDeployment => ({
+  ...(input.Date !== undefined && isDateInFuture(input.Date, received.receivedAt) ? { dateInFuture: true } : {}),
+  feedId: received.feedId,
   feedName: input.FeedName,
   groupName: input.GroupName,
   packageName: input.PackageName,
@@ -57,6 +78,8 @@ export type DeploymentView = {
   Url?: string;
   Date: string;
   ReceivedAt: string;
+  /** Present (true) when Date lay beyond the clock-skew allowance: the record is ordered by ReceivedAt. */
+  DateInFuture?: true;
   Region: string;
 };
 
@@ -73,5 +96,6 @@ export const toView = (record: DeploymentRecord): DeploymentView => ({
   ...(record.url !== undefined ? { Url: record.url } : {}),
   Date: record.date,
   ReceivedAt: record.receivedAt,
+  ...(record.dateInFuture === true ? { DateInFuture: true as const } : {}),
   Region: record.region,
 });

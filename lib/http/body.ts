@@ -1,9 +1,8 @@
-import { Busboy } from '@fastify/busboy';
 import { isForbiddenKey, type Fields } from '../domain/fields.ts';
 import { badRequest, problem } from './errors.ts';
 
 /** The largest body accepted, in bytes after base64 decoding. */
-export const MAX_BODY_BYTES = 64 * 1024;
+const MAX_BODY_BYTES = 64 * 1024;
 
 /** A decoded body: its fields in the order sent, names as sent, values as decoded (strings, or JSON values). */
 export type BodyEntries = Fields;
@@ -22,7 +21,7 @@ const SUPPORTED =
   'application/json, application/x-www-form-urlencoded or multipart/form-data (charset utf-8 or iso-8859-1)';
 
 /** Parses `type/subtype; name=value; name="quoted value"` (RFC 9110 section 8.3.1), lower-casing type and names. */
-export const parseMediaType = (header: string): MediaType => {
+const parseMediaType = (header: string): MediaType => {
   const [type = '', ...rest] = header.split(';');
   const params = new Map<string, string>();
   for (const raw of rest) {
@@ -249,8 +248,13 @@ const partName = (name: string, charset: Charset): string => {
   }
 };
 
-const decodeMultipart = (bytes: Buffer, contentType: string, charset: Charset): Promise<BodyEntries> =>
-  new Promise((resolve, reject) => {
+/** busboy is loaded on the first multipart body, not at every cold start: most pipelines send JSON or a form. */
+let busboyModule: ReturnType<typeof loadBusboy> | undefined;
+const loadBusboy = () => import('@fastify/busboy');
+
+const decodeMultipart = async (bytes: Buffer, contentType: string, charset: Charset): Promise<BodyEntries> => {
+  const { Busboy } = await (busboyModule ??= loadBusboy());
+  return new Promise((resolve, reject) => {
     const entries: BodyEntries = [];
     let busboy;
     try {
@@ -307,6 +311,7 @@ const decodeMultipart = (bytes: Buffer, contentType: string, charset: Charset): 
     busboy.on('finish', () => resolve(entries));
     busboy.end(bytes);
   });
+};
 
 const hasUtf8Bom = (bytes: Uint8Array): boolean => bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
 

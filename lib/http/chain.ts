@@ -6,7 +6,7 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { frontDoor } from './event.ts';
 import { logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
-import { methodGuard, problemResponses } from './middlewares.ts';
+import { headWithoutBody, methodGuard, problemResponses } from './middlewares.ts';
 import { observe } from './observability.ts';
 import type { Response } from './responses.ts';
 
@@ -15,7 +15,7 @@ import type { Response } from './responses.ts';
  * function URL, REST API or ALB event becomes one internal shape, and the answer the shape that door expects), the Lambda context in every log line (the event itself
  * is never logged as received, whatever POWERTOOLS_LOGGER_LOG_EVENT says: observe logs a redacted copy), one EMF metric
  * line per invocation, request logging and the outcome metrics, the one error handler (problem+json), lower-cased
- * headers, and 405 with Allow for other methods. A function adds what it needs after these, then its handler.
+ * headers, and 405 with Allow for other methods (HEAD is allowed wherever GET is, and answered without a body). A function adds what it needs after these, then its handler.
  */
 export const httpFunction = <E extends APIGatewayProxyEventV2 = APIGatewayProxyEventV2>(options: {
   name: string;
@@ -29,6 +29,7 @@ export const httpFunction = <E extends APIGatewayProxyEventV2 = APIGatewayProxyE
     .use(injectLambdaContext(logger, { logEvent: false, resetKeys: true }))
     .use(logMetrics(metrics, { captureColdStartMetric: true }))
     .use(observe<E>({ logger, metrics, ok: options.ok }))
+    .use(headWithoutBody())
     .use(problemResponses(logger))
     .use(httpHeaderNormalizer())
     .use(methodGuard(options.methods));

@@ -4,20 +4,48 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { isDomainError } from '../domain/errors.ts';
 import { isProblem, problem, problemOf } from './errors.ts';
 import { problemResponse, type Response } from './responses.ts';
+import { withSourceStack } from './stack.ts';
 
 type Mw = MiddlewareObj<APIGatewayProxyEventV2, Response>;
 
+/**
+ * The methods a function answers: those given, and HEAD wherever GET is (RFC 9110 §9.3.2: a server answering GET
+ * answers HEAD the same way, without the body; see {@link headWithoutBody}).
+ */
+export const allowedMethods = (methods: readonly string[]): string[] =>
+  methods.includes('GET') && !methods.includes('HEAD') ? [...methods, 'HEAD'] : [...methods];
+
 /** 405 with an `Allow` header for any other method. */
-export const methodGuard = (allowed: readonly string[]): Mw => ({
-  before: (request) => {
-    const method = request.event.requestContext.http.method.toUpperCase();
-    if (!allowed.includes(method)) {
-      throw problem(405, `${method} is not allowed here; use ${allowed.join(' or ')}.`, {
-        headers: { Allow: allowed.join(', ') },
-      });
-    }
-  },
-});
+export const methodGuard = (methods: readonly string[]): Mw => {
+  const allowed = allowedMethods(methods);
+  return {
+    before: (request) => {
+      const method = request.event.requestContext.http.method.toUpperCase();
+      if (!allowed.includes(method)) {
+        throw problem(405, `${method} is not allowed here; use ${allowed.join(' or ')}.`, {
+          headers: { Allow: allowed.join(', ') },
+        });
+      }
+    },
+  };
+};
+
+const isHead = (request: Request<APIGatewayProxyEventV2, Response>): boolean =>
+  request.event.requestContext?.http?.method?.toUpperCase() === 'HEAD';
+
+/**
+ * HEAD is answered as GET (the handlers do not look at the method), then the body is dropped: same status and
+ * headers, errors included. Content-Length is left to the gateway (RFC 9110 lets a HEAD answer omit it). Used outside
+ * the error handler, so it sees the final answer.
+ */
+export const headWithoutBody = (): Mw => {
+  const strip = (request: Request<APIGatewayProxyEventV2, Response>): void => {
+    if (!isHead(request) || !request.response) return;
+    const { body: _body, isBase64Encoded: _b64, ...rest } = request.response;
+    request.response = rest as Response;
+  };
+  return { after: strip, onError: strip };
+};
 
 /**
  * The one error handler: the domain's errors (lib/domain/errors.ts) and HTTP's own (405, 413, 415, a body that cannot
@@ -40,7 +68,7 @@ export const problemResponses = (logger: Logger): Mw => ({
       });
       return;
     }
-    logger.error('unhandled error', { error: error as Error });
+    logger.error('unhandled error', { error: withSourceStack(error as Error) });
     request.response = problemResponse(500, "An unexpected error occurred; the requestId identifies it in the service's logs.", { requestId });
   },
 });

@@ -41,11 +41,6 @@ export class Directory {
     this.#feeds = new TtlCache(options.cacheTtlMs, 1000, options.now);
   }
 
-  clearCache(): void {
-    this.#keys.clear();
-    this.#feeds.clear();
-  }
-
   async resolve(request: { keyHash?: string | undefined; feedName?: string | undefined }): Promise<Resolved> {
     const result: Resolved = { key: undefined, feed: undefined };
     const feedName = request.feedName === undefined ? undefined : feedKey(request.feedName).name;
@@ -83,7 +78,8 @@ export class Directory {
     let pending: BatchGetCommandInput['RequestItems'] = requestItems;
     for (let attempt = 0; pending && Object.keys(pending).length > 0; attempt++) {
       if (attempt > UNPROCESSED_RETRIES) {
-        throw new Unavailable('The key and feed directory is busy; try again shortly.');
+        // Before any write: nothing was changed, whatever the request was (a read or a record).
+        throw new Unavailable('The key and feed directory is busy right now; nothing was changed. Retry the request shortly.');
       }
       if (attempt > 0) await sleep(25 * 2 ** attempt);
       const out: BatchGetCommandOutput = await this.#o.client.send(new BatchGetCommand({ RequestItems: pending }));

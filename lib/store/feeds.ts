@@ -1,23 +1,68 @@
-import { DeleteCommand, PutCommand, paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ulid } from 'ulid';
 import type { FeedRecord } from '../domain/auth.ts';
 import { feedKey } from '../domain/keys.ts';
+import { countRecords, hasRecords, purgeRecords, type FeedRecordTables, type Purged } from './feed-records.ts';
 import { isConditionFailed } from './failures.ts';
 import { FeedItem } from './items.ts';
 
-/** Feed administration (the admin CLI and local seeding). */
+/**
+ * `feeds add` found records stored under the name (by a removed feed of that name, in any casing): a new feed would
+ * show them with its own privileges, so it is created only if told to take them over (or after a purge).
+ */
+export class FeedNameHasRecords extends Error {
+  readonly feedName: string;
+  readonly records: number;
+  constructor(feedName: string, records: number) {
+    super(
+      `${records} deployment record(s) are stored under the name ${feedName} (from a feed removed earlier). ` +
+        `Add the feed with --take-over to adopt them, or delete them first with: feeds remove ${feedName} --purge`,
+    );
+    this.feedName = feedName;
+    this.records = records;
+  }
+}
+
+/**
+ * Feed administration (the admin CLI and local seeding). Adding and purging need the deployments and Idempotency-Key
+ * tables (`records`); listing does not.
+ */
 export class FeedRepository {
   readonly #client: DynamoDBDocumentClient;
   readonly #table: string;
+  readonly #records: FeedRecordTables | undefined;
 
-  constructor(client: DynamoDBDocumentClient, table: string) {
+  constructor(client: DynamoDBDocumentClient, table: string, records?: FeedRecordTables) {
     this.#client = client;
     this.#table = table;
+    this.#records = records;
   }
 
-  /** Adds a feed; false if a feed of that name (case-insensitively) already exists. */
-  async add(displayName: string, anonymousPrivileges: string[], now = new Date()): Promise<boolean> {
+  #recordTables(): FeedRecordTables {
+    if (!this.#records) throw new Error('FeedRepository needs the deployments and Idempotency-Key tables to add or purge feeds');
+    return this.#records;
+  }
+
+  /**
+   * Adds a feed with a new identity (a ULID); undefined if a feed of that name (case-insensitively) already exists.
+   * Records stored under the name by an earlier feed are refused ({@link FeedNameHasRecords}) unless `takeOver`.
+   */
+  async add(
+    displayName: string,
+    anonymousPrivileges: string[],
+    options: { takeOver?: boolean; now?: Date } = {},
+  ): Promise<FeedRecord | undefined> {
+    const now = options.now ?? new Date();
+    const tables = this.#recordTables();
+    // An existing feed is "already exists", whatever is stored under its name (its own records).
+    const existing = await this.#client.send(new GetCommand({ TableName: this.#table, Key: feedKey(displayName), ConsistentRead: true }));
+    if (existing.Item) return undefined;
+    if (!options.takeOver && (await hasRecords(this.#client, tables.deployments, displayName))) {
+      throw new FeedNameHasRecords(displayName, await countRecords(this.#client, tables.deployments, displayName));
+    }
     const item: FeedRecord = {
       ...feedKey(displayName),
+      id: ulid(now.getTime()),
       displayName,
       anonymousPrivileges,
       createdAt: now.toISOString(),
@@ -26,11 +71,16 @@ export class FeedRepository {
       await this.#client.send(
         new PutCommand({ TableName: this.#table, Item: item, ConditionExpression: 'attribute_not_exists(#n)', ExpressionAttributeNames: { '#n': 'name' } }),
       );
-      return true;
+      return item;
     } catch (e) {
-      if (isConditionFailed(e)) return false;
+      if (isConditionFailed(e)) return undefined;
       throw e;
     }
+  }
+
+  /** How many history records are stored under the name (whether or not a feed of that name exists). */
+  async countRecords(name: string): Promise<number> {
+    return countRecords(this.#client, this.#recordTables().deployments, name);
   }
 
   async list(): Promise<FeedRecord[]> {
@@ -52,5 +102,10 @@ export class FeedRepository {
       if (isConditionFailed(e)) return false;
       throw e;
     }
+  }
+
+  /** Deletes every record stored under the name (see purgeRecords); the feed itself must be removed first. */
+  async purge(name: string): Promise<Purged> {
+    return purgeRecords(this.#client, this.#recordTables(), name);
   }
 }

@@ -1,5 +1,5 @@
 import * as z from '../domain/zod.ts';
-import type { ApiKeyRecord, FeedRecord } from '../domain/auth.ts';
+import { legacyFeedId, type ApiKeyRecord, type FeedRecord } from '../domain/auth.ts';
 import type { DeploymentRecord } from '../domain/record.ts';
 
 /** Items read back are checked, so a hand-edited or foreign item fails loudly instead of granting access. */
@@ -12,18 +12,24 @@ export const ApiKeyItem = z.object({
   user: nonEmpty(),
   allFeeds: z.boolean(),
   feeds: strings(),
+  feedIds: z.optional(z.array(z.string())),
   privileges: strings(),
   expiresAt: z.optional(z.string()),
   revoked: z._default(z.boolean(), false),
   createdAt: z.string(),
 }) satisfies z.ZodMiniType<ApiKeyRecord, unknown>;
 
-export const FeedItem = z.object({
-  name: nonEmpty(),
-  displayName: nonEmpty(),
-  anonymousPrivileges: strings(),
-  createdAt: z.string(),
-}) satisfies z.ZodMiniType<FeedRecord, unknown>;
+/** A feed item; one stored before feeds had ids gets its legacy id (see legacyFeedId), so old data keeps working. */
+export const FeedItem = z.pipe(
+  z.object({
+    name: nonEmpty(),
+    id: z.optional(nonEmpty()),
+    displayName: nonEmpty(),
+    anonymousPrivileges: strings(),
+    createdAt: z.string(),
+  }),
+  z.transform((f): FeedRecord => ({ ...f, id: f.id ?? legacyFeedId(f.name) })),
+) satisfies z.ZodMiniType<FeedRecord, unknown>;
 
 /** A stored deployment record: the domain's record and the keys of the table and of the indexes it appears in. */
 export type DeploymentItem = DeploymentRecord & {

@@ -24,7 +24,7 @@ import { median } from './stats.ts';
 type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<Response>;
 
 export const handlerOverhead = async (tables: TableNames, feedName: string) => {
-  const feed: FeedRecord = { ...feedKey(feedName), displayName: feedName, anonymousPrivileges: ['Feeds_ViewFeed', 'Feeds_DownloadPackage'], createdAt: '2024-01-01T00:00:00.000Z' };
+  const feed: FeedRecord = { ...feedKey(feedName), id: 'bench', displayName: feedName, anonymousPrivileges: ['Feeds_ViewFeed', 'Feeds_DownloadPackage'], createdAt: '2024-01-01T00:00:00.000Z' };
   let writes = 0;
   const store = {
     send: async (command: object) => {
@@ -52,7 +52,7 @@ export const handlerOverhead = async (tables: TableNames, feedName: string) => {
     if (!found) return problemResponse(404, `Feed ${input.FeedName} was not found.`);
     authorize({ kind: 'anonymous' }, found, RECORD_PRIVILEGE);
     const receivedAt = new Date().toISOString();
-    const { item } = await putDeployment(deps.client, deps.tables, newDeployment(input, { principal: { kind: 'anonymous' }, receivedAt, region: deps.region }));
+    const { item } = await putDeployment(deps.client, deps.tables, newDeployment(input, { principal: { kind: 'anonymous' }, receivedAt, region: deps.region, feedId: 'bench' }));
     return json(200, toView(item));
   };
 
@@ -106,7 +106,7 @@ export const handlerOverhead = async (tables: TableNames, feedName: string) => {
  * Run as its own process by the benchmark: the handler's log and metric lines (one EMF line per request) are written
  * to its stdout as on Lambda, which the benchmark sends to /dev/null; the result comes back on file descriptor 3.
  */
-if (process.argv[1] && process.argv[1].endsWith('overhead.ts')) {
+if (import.meta.main) {
   const [tables, feedName] = JSON.parse(process.argv[2]!) as [TableNames, string];
   const result = await handlerOverhead(tables, feedName);
   const { createWriteStream } = await import('node:fs');

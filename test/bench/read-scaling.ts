@@ -33,7 +33,7 @@ Object.assign(process.env, {
 const raw = new DynamoDBClient(localClientConfig(db.endpoint));
 await ensureTables(raw, TABLES);
 const client = DynamoDBDocumentClient.from(raw);
-await new FeedRepository(client, TABLES.feeds).add(FEED, VIEW_AND_DOWNLOAD);
+await new FeedRepository(client, TABLES.feeds, TABLES).add(FEED, VIEW_AND_DOWNLOAD);
 
 const record = (packageName: string, i: number): NewDeployment => ({
   feedName: FEED,

@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: the performance goals of "Fast from the first request", each measured in one run and, where it is a
+ * `npm run bench`: the performance goals (set by "One clean house": cold start against the AWS SDK alone, throughput against raw TransactWriteItems, round trips, bundles), each measured in one run and, where it is a
  * time, as a ratio of two things measured side by side, interleaved, median of several rounds (absolute times drift on
  * a shared machine). Prints one table: figure, measured, goal, pass/fail; exits 1 if a row fails.
  *
@@ -8,6 +8,7 @@
  * (test/bench/gateway.ts), and short-lived cold starts (test/bench/cold.mjs).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { request, Agent } from 'node:http';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -16,7 +17,8 @@ import { DynamoDBClient, PutItemCommand, TransactWriteItemsCommand } from '@aws-
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import * as esbuild from 'esbuild';
-import { build, bundlePath, lambdaBundleOptions } from '../../infra/build.ts';
+import { build, bundlePath, compileCachePath, lambdaBundleOptions, makeCompileCache } from '../../infra/build.ts';
+import { root as ROOT } from '../../infra/paths.ts';
 import { ensureTables, localClientConfig } from '../../infra/local/dynamodb.ts';
 import { toHttpApiEvent } from '../../infra/local/gateway.ts';
 import type { TableNames } from '../../infra/tables.ts';
@@ -30,7 +32,6 @@ import { median } from './stats.ts';
 import { lambdaEnvironment } from '../support/lambda-env.ts';
 
 const started = performance.now();
-const ROOT = resolve(import.meta.dirname, '../..');
 const FEED = 'BenchFeed';
 const TABLES: TableNames = {
   deployments: 'bench-deployments',
@@ -78,8 +79,8 @@ Object.assign(process.env, {
 const admin = new DynamoDBClient(localClientConfig(endpoint));
 await ensureTables(admin, TABLES);
 const adminDocuments = DynamoDBDocumentClient.from(admin);
-await new FeedRepository(adminDocuments, TABLES.feeds).add(FEED, VIEW_AND_DOWNLOAD);
-const { key } = await new ApiKeyRepository(adminDocuments, TABLES.apiKeys).add({ user: 'bench', feeds: [FEED], privileges: VIEW_AND_DOWNLOAD });
+await new FeedRepository(adminDocuments, TABLES.feeds, TABLES).add(FEED, VIEW_AND_DOWNLOAD);
+const { key } = await new ApiKeyRepository(adminDocuments, TABLES.apiKeys, TABLES.feeds).add({ user: 'bench', feeds: [FEED], privileges: VIEW_AND_DOWNLOAD });
 
 const sizes = await build({ quiet: true });
 
@@ -126,12 +127,15 @@ const sizes = await build({ quiet: true });
   );
 }
 
-// ---- cold start: a fresh node importing the bundle and handling one request, vs `node -e 0` ----
-// Two references in the same interleaved rounds show what no bundle of this service can go below on this machine:
-// Node loading node:https (the SDK talks HTTPS to DynamoDB on AWS) and the AWS SDK alone making the same two calls.
+// ---- cold start: a fresh node importing the bundle and handling one request ----
+// Measured against what no bundle of this service can go below on this machine, in the same interleaved rounds: the
+// AWS SDK alone making the same two calls (BatchGetItem, TransactWriteItems; the goal's reference), Node loading
+// node:https, and `node -e 0`. The service runs as packaged: with the compile cache that the build made (shipped when
+// packaged on the functions' architecture, see infra/package.ts), and, for reference, without it.
 {
   const sdkOnly = join(ROOT, 'dist', 'bench', 'sdk-only.mjs');
   await esbuild.build(lambdaBundleOptions(join(import.meta.dirname, 'sdk-only.ts'), sdkOnly));
+  makeCompileCache(sdkOnly, join(ROOT, 'dist', 'bench', 'compile-cache'));
   const event = toHttpApiEvent({
     method: 'POST',
     url: '/api/package-deployment/',
@@ -139,42 +143,65 @@ const sizes = await build({ quiet: true });
     body: Buffer.from(formBody(fields('cold'))),
   });
   const env = { ...process.env, BENCH_EVENT: JSON.stringify(event), BENCH_FEED: FEED };
+  const withCache = (dir: string) => ({ ...env, NODE_COMPILE_CACHE: dir, NODE_COMPILE_CACHE_PORTABLE: '1' });
   const driver = resolve(import.meta.dirname, 'cold.mjs');
-  const timeSpawn = (args: string[]) =>
+  const timeSpawn = ([args, childEnv]: [string[], NodeJS.ProcessEnv]) =>
     new Promise<number>((done, fail) => {
       const t = performance.now();
-      const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn(process.execPath, args, { cwd: ROOT, env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
       let stderr = '';
       child.stderr!.on('data', (d: Buffer) => (stderr += d));
       child.once('exit', (code) => (code === 0 ? done(performance.now() - t) : fail(new Error(`node ${args.join(' ')}: exit ${code}\n${stderr}`))));
     });
-  const variants = {
-    bare: ['-e', '0'],
-    cold: [driver, pathToFileURL(bundlePath('record-deployment')).href],
-    https: ['-e', "require('node:https')"],
-    sdk: [driver, pathToFileURL(sdkOnly).href],
+  const service = [driver, pathToFileURL(bundlePath('record-deployment')).href];
+  const variants: Record<'bare' | 'cold' | 'noCache' | 'https' | 'sdk' | 'sdkCache', [string[], NodeJS.ProcessEnv]> = {
+    bare: [['-e', '0'], env],
+    cold: [service, withCache(compileCachePath('record-deployment'))],
+    noCache: [service, env],
+    https: [['-e', "require('node:https')"], env],
+    sdk: [[driver, pathToFileURL(sdkOnly).href], env],
+    sdkCache: [[driver, pathToFileURL(sdkOnly).href], withCache(join(ROOT, 'dist', 'bench', 'compile-cache'))],
   };
-  const times: Record<keyof typeof variants, number[]> = { bare: [], cold: [], https: [], sdk: [] };
-  const order = Object.keys(variants) as Array<keyof typeof variants>;
+  type Variant = keyof typeof variants;
+  const times = Object.fromEntries(Object.keys(variants).map((v) => [v, [] as number[]])) as Record<Variant, number[]>;
+  const order = Object.keys(variants) as Variant[];
   for (const v of order) await timeSpawn(variants[v]); // file system caches warm for all
   for (let i = 0; i < 15; i++) {
     for (const v of i % 2 === 0 ? order : [...order].reverse()) times[v].push(await timeSpawn(variants[v]));
   }
-  const bare = median(times.bare);
-  const ratio = (v: keyof typeof variants) => median(times[v]) / bare;
-  const ms = (v: keyof typeof variants) => `${median(times[v]).toFixed(1)} vs ${bare.toFixed(1)} ms`;
+  const ratio = (v: Variant, to: Variant) => median(times[v]) / median(times[to]);
+  const ms = (v: Variant, to: Variant) => `${median(times[v]).toFixed(1)} vs ${median(times[to]).toFixed(1)} ms`;
+  const row = (figure: string, v: Variant, to: Variant, goal?: number): Row => ({
+    figure,
+    measured: `${ratio(v, to).toFixed(2)}x (${ms(v, to)})`,
+    goal: goal === undefined ? '-' : `<= ${goal.toFixed(1)}x`,
+    pass: goal === undefined ? 'info' : ratio(v, to) <= goal,
+  });
   rows.push(
-    {
-      figure: 'Cold start: import bundle + 1 request vs node -e 0',
-      measured: `${ratio('cold').toFixed(2)}x (${ms('cold')})`,
-      goal: '<= 1.8x',
-      pass: ratio('cold') <= 1.8,
-    },
-    { figure: '  reference: node loading node:https vs node -e 0', measured: `${ratio('https').toFixed(2)}x (${ms('https')})`, goal: '-', pass: 'info' },
-    { figure: '  reference: AWS SDK alone, same 2 calls, vs node -e 0', measured: `${ratio('sdk').toFixed(2)}x (${ms('sdk')})`, goal: '-', pass: 'info' },
+    row('Cold start: import + 1 request vs the AWS SDK alone, same 2 calls', 'cold', 'sdk', 1.0),
+    row('Cold start: import + 1 request vs node -e 0', 'cold', 'bare', 3.5),
+    row('  without the compile cache vs the SDK alone', 'noCache', 'sdk'),
+    row('  reference: the SDK alone with its own compile cache vs without', 'sdkCache', 'sdk'),
+    row('  reference: the AWS SDK alone vs node -e 0', 'sdk', 'bare'),
+    row('  reference: node loading node:https vs node -e 0', 'https', 'bare'),
   );
-  const kib = (sizes['record-deployment'] ?? 0) / 1024;
-  rows.push({ figure: 'Bundle size: record-deployment/index.mjs', measured: `${kib.toFixed(1)} KiB`, goal: '<= 400 KiB', pass: kib <= 400 });
+}
+
+// ---- bundles: each function carries only what it uses ----
+{
+  const contents = (name: string) => {
+    const meta = JSON.parse(readFileSync(join(ROOT, 'dist', name, 'meta.json'), 'utf8')) as esbuild.Metafile;
+    const output = Object.values(meta.outputs).find((o) => o.entryPoint !== undefined)!;
+    return new Set(Object.keys(output.inputs).flatMap((file) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file)?.[1] ?? []));
+  };
+  const kib = (name: string) => (sizes[name] ?? 0) / 1024;
+  const sdkIn = (name: string) => [...contents(name)].some((p) => p.startsWith('@aws-sdk/') || p.startsWith('@smithy/'));
+  const busboyIn = (name: string) => contents(name).has('@fastify/busboy');
+  rows.push(
+    { figure: 'Bundle: record-deployment (before the layers: 325.5 KiB)', measured: `${kib('record-deployment').toFixed(1)} KiB`, goal: '<= 325.5 KiB', pass: kib('record-deployment') <= 325.5 },
+    { figure: 'Bundle: site, without the AWS SDK', measured: `${kib('site').toFixed(1)} KiB, SDK ${sdkIn('site') ? 'in' : 'absent'}`, goal: '<= 100 KiB, no SDK', pass: kib('site') <= 100 && !sdkIn('site') },
+    { figure: 'Bundle: query-deployments, without busboy', measured: `${kib('query-deployments').toFixed(1)} KiB, busboy ${busboyIn('query-deployments') ? 'in' : 'absent'}`, goal: 'no busboy', pass: !busboyIn('query-deployments') },
+  );
 }
 
 // ---- handler overhead: the middy chain in-process vs a hand-written handler, same work, same store stub ----
@@ -194,8 +221,8 @@ const sizes = await build({ quiet: true });
   rows.push({
     figure: 'Handler overhead: middy chain vs hand-written (per request)',
     measured: `${ratio.toFixed(2)}x (${full.toFixed(1)} vs ${minimal.toFixed(1)} us)`,
-    goal: '<= 2x',
-    pass: ratio <= 2,
+    goal: '-',
+    pass: 'info',
   });
 }
 
@@ -299,18 +326,18 @@ const sizes = await build({ quiet: true });
     for (const m of i % 2 === 0 ? order : [...order].reverse()) rates[m].push(await rate(modes[m], ROUND_MS));
   }
   // Each round's modes ran back to back: the ratio is taken per round, then the median.
-  const ratio = (m: keyof typeof modes) => median(rates[m].map((r, i) => r / rates.raw[i]!));
-  const perSecond = (m: keyof typeof modes) => `${median(rates[m]).toFixed(0)} vs ${median(rates.raw).toFixed(0)} req/s`;
+  const ratio = (m: keyof typeof modes, to: keyof typeof modes) => median(rates[m].map((r, i) => r / rates[to][i]!));
+  const perSecond = (m: keyof typeof modes, to: keyof typeof modes) => `${median(rates[m]).toFixed(0)} vs ${median(rates[to]).toFixed(0)} req/s`;
   rows.push(
     {
-      figure: `Throughput: gateway+bundle POST vs raw PutItem (x${CONCURRENCY})`,
-      measured: `${ratio('e2e').toFixed(2)}x (${perSecond('e2e')})`,
-      goal: '>= 0.8x',
-      pass: ratio('e2e') >= 0.8,
+      figure: `Throughput: gateway+bundle POST vs raw TransactWriteItems of the same items (x${CONCURRENCY})`,
+      measured: `${ratio('e2e', 'transact').toFixed(2)}x (${perSecond('e2e', 'transact')})`,
+      goal: '>= 0.9x',
+      pass: ratio('e2e', 'transact') >= 0.9,
     },
     {
-      figure: '  reference: raw TransactWriteItems (record + current) vs raw PutItem',
-      measured: `${ratio('transact').toFixed(2)}x (${perSecond('transact')})`,
+      figure: '  reference: raw TransactWriteItems vs raw PutItem of the record alone',
+      measured: `${ratio('transact', 'raw').toFixed(2)}x (${perSecond('transact', 'raw')})`,
       goal: '-',
       pass: 'info',
     },

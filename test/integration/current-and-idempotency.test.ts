@@ -18,10 +18,11 @@ const FEED = `Current-${suffix}`;
 const form = { 'Content-Type': 'application/x-www-form-urlencoded' };
 let keyA: string;
 let keyB: string;
+let feedId: string;
 
 beforeAll(async () => {
-  await new FeedRepository(client, TEST_TABLES.feeds).add(FEED, VIEW_AND_DOWNLOAD);
-  const keys = new ApiKeyRepository(client, TEST_TABLES.apiKeys);
+  feedId = (await new FeedRepository(client, TEST_TABLES.feeds, TEST_TABLES).add(FEED, VIEW_AND_DOWNLOAD))!.id;
+  const keys = new ApiKeyRepository(client, TEST_TABLES.apiKeys, TEST_TABLES.feeds);
   keyA = (await keys.add({ user: 'pipeline-a', feeds: [FEED], privileges: VIEW_AND_DOWNLOAD })).key;
   keyB = (await keys.add({ user: 'pipeline-b', feeds: [FEED], privileges: VIEW_AND_DOWNLOAD })).key;
 });
@@ -163,7 +164,7 @@ describe('Idempotency-Key', () => {
     const fresh = await recordDeployment(deps, request);
     expect(fresh.replayed).toBe(false);
     expect(fresh.item.id).not.toBe(first.item.id);
-    const claim = await client.send(new GetCommand({ TableName: TEST_TABLES.idempotency, Key: { id: createHash('sha256').update(JSON.stringify(['anonymous', key])).digest('hex') } }));
+    const claim = await client.send(new GetCommand({ TableName: TEST_TABLES.idempotency, Key: { id: createHash('sha256').update(JSON.stringify([`anonymous:${feedId}`, key])).digest('hex') } }));
     expect(claim.Item).toMatchObject({ record: { id: fresh.item.id }, expiresAt: Math.floor(clock / 1000) + 24 * 3600 });
   });
 

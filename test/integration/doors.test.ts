@@ -26,7 +26,7 @@ beforeAll(async () => {
   for (const name of ['record-deployment', 'query-deployments', 'site']) {
     handlers[name] = ((await import(`${pathToFileURL(bundlePath(name)).href}?doors`)) as { handler: Handler }).handler;
   }
-  await new FeedRepository(documentClient(), TEST_TABLES.feeds).add(FEED, VIEW_AND_DOWNLOAD);
+  await new FeedRepository(documentClient(), TEST_TABLES.feeds, TEST_TABLES).add(FEED, VIEW_AND_DOWNLOAD);
 }, 120_000);
 
 type Variant = { name: string; door: Door; options: DoorOptions };

@@ -15,7 +15,7 @@ let record: LambdaHandler;
 let query: LambdaHandler;
 
 beforeAll(async () => {
-  await new FeedRepository(documentClient(), TEST_TABLES.feeds).add(FEED, VIEW_AND_DOWNLOAD);
+  await new FeedRepository(documentClient(), TEST_TABLES.feeds, TEST_TABLES).add(FEED, VIEW_AND_DOWNLOAD);
   // The handlers as Lambda loads them, with metrics and DEBUG logs on (the suite turns both off elsewhere).
   vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
   vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'DEBUG');
@@ -85,6 +85,15 @@ describe('request logs', () => {
     expect(answered).toMatchObject({ level: 'INFO', status: 403, outcome: 'Forbidden', path: '/api/package-deployment/' });
     expect(answered!.function_request_id).toEqual(request!.function_request_id);
     expect(typeof answered!.function_request_id).toBe('string');
+    expect(JSON.stringify(output)).not.toContain(key);
+  });
+
+  it('at DEBUG, rawQueryString is redacted like the parsed query, by decoded or raw parameter name', async () => {
+    const key = 'query-secret-that-must-not-be-logged-0123456';
+    const qs = `%6Bey=${key}&X-Api-Token=${key}&api%5Fkey=${key}&%FFtoken=${key}&FeedName=${FEED}`;
+    const output = await captured(() => invoke(query, { method: 'GET', path: '/api/deployments', query: qs }));
+    const request = output.find((l) => l.message === 'request') as { request: { rawQueryString: string; queryStringParameters: Record<string, string> } };
+    expect(request.request.rawQueryString).toBe(`%6Bey=[redacted]&X-Api-Token=[redacted]&api%5Fkey=[redacted]&%FFtoken=[redacted]&FeedName=${FEED}`);
     expect(JSON.stringify(output)).not.toContain(key);
   });
 

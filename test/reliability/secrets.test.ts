@@ -65,7 +65,7 @@ const forms = (keys: Keys): string[] =>
   Object.values(keys).flatMap((k) => [k, Buffer.from(`api:${k}`).toString('base64'), Buffer.from(`someone:${k}`).toString('base64'), Buffer.from(k).toString('base64')]);
 
 const makeKeys = async (client: DynamoDBDocumentClient): Promise<Keys> => {
-  const repo = new ApiKeyRepository(client, TABLES.apiKeys);
+  const repo = new ApiKeyRepository(client, TABLES.apiKeys, TABLES.feeds);
   const valid = (await repo.add({ user: 'release', feeds: [FEED], privileges: VIEW_AND_DOWNLOAD })).key;
   const viewOnly = (await repo.add({ user: 'viewer', feeds: [FEED], privileges: ['Feeds_ViewFeed'] })).key;
   const revoked = await repo.add({ user: 'gone', feeds: [], privileges: VIEW_AND_DOWNLOAD });
@@ -90,7 +90,7 @@ describe('npm start, every log at DEBUG', () => {
       ...tableEnvironment(TABLES),
     });
     const client = directClient(service.dynamoEndpoint);
-    await new FeedRepository(client, TABLES.feeds).add(FEED, []);
+    await new FeedRepository(client, TABLES.feeds, TABLES).add(FEED, []);
     keys = await makeKeys(client);
     client.destroy();
   });
@@ -135,7 +135,7 @@ describe('in-process, both functions, with storage faults', () => {
     db = await startDynalite({ port: 0 });
     await seedWorld(db.endpoint, unique('Other'));
     const client = directClient(db.endpoint);
-    await new FeedRepository(client, TABLES.feeds).add(FEED, []);
+    await new FeedRepository(client, TABLES.feeds, TABLES).add(FEED, []);
     keys = await makeKeys(client);
     client.destroy();
     proxy = await startFaultProxy(db.endpoint);
@@ -184,6 +184,6 @@ describe('in-process, both functions, with storage faults', () => {
     figures['keys found in logs'] += leaks.length;
     expect(leaks).toEqual([]);
     expect([...statuses].sort()).toEqual(expect.arrayContaining([200, 400, 403, 404, 405, 503]));
-    expect(text).toContain('"message":"storage unavailable"');
+    expect(text).toContain('"message":"service unavailable"');
   });
 });

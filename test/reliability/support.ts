@@ -26,8 +26,8 @@ export const seedWorld = async (endpoint: string, feed: string): Promise<{ key: 
   await ensureTables(raw, TABLES);
   raw.destroy();
   const client = directClient(endpoint);
-  await new FeedRepository(client, TABLES.feeds).add(feed, []);
-  const keys = new ApiKeyRepository(client, TABLES.apiKeys);
+  await new FeedRepository(client, TABLES.feeds, TABLES).add(feed, []);
+  const keys = new ApiKeyRepository(client, TABLES.apiKeys, TABLES.feeds);
   const { key } = await keys.add({ user: 'reliability', feeds: [feed], privileges: VIEW_AND_DOWNLOAD });
   const revoked = await keys.add({ user: 'revoked', feeds: [feed], privileges: VIEW_AND_DOWNLOAD });
   await keys.revoke(revoked.record.id);

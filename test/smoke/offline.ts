@@ -37,8 +37,8 @@ const endpoint = `${base}/api/package-deployment/`;
 // A closed feed and a key for the seed's authentication examples, in the emulator's DynamoDB.
 const tables = stageTableNames(STAGE);
 const client = DynamoDBDocumentClient.from(new DynamoDBClient(localClientConfig(offline.match[1]!)));
-await new FeedRepository(client, tables.feeds).add('Private', []);
-const { key } = await new ApiKeyRepository(client, tables.apiKeys).add({ user: 'release-server', feeds: ['Private'], privileges: [RECORD_PRIVILEGE, VIEW_PRIVILEGE] });
+await new FeedRepository(client, tables.feeds, tables).add('Private', []);
+const { key } = await new ApiKeyRepository(client, tables.apiKeys, tables.feeds).add({ user: 'release-server', feeds: ['Private'], privileges: [RECORD_PRIVILEGE, VIEW_PRIVILEGE] });
 client.destroy();
 
 let passed = 0;

@@ -411,6 +411,13 @@ export const fuzz = async (
         check(ALLOWED.has(result.statusCode), `status ${result.statusCode}: ${result.body}`);
         check(protoNames() === before, `Object.prototype changed: ${protoNames()}`);
         check(stray.length === 0, `stray error: ${String(stray[0])}`);
+        if (event.requestContext.http.method.toUpperCase() === 'HEAD') {
+          // Answered as GET without the body (RFC 9110): same status and headers, errors included.
+          check(result.body === undefined, `HEAD answered with a body: ${result.body}`);
+          check(result.statusCode === 200 || result.headers['Content-Type']?.startsWith('application/problem+json') === true, `HEAD ${result.statusCode} not problem+json`);
+          check(world.writes() === writes, 'a HEAD wrote a record');
+          return;
+        }
         const body = JSON.parse(result.body) as Record<string, unknown>;
         if (result.statusCode !== 200) {
           check(result.headers['Content-Type']?.startsWith('application/problem+json') === true, `not problem+json: ${result.headers['Content-Type']}`);

@@ -8,7 +8,8 @@ export type Call = {
   body?: string | Buffer;
 };
 
-export type Answer = { status: number; headers: Record<string, string>; json: Record<string, unknown> };
+/** `json` is {} when the answer has no body (HEAD: `body` is then undefined) or is not JSON (the web page). */
+export type Answer = { status: number; headers: Record<string, string>; json: Record<string, unknown>; body: string | undefined };
 
 /** Builds the HTTP API event AWS would send for a request (via the local gateway's builder) and invokes a handler. */
 export const invoke = async (handler: LambdaHandler, call: Call): Promise<Answer> => {
@@ -23,9 +24,11 @@ export const invoke = async (handler: LambdaHandler, call: Call): Promise<Answer
   const result = (await handler(event, lambdaContext(event.requestContext.requestId, 'record-deployment'))) as {
     statusCode: number;
     headers: Record<string, string>;
-    body: string;
+    body?: string;
   };
-  return { status: result.statusCode, headers: result.headers, json: JSON.parse(result.body) as Record<string, unknown> };
+  const isJson = /json/.test(result.headers?.['Content-Type'] ?? 'json');
+  const json = result.body === undefined || !isJson ? {} : (JSON.parse(result.body) as Record<string, unknown>);
+  return { status: result.statusCode, headers: result.headers, json, body: result.body };
 };
 
 export const formBody = (fields: Record<string, string>): string =>

@@ -12,6 +12,7 @@ import {
   RECORD_PRIVILEGE,
   VIEW_AND_DOWNLOAD,
   type ApiKeyRecord,
+  legacyFeedId,
   type FeedRecord,
   type Principal,
 } from '../../lib/domain/auth.ts';
@@ -178,8 +179,10 @@ const keyRecord = (overrides: Partial<ApiKeyRecord> = {}): ApiKeyRecord => ({
   ...overrides,
 });
 
+// A feed stored before feeds had ids (its legacy id), unless the test gives it one.
 const feed = (overrides: Partial<FeedRecord> = {}): FeedRecord => ({
   name: 'defaultnuget',
+  id: legacyFeedId(overrides.name ?? 'defaultnuget'),
   displayName: 'DefaultNuGet',
   anonymousPrivileges: [],
   createdAt: '2024-01-01T00:00:00.000Z',

@@ -108,7 +108,10 @@ describe('the packaged templates', () => {
     for (const [, fn] of functions) {
       expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler' });
       expect((fn.Properties.Code as { S3Key: string }).S3Key).toMatch(/\.zip$/);
-      expect((fn.Properties.Environment as { Variables: Record<string, Json> }).Variables.NODE_OPTIONS).toBe('--enable-source-maps');
+      const variables = (fn.Properties.Environment as { Variables: Record<string, Json> }).Variables;
+      expect(variables.NODE_OPTIONS).toBeUndefined();
+      expect(variables.NODE_COMPILE_CACHE).toBe('/var/task/compile-cache');
+      expect(variables.NODE_COMPILE_CACHE_PORTABLE).toBe('1');
     }
   });
 });

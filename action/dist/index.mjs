@@ -1,0 +1,584 @@
+// GitHub Action: built from action/src and cli/ by npm run build:action; do not edit (CI checks it matches).
+
+// action/src/main.ts
+import { appendFileSync } from "node:fs";
+
+// cli/args.ts
+import { parseArgs } from "node:util";
+
+// cli/output.ts
+var EXIT = {
+  ok: 0,
+  /** Gave up after retries, or an answer the CLI does not expect. */
+  failed: 1,
+  /** Bad options, or the service found the input invalid (400, 413, 415). */
+  invalid: 2,
+  /** The key was refused, or lacks the privilege (401, 403). */
+  forbidden: 3,
+  /** The feed (or, for `current`, any record of the package or target) was not found. */
+  notFound: 4,
+  /** The Idempotency-Key is taken by another record (422) or still being written when time ran out (409). */
+  conflict: 5,
+  /** `current --expect-version`: a target runs another version. */
+  unexpectedVersion: 6
+};
+var PROGRAM = "package-deployment";
+var UsageError = class extends Error {
+};
+var exitForStatus = (status) => {
+  if (status >= 200 && status < 300) return EXIT.ok;
+  if (status >= 300 && status < 400) return EXIT.invalid;
+  if (status === 400 || status === 413 || status === 415) return EXIT.invalid;
+  if (status === 401 || status === 403) return EXIT.forbidden;
+  if (status === 404) return EXIT.notFound;
+  if (status === 409 || status === 422) return EXIT.conflict;
+  return EXIT.failed;
+};
+var STATUS_WORDS = {
+  400: "invalid input",
+  401: "refused",
+  403: "refused",
+  404: "not found",
+  409: "conflict",
+  413: "request too large",
+  415: "unsupported request",
+  422: "Idempotency-Key conflict",
+  429: "too many requests"
+};
+var problemDetail = (text) => {
+  try {
+    const body = JSON.parse(text);
+    for (const v of [body.detail, body.title, body.message]) if (typeof v === "string" && v.trim()) return v.trim();
+  } catch {
+  }
+  const flat = text.replace(/\s+/g, " ").trim();
+  return flat.length > 200 ? `${flat.slice(0, 200)}...` : flat;
+};
+var describeStatus = (status, text, location) => {
+  if (status >= 300 && status < 400) return `the service redirects (${status}) to ${location ?? "another URL"}: use that URL's base as --url`;
+  const detail = problemDetail(text);
+  const words = STATUS_WORDS[status] ?? (status >= 500 ? "service error" : "unexpected answer");
+  return `${words} (${status})${detail ? `: ${detail}` : ""}`;
+};
+
+// cli/args.ts
+var DEFAULT_KEY_ENV = "PACKAGE_DEPLOYMENT_API_KEY";
+var common = {
+  url: { type: "string" },
+  feed: { type: "string" },
+  package: { type: "string" },
+  group: { type: "string" },
+  "key-env": { type: "string" },
+  timeout: { type: "string" },
+  "attempt-timeout": { type: "string" },
+  json: { type: "boolean" },
+  verbose: { type: "boolean", short: "v" },
+  help: { type: "boolean", short: "h" }
+};
+var recordOptions = {
+  ...common,
+  version: { type: "string" },
+  target: { type: "string" },
+  application: { type: "string" },
+  description: { type: "string" },
+  user: { type: "string" },
+  date: { type: "string" },
+  link: { type: "string" },
+  "idempotency-key": { type: "string" }
+};
+var currentOptions = {
+  ...common,
+  target: { type: "string", multiple: true },
+  "expect-version": { type: "string" }
+};
+var FORBIDDEN = /^--?(key|api-?key|apikey|x-api-?key)(=|$)/i;
+var refuseKeyOption = (argv) => {
+  const hit = argv.find((a) => FORBIDDEN.test(a));
+  if (hit) {
+    const name = hit.split("=")[0];
+    throw new UsageError(
+      `${name} is not accepted: a key on the command line is visible to other processes and in logs. Put it in the environment variable ${DEFAULT_KEY_ENV} (or name another variable with --key-env NAME).`
+    );
+  }
+};
+var seconds = (name, value, fallback) => {
+  if (value === void 0) return fallback;
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value.trim()) || !(n > 0) || n > 3600) throw new UsageError(`--${name} must be a number of seconds from 0 to 3600, got ${JSON.stringify(value)}`);
+  return Math.round(n * 1e3);
+};
+var need = (values, names) => {
+  const missing = names.filter((n) => typeof values[n] !== "string" || values[n].trim() === "");
+  if (missing.length) throw new UsageError(`missing ${missing.map((n) => `--${n}`).join(", ")} (see --help)`);
+};
+var normaliseBase = (url) => {
+  let parsed;
+  try {
+    parsed = new URL(url.trim());
+  } catch {
+    throw new UsageError(`--url must be an absolute http:// or https:// URL, got ${JSON.stringify(url)}`);
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new UsageError(`--url must be http:// or https://, got ${parsed.protocol}`);
+  if (parsed.username || parsed.password) throw new UsageError("--url must not hold credentials; put the API key in the environment");
+  if (parsed.search || parsed.hash) throw new UsageError("--url must not hold a query string or fragment");
+  const path = parsed.pathname.replace(/\/+$/, "").replace(/\/api\/(package-deployment|deployments(\/current)?)$/i, "");
+  return `${parsed.origin}${path}`;
+};
+var apiUrl = (base, path, query) => {
+  const url = new URL(`${base}${path}`);
+  for (const [k, v] of Object.entries(query ?? {})) if (v !== void 0) url.searchParams.set(k, v);
+  return url.toString();
+};
+var str = (v) => typeof v === "string" && v.trim() !== "" ? v : void 0;
+var commonArgs = (values) => ({
+  url: normaliseBase(values.url),
+  keyEnv: str(values["key-env"])?.trim() ?? DEFAULT_KEY_ENV,
+  keyEnvExplicit: str(values["key-env"]) !== void 0,
+  timeoutMs: seconds("timeout", values.timeout, 6e4),
+  attemptTimeoutMs: seconds("attempt-timeout", values["attempt-timeout"], 2e4),
+  json: values.json === true,
+  verbose: values.verbose === true
+});
+var parse = (args, options) => {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+  } catch (e) {
+    throw new UsageError(e.message);
+  }
+};
+var parseCommandLine = (argv) => {
+  refuseKeyOption(argv);
+  const [command, ...rest] = argv;
+  if (command === void 0 || command === "--help" || command === "-h" || command === "help") return { command: "help", topic: "main" };
+  if (command === "record") {
+    const values = parse(rest, recordOptions);
+    if (values.help) return { command: "help", topic: "record" };
+    need(values, ["url", "feed", "package", "version", "target", "application"]);
+    return {
+      command: "record",
+      ...commonArgs(values),
+      feed: values.feed,
+      package: values.package,
+      version: values.version,
+      target: values.target,
+      application: values.application,
+      description: str(values.description),
+      group: str(values.group),
+      user: str(values.user),
+      date: str(values.date),
+      link: str(values.link),
+      idempotencyKey: str(values["idempotency-key"])
+    };
+  }
+  if (command === "current") {
+    const values = parse(rest, currentOptions);
+    if (values.help) return { command: "help", topic: "current" };
+    need(values, ["url", "feed", "package"]);
+    return {
+      command: "current",
+      ...commonArgs(values),
+      feed: values.feed,
+      package: values.package,
+      group: str(values.group),
+      targets: (values.target ?? []).map((t) => t.trim()).filter(Boolean),
+      expectVersion: str(values["expect-version"])
+    };
+  }
+  throw new UsageError(`unknown command ${JSON.stringify(command)}; the commands are record and current (see --help)`);
+};
+var HELP = {
+  main: `Usage: package-deployment <command> [options]
+
+Commands:
+  record    record a deployment (POST /api/package-deployment/), retried safely with an Idempotency-Key
+  current   show which version of a package runs on each target (GET /api/deployments/current)
+
+The API key comes from the environment variable ${DEFAULT_KEY_ENV} (or --key-env NAME), never from the
+command line. Without one, requests are anonymous.
+
+Run "package-deployment <command> --help" for a command's options.`,
+  record: `Usage: package-deployment record --url BASE --feed F --package P --version V --target T --application A [options]
+
+Records one deployment. Retries network errors, timeouts, 408, 409, 429 and 5xx with backoff (honouring
+Retry-After) within --timeout, always with the same Idempotency-Key, so the service keeps one record.
+
+Required:
+  --url BASE              the service's base URL, e.g. https://deployments.example.com or https://host/prod
+  --feed F                FeedName
+  --package P             PackageName
+  --version V             Version
+  --target T              Target (where it was deployed, e.g. a server name)
+  --application A         Application (the tool deploying)
+Optional:
+  --description D         Description (default: names the CI service, run and commit; outside CI a fixed text)
+  --group G               GroupName
+  --user U                UserName (default: the API key's user, or Anonymous)
+  --date ISO              Date (default: when the service receives it)
+  --link URL              Url (default in CI: the run's URL)
+  --idempotency-key K     Idempotency-Key (default in CI: derived from the run, attempt, job, feed, package,
+                          version and target; outside CI: random per invocation)
+  --key-env NAME          read the API key from this variable instead of ${DEFAULT_KEY_ENV}
+  --timeout S             give up after S seconds in all (default 60)
+  --attempt-timeout S     one attempt's time limit (default 20)
+  --json                  print the stored record (JSON) on stdout
+  -v, --verbose           log each attempt on stderr (never the API key)
+
+Exit codes: 0 recorded (or replayed), 1 gave up after retries or unexpected answer, 2 invalid input or options,
+3 key refused or lacks the privilege (403), 4 feed not found (404), 5 Idempotency-Key conflict (422, or 409
+until --timeout).`,
+  current: `Usage: package-deployment current --url BASE --feed F --package P [--group G] [--target T ...] [options]
+
+Shows the latest record of a package on each target (GET /api/deployments/current), as a table or --json.
+
+  --target T              only this target (repeat for several; matched case-insensitively)
+  --expect-version V      exit 6 unless every listed target runs V (a pipeline gate)
+  --key-env NAME          read the API key from this variable instead of ${DEFAULT_KEY_ENV}
+  --timeout S, --attempt-timeout S, --json, -v/--verbose   as for record
+
+Exit codes: 0 listed (and, with --expect-version, all at V), 1 gave up or unexpected answer, 2 invalid options
+or parameters, 3 key refused or lacks Feeds_ViewFeed, 4 feed not found, or no record of the package (or of a
+--target), 6 a listed target runs another version.`
+};
+
+// cli/auth.ts
+var apiKeyHeaders = (c, io, log) => {
+  const value = io.env[c.keyEnv]?.trim();
+  if (!value) {
+    if (c.keyEnvExplicit) throw new UsageError(`--key-env ${c.keyEnv}: that environment variable is not set (or is empty)`);
+    log(`no API key in ${c.keyEnv}: calling anonymously`);
+    return {};
+  }
+  if (/[\r\n]/.test(value) || !/^[\x20-\x7e]+$/.test(value)) throw new UsageError(`the API key in ${c.keyEnv} holds characters an HTTP header cannot carry`);
+  log(`API key: from ${c.keyEnv}`);
+  return { "X-ApiKey": value };
+};
+var USER_AGENT = "package-deployment-cli/1";
+
+// cli/ci-env.ts
+var set = (env, name) => {
+  const v = env[name]?.trim();
+  return v ? v : void 0;
+};
+var join = (...parts) => parts.filter(Boolean).join(", ");
+var trimSlash = (s) => s.replace(/\/+$/, "");
+var PROVIDERS = [
+  {
+    name: "GitHub Actions",
+    slug: "github-actions",
+    detect: (env) => env.GITHUB_ACTIONS === "true",
+    required: ["GITHUB_RUN_ID", "GITHUB_RUN_ATTEMPT", "GITHUB_JOB"],
+    optional: ["GITHUB_SERVER_URL", "GITHUB_REPOSITORY"],
+    url: (env) => {
+      const server = set(env, "GITHUB_SERVER_URL");
+      const repo = set(env, "GITHUB_REPOSITORY");
+      return server && repo ? `${trimSlash(server)}/${repo}/actions/runs/${set(env, "GITHUB_RUN_ID")}` : void 0;
+    },
+    commit: "GITHUB_SHA",
+    run: (env) => join(`${set(env, "GITHUB_REPOSITORY") ?? ""} run ${set(env, "GITHUB_RUN_ID")} attempt ${set(env, "GITHUB_RUN_ATTEMPT")}`.trim(), `job ${set(env, "GITHUB_JOB")}`)
+  },
+  {
+    name: "GitLab CI",
+    slug: "gitlab-ci",
+    detect: (env) => env.GITLAB_CI === "true",
+    // A retried GitLab job is a new job with a new CI_JOB_ID: the job id is the attempt.
+    required: ["CI_PIPELINE_ID", "CI_JOB_ID"],
+    optional: ["CI_SERVER_URL", "CI_PROJECT_PATH"],
+    url: (env) => set(env, "CI_JOB_URL") ?? set(env, "CI_PIPELINE_URL"),
+    commit: "CI_COMMIT_SHA",
+    run: (env) => join(`${set(env, "CI_PROJECT_PATH") ?? ""} pipeline ${set(env, "CI_PIPELINE_ID")}`.trim(), `job ${set(env, "CI_JOB_NAME") ?? ""} ${set(env, "CI_JOB_ID")}`.replace("  ", " "))
+  },
+  {
+    name: "Azure Pipelines",
+    slug: "azure-pipelines",
+    detect: (env) => env.TF_BUILD?.toLowerCase() === "true",
+    required: ["BUILD_BUILDID", "SYSTEM_JOBATTEMPT", "SYSTEM_JOBID"],
+    optional: ["SYSTEM_COLLECTIONURI", "SYSTEM_TEAMPROJECT"],
+    url: (env) => {
+      const collection = set(env, "SYSTEM_COLLECTIONURI");
+      const project = set(env, "SYSTEM_TEAMPROJECT");
+      return collection && project ? `${trimSlash(collection)}/${encodeURIComponent(project)}/_build/results?buildId=${encodeURIComponent(set(env, "BUILD_BUILDID") ?? "")}` : void 0;
+    },
+    commit: "BUILD_SOURCEVERSION",
+    run: (env) => join(
+      `${set(env, "SYSTEM_TEAMPROJECT") ?? ""} build ${set(env, "BUILD_BUILDNUMBER") ?? set(env, "BUILD_BUILDID")}`.trim(),
+      `job ${set(env, "SYSTEM_JOBDISPLAYNAME") ?? set(env, "SYSTEM_JOBID")} attempt ${set(env, "SYSTEM_JOBATTEMPT")}`
+    )
+  },
+  {
+    name: "Bitbucket Pipelines",
+    slug: "bitbucket-pipelines",
+    detect: (env) => set(env, "BITBUCKET_BUILD_NUMBER") !== void 0,
+    required: ["BITBUCKET_BUILD_NUMBER", "BITBUCKET_STEP_UUID"],
+    optional: ["BITBUCKET_PIPELINE_UUID", "BITBUCKET_REPO_FULL_NAME"],
+    url: (env) => {
+      const origin = set(env, "BITBUCKET_GIT_HTTP_ORIGIN");
+      return origin ? `${trimSlash(origin)}/pipelines/results/${set(env, "BITBUCKET_BUILD_NUMBER")}` : void 0;
+    },
+    commit: "BITBUCKET_COMMIT",
+    run: (env) => join(`${set(env, "BITBUCKET_REPO_FULL_NAME") ?? ""} pipeline ${set(env, "BITBUCKET_BUILD_NUMBER")}`.trim(), `step ${set(env, "BITBUCKET_STEP_UUID")}`)
+  },
+  {
+    name: "CircleCI",
+    slug: "circleci",
+    detect: (env) => env.CIRCLECI === "true",
+    // A rerun job gets a new CIRCLE_BUILD_NUM.
+    required: ["CIRCLE_BUILD_NUM", "CIRCLE_JOB"],
+    optional: ["CIRCLE_WORKFLOW_ID", "CIRCLE_PROJECT_USERNAME", "CIRCLE_PROJECT_REPONAME"],
+    url: (env) => set(env, "CIRCLE_BUILD_URL"),
+    commit: "CIRCLE_SHA1",
+    run: (env) => join(`workflow ${set(env, "CIRCLE_WORKFLOW_ID") ?? "?"}`, `job ${set(env, "CIRCLE_JOB")} ${set(env, "CIRCLE_BUILD_NUM")}`)
+  },
+  {
+    name: "Jenkins",
+    slug: "jenkins",
+    detect: (env) => set(env, "JENKINS_URL") !== void 0,
+    // BUILD_TAG is jenkins-${JOB_NAME}-${BUILD_NUMBER}: the job and its build (a rebuild has a new number).
+    required: ["BUILD_TAG"],
+    optional: ["JENKINS_URL"],
+    url: (env) => set(env, "BUILD_URL"),
+    commit: "GIT_COMMIT",
+    run: (env) => `build ${set(env, "BUILD_TAG")}`
+  }
+];
+var detectCi = (env) => {
+  const provider = PROVIDERS.find((p) => p.detect(env));
+  if (!provider) return { run: void 0, note: "no CI service detected" };
+  const missing = provider.required.filter((name) => set(env, name) === void 0);
+  if (missing.length > 0) {
+    return { run: void 0, note: `${provider.name} detected, but ${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} not set` };
+  }
+  const identity = [...provider.required, ...provider.optional].filter((name) => set(env, name) !== void 0).map((name) => `${name}=${set(env, name)}`);
+  const commit = set(env, provider.commit);
+  const description = `Deployed by ${provider.name} ${provider.run(env)}${commit ? `, commit ${commit}` : ""}`;
+  return { run: { provider: provider.slug, name: provider.name, identity, url: provider.url(env), commit, description } };
+};
+
+// cli/http.ts
+import { setTimeout as sleep } from "node:timers/promises";
+var DEFAULT_POLICY = { totalMs: 6e4, attemptMs: 2e4, baseDelayMs: 250, maxDelayMs: 1e4 };
+var MIN_ATTEMPT_MS = 100;
+var realClock = { now: Date.now, random: Math.random, sleep: (ms) => sleep(ms) };
+var parseRetryAfter = (value, now) => {
+  if (value === null || value === void 0) return void 0;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v) * 1e3;
+  if (!/^[A-Za-z]{3,9},? .*\d{1,2}:\d{2}:\d{2}/.test(v)) return void 0;
+  const at = Date.parse(v);
+  if (Number.isNaN(at)) return void 0;
+  return Math.max(0, at - now);
+};
+var backoffDelay = (retry, policy, random) => Math.floor(random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.min(retry, 30)));
+var isRetryableStatus = (status, alsoRetry = []) => status === 408 || status === 429 || status >= 500 || alsoRetry.includes(status);
+var describeError = (e) => {
+  if (e instanceof Error) {
+    if (e.name === "TimeoutError" || e.name === "AbortError") return "timed out";
+    const cause = e.cause;
+    if (cause?.code) return `${e.message} (${cause.code})`;
+    if (cause?.message) return `${e.message} (${cause.message})`;
+    return e.message;
+  }
+  return String(e);
+};
+var sendWithRetries = async (request, policy, log, clock = realClock) => {
+  const start = clock.now();
+  const deadline = start + policy.totalMs;
+  let attempts = 0;
+  let lastError = "";
+  let lastAttempt = false;
+  for (let retry = 0; ; retry++) {
+    attempts++;
+    const budget = Math.min(policy.attemptMs, deadline - clock.now());
+    let answer;
+    try {
+      const res = await fetch(request.url, {
+        method: request.method,
+        headers: request.headers,
+        body: request.body,
+        signal: AbortSignal.timeout(Math.max(1, budget)),
+        // A redirect is answered as it is (a POST must not turn into a GET): the caller says which --url to use.
+        redirect: "manual"
+      });
+      answer = { status: res.status, headers: res.headers, text: await res.text() };
+    } catch (e) {
+      lastError = describeError(e);
+    }
+    const retryable = answer ? isRetryableStatus(answer.status, policy.alsoRetry) : true;
+    log(`attempt ${attempts}: ${answer ? `${answer.status}` : lastError}${retryable ? "" : " (final)"}`);
+    if (answer && !retryable) return { kind: "answer", answer, attempts, retriesExhausted: false };
+    const retryAfter = answer ? parseRetryAfter(answer.headers.get("retry-after"), clock.now()) : void 0;
+    const left = deadline - clock.now();
+    const backoff = retryAfter === void 0 ? backoffDelay(retry, policy, clock.random) : 0;
+    const wait = retryAfter ?? Math.min(backoff, Math.max(0, left - MIN_ATTEMPT_MS));
+    if (lastAttempt || wait + MIN_ATTEMPT_MS > left) {
+      log(`giving up: ${retryAfter !== void 0 ? `the service asks to wait ${Math.ceil(wait / 1e3)} s, ` : ""}${Math.max(0, Math.round(left / 100) / 10)} s of --timeout left`);
+      return answer ? { kind: "answer", answer, attempts, retriesExhausted: true } : { kind: "failed", error: lastError, attempts };
+    }
+    lastAttempt = retryAfter === void 0 && wait < backoff;
+    log(`retrying in ${wait} ms${retryAfter !== void 0 ? " (Retry-After)" : lastAttempt ? " (the last attempt --timeout leaves room for)" : ""}`);
+    await clock.sleep(wait);
+  }
+};
+
+// cli/idempotency.ts
+import { createHash, randomUUID } from "node:crypto";
+var IDEMPOTENCY_KEY_MAX = 255;
+var checkIdempotencyKey = (key) => key.length >= 1 && key.length <= IDEMPOTENCY_KEY_MAX && /^[\x21-\x7e]+$/.test(key) && !key.includes(",") ? void 0 : `--idempotency-key must be 1 to ${IDEMPOTENCY_KEY_MAX} visible ASCII characters without a comma`;
+var ciIdempotencyKey = (run, record) => {
+  const material = JSON.stringify(["v1", run.provider, run.identity, record.FeedName, record.GroupName ?? "", record.PackageName, record.Version, record.Target]);
+  return `pda-${run.provider}-${createHash("sha256").update(material, "utf8").digest("hex")}`;
+};
+var randomIdempotencyKey = () => `pda-${randomUUID()}`;
+
+// cli/record.ts
+var DEFAULT_DESCRIPTION = "Recorded with the package-deployment CLI";
+var buildRecord = (args, env, log) => {
+  const ci = detectCi(env);
+  const body = {
+    FeedName: args.feed,
+    PackageName: args.package,
+    Version: args.version,
+    Target: args.target,
+    Application: args.application,
+    Description: args.description ?? ci.run?.description ?? DEFAULT_DESCRIPTION
+  };
+  if (args.group !== void 0) body.GroupName = args.group;
+  if (args.user !== void 0) body.UserName = args.user;
+  const url = args.link ?? ci.run?.url;
+  if (url !== void 0) body.Url = url;
+  if (args.date !== void 0) body.Date = args.date;
+  let idempotencyKey;
+  if (args.idempotencyKey !== void 0) {
+    const problem = checkIdempotencyKey(args.idempotencyKey);
+    if (problem) throw new UsageError(problem);
+    idempotencyKey = args.idempotencyKey;
+    log(`Idempotency-Key ${idempotencyKey} (from --idempotency-key)`);
+  } else if (ci.run) {
+    idempotencyKey = ciIdempotencyKey(ci.run, { FeedName: args.feed, GroupName: args.group, PackageName: args.package, Version: args.version, Target: args.target });
+    log(`${ci.run.name}: ${ci.run.identity.join(" ")}`);
+    log(`Idempotency-Key ${idempotencyKey} (from the ${ci.run.name} run, attempt and job, and the record's feed, package, version and target: the same on a retried step)`);
+  } else {
+    idempotencyKey = randomIdempotencyKey();
+    log(`${ci.note}: Idempotency-Key ${idempotencyKey} is random, new for this invocation (its own retries are safe; running the command again records again)`);
+  }
+  return { body, idempotencyKey };
+};
+var recordDeployment = async (args, io, clock = realClock) => {
+  const log = (line) => {
+    if (args.verbose) io.stderr(`${PROGRAM}: ${line}`);
+  };
+  const { body, idempotencyKey } = buildRecord(args, io.env, log);
+  const headers = {
+    "Content-Type": "application/json",
+    Accept: "application/json, application/problem+json",
+    "User-Agent": USER_AGENT,
+    "Idempotency-Key": idempotencyKey,
+    ...apiKeyHeaders(args, io, log)
+  };
+  const url = apiUrl(args.url, "/api/package-deployment/");
+  log(`POST ${url}`);
+  const outcome = await sendWithRetries(
+    { method: "POST", url, headers, body: JSON.stringify(body) },
+    // 409: the same key is still being written (Retry-After: 1); waiting for it is the point of the key.
+    { ...DEFAULT_POLICY, totalMs: args.timeoutMs, attemptMs: args.attemptTimeoutMs, alsoRetry: [409] },
+    log,
+    clock
+  );
+  if (outcome.kind === "failed") {
+    io.stderr(`${PROGRAM}: gave up after ${outcome.attempts} attempt(s) in ${args.timeoutMs / 1e3} s: ${outcome.error}`);
+    return { exitCode: EXIT.failed, replayed: false, idempotencyKey };
+  }
+  const { answer, attempts, retriesExhausted } = outcome;
+  if (answer.status !== 200) {
+    const why = describeStatus(answer.status, answer.text, answer.headers.get("location"));
+    io.stderr(`${PROGRAM}: ${retriesExhausted ? `gave up after ${attempts} attempt(s) in ${args.timeoutMs / 1e3} s: ` : ""}${why}`);
+    return { exitCode: exitForStatus(answer.status), replayed: false, idempotencyKey };
+  }
+  let record;
+  try {
+    record = JSON.parse(answer.text);
+  } catch {
+    io.stderr(`${PROGRAM}: the service answered 200 without a JSON record; is --url the service's base URL?`);
+    return { exitCode: EXIT.failed, replayed: false, idempotencyKey };
+  }
+  const replayed = answer.headers.get("idempotent-replayed") === "true";
+  if (args.json) {
+    io.stdout(answer.text);
+  } else {
+    const what = `${body.PackageName} ${body.Version} on ${body.Target} (feed ${body.FeedName}) as ${String(record.Id)}`;
+    io.stdout(replayed ? `Already recorded: ${what} (Idempotency-Key replayed, nothing new stored)` : `Recorded ${what}`);
+  }
+  if (replayed) log("the service answered with the record this Idempotency-Key stored before (Idempotent-Replayed: true)");
+  return { exitCode: EXIT.ok, record, replayed, idempotencyKey };
+};
+
+// action/src/main.ts
+var input = (name) => (process.env[`INPUT_${name.replace(/ /g, "_").toUpperCase()}`] ?? "").trim();
+var escapeData = (s) => s.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
+var setOutput = (name, value) => {
+  const file = process.env.GITHUB_OUTPUT;
+  if (!file) {
+    console.log(`${name}=${value}`);
+    return;
+  }
+  if (/[\r\n]/.test(value)) throw new Error(`output ${name} holds a line break`);
+  appendFileSync(file, `${name}=${value}
+`, "utf8");
+};
+var main = async () => {
+  const key = input("api-key");
+  if (key) {
+    process.stdout.write(`::add-mask::${escapeData(key)}
+`);
+    process.env[DEFAULT_KEY_ENV] = key;
+  }
+  delete process.env["INPUT_API-KEY"];
+  const options = [
+    ["url", "url"],
+    ["feed", "feed"],
+    ["package", "package"],
+    ["version", "version"],
+    ["target", "target"],
+    ["application", "application"],
+    ["description", "description"],
+    ["group", "group"],
+    ["user", "user"],
+    ["date", "date"],
+    ["link", "link"],
+    ["idempotency-key", "idempotency-key"],
+    ["timeout", "timeout"]
+  ];
+  const argv = ["record", ...options.flatMap(([inputName, option]) => input(inputName) ? [`--${option}=${input(inputName)}`] : [])];
+  if (/^true$/i.test(input("verbose"))) argv.push("--verbose");
+  let lastError = "";
+  const io = {
+    env: process.env,
+    stdout: (line) => process.stdout.write(`${line}
+`),
+    stderr: (line) => {
+      lastError = line;
+      process.stderr.write(`${line}
+`);
+    }
+  };
+  try {
+    const parsed = parseCommandLine(argv);
+    if (parsed.command !== "record") throw new UsageError("internal: not a record command");
+    const result = await recordDeployment(parsed, io);
+    if (result.exitCode === EXIT.ok && result.record) {
+      setOutput("id", String(result.record.Id));
+      setOutput("replayed", String(result.replayed));
+      setOutput("idempotency-key", result.idempotencyKey);
+      setOutput("record", JSON.stringify(result.record));
+    } else {
+      process.stdout.write(`::error title=Deployment not recorded::${escapeData(lastError || `exit code ${result.exitCode}`)}
+`);
+    }
+    return result.exitCode;
+  } catch (e) {
+    const message = e instanceof UsageError ? `package-deployment: ${e.message.replace(" (see --help)", "").replace(/--([a-z][a-z-]*)/g, "input $1")}` : `package-deployment: unexpected failure: ${e.message}`;
+    process.stdout.write(`::error title=Deployment not recorded::${escapeData(message)}
+`);
+    return e instanceof UsageError ? EXIT.invalid : EXIT.failed;
+  }
+};
+process.exitCode = await main();

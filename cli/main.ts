@@ -1,0 +1,24 @@
+import { HELP, parseCommandLine } from './args.ts';
+import { currentDeployments } from './current.ts';
+import { EXIT, PROGRAM, UsageError, type Io } from './output.ts';
+import { recordDeployment } from './record.ts';
+
+/** Runs one command line; resolves with the exit code. Everything printed goes through `io`. */
+export const run = async (argv: string[], io: Io): Promise<number> => {
+  try {
+    const parsed = parseCommandLine(argv);
+    if (parsed.command === 'help') {
+      io.stdout(HELP[parsed.topic]);
+      return EXIT.ok;
+    }
+    if (parsed.command === 'record') return (await recordDeployment(parsed, io)).exitCode;
+    return await currentDeployments(parsed, io);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr(`${PROGRAM}: ${e.message}`);
+      return EXIT.invalid;
+    }
+    io.stderr(`${PROGRAM}: unexpected failure: ${(e as Error).message}`);
+    return EXIT.failed;
+  }
+};

@@ -1,0 +1,76 @@
+import { join } from 'node:path';
+import * as esbuild from 'esbuild';
+import { describe, expect, it } from 'vitest';
+import { functionNames, lambdaBundleOptions, openApiAsset, openApiJson } from '../../infra/build.ts';
+import LRUCache from '../../lib/store/lru-cache.ts';
+import { root } from '../../infra/paths.ts';
+
+/** Each function's bundle, built in memory as `npm run build` builds it: the packages it carries and its size. */
+const bundle = async (name: string) => {
+  const options = lambdaBundleOptions(join(root, 'functions', name, 'handler.ts'), join(root, 'dist', 'test', name, 'index.mjs'), [openApiAsset(await openApiJson())]);
+  const result = await esbuild.build({ ...options, write: false });
+  const output = Object.values(result.metafile.outputs).find((o) => o.entryPoint !== undefined)!;
+  const packages = new Set(Object.keys(output.inputs).flatMap((file) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file)?.[1] ?? []));
+  return { packages, kib: output.bytes / 1024, files: Object.keys(output.inputs) };
+};
+
+describe('each function bundles only what it uses', () => {
+  it('knows the three functions', () => {
+    expect(functionNames()).toEqual(['query-deployments', 'record-deployment', 'site']);
+  });
+
+  it('site: no AWS SDK, no busboy, no OpenAPI generator or classic zod, at most 100 KiB', async () => {
+    const site = await bundle('site');
+    expect([...site.packages].filter((p) => p.startsWith('@aws-sdk/') || p.startsWith('@smithy/'))).toEqual([]);
+    expect(site.packages.has('@fastify/busboy')).toBe(false);
+    expect(site.packages.has('zod')).toBe(false);
+    expect(site.files.some((f) => f.endsWith('lib/app/openapi.ts'))).toBe(false);
+    expect(site.kib).toBeLessThanOrEqual(100);
+  });
+
+  it('read: no busboy', async () => {
+    const read = await bundle('query-deployments');
+    expect(read.packages.has('@fastify/busboy')).toBe(false);
+    expect(read.packages.has('@aws-sdk/client-dynamodb')).toBe(true);
+  });
+
+  // 325.5 KiB before the layers, plus the front doors (lib/http/event.ts: REST API, ALB and function URL events,
+  // about 6 KiB minified with what it imports).
+  it("record: the SDK's endpoint cache without mnemonist; no larger than before the layers, front doors aside (331.5 KiB)", async () => {
+    const record = await bundle('record-deployment');
+    expect(record.packages.has('mnemonist')).toBe(false);
+    expect(record.files.some((f) => f.endsWith('lib/store/lru-cache.ts'))).toBe(true);
+    expect(record.kib).toBeLessThanOrEqual(331.5);
+  });
+});
+
+describe('the LRU cache that stands in for mnemonist/lru-cache', () => {
+  it('drops the least recently used entry when full; get refreshes, peek does not', () => {
+    // Prepare
+    const cache = new LRUCache<string, number>(2);
+    cache.set('a', 1).set('b', 2);
+    // Act: a is read (now the most recent), then c pushes out b
+    expect(cache.get('a')).toBe(1);
+    cache.set('c', 3);
+    // Assess
+    expect([cache.has('a'), cache.has('b'), cache.has('c')]).toEqual([true, false, true]);
+    expect(cache.peek('a')).toBe(1);
+    cache.set('d', 4); // peek did not refresh a: after c was written, a is the oldest
+    expect([cache.has('a'), cache.has('c'), cache.has('d')]).toEqual([false, true, true]);
+    expect(cache.size).toBe(2);
+    cache.clear();
+    expect(cache.size).toBe(0);
+    expect(cache.get('c')).toBeUndefined();
+  });
+
+  it('keeps a key written again once, as the most recent', () => {
+    const cache = new LRUCache<string, number>(2);
+    cache.set('a', 1).set('b', 2).set('a', 10).set('c', 3);
+    expect(cache.peek('a')).toBe(10);
+    expect(cache.has('b')).toBe(false);
+  });
+
+  it('refuses a capacity that is not positive', () => {
+    expect(() => new LRUCache(0)).toThrow(/capacity/);
+  });
+});
