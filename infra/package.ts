@@ -109,7 +109,7 @@ const withLock = async <T>(fn: () => Promise<T>): Promise<T> => {
  * that deployment and takes the stage name off it, so that the stage is the template's own resource. Other
  * templates are returned unchanged.
  */
-export const linkRestApiStage = (template: Record<string, unknown>): Record<string, unknown> => {
+const linkRestApiStage = (template: Record<string, unknown>): Record<string, unknown> => {
   const resources = (template.Resources ?? {}) as Record<string, { Type: string; Properties: Record<string, unknown>; DependsOn?: unknown }>;
   const stage = resources.ApiGatewayStage;
   if (stage?.Type !== 'AWS::ApiGateway::Stage') return template;

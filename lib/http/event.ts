@@ -38,7 +38,7 @@ const SUPPORTED =
   'API Gateway HTTP API (payload format 2.0), API Gateway REST API (Lambda proxy integration, payload format 1.0), an Application Load Balancer, or a Lambda function URL';
 
 /** Which door sent the event; an HTTP-looking event of another kind is a 400, anything else an UnsupportedEventError. */
-export const doorOf = (event: unknown): Door => {
+const doorOf = (event: unknown): Door => {
   if (!isObject(event)) throw new UnsupportedEventError(`This function answers HTTP requests from ${SUPPORTED}; it was invoked with ${event === null ? 'null' : Array.isArray(event) ? 'an array' : typeof event}.`);
   const context = event.requestContext;
   if (isObject(context) && isObject(context.elb) && isString(event.httpMethod) && isString(event.path)) return 'alb';
@@ -202,7 +202,7 @@ const fromAlb = (event: ALBEvent): APIGatewayProxyEventV2 => {
 };
 
 /** The event in the internal shape (see the top of this file). */
-export const toInternalEvent = (event: unknown): { door: Door; event: APIGatewayProxyEventV2 } => {
+const toInternalEvent = (event: unknown): { door: Door; event: APIGatewayProxyEventV2 } => {
   const door = doorOf(event);
   switch (door) {
     case 'restApi':
@@ -226,7 +226,7 @@ const REASONS: Record<number, string> = {
 };
 
 /** ALB's and REST API's answer to one of ours (payload 2.0's structured result passes unchanged). */
-export type DoorResponse = {
+type DoorResponse = {
   statusCode: number;
   statusDescription?: string;
   headers?: Record<string, string>;
@@ -240,7 +240,7 @@ export type DoorResponse = {
  * `{statusCode, headers, body, isBase64Encoded}`; ALB also wants `statusDescription`, and only `multiValueHeaders`
  * when its target group has multi-value headers on (which it shows by sending `multiValueHeaders`).
  */
-export const toDoorResponse = (door: Door, original: unknown, response: Response): Response | DoorResponse => {
+const toDoorResponse = (door: Door, original: unknown, response: Response): Response | DoorResponse => {
   if (door === 'httpApi' || door === 'functionUrl') return response;
   const base = { statusCode: response.statusCode, body: response.body ?? '', isBase64Encoded: response.isBase64Encoded === true };
   if (door === 'restApi') return { ...base, headers: response.headers };
