@@ -253,7 +253,13 @@ module.exports = {
     ),
   deletionProtection: async ({ resolveVariable }) =>
     String(parseDeletionProtection(await param(resolveVariable, 'deletionProtection'), await stageName(resolveVariable))),
-  cors: async ({ resolveVariable }) => parseCors(await param(resolveVariable, 'corsOrigins')),
+  /** CORS is the HTTP API's; with another door, listed origins are refused rather than silently ignored. */
+  cors: async ({ resolveVariable }) => {
+    const cors = parseCors(await param(resolveVariable, 'corsOrigins'));
+    const door = parseDoor(await param(resolveVariable, 'door'));
+    if (cors && door !== 'httpApi') fail(`corsOrigins: CORS is set on the HTTP API only (door=httpApi); this stage's door is ${door}.`);
+    return cors;
+  },
   logRetentionInDays: async ({ resolveVariable }) => parseRetention(await param(resolveVariable, 'logRetentionInDays')),
   throttlingBurstLimit: async ({ resolveVariable }) =>
     parseInteger('throttlingBurstLimit', await param(resolveVariable, 'throttlingBurstLimit'), 1, 5000),

@@ -162,6 +162,7 @@ describe('door parameters', () => {
     [['--param', 'door=restApi', '--param', 'wafWebAclArn=arn:aws:wafv2:us-east-1:123456789012:global/webacl/x/y'], /not the ARN of a REGIONAL WAFv2 web ACL/],
     [['--param', 'door=restApi', '--param', 'privateVpcEndpointIds=vpc-123'], /is not a VPC endpoint id/],
     [['--param', 'door=functionUrl', '--param', 'reservedConcurrency=-1'], /reservedConcurrency: "-1" must be an integer/],
+    [['--param', 'door=restApi', '--param', 'corsOrigins=https://ci.example.com'], /CORS is set on the HTTP API only/],
   ])('packaging refuses %j', async (params, message) => {
     await expect(packageStage(['--stage', 'dev', '--region', 'us-east-1', ...params, '--package', join(work, `bad-${++copies}`)], { quiet: true })).rejects.toThrow(message);
   });
