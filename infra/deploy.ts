@@ -1,14 +1,14 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { build } from './build.ts';
 import { requireRegions } from './deploy-regions.ts';
-import { compileCacheNote, declaredArtifacts, zipBundle } from './package.ts';
+import { packageStage } from './package.ts';
 import { root } from './paths.ts';
 
 /**
- * `npm run deploy [-- osls options]`: builds the bundles, zips them into the artifacts serverless.yml names and runs
- * `osls deploy` with your AWS credentials, e.g.
+ * `npm run deploy [-- osls options]`: packages the stage as `npm run package` does (so that what is deployed is the
+ * template `npm run check:templates` checks, with its REST API stage linked, see infra/package.ts) and runs
+ * `osls deploy --package <that directory>` with your AWS credentials, e.g.
  *
  *   npm run deploy -- --stage prod --region eu-west-1 --param regions=eu-west-1,us-east-1
  *
@@ -24,10 +24,14 @@ try {
   console.error((e as Error).message);
   process.exit(1);
 }
-await build();
-for (const name of declaredArtifacts()) zipBundle(name);
-console.error(compileCacheNote());
-const child = spawn(process.execPath, [join(root, 'node_modules', 'osls', 'bin', 'serverless.js'), 'deploy', ...args], {
+// Packaged into its default directory (dist/package/<stage>-<region>[-<door>]); a --package of the caller's is not used.
+const isPackage = (a: string | undefined) => a === '--package' || a === '-p';
+const oslsArgs = args.filter((a, i) => !isPackage(a) && !isPackage(args[i - 1]) && !a.startsWith('--package='));
+const packaged = await packageStage(oslsArgs, { build: true }).catch((e: unknown) => {
+  console.error((e as Error).message);
+  process.exit(1);
+});
+const child = spawn(process.execPath, [join(root, 'node_modules', 'osls', 'bin', 'serverless.js'), 'deploy', ...oslsArgs, '--package', packaged.dir], {
   cwd: root,
   stdio: 'inherit',
 });

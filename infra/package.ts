@@ -14,6 +14,7 @@ import { zip } from './zip.ts';
  *
  *   npm run package
  *   npm run package -- --stage prod --region eu-west-1 --param regions=eu-west-1,us-east-1,ap-southeast-2
+ *   npm run package -- --stage dev --region us-east-1 --param door=restApi     # dist/package/dev-us-east-1-restApi
  */
 const osls = join(root, 'node_modules', 'osls', 'bin', 'serverless.js');
 
@@ -101,6 +102,25 @@ const withLock = async <T>(fn: () => Promise<T>): Promise<T> => {
   }
 };
 
+/**
+ * door=restApi: infra/cloudformation/door-restApi.yml declares the REST API's stage (access log, throttling) with
+ * `DeploymentId: { Ref: ApiGatewayDeployment }`; osls's deployment has a new logical id at every packaging
+ * (ApiGatewayDeployment<instance id>) and creates the stage itself through its StageName. This points the stage at
+ * that deployment and takes the stage name off it, so that the stage is the template's own resource. Other
+ * templates are returned unchanged.
+ */
+const linkRestApiStage = (template: Record<string, unknown>): Record<string, unknown> => {
+  const resources = (template.Resources ?? {}) as Record<string, { Type: string; Properties: Record<string, unknown>; DependsOn?: unknown }>;
+  const stage = resources.ApiGatewayStage;
+  if (stage?.Type !== 'AWS::ApiGateway::Stage') return template;
+  const deployments = Object.keys(resources).filter((id) => resources[id]!.Type === 'AWS::ApiGateway::Deployment');
+  if (deployments.length !== 1) throw new Error(`door=restApi: expected one AWS::ApiGateway::Deployment from osls, found ${deployments.length}`);
+  const id = deployments[0]!;
+  delete resources[id]!.Properties.StageName;
+  stage.Properties.DeploymentId = { Ref: id };
+  return template;
+};
+
 export type PackageResult = { dir: string; templatePath: string; template: Record<string, unknown>; ms: number };
 
 /**
@@ -114,7 +134,9 @@ export const packageStage = async (args: string[], options: { quiet?: boolean; b
   const stage = stated.stage ?? 'dev';
   const region = stated.region ?? 'us-east-1';
   const given = stated.package;
-  const dir = given ? resolve(root, given) : join(root, 'dist', 'package', `${stage}-${region}`);
+  // Another door than the default packages beside it: dist/package/<stage>-<region>-<door>.
+  const door = stated.params.map((p) => /^door=(.*)$/.exec(p)?.[1]).filter((d) => d !== undefined).at(-1);
+  const dir = given ? resolve(root, given) : join(root, 'dist', 'package', `${stage}-${region}${door && door !== 'httpApi' ? `-${door}` : ''}`);
   // Offline by construction: osls's `package` makes no AWS call, and it gets no credentials that one could use.
   const env: NodeJS.ProcessEnv = { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' };
   for (const name of CREDENTIAL_VARIABLES) delete env[name];
@@ -148,7 +170,8 @@ export const packageStage = async (args: string[], options: { quiet?: boolean; b
   });
   if (code !== 0) throw new Error(`osls ${oslsArgs.join(' ')} exited with ${code}:\n${output}`);
   const templatePath = join(dir, 'cloudformation-template-update-stack.json');
-  const template = JSON.parse(readFileSync(templatePath, 'utf8')) as Record<string, unknown>;
+  const template = linkRestApiStage(JSON.parse(readFileSync(templatePath, 'utf8')) as Record<string, unknown>);
+  writeFileSync(templatePath, `${JSON.stringify(template, null, 2)}\n`);
   return { dir, templatePath, template, ms: performance.now() - started };
 };
 

@@ -121,6 +121,62 @@ const replicaSpecs = (regions, stage) =>
     ],
   }));
 
+/** The front doors serverless.yml can deploy (see docs/deploying.md). */
+const DOORS = ['httpApi', 'restApi', 'functionUrl'];
+const parseDoor = (raw) => {
+  const door = text(raw) === '' ? 'httpApi' : text(raw);
+  if (!DOORS.includes(door)) fail(`door: "${door}" must be one of ${DOORS.join(', ')}.`);
+  return door;
+};
+
+const WEB_ACL_ARN = /^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:regional\/webacl\/[A-Za-z0-9_-]{1,128}\/[0-9a-f-]{36}$/;
+/** A REGIONAL WAFv2 web ACL's ARN (API Gateway takes no CLOUDFRONT one), or empty; only for door=restApi. */
+const parseWebAclArn = (raw, door) => {
+  const arn = text(raw);
+  if (arn === '') return '';
+  if (door !== 'restApi') fail(`wafWebAclArn: WAF can be associated only with door=restApi (this stage's door is ${door}).`);
+  if (!WEB_ACL_ARN.test(arn)) fail(`wafWebAclArn: "${arn}" is not the ARN of a REGIONAL WAFv2 web ACL (arn:aws:wafv2:<region>:<account>:regional/webacl/<name>/<id>).`);
+  return arn;
+};
+
+/** VPC endpoint ids (vpce-...) for a private REST API, or none; only for door=restApi. */
+const parseVpcEndpointIds = (raw, door) => {
+  const ids = text(raw) === '' ? [] : text(raw).split(',').map((id) => id.trim());
+  if (ids.length === 0) return [];
+  if (door !== 'restApi') fail(`privateVpcEndpointIds: only a REST API can be private (door=restApi; this stage's door is ${door}).`);
+  for (const id of ids) if (!/^vpce-[0-9a-f]{8,17}$/.test(id)) fail(`privateVpcEndpointIds: "${id}" is not a VPC endpoint id (vpce-0123456789abcdef0).`);
+  return ids;
+};
+
+/**
+ * A private REST API's resource policy: invocations only through the listed VPC endpoints (AWS's documented
+ * pattern: allow execute-api:Invoke, deny it unless aws:SourceVpce is one of them). None for a public API.
+ */
+const resourcePolicyFor = (ids) =>
+  ids.length === 0
+    ? []
+    : [
+        { Effect: 'Allow', Principal: '*', Action: 'execute-api:Invoke', Resource: ['execute-api:/*'] },
+        { Effect: 'Deny', Principal: '*', Action: 'execute-api:Invoke', Resource: ['execute-api:/*'], Condition: { StringNotEquals: { 'aws:SourceVpce': ids } } },
+      ];
+
+/**
+ * Each function's paths: infra/routes.ts ROUTES without the trailing-slash twins (a unit test compares the packaged
+ * routes with ROUTES; HTTP API's twins are in infra/cloudformation/door-httpApi.yml, REST API matches both).
+ */
+const FUNCTION_PATHS = {
+  'record-deployment': ['/api/package-deployment'],
+  'query-deployments': ['/api/deployments', '/api/deployments/current', '/api/feeds'],
+  site: ['/', '/api/openapi.json'],
+};
+/** A function's events for a door: HTTP API routes, REST API methods (`ANY`, Lambda proxy), none for function URLs. */
+const eventsFor = (door, fn) => {
+  const paths = FUNCTION_PATHS[fn] ?? fail(`events: no paths for function ${fn}.`);
+  if (door === 'httpApi') return paths.map((path) => ({ httpApi: { method: '*', path } }));
+  if (door === 'restApi') return paths.map((path) => ({ http: { method: 'any', path } }));
+  return [];
+};
+
 const param = (resolveVariable, name) => resolveVariable(`param:${name}`);
 const deployRegion = (resolveVariable) => resolveVariable('self:provider.region');
 const stageName = (resolveVariable) => resolveVariable('sls:stage');
@@ -134,6 +190,54 @@ module.exports = {
   replicaSpecs,
   PRODUCTION_STAGE,
   checkStage,
+  DOORS,
+  parseDoor,
+  parseWebAclArn,
+  parseVpcEndpointIds,
+  resourcePolicyFor,
+  eventsFor,
+
+  /** The front door (door parameter): httpApi, restApi or functionUrl. */
+  door: async ({ resolveVariable }) => parseDoor(await param(resolveVariable, 'door')),
+  /** Each function's events for the door, by function name (`events.record-deployment`). */
+  events: async ({ resolveVariable }) => {
+    const door = parseDoor(await param(resolveVariable, 'door'));
+    return Object.fromEntries(Object.keys(FUNCTION_PATHS).map((fn) => [fn, eventsFor(door, fn)]));
+  },
+  /** A function URL for each function (auth NONE: the service checks API keys itself) when door=functionUrl. */
+  functionUrl: async ({ resolveVariable }) => parseDoor(await param(resolveVariable, 'door')) === 'functionUrl',
+  reservedConcurrency: async ({ resolveVariable }) =>
+    parseInteger('reservedConcurrency', await param(resolveVariable, 'reservedConcurrency'), 0, 10000),
+  wafWebAclArn: async ({ resolveVariable }) =>
+    parseWebAclArn(await param(resolveVariable, 'wafWebAclArn'), parseDoor(await param(resolveVariable, 'door'))),
+  /** door=restApi with wafWebAclArn: the web ACL's association with the REST API's stage; otherwise nothing. */
+  wafResources: async ({ resolveVariable }) => {
+    const arn = parseWebAclArn(await param(resolveVariable, 'wafWebAclArn'), parseDoor(await param(resolveVariable, 'door')));
+    if (arn === '') return {};
+    return {
+      Resources: {
+        WebAclAssociation: {
+          Type: 'AWS::WAFv2::WebACLAssociation',
+          Properties: {
+            ResourceArn: { 'Fn::Sub': 'arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/${ApiGatewayRestApi}/stages/${ApiGatewayStage}' },
+            WebACLArn: arn,
+          },
+        },
+      },
+    };
+  },
+  endpointType: async ({ resolveVariable }) =>
+    parseVpcEndpointIds(await param(resolveVariable, 'privateVpcEndpointIds'), parseDoor(await param(resolveVariable, 'door'))).length > 0 ? 'PRIVATE' : 'REGIONAL',
+  /** The VPC endpoint ids of a private REST API; null (no such setting) for a public one, which osls requires. */
+  vpcEndpointIds: async ({ resolveVariable }) => {
+    const ids = parseVpcEndpointIds(await param(resolveVariable, 'privateVpcEndpointIds'), parseDoor(await param(resolveVariable, 'door')));
+    return ids.length > 0 ? ids : null;
+  },
+  /** A private REST API's resource policy; null (none) for a public API. */
+  resourcePolicy: async ({ resolveVariable }) => {
+    const policy = resourcePolicyFor(parseVpcEndpointIds(await param(resolveVariable, 'privateVpcEndpointIds'), parseDoor(await param(resolveVariable, 'door'))));
+    return policy.length > 0 ? policy : null;
+  },
 
   /** The stage name, checked (see checkStage): serverless.yml tags every resource with it. */
   stage: async ({ resolveVariable }) =>
@@ -149,7 +253,13 @@ module.exports = {
     ),
   deletionProtection: async ({ resolveVariable }) =>
     String(parseDeletionProtection(await param(resolveVariable, 'deletionProtection'), await stageName(resolveVariable))),
-  cors: async ({ resolveVariable }) => parseCors(await param(resolveVariable, 'corsOrigins')),
+  /** CORS is the HTTP API's; with another door, listed origins are refused rather than silently ignored. */
+  cors: async ({ resolveVariable }) => {
+    const cors = parseCors(await param(resolveVariable, 'corsOrigins'));
+    const door = parseDoor(await param(resolveVariable, 'door'));
+    if (cors && door !== 'httpApi') fail(`corsOrigins: CORS is set on the HTTP API only (door=httpApi); this stage's door is ${door}.`);
+    return cors;
+  },
   logRetentionInDays: async ({ resolveVariable }) => parseRetention(await param(resolveVariable, 'logRetentionInDays')),
   throttlingBurstLimit: async ({ resolveVariable }) =>
     parseInteger('throttlingBurstLimit', await param(resolveVariable, 'throttlingBurstLimit'), 1, 5000),

@@ -54,9 +54,27 @@ export type GatewayOptions = {
   maxBodyBytes?: number;
   /** HTTP API's integration timeout (29 s unless given): a slower handler's caller gets a 503. */
   timeoutMs?: number;
+  /**
+   * A named stage (not `$default`): as HTTP API serves one, every path starts with `/<stage>` (anything else is 404),
+   * and the event's `rawPath` and `requestContext.http.path` keep that prefix, with `requestContext.stage` set.
+   */
+  stage?: string;
 };
 
 export type Gateway = { url: string; port: number; close: () => Promise<void> };
+
+/**
+ * What the Lambda runtime sets in every execution environment that the functions' libraries read at load, applied to
+ * this process (see applyLambdaRuntimeEnvironment): with AWS_LAMBDA_INITIALIZATION_TYPE=on-demand, Powertools counts
+ * the first invocation of each function as a cold start (`cold_start: true` in its logs, the ColdStart metric), as
+ * Lambda reports it, instead of never (its behaviour outside Lambda).
+ */
+export const LAMBDA_RUNTIME_ENVIRONMENT: Readonly<Record<string, string>> = { AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand' };
+
+/** Sets {@link LAMBDA_RUNTIME_ENVIRONMENT} where not set already; call it before loading the bundles. */
+export const applyLambdaRuntimeEnvironment = (env: NodeJS.ProcessEnv = process.env): void => {
+  for (const [name, value] of Object.entries(LAMBDA_RUNTIME_ENVIRONMENT)) env[name] ??= value;
+};
 
 const ACCOUNT_ID = '123456789012';
 const API_ID = 'local';
@@ -458,12 +476,20 @@ export const startGateway = async (options: GatewayOptions): Promise<Gateway> =>
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const routes = new Map(options.routes.map((r) => [r.path, r]));
+  const stage = options.stage && options.stage !== '$default' ? options.stage : undefined;
+  /** The path a route is matched against: without the stage, or undefined when the stage is not there. */
+  const routePath = (path: string): string | undefined => {
+    if (!stage) return path;
+    if (path === `/${stage}`) return '/';
+    return path.startsWith(`/${stage}/`) ? path.slice(stage.length + 1) : undefined;
+  };
 
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const requestId = newRequestId();
     res.setHeader('apigw-requestid', requestId);
     const url = req.url ?? '/';
-    const route = routes.get(splitTarget(url).path);
+    const path = routePath(splitTarget(url).path);
+    const route = path === undefined ? undefined : routes.get(path);
     if (!route) {
       send(res, jsonMessage(404, 'Not Found'));
       return;
@@ -480,7 +506,7 @@ export const startGateway = async (options: GatewayOptions): Promise<Gateway> =>
         body,
         ...(req.socket.remoteAddress ? { remoteAddress: req.socket.remoteAddress } : {}),
       },
-      { requestId, now: new Date(start), ...(route.routeKey ? { routeKey: route.routeKey } : {}) },
+      { requestId, now: new Date(start), ...(route.routeKey ? { routeKey: route.routeKey } : {}), ...(stage ? { stage } : {}) },
     );
     const context = lambdaContext(requestId, route.functionName, timeoutMs, start);
     const outcome = await invoke(route, event, context, timeoutMs);

@@ -8,7 +8,7 @@ import { build, bundlePath } from '../build.ts';
 import { ROUTES } from '../routes.ts';
 import { tableNamesFromEnv } from '../tables.ts';
 import { ensureTables, localClientConfig, startEngine, type Engine } from './dynamodb.ts';
-import { startGateway } from './gateway.ts';
+import { applyLambdaRuntimeEnvironment, startGateway } from './gateway.ts';
 
 /**
  * `npm start`: an embedded DynamoDB (dynalite, or DynamoDB Local with DYNAMODB_ENGINE=dynamodb-local), the tables,
@@ -37,6 +37,8 @@ process.env.AWS_ENDPOINT_URL_DYNAMODB = db.endpoint;
 process.env.AWS_REGION ??= 'local';
 process.env.AWS_ACCESS_KEY_ID ??= 'local';
 process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+// As the Lambda runtime: each function's first request is its cold start (each bundle has its own Powertools).
+applyLambdaRuntimeEnvironment();
 // The Lambda defaults (1.5 s per attempt) suit DynamoDB, not an embedded engine sharing this process's CPU with the
 // gateway and every function: under a burst of writers its answers queue for seconds, the SDK gave up on them while
 // they were being stored, and callers saw 503s. Locally, wait longer (still within the gateway's 29 s: 3 attempts of
@@ -77,14 +79,18 @@ const routes = await Promise.all(
     return route.paths.map((path) => ({ path, handler, functionName: route.function }));
   }),
 );
-const gateway = await startGateway({
+// STAGE: serve under a named stage, as HTTP API does (/<stage>/api/...), to try the service as deployed there.
+const stage = process.env.STAGE || undefined;
+const started = await startGateway({
   port,
   routes: routes.flat(),
+  ...(stage ? { stage } : {}),
 }).catch(async (e: unknown) => {
   await db.stop();
   return fail(inUse(e) ? `port ${port} is in use; set PORT to a free port` : (e as Error).message);
 });
 
+const gateway = { ...started, url: stage ? `${started.url}/${stage}` : started.url };
 console.log(`DynamoDB (${engine}) at ${db.endpoint}, ${dataDir ? `data in ${dataDir}` : 'in memory'}.`);
 console.log(`Admin CLI: AWS_ENDPOINT_URL_DYNAMODB=${db.endpoint} npm run -s admin -- feeds list`);
 console.log(`Deployments web page at ${gateway.url}/ and the API's description at ${gateway.url}/api/openapi.json`);

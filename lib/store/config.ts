@@ -4,7 +4,20 @@ import * as z from '../domain/zod.ts';
  * Configuration, read once from the environment and validated at load: a bad value fails the cold start with a
  * message naming the variable, instead of surfacing later as a 500.
  */
-const tableName = (name: string) => z._default(z.string().check(z.minLength(3)), name);
+/**
+ * DynamoDB's rule for table names: 3 to 255 of A-Z, a-z, 0-9, `_`, `.` and `-`. A value that is no table name (such
+ * as the "[object Object]" an emulator makes of an unresolved CloudFormation function) fails the cold start.
+ */
+const TABLE_NAME_CHARACTERS = /^[A-Za-z0-9_.-]*$/;
+const tableName = (name: string) =>
+  z._default(
+    z.string().check(
+      z.minLength(3),
+      z.maxLength(255),
+      z.regex(TABLE_NAME_CHARACTERS, 'not a DynamoDB table name: use only letters, digits, _, . and - (3 to 255 of them)'),
+    ),
+    name,
+  );
 const EnvSchema = z.object({
   DEPLOYMENTS_TABLE: tableName('package-deployments'),
   FEEDS_TABLE: tableName('package-deployment-feeds'),

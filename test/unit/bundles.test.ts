@@ -34,11 +34,13 @@ describe('each function bundles only what it uses', () => {
     expect(read.packages.has('@aws-sdk/client-dynamodb')).toBe(true);
   });
 
-  it("record: the SDK's endpoint cache without mnemonist; no larger than before the layers (325.5 KiB)", async () => {
+  // 325.5 KiB before the layers, plus the front doors (lib/http/event.ts: REST API, ALB and function URL events,
+  // about 6 KiB minified with what it imports).
+  it("record: the SDK's endpoint cache without mnemonist; no larger than before the layers, front doors aside (331.5 KiB)", async () => {
     const record = await bundle('record-deployment');
     expect(record.packages.has('mnemonist')).toBe(false);
     expect(record.files.some((f) => f.endsWith('lib/store/lru-cache.ts'))).toBe(true);
-    expect(record.kib).toBeLessThanOrEqual(325.5);
+    expect(record.kib).toBeLessThanOrEqual(331.5);
   });
 });
 

@@ -20,6 +20,10 @@ describe('configuration', () => {
     expect(loadConfig({ DYNAMODB_MAX_ATTEMPTS: '5', DYNAMODB_REQUEST_TIMEOUT_MS: '3000' }).dynamo).toMatchObject({ maxAttempts: 5, requestTimeoutMs: 3000 });
   });
 
+  it('accepts every character DynamoDB allows in a table name, at 3 and at 255 characters', () => {
+    expect(loadConfig({ DEPLOYMENTS_TABLE: 'A.z', FEEDS_TABLE: `a_-.9${'x'.repeat(250)}` })).toMatchObject({ deploymentsTable: 'A.z' });
+  });
+
   it.each([['LOOKUP_CACHE_TTL_SECONDS', 'abc'], ['LOOKUP_CACHE_TTL_SECONDS', '-1'], ['DEPLOYMENTS_TABLE', 'x'], ['DYNAMODB_MAX_ATTEMPTS', '0'], ['DYNAMODB_REQUEST_TIMEOUT_MS', 'soon']])(
     'refuses %s=%s, naming the variable',
     (name, value) => {
@@ -33,6 +37,11 @@ describe('configuration', () => {
     ['LOOKUP_CACHE_TTL_SECONDS', '1.5', 'Invalid input: expected int, received number'],
     ['LOOKUP_CACHE_TTL_SECONDS', '3601', 'Too big: expected number to be <=3600'],
     ['DEPLOYMENTS_TABLE', 'x', 'Too small: expected string to have >=3 characters'],
+    ['FEEDS_TABLE', 'f'.repeat(256), 'Too big: expected string to have <=255 characters'],
+    // What serverless-offline made of serverless.yml's former `!If` table names.
+    ['DEPLOYMENTS_TABLE', '[object Object]', 'not a DynamoDB table name: use only letters, digits, _, . and - (3 to 255 of them)'],
+    ['API_KEYS_TABLE', 'my table', 'not a DynamoDB table name'],
+    ['IDEMPOTENCY_TABLE', 'arn:aws:dynamodb:us-east-1:123456789012:table/x', 'not a DynamoDB table name'],
   ])('explains %s=%s in words', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(`Invalid configuration: ${name}: ${message}`);
   });

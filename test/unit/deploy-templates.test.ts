@@ -126,17 +126,36 @@ describe('routes', () => {
 });
 
 describe('tables', () => {
-  /** The table names the functions are given (the else branch of each Fn::If is the name other regions use). */
+  /**
+   * The table names the functions are given: literal names (no CloudFormation function, so that serverless-offline
+   * can run serverless.yml as it is), with the logical id of the table of that name; every function waits for them.
+   */
   const envTables = (t: Template) => {
-    const [[, fn]] = resourcesOfType(t, 'AWS::Lambda::Function') as [[string, Resource]];
-    const vars = (fn.Properties.Environment as { Variables: Record<string, { 'Fn::If': [string, { Ref: string }, string] }> }).Variables;
+    const functions = resourcesOfType(t, 'AWS::Lambda::Function');
+    const [[, fn]] = functions as [[string, Resource]];
+    const vars = (fn.Properties.Environment as { Variables: Record<string, Json> }).Variables;
+    for (const [, f] of functions) {
+      expect((f.Properties.Environment as { Variables: Record<string, Json> }).Variables).toEqual(vars);
+      expect(f.DependsOn).toContain('TablesReady');
+    }
     const entry = (name: string) => {
-      const [condition, then, otherwise] = vars[name]!['Fn::If'];
-      expect(condition).toBe('IsPrimaryRegion');
-      return { logicalId: then.Ref, name: otherwise };
+      const value = vars[name];
+      expect(typeof value, `${name} is a literal table name`).toBe('string');
+      const [logicalId] = resourcesOfType(t, 'AWS::DynamoDB::GlobalTable').find(([, r]) => r.Properties.TableName === value) ?? [];
+      return { logicalId, name: value as string };
     };
     return { deployments: entry('DEPLOYMENTS_TABLE'), feeds: entry('FEEDS_TABLE'), apiKeys: entry('API_KEYS_TABLE'), idempotency: entry('IDEMPOTENCY_TABLE') };
   };
+
+  it('the functions wait for the four tables where the stack creates them (TablesReady)', () => {
+    for (const t of [single.template, multi.template]) {
+      const ready = t.Resources.TablesReady as Resource & { Metadata?: Json };
+      expect(ready.Type).toBe('AWS::CloudFormation::WaitConditionHandle');
+      expect(ready.Metadata).toEqual({
+        Tables: { 'Fn::If': ['IsPrimaryRegion', ['DeploymentsTable', 'FeedsTable', 'ApiKeysTable', 'IdempotencyTable'].map((Ref) => ({ Ref })), { Ref: 'AWS::NoValue' }] },
+      });
+    }
+  });
 
   const keyed = <T extends { AttributeName?: string; IndexName?: string }>(items: T[] | undefined) =>
     [...(items ?? [])].sort((a, b) => (a.AttributeName ?? a.IndexName ?? '').localeCompare(b.AttributeName ?? b.IndexName ?? ''));

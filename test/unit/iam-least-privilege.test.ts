@@ -43,12 +43,13 @@ beforeAll(async () => {
   const packaged = await packageStage(['--stage', STAGE, '--region', REGION, '--package', join(work, 'dev')], { quiet: true, build: true });
   template = packaged.template as Template;
   const [, fn] = resourcesOfType(template, 'AWS::Lambda::Function')[0]!;
-  const vars = (fn.Properties.Environment as { Variables: Record<string, { 'Fn::If': [string, Json, string] }> }).Variables;
+  // Literal names (serverless-offline runs serverless.yml as it is).
+  const vars = (fn.Properties.Environment as { Variables: Record<string, string> }).Variables;
   tables = {
-    deployments: vars.DEPLOYMENTS_TABLE!['Fn::If'][2],
-    feeds: vars.FEEDS_TABLE!['Fn::If'][2],
-    apiKeys: vars.API_KEYS_TABLE!['Fn::If'][2],
-    idempotency: vars.IDEMPOTENCY_TABLE!['Fn::If'][2],
+    deployments: vars.DEPLOYMENTS_TABLE!,
+    feeds: vars.FEEDS_TABLE!,
+    apiKeys: vars.API_KEYS_TABLE!,
+    idempotency: vars.IDEMPOTENCY_TABLE!,
   };
   // The handlers read their configuration at load, as on Lambda: from the names the template gives them.
   vi.stubEnv('DEPLOYMENTS_TABLE', tables.deployments);

@@ -38,8 +38,10 @@ const headers = () => {
   return key ? { 'X-ApiKey': key } : {};
 };
 const status = (text, error) => { $('status').textContent = text; $('status').className = error ? 'error' : 'muted'; };
+// Relative to the page, which is the API's root whatever the stage or base path (/, /prod/, or /prod without a slash).
+const ROOT = location.pathname.replace(/\\/?$/, '/');
 const api = async (path, query) => {
-  const url = path + '?' + new URLSearchParams(Object.entries(query).filter(([, v]) => v !== '' && v !== undefined));
+  const url = ROOT + path + '?' + new URLSearchParams(Object.entries(query).filter(([, v]) => v !== '' && v !== undefined));
   const response = await fetch(url, { headers: headers() });
   const body = await response.json().catch(() => ({}));
   if (!response.ok) throw new Error(body.detail || response.status + ' ' + response.statusText);
@@ -83,7 +85,7 @@ const renderHistory = (items, append) => {
 let nextCursor;
 let lastPage = [];
 const loadHistory = async (append) => {
-  const page = await api('/api/deployments', {
+  const page = await api('api/deployments', {
     FeedName: state.feed, GroupName: state.group, PackageName: state.pkg, limit: '50', cursor: append ? nextCursor : undefined,
   });
   renderHistory(page.Items, append);
@@ -95,7 +97,7 @@ const loadCurrent = async () => {
   const items = [];
   let cursor;
   do {
-    const page = await api('/api/deployments/current', { FeedName: state.feed, GroupName: state.group, PackageName: state.pkg, limit: '200', cursor });
+    const page = await api('api/deployments/current', { FeedName: state.feed, GroupName: state.group, PackageName: state.pkg, limit: '200', cursor });
     items.push(...page.Items);
     cursor = page.NextCursor;
   } while (cursor);
@@ -105,7 +107,7 @@ const loadCurrent = async () => {
 const loadFeeds = async () => {
   const select = $('feed');
   try {
-    const { Items } = await api('/api/feeds', {});
+    const { Items } = await api('api/feeds', {});
     select.replaceChildren(...Items.map((f) => new Option(f.Name, f.Name)));
     // Feed names match case-insensitively: select the listed spelling of the feed in the address.
     const listed = Items.find((f) => f.Name.toLowerCase() === state.feed.toLowerCase());
@@ -172,7 +174,7 @@ const HTML = `<!doctype html>
 <span id="key-state" class="muted"></span>
 </form>
 </details>
-<form id="query" method="get" action="/">
+<form id="query" method="get">
 <label>Feed<select id="feed" name="feed" required></select></label>
 <label>Group (optional)<input id="group" name="group" maxlength="250"></label>
 <label>Package<input id="package" name="package" maxlength="250" required></label>

@@ -1,0 +1,279 @@
+import type { MiddlewareObj } from '@middy/core';
+import type { ALBEvent, APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
+import { problem } from './errors.ts';
+import type { Response } from './responses.ts';
+
+/**
+ * The front doors: one internal request shape for the four integrations that can invoke these functions, and the
+ * answer in the shape each one expects.
+ *
+ * | door          | detected by                                   | documented at (AWS)                                                 |
+ * |---------------|-----------------------------------------------|---------------------------------------------------------------------|
+ * | `httpApi`     | `version: '2.0'`, `requestContext.http`       | API Gateway, "Create AWS Lambda proxy integrations for HTTP APIs" (payload 2.0) |
+ * | `functionUrl` | the same, `domainName` `*.lambda-url.*.on.aws`| Lambda, "Invoking Lambda function URLs" (request and response payloads) |
+ * | `restApi`     | `httpMethod` and `resource` (no `elb`)        | API Gateway, "Lambda proxy integrations in API Gateway" (input format 1.0); HTTP API's payload 1.0 is read the same way |
+ * | `alb`         | `requestContext.elb`                           | Elastic Load Balancing, "Lambda functions as targets" (with and without multi-value headers) |
+ *
+ * The internal shape is the payload 2.0 event (what the handlers read: `requestContext.http.method`, `rawPath`,
+ * `rawQueryString`, `headers`, `queryStringParameters`, `body`, `isBase64Encoded`), with one difference: `rawPath` is
+ * the path within the API, without a named stage or a custom domain's base path (routing never depends on them), and
+ * `requestContext.http.path` keeps the path as received.
+ *
+ * Hand-written because no well-kept library converts between them: @middy/http-event-normalizer (7.x) only adds
+ * empty `queryStringParameters`/`pathParameters` objects in place, keeps each format's own shape, takes any event
+ * without `version` for payload 1.0 (an SQS event included) and does not touch responses.
+ */
+export type Door = 'httpApi' | 'functionUrl' | 'restApi' | 'alb';
+
+/** An invocation that is not an HTTP request at all (a queue message, a test event `{}`): thrown, never answered. */
+export class UnsupportedEventError extends Error {
+  override name = 'UnsupportedEventError';
+}
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isString = (v: unknown): v is string => typeof v === 'string';
+
+const SUPPORTED =
+  'API Gateway HTTP API (payload format 2.0), API Gateway REST API (Lambda proxy integration, payload format 1.0), an Application Load Balancer, or a Lambda function URL';
+
+/** Which door sent the event; an HTTP-looking event of another kind is a 400, anything else an UnsupportedEventError. */
+const doorOf = (event: unknown): Door => {
+  if (!isObject(event)) throw new UnsupportedEventError(`This function answers HTTP requests from ${SUPPORTED}; it was invoked with ${event === null ? 'null' : Array.isArray(event) ? 'an array' : typeof event}.`);
+  const context = event.requestContext;
+  if (isObject(context) && isObject(context.elb) && isString(event.httpMethod) && isString(event.path)) return 'alb';
+  if (event.version === '2.0' && isObject(context) && isObject(context.http) && isString(context.http.method) && isString(event.rawPath)) {
+    return isString(context.domainName) && /\.lambda-url\.[a-z0-9-]+\.on\.aws$/.test(context.domainName) ? 'functionUrl' : 'httpApi';
+  }
+  if (isString(event.httpMethod) && isString(event.path) && isString(event.resource) && isObject(context)) return 'restApi';
+  const looksHttp = ['httpMethod', 'rawPath', 'routeKey', 'method', 'version'].some((k) => k in event) || isObject(context);
+  if (!looksHttp) {
+    throw new UnsupportedEventError(`This function answers HTTP requests from ${SUPPORTED}; the event (keys ${Object.keys(event).slice(0, 8).join(', ') || 'none'}) is none of them.`);
+  }
+  const what = isObject(context) && isString(context.eventType) ? `a WebSocket API event (${context.eventType})`
+    : 'method' in event && 'raw_path' in event ? 'a VPC Lattice event'
+    : 'version' in event ? `an event of payload format ${JSON.stringify(event.version)}`
+    : 'an event of an unknown format';
+  throw problem(400, `The function was invoked with ${what}; it accepts ${SUPPORTED}.`);
+};
+
+/** Percent-decoding as API Gateway decodes query strings (`+` is a space); a malformed escape is kept as sent. */
+const decodeComponent = (s: string): string => {
+  const spaced = s.replace(/\+/g, ' ');
+  try {
+    return decodeURIComponent(spaced);
+  } catch {
+    return spaced.replace(/(%[0-9a-fA-F]{2})+/g, (m) => {
+      try {
+        return decodeURIComponent(m);
+      } catch {
+        return m;
+      }
+    });
+  }
+};
+
+/** Header names lower-cased and repeated values joined with `,`, as payload 2.0 gives them. */
+const joinedHeaders = (single: unknown, multi: unknown): Record<string, string> => {
+  const out: Record<string, string> = {};
+  if (isObject(multi) && Object.keys(multi).length > 0) {
+    for (const [name, values] of Object.entries(multi)) {
+      if (Array.isArray(values)) out[name.toLowerCase()] = values.filter(isString).join(',');
+    }
+    return out;
+  }
+  if (isObject(single)) for (const [name, value] of Object.entries(single)) if (isString(value)) out[name.toLowerCase()] = value;
+  return out;
+};
+
+/** Query parameters as name and values in order, from a multi-value map when there is one. */
+const queryPairs = (single: unknown, multi: unknown): Array<[string, string]> => {
+  if (isObject(multi) && Object.keys(multi).length > 0) {
+    return Object.entries(multi).flatMap(([name, values]) => (Array.isArray(values) ? values.filter(isString).map((v): [string, string] => [name, v]) : []));
+  }
+  return isObject(single) ? Object.entries(single).flatMap(([name, v]): Array<[string, string]> => (isString(v) ? [[name, v]] : [])) : [];
+};
+
+/** Decoded pairs as payload 2.0's `queryStringParameters`: a repeated name's values joined with `,`. */
+const joinedQuery = (pairs: Array<[string, string]>): Record<string, string> | undefined => {
+  if (pairs.length === 0) return undefined;
+  const out: Record<string, string> = {};
+  for (const [name, value] of pairs) out[name] = Object.hasOwn(out, name) ? `${out[name]},${value}` : value;
+  return out;
+};
+
+const encode = (s: string): string => encodeURIComponent(s).replace(/%20/g, '+');
+
+/**
+ * The path within the API for a payload 2.0 event: the route's own path when the route is a literal one (`ANY
+ * /api/feeds`), else `rawPath` without a named stage (HTTP API puts `/<stage>` in front of it).
+ */
+const apiPathV2 = (event: APIGatewayProxyEventV2): string => {
+  const literal = /^[A-Z]+ (\/[^{}]*)$/.exec(event.routeKey ?? '');
+  if (literal) return literal[1]!;
+  const stage = event.requestContext.stage;
+  if (stage && stage !== '$default') {
+    const prefix = `/${stage}`;
+    if (event.rawPath === prefix) return '/';
+    if (event.rawPath.startsWith(`${prefix}/`)) return event.rawPath.slice(prefix.length);
+  }
+  return event.rawPath;
+};
+
+/**
+ * The path within a REST API: its resource with the path parameters put in (`/{proxy+}` and `{"proxy": "api/feeds"}`
+ * give `/api/feeds`), which carries neither the stage nor a custom domain's base path (`path` may carry the latter).
+ */
+const apiPathV1 = (event: APIGatewayProxyEvent): string => {
+  // HTTP API's payload 1.0 names its catch-all route `$default` here: then only `path` says where the request went.
+  if (!event.resource.startsWith('/')) return event.path;
+  const params = event.pathParameters ?? {};
+  let missing = false;
+  const path = event.resource.replace(/\{([^}+]+)\+?\}/g, (_, name: string) => {
+    const value = params[name];
+    if (value === undefined) missing = true;
+    return value ?? '';
+  });
+  return missing ? event.path : path;
+};
+
+const contextFields = (requestId: string, domainName: string, stage: string, routeKey: string, now: number) => ({
+  accountId: '',
+  apiId: '',
+  domainName,
+  domainPrefix: domainName.split('.')[0] ?? domainName,
+  requestId,
+  routeKey,
+  stage,
+  time: new Date(now).toISOString(),
+  timeEpoch: now,
+});
+
+const fromRest = (event: APIGatewayProxyEvent): APIGatewayProxyEventV2 => {
+  const headers = joinedHeaders(event.headers, event.multiValueHeaders);
+  const pairs = queryPairs(event.queryStringParameters, event.multiValueQueryStringParameters);
+  const rc = event.requestContext;
+  const apiPath = apiPathV1(event);
+  const queryStringParameters = joinedQuery(pairs);
+  return {
+    version: '2.0',
+    routeKey: `${event.httpMethod} ${event.resource}`,
+    rawPath: apiPath,
+    rawQueryString: pairs.map(([n, v]) => `${encode(n)}=${encode(v)}`).join('&'),
+    headers,
+    ...(queryStringParameters ? { queryStringParameters } : {}),
+    requestContext: {
+      ...contextFields(rc.requestId ?? '', rc.domainName ?? headers.host ?? '', rc.stage ?? '', `${event.httpMethod} ${event.resource}`, rc.requestTimeEpoch ?? Date.now()),
+      accountId: rc.accountId ?? '',
+      apiId: rc.apiId ?? '',
+      http: {
+        method: event.httpMethod,
+        path: rc.path ?? event.path,
+        protocol: rc.protocol ?? 'HTTP/1.1',
+        sourceIp: rc.identity?.sourceIp ?? '',
+        userAgent: rc.identity?.userAgent ?? headers['user-agent'] ?? '',
+      },
+    },
+    ...(isString(event.body) ? { body: event.body } : {}),
+    isBase64Encoded: event.isBase64Encoded === true,
+  };
+};
+
+/** ALB passes the query string as sent (not decoded): `rawQueryString` is rebuilt from it, the values decoded. */
+const fromAlb = (event: ALBEvent): APIGatewayProxyEventV2 => {
+  const headers = joinedHeaders(event.headers, event.multiValueHeaders);
+  const raw = queryPairs(event.queryStringParameters, event.multiValueQueryStringParameters);
+  const queryStringParameters = joinedQuery(raw.map(([n, v]) => [decodeComponent(n), decodeComponent(v)]));
+  const forwardedFor = headers['x-forwarded-for']?.split(',').at(-1)?.trim() ?? '';
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: event.path,
+    rawQueryString: raw.map(([n, v]) => `${n}=${v}`).join('&'),
+    headers,
+    ...(queryStringParameters ? { queryStringParameters } : {}),
+    requestContext: {
+      ...contextFields(headers['x-amzn-trace-id'] ?? '', headers.host ?? '', '$default', '$default', Date.now()),
+      http: { method: event.httpMethod, path: event.path, protocol: 'HTTP/1.1', sourceIp: forwardedFor, userAgent: headers['user-agent'] ?? '' },
+    },
+    ...(isString(event.body) && event.body !== '' ? { body: event.body } : {}),
+    isBase64Encoded: event.isBase64Encoded === true,
+  };
+};
+
+/** The event in the internal shape (see the top of this file). */
+const toInternalEvent = (event: unknown): { door: Door; event: APIGatewayProxyEventV2 } => {
+  const door = doorOf(event);
+  switch (door) {
+    case 'restApi':
+      return { door, event: fromRest(event as APIGatewayProxyEvent) };
+    case 'alb':
+      return { door, event: fromAlb(event as ALBEvent) };
+    default: {
+      const v2 = event as APIGatewayProxyEventV2;
+      return {
+        door,
+        event: { ...v2, headers: v2.headers ?? {}, rawQueryString: v2.rawQueryString ?? '', rawPath: apiPathV2(v2) },
+      };
+    }
+  }
+};
+
+const REASONS: Record<number, string> = {
+  200: 'OK', 201: 'Created', 204: 'No Content', 304: 'Not Modified', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden',
+  404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict', 413: 'Content Too Large', 415: 'Unsupported Media Type',
+  422: 'Unprocessable Content', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable',
+};
+
+/** ALB's and REST API's answer to one of ours (payload 2.0's structured result passes unchanged). */
+type DoorResponse = {
+  statusCode: number;
+  statusDescription?: string;
+  headers?: Record<string, string>;
+  multiValueHeaders?: Record<string, string[]>;
+  body: string;
+  isBase64Encoded: boolean;
+};
+
+/**
+ * The answer for a door. HTTP API and function URLs take the structured result as it is; REST API takes
+ * `{statusCode, headers, body, isBase64Encoded}`; ALB also wants `statusDescription`, and only `multiValueHeaders`
+ * when its target group has multi-value headers on (which it shows by sending `multiValueHeaders`).
+ */
+const toDoorResponse = (door: Door, original: unknown, response: Response): Response | DoorResponse => {
+  if (door === 'httpApi' || door === 'functionUrl') return response;
+  const base = { statusCode: response.statusCode, body: response.body ?? '', isBase64Encoded: response.isBase64Encoded === true };
+  if (door === 'restApi') return { ...base, headers: response.headers };
+  const statusDescription = `${response.statusCode} ${REASONS[response.statusCode] ?? ''}`.trim();
+  if (isObject(original) && isObject(original.multiValueHeaders)) {
+    return { ...base, statusDescription, multiValueHeaders: Object.fromEntries(Object.entries(response.headers).map(([n, v]) => [n, [v]])) };
+  }
+  return { ...base, statusDescription, headers: response.headers };
+};
+
+const doors = new WeakMap<object, { door: Door; original: unknown }>();
+
+/**
+ * The outermost middleware: turns the event into the internal shape before anything reads it, and the answer into
+ * the door's shape after everything else. An invocation that is no HTTP request is thrown (UnsupportedEventError),
+ * never answered; an HTTP event of another kind becomes the error handler's 400.
+ */
+export const frontDoor = <E extends APIGatewayProxyEventV2>(): MiddlewareObj<E, Response> => {
+  const answer = (request: { event: E; response: Response | undefined | null }): void => {
+    const seen = doors.get(request.event);
+    if (seen && request.response) request.response = toDoorResponse(seen.door, seen.original, request.response) as Response;
+  };
+  return {
+    before: (request) => {
+      const original: unknown = request.event;
+      const { door, event } = toInternalEvent(original);
+      request.event = event as E;
+      doors.set(event, { door, original });
+    },
+    after: answer,
+    onError: (request) => {
+      if (request.error instanceof UnsupportedEventError) throw request.error;
+      answer(request);
+    },
+  };
+};
