@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { join, relative, resolve, sep } from 'node:path';
-import { build, bundlePath, COMPILE_CACHE_DIR, compileCachePath } from './build.ts';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { build, bundlePath, CHUNKS_DIR, COMPILE_CACHE_DIR, compileCachePath } from './build.ts';
 import { oslsOptions } from './osls-args.ts';
 import { root } from './paths.ts';
 import { zip } from './zip.ts';
@@ -35,7 +35,8 @@ export const compileCacheNote = (): string =>
     : `Compile cache: left out (this machine is ${process.arch}, the functions ${functionArch()}; package on ${functionArch()} to include it).`;
 
 /**
- * Zips dist/<name>/index.mjs, its source map (read only when an error is logged, see lib/http/stack.ts) and, when this
+ * Zips dist/<name>/index.mjs, the chunks it loads lazily (chunks/), their source maps (read only when an error is
+ * logged, see lib/http/stack.ts) and, when this
  * machine has the functions' architecture, its compile cache (see writeCompileCache: V8's code cache is made for one
  * architecture and Node version) into dist/<name>.zip, handler `index.handler`.
  */
@@ -48,9 +49,12 @@ export const zipBundle = (name: string, options: { compileCache: boolean } = { c
     .map((entry) => join(entry.parentPath, entry.name))
     .sort()
     .map((file) => ({ name: `${COMPILE_CACHE_DIR}/${relative(cache, file).split(sep).join('/')}`, data: readFileSync(file) }));
+  const chunks = join(dirname(bundle), CHUNKS_DIR);
+  const lazy = (existsSync(chunks) ? readdirSync(chunks) : []).sort().map((file) => ({ name: `${CHUNKS_DIR}/${file}`, data: readFileSync(join(chunks, file)) }));
   writeFileSync(out, zip([
     { name: 'index.mjs', data: readFileSync(bundle) },
     { name: 'index.mjs.map', data: readFileSync(`${bundle}.map`) },
+    ...lazy,
     ...cached,
   ]));
   return out;

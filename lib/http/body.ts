@@ -253,7 +253,9 @@ let busboyModule: ReturnType<typeof loadBusboy> | undefined;
 const loadBusboy = () => import('@fastify/busboy');
 
 const decodeMultipart = async (bytes: Buffer, contentType: string, charset: Charset): Promise<BodyEntries> => {
-  const { Busboy } = await (busboyModule ??= loadBusboy());
+  // A CommonJS module: Node's ESM loader names its exports, a bundle's lazy chunk offers module.exports as default.
+  const loaded = await (busboyModule ??= loadBusboy());
+  const { Busboy } = 'Busboy' in loaded ? loaded : (loaded as { default: typeof loaded }).default;
   return new Promise((resolve, reject) => {
     const entries: BodyEntries = [];
     let busboy;

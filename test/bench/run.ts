@@ -191,14 +191,13 @@ const sizes = await build({ quiet: true });
 {
   const contents = (name: string) => {
     const meta = JSON.parse(readFileSync(join(ROOT, 'dist', name, 'meta.json'), 'utf8')) as esbuild.Metafile;
-    const output = Object.values(meta.outputs).find((o) => o.entryPoint !== undefined)!;
-    return new Set(Object.keys(output.inputs).flatMap((file) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file)?.[1] ?? []));
+    return new Set(Object.values(meta.outputs).flatMap((o) => Object.keys(o.inputs)).flatMap((file) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file)?.[1] ?? []));
   };
   const kib = (name: string) => (sizes[name] ?? 0) / 1024;
   const sdkIn = (name: string) => [...contents(name)].some((p) => p.startsWith('@aws-sdk/') || p.startsWith('@smithy/'));
   const busboyIn = (name: string) => contents(name).has('@fastify/busboy');
   rows.push(
-    { figure: 'Bundle: record-deployment (before the layers: 325.5 KiB)', measured: `${kib('record-deployment').toFixed(1)} KiB`, goal: '<= 325.5 KiB', pass: kib('record-deployment') <= 325.5 },
+    { figure: 'Bundle: record-deployment, loaded at a cold start (before the layers: 325.5 KiB)', measured: `${kib('record-deployment').toFixed(1)} KiB`, goal: '<= 325.5 KiB', pass: kib('record-deployment') <= 325.5 },
     { figure: 'Bundle: site, without the AWS SDK', measured: `${kib('site').toFixed(1)} KiB, SDK ${sdkIn('site') ? 'in' : 'absent'}`, goal: '<= 100 KiB, no SDK', pass: kib('site') <= 100 && !sdkIn('site') },
     { figure: 'Bundle: query-deployments, without busboy', measured: `${kib('query-deployments').toFixed(1)} KiB, busboy ${busboyIn('query-deployments') ? 'in' : 'absent'}`, goal: 'no busboy', pass: !busboyIn('query-deployments') },
   );
