@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { PRIVILEGES, VIEW_AND_DOWNLOAD, type Privilege } from '../lib/domain/auth.ts';
 import { loadConfig } from '../lib/store/config.ts';
 import { ApiKeyRepository } from '../lib/store/api-keys.ts';
+import { backfill } from '../lib/store/backfill.ts';
 import { createDocumentClient } from '../lib/store/client.ts';
 import { FeedRepository } from '../lib/store/feeds.ts';
 import { parseInstant } from '../lib/domain/dates.ts';
@@ -27,6 +28,10 @@ const USAGE = `Usage: npm run -s admin -- <command>
                                  otherwise 256 random bits are generated.
   keys list                      list keys (never the keys themselves)
   keys revoke ID                 revoke a key by its id
+  counters backfill [--feed NAME]
+                                 after upgrading: rebuild the deployment-frequency counters from the history (idempotent:
+                                 counts are set, not added) and bring current items written before the overview up to
+                                 date (its index keys, the version each target ran before); one Scan of the table
 
 DynamoDB: AWS_ENDPOINT_URL_DYNAMODB (e.g. http://127.0.0.1:8000 while npm start runs) or your AWS credentials
 and AWS_REGION. Tables: DEPLOYMENTS_TABLE, FEEDS_TABLE, API_KEYS_TABLE, IDEMPOTENCY_TABLE.
@@ -42,6 +47,7 @@ const COMMANDS: Record<string, { args: number; options: string[] }> = {
   'keys add': { args: 0, options: ['user', 'feed', 'privilege', 'expires', 'key'] },
   'keys list': { args: 0, options: [] },
   'keys revoke': { args: 1, options: [] },
+  'counters backfill': { args: 0, options: ['feed'] },
 };
 
 /** A name checked as the API checks the same field (trimmed, visible, within its limit, no control characters). */
@@ -187,6 +193,17 @@ export const run = async (argv: string[], out: (line: string) => void = console.
         if (!arg) throw new UsageError('keys revoke needs an ID (see keys list)');
         if (!(await keys.revoke(arg))) throw new Error(`No key with id ${arg}.`);
         out(`Revoked key ${arg}; running functions stop accepting it within LOOKUP_CACHE_TTL_SECONDS (default 30 s).`);
+        return;
+      }
+      case 'counters backfill': {
+        const feeds = values.feed ?? [];
+        if (feeds.length > 1) throw new UsageError('counters backfill takes at most one --feed');
+        const feed = feeds[0] === undefined ? undefined : name('FeedName', '--feed', feeds[0]);
+        const r = await backfill(client, config.deploymentsTable, { feed });
+        out(
+          `Counted ${r.records} records${feed ? ` of feed ${feed}` : ''}: ${r.counters} counters set, ${r.countersRemoved} removed; ` +
+            `${r.currentUpdated} current items updated${r.currentSkipped ? `, ${r.currentSkipped} left as a newer record wrote them` : ''}.`,
+        );
         return;
       }
       default:
