@@ -44,7 +44,8 @@ export const backfill = async (client: DynamoDBDocumentClient, table: string, op
         const record = item as DeploymentItem;
         if (!inFeed(record.feedName)) continue;
         records++;
-        const sk = counterSortKey(countingDay(record), record.region);
+        // Rebuilt counts go to shard 0; the other shards' items are then stale, and deleted below.
+        const sk = counterSortKey(countingDay(record), record.region, 0);
         for (const counter of counterPartitionKeys(record.feedName, record.groupName, record.packageName, record.target)) {
           const key = `${counter}\n${sk}`;
           counts.set(key, (counts.get(key) ?? 0) + 1);

@@ -1,10 +1,10 @@
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { counterRange, type CounterDimension, counterPartitionKey } from '../domain/keys.ts';
+import { counterRange, type CounterDimension, counterPartitionKey, parseCounterSortKey } from '../domain/keys.ts';
 
 /**
  * The per-day deployment counters of one dimension (a feed, a package, a target, a package on a target) from `fromDay`
- * to `toDay` (inclusive), one entry per day and region that has any: O(days x regions), whatever the history's
- * length. The record transaction keeps them (counterUpdates in deployments.ts); `counters backfill` rebuilds them.
+ * to `toDay` (inclusive), one entry per day, region and shard that has any: O(days x regions x shards), whatever the
+ * history's length. The record transaction keeps them (counterUpdates in deployments.ts); `counters backfill` rebuilds them.
  */
 export const readDailyCounts = async (
   client: DynamoDBDocumentClient,
@@ -29,8 +29,8 @@ export const readDailyCounts = async (
       }),
     );
     for (const item of out.Items ?? []) {
-      const [, day, , region] = String(item.sk).split('#');
-      counts.push({ day: day!, region: region ?? '', count: Number(item.count ?? 0) });
+      const { day, region } = parseCounterSortKey(String(item.sk));
+      counts.push({ day, region, count: Number(item.count ?? 0) });
     }
     start = out.LastEvaluatedKey;
   } while (start);

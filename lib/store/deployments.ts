@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TransactionCanceledException, type CancellationReason } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -8,6 +9,7 @@ import type { IdempotencyClaim } from '../domain/idempotency.ts';
 import { orderingInstant, type NewDeployment } from '../domain/record.ts';
 import { countingDay } from '../domain/frequency.ts';
 import {
+  COUNTER_SHARDS,
   counterPartitionKeys,
   counterSortKey,
   currentKey,
@@ -97,8 +99,8 @@ export const currentUpdate = (table: string, current: ReturnType<typeof currentI
  * The per-day deployment counters a record adds one to (see counterPartitionKey): four Updates with ADD, in the
  * record's own transaction, so a count is never lost or doubled; an idempotent replay writes nothing, so counts once.
  */
-export const counterUpdates = (table: string, record: NewDeployment) => {
-  const sk = counterSortKey(countingDay(record), record.region);
+export const counterUpdates = (table: string, record: NewDeployment, shard: number) => {
+  const sk = counterSortKey(countingDay(record), record.region, shard);
   return counterPartitionKeys(record.feedName, record.groupName, record.packageName, record.target).map((pk) => ({
     Update: {
       TableName: table,
@@ -151,7 +153,7 @@ export const putDeployment = async (
           TransactItems: [
             { Put: { TableName: tables.deployments, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } },
             ...(withCurrent ? [{ Update: currentUpdate(tables.deployments, current) }] : []),
-            ...counterUpdates(tables.deployments, record),
+            ...counterUpdates(tables.deployments, record, randomInt(COUNTER_SHARDS)),
             ...(idempotency
               ? [
                   {

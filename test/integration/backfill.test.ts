@@ -58,8 +58,8 @@ it('counters backfill rebuilds counters and upgrades current items written befor
   }
   // A wrong counter and one no record backs, to be corrected and removed.
   const feedCounter = counterPartitionKey({ feed: FEED });
-  await client.send(new PutCommand({ TableName: TEST_TABLES.deployments, Item: { pk: feedCounter, sk: counterSortKey('2026-11-02', 'eu-west-1'), count: 40 } }));
-  await client.send(new PutCommand({ TableName: TEST_TABLES.deployments, Item: { pk: feedCounter, sk: counterSortKey('2026-10-01', 'eu-west-1'), count: 3 } }));
+  await client.send(new PutCommand({ TableName: TEST_TABLES.deployments, Item: { pk: feedCounter, sk: counterSortKey('2026-11-02', 'eu-west-1', 0), count: 40 } }));
+  await client.send(new PutCommand({ TableName: TEST_TABLES.deployments, Item: { pk: feedCounter, sk: counterSortKey('2026-10-01', 'eu-west-1', 3), count: 3 } }));
   expect((await get('/api/deployments/overview', { FeedName: FEED })).json.Packages).toEqual([]);
 
   // Act
@@ -81,7 +81,7 @@ it('counters backfill rebuilds counters and upgrades current items written befor
     ['2026-11-03', 1],
     ['2026-11-04', 2],
   ]);
-  const stale = await client.send(new GetCommand({ TableName: TEST_TABLES.deployments, Key: { pk: feedCounter, sk: counterSortKey('2026-10-01', 'eu-west-1') } }));
+  const stale = await client.send(new GetCommand({ TableName: TEST_TABLES.deployments, Key: { pk: feedCounter, sk: counterSortKey('2026-10-01', 'eu-west-1', 3) } }));
   expect(stale.Item).toBeUndefined();
 
   // Again: nothing changes.

@@ -59,6 +59,10 @@ describe('putDeployment', () => {
     // The current item keeps the version it replaces: every SET reads the item as it was.
     expect(items![1]!.Update!.UpdateExpression).toMatch(/^SET #previousVersion = if_not_exists\(#version, :none\), /);
     expect(items!.slice(2, 6).map((i) => i.Update!.UpdateExpression)).toEqual(Array.from({ length: 4 }, () => 'ADD #count :one'));
+    // One shard for the four counters of an attempt, of the record's day and region.
+    const shards = new Set(items!.slice(2, 6).map((i) => /^D#\d{4}-\d{2}-\d{2}#R#[^#]+#S#(\d)$/.exec(String(i.Update!.Key!.sk))?.[1]));
+    expect(shards.size).toBe(1);
+    expect([...shards][0]).toMatch(/^\d$/);
     expect(items![6]!.Put!.Item).toMatchObject({ id: 'claim', requestHash: 'hash', record: { id: item.id } });
   });
 
