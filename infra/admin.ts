@@ -201,7 +201,7 @@ export const run = async (argv: string[], out: (line: string) => void = console.
         const feed = feeds[0] === undefined ? undefined : name('FeedName', '--feed', feeds[0]);
         const r = await backfill(client, config.deploymentsTable, { feed });
         out(
-          `Counted ${r.records} records${feed ? ` of feed ${feed}` : ''}: ${r.counters} counters set, ${r.countersRemoved} removed; ` +
+          `Counted ${r.records} records${feed ? ` of feed ${feed}` : ''}: ${r.counters} counters set, ${r.countersRemoved} other counter items removed; ` +
             `${r.currentUpdated} current items updated${r.currentSkipped ? `, ${r.currentSkipped} left as a newer record wrote them` : ''}.`,
         );
         return;

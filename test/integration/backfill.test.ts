@@ -66,7 +66,7 @@ it('counters backfill rebuilds counters and upgrades current items written befor
   const first = await admin('counters', 'backfill', '--feed', FEED.toLowerCase());
 
   // Assess
-  expect(first).toEqual([`Counted 4 records of feed ${FEED.toLowerCase()}: 14 counters set, 1 removed; 2 current items updated.`]);
+  expect(first).toEqual([`Counted 4 records of feed ${FEED.toLowerCase()}: 14 counters set, 1 other counter items removed; 2 current items updated.`]);
   const overview = (await get('/api/deployments/overview', { FeedName: FEED })).json.Packages as Array<{ Drift: boolean; Targets: Array<Record<string, string>> }>;
   expect(overview).toHaveLength(1);
   expect(overview[0]!.Drift).toBe(true);
@@ -85,7 +85,7 @@ it('counters backfill rebuilds counters and upgrades current items written befor
   expect(stale.Item).toBeUndefined();
 
   // Again: nothing changes.
-  expect(await admin('counters', 'backfill', '--feed', FEED)).toEqual([`Counted 4 records of feed ${FEED}: 14 counters set, 0 removed; 0 current items updated.`]);
+  expect(await admin('counters', 'backfill', '--feed', FEED)).toEqual([`Counted 4 records of feed ${FEED}: 14 counters set, 0 other counter items removed; 0 current items updated.`]);
   const again = await get('/api/deployments/frequency', { FeedName: FEED, interval: 'day', from: '2026-10-01', to: '2026-11-04' });
   expect(again.json.Buckets).toEqual(buckets);
 });
