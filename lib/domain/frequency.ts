@@ -2,7 +2,7 @@
  * Deployment frequency: which day a record counts on, and the buckets (days, or weeks starting Monday UTC) a query
  * answers with. Pure functions; the counters themselves are items kept by the record transaction (lib/store).
  */
-import type { NewDeployment } from './record.ts';
+import { orderingInstant, type NewDeployment } from './record.ts';
 
 export const INTERVALS = ['day', 'week'] as const;
 export type Interval = (typeof INTERVALS)[number];
@@ -15,14 +15,11 @@ export const DEFAULT_BUCKETS: Record<Interval, number> = { day: 30, week: 12 };
 const DAY_MS = 86_400_000;
 
 /**
- * The instant a record is ordered by, and so the day it counts on: its Date (a backdated record counts on the day it
- * says). The one place to change if records come to be ordered by another instant (e.g. far-future Dates by
- * receivedAt): the counters and the backfill both use it.
+ * YYYY-MM-DD (UTC) of the day a record counts on: the day of the instant it is ordered by (orderingInstant: its Date,
+ * so a backdated record counts on the day it says, or the time it was received for a Date in the future). The
+ * counters and the backfill both use it.
  */
-export const orderingInstant = (record: Pick<NewDeployment, 'date' | 'receivedAt'>): string => record.date;
-
-/** YYYY-MM-DD (UTC) of the day a record counts on. */
-export const countingDay = (record: Pick<NewDeployment, 'date' | 'receivedAt'>): string => orderingInstant(record).slice(0, 10);
+export const countingDay = (record: Pick<NewDeployment, 'date' | 'receivedAt' | 'dateInFuture'>): string => orderingInstant(record).slice(0, 10);
 
 /** YYYY-MM-DD of an ISO instant, in UTC. */
 export const dayOf = (iso: string): string => iso.slice(0, 10);

@@ -61,7 +61,7 @@ export const currentItem = (item: DeploymentItem) => {
 };
 
 /** The record's optional attributes: a newer record without one must remove the older one's from the current item. */
-const OPTIONAL_ATTRIBUTES = ['groupName', 'url'] as const satisfies ReadonlyArray<keyof DeploymentItem>;
+const OPTIONAL_ATTRIBUTES = ['groupName', 'url', 'dateInFuture', 'feedId'] as const satisfies ReadonlyArray<keyof DeploymentItem>;
 
 /**
  * The current item as an Update rather than a Put, so that the same write keeps what the target ran before:

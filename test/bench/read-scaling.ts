@@ -128,7 +128,7 @@ const loadOverviews = async (history: Record<string, number>): Promise<void> => 
 const started = performance.now();
 await load('Small.Package', SMALL);
 await load('Big.Package', BIG);
-for (const feed of Object.values(OVERVIEW_FEEDS)) await new FeedRepository(client, TABLES.feeds).add(feed, VIEW_AND_DOWNLOAD);
+for (const feed of Object.values(OVERVIEW_FEEDS)) await new FeedRepository(client, TABLES.feeds, TABLES).add(feed, VIEW_AND_DOWNLOAD);
 await loadOverviews({ [OVERVIEW_FEEDS.small]: SMALL, [OVERVIEW_FEEDS.big]: BIG });
 const loadSeconds = (performance.now() - started) / 1000;
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { BatchWriteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { expect, it } from 'vitest';
 import { handler as read } from '../../functions/query-deployments/handler.ts';
 import { run } from '../../infra/admin.ts';
@@ -7,7 +7,7 @@ import { VIEW_AND_DOWNLOAD } from '../../lib/domain/auth.ts';
 import { counterPartitionKey, counterSortKey, currentKey } from '../../lib/domain/keys.ts';
 import type { NewDeployment } from '../../lib/domain/record.ts';
 import { documentClient } from '../../lib/store/client.ts';
-import { historyItem } from '../../lib/store/deployments.ts';
+import { historyItem, putDeployment } from '../../lib/store/deployments.ts';
 import { FeedRepository } from '../../lib/store/feeds.ts';
 import { invoke } from '../support/invoke.ts';
 import { TEST_TABLES } from './tables.ts';
@@ -44,7 +44,7 @@ const get = (path: string, params: Record<string, string>) => invoke(read, { met
 
 it('counters backfill rebuilds counters and upgrades current items written before the overview, idempotently', async () => {
   // Prepare: the old shapes, written directly.
-  await new FeedRepository(client, TEST_TABLES.feeds).add(FEED, VIEW_AND_DOWNLOAD);
+  await new FeedRepository(client, TEST_TABLES.feeds, TEST_TABLES).add(FEED, VIEW_AND_DOWNLOAD);
   const history = [
     record('1.0.0', 'web01', '2026-11-02T10:00:00.000Z'),
     record('1.1.0', 'web01', '2026-11-03T10:00:00.000Z', 'us-east-1'),
@@ -88,4 +88,29 @@ it('counters backfill rebuilds counters and upgrades current items written befor
   expect(await admin('counters', 'backfill', '--feed', FEED)).toEqual([`Counted 4 records of feed ${FEED}: 14 counters set, 0 other counter items removed; 0 current items updated.`]);
   const again = await get('/api/deployments/frequency', { FeedName: FEED, interval: 'day', from: '2026-10-01', to: '2026-11-04' });
   expect(again.json.Buckets).toEqual(buckets);
+});
+
+it('feeds remove --purge deletes the feed\'s counters with its records', async () => {
+  const feed = `Purged-${suffix}`;
+  const feeds = new FeedRepository(client, TEST_TABLES.feeds, TEST_TABLES);
+  await feeds.add(feed, VIEW_AND_DOWNLOAD);
+  const records = [record('1.0.0', 'web01', '2026-11-02T10:00:00.000Z'), record('1.0.0', 'web02', '2026-11-02T11:00:00.000Z', 'us-east-1')];
+  for (const r of records) await putDeployment(client, TEST_TABLES, { ...r, feedName: feed, groupName: 'G' });
+  const total = async () => {
+    const res = await get('/api/deployments/frequency', { FeedName: feed, interval: 'day', from: '2026-11-02', to: '2026-11-02' });
+    return (res.json.Buckets as Array<{ Count: number }>)[0]!.Count;
+  };
+  expect(await total()).toBe(2);
+
+  await feeds.remove(feed);
+  const purged = await feeds.purge(feed);
+
+  expect(purged).toMatchObject({ history: 2, current: 2 });
+  expect(purged.counters).toBe(8); // two regions: two each of feed and package, one per target, one per package-target
+  await feeds.add(feed, VIEW_AND_DOWNLOAD);
+  expect(await total()).toBe(0);
+  for (const dimension of [{ feed }, { feed, group: 'G', pkg: 'Legacy' }, { feed, target: 'web02' }, { feed, group: 'G', pkg: 'Legacy', target: 'web01' }]) {
+    const out = await client.send(new QueryCommand({ TableName: TEST_TABLES.deployments, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': counterPartitionKey(dimension) } }));
+    expect(out.Items).toEqual([]);
+  }
 });

@@ -64,7 +64,7 @@ type Package = { GroupName?: string; PackageName: string; Versions: string[]; Dr
 const packagesOf = (a: Answer) => a.json.Packages as Package[];
 
 beforeAll(async () => {
-  const feeds = new FeedRepository(client, TEST_TABLES.feeds);
+  const feeds = new FeedRepository(client, TEST_TABLES.feeds, TEST_TABLES);
   await feeds.add(FEED, VIEW_AND_DOWNLOAD);
   await feeds.add(OTHER_FEED, VIEW_AND_DOWNLOAD);
   for (const r of RECORDS) {
@@ -223,6 +223,17 @@ describe('GET /api/deployments/frequency', () => {
     expect(replay.headers['Idempotent-Replayed'] ?? replay.headers['idempotent-replayed']).toBe('true');
     const res = await get('/api/deployments/frequency', { FeedName: OTHER_FEED, PackageName: 'Once', interval: 'day', from: '2026-11-20', to: '2026-11-20' });
     expect(counts(res)).toEqual([['2026-11-20', 1]]);
+  });
+
+  it('counts a record dated in the future on the day it was received, as it is ordered', async () => {
+    const body = JSON.stringify({ FeedName: OTHER_FEED, PackageName: 'Future', Version: '1.0.0', Target: 'web01', Application: 'a', Description: 'd', Date: '2999-01-01T00:00:00Z' });
+    const res = await invoke(record, { headers: { 'Content-Type': 'application/json' }, body });
+    expect(res.status).toBe(200);
+    const today = (res.json.ReceivedAt as string).slice(0, 10);
+    const count = async (day: string) =>
+      (await get('/api/deployments/frequency', { FeedName: OTHER_FEED, PackageName: 'Future', interval: 'day', from: day, to: day })).json.Buckets;
+    expect(await count(today)).toEqual([{ Start: today, Count: 1 }]);
+    expect(await count('2999-01-01')).toEqual([{ Start: '2999-01-01', Count: 0 }]);
   });
 
   it('refuses a range over the bucket limit, an unknown interval, GroupName without PackageName, from after to', async () => {
