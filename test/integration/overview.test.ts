@@ -234,6 +234,11 @@ describe('GET /api/deployments/frequency', () => {
       (await get('/api/deployments/frequency', { FeedName: OTHER_FEED, PackageName: 'Future', interval: 'day', from: day, to: day })).json.Buckets;
     expect(await count(today)).toEqual([{ Start: today, Count: 1 }]);
     expect(await count('2999-01-01')).toEqual([{ Start: '2999-01-01', Count: 0 }]);
+    // The next record replaces it as the current one, and the current item keeps no DateInFuture of the old one.
+    const next = JSON.stringify({ FeedName: OTHER_FEED, PackageName: 'Future', Version: '1.0.1', Target: 'web01', Application: 'a', Description: 'd' });
+    expect((await invoke(record, { headers: { 'Content-Type': 'application/json' }, body: next })).status).toBe(200);
+    const current = (await get('/api/deployments/current', { FeedName: OTHER_FEED, PackageName: 'Future' })).json.Items as Array<Record<string, unknown>>;
+    expect(current.map((c) => [c.Version, c.PreviousVersion, c.Change, c.DateInFuture])).toEqual([['1.0.1', '1.0.0', 'upgraded', undefined]]);
   });
 
   it('refuses a range over the bucket limit, an unknown interval, GroupName without PackageName, from after to', async () => {
