@@ -5,6 +5,7 @@ import { loadConfig } from '../lib/store/config.ts';
 import { ApiKeyRepository } from '../lib/store/api-keys.ts';
 import { backfill } from '../lib/store/backfill.ts';
 import { createDocumentClient } from '../lib/store/client.ts';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { FeedRepository } from '../lib/store/feeds.ts';
 import { parseInstant } from '../lib/domain/dates.ts';
 import { required } from '../lib/domain/deployment.ts';
@@ -64,36 +65,148 @@ const table = (rows: string[][]): string => {
 
 const readKeyFromStdin = (): string => readFileSync(0, 'utf8').trim();
 
-export const run = async (argv: string[], out: (line: string) => void = console.log): Promise<void> => {
-  const { positionals, values } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      anonymous: { type: 'boolean' },
-      'take-over': { type: 'boolean' },
-      purge: { type: 'boolean' },
-      user: { type: 'string' },
-      feed: { type: 'string', multiple: true },
-      privilege: { type: 'string', multiple: true },
-      expires: { type: 'string' },
-      key: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+const OPTIONS = {
+  anonymous: { type: 'boolean' },
+  'take-over': { type: 'boolean' },
+  purge: { type: 'boolean' },
+  user: { type: 'string' },
+  feed: { type: 'string', multiple: true },
+  privilege: { type: 'string', multiple: true },
+  expires: { type: 'string' },
+  key: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+type Values = ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; strict: true; options: typeof OPTIONS }>>['values'];
+
+/** A command, its argument and options, checked against COMMANDS; undefined when help is asked for. */
+const parseCommand = (argv: string[]): { command: string; arg: string | undefined; values: Values } | undefined => {
+  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: OPTIONS });
   const [noun, verb, ...args] = positionals;
-  if (values.help || noun === undefined || noun === 'help') {
-    out(USAGE);
-    return;
-  }
+  if (values.help || noun === undefined || noun === 'help') return undefined;
   const command = `${noun} ${verb ?? ''}`.trim();
   const spec = COMMANDS[command];
   if (!spec) throw new UsageError(`unknown command: ${positionals.join(' ')}`);
   if (args.length > spec.args) throw new UsageError(`unexpected argument ${args[spec.args]}`);
   const stray = Object.keys(values).filter((o) => !spec.options.includes(o));
   if (stray.length > 0) throw new UsageError(`${command} takes no --${stray[0]}`);
-  const arg = args[0];
+  return { command, arg: args[0], values };
+};
 
+type Context = {
+  arg: string | undefined;
+  values: Values;
+  feeds: FeedRepository;
+  keys: ApiKeyRepository;
+  out: (line: string) => void;
+  client: DynamoDBDocumentClient;
+  deploymentsTable: string;
+};
+
+/** The options of `keys add`, checked before anything is written. */
+const newKeyOptions = (values: Values) => {
+  if (values.user === undefined) throw new UsageError('keys add needs --user NAME');
+  const user = name('UserName', '--user', values.user);
+  const privileges = values.privilege ?? VIEW_AND_DOWNLOAD;
+  const unknown = privileges.filter((p) => !(PRIVILEGES as readonly string[]).includes(p));
+  if (unknown.length > 0) throw new UsageError(`unknown privilege ${unknown.join(', ')}; known: ${PRIVILEGES.join(', ')}`);
+  let expiresAt: string | undefined;
+  if (values.expires !== undefined) {
+    const parsed = parseInstant(values.expires);
+    if (!parsed.ok) throw new UsageError(`--expires ${parsed.reason}`);
+    if (Date.parse(parsed.iso) <= Date.now()) throw new UsageError('--expires is in the past');
+    expiresAt = parsed.iso;
+  }
+  const key = (values.key === '-' ? readKeyFromStdin() : values.key)?.trim();
+  if (key !== undefined && key.length < 8) throw new UsageError('an imported key must have at least 8 characters');
+  // An HTTP header carries printable ASCII reliably, nothing else; repeated headers and query parameters reach
+  // the service joined with commas, so a key cannot contain one.
+  if (key !== undefined && !/^[\x21-\x7e]+$/.test(key)) {
+    throw new UsageError('an imported key must be printable ASCII (characters 0x21 to 0x7E: no spaces, no accents or other Unicode)');
+  }
+  if (key !== undefined && key.includes(',')) throw new UsageError('an imported key cannot contain commas');
+  const feedNames = (values.feed ?? []).map((f) => name('FeedName', '--feed', f));
+  return { user, privileges: privileges as Privilege[], expiresAt, key, feedNames };
+};
+
+const HANDLERS: Record<string, (c: Context) => Promise<void>> = {
+  'feeds add': async ({ arg, values, feeds, out }) => {
+    if (arg === undefined) throw new UsageError('feeds add needs a NAME');
+    const feed = name('FeedName', 'a feed name', arg);
+    const anonymous = values.anonymous ? VIEW_AND_DOWNLOAD : [];
+    const takeOver = values['take-over'] === true;
+    if (!(await feeds.add(feed, anonymous, { takeOver }))) throw new Error(`A feed named ${feed} already exists.`);
+    out(`Added feed ${feed}${values.anonymous ? ` (anonymous users: ${anonymous.join(', ')})` : ''}.`);
+    if (takeOver) {
+      const adopted = await feeds.countRecords(feed);
+      out(adopted > 0 ? `It took over ${adopted} deployment record(s) stored under that name.` : 'There were no records to take over.');
+    }
+  },
+  'feeds list': async ({ feeds, out }) => {
+    const list = await feeds.list();
+    if (list.length === 0) return out('No feeds.');
+    out(table([['NAME', 'ANONYMOUS', 'CREATED', 'ID'], ...list.map((f) => [f.displayName, f.anonymousPrivileges.join(',') || '-', f.createdAt, f.id])]));
+  },
+  'feeds remove': async ({ arg, values, feeds, out }) => {
+    // Trimmed as `feeds add` trims; not otherwise checked, so that a feed stored under an older rule can go.
+    const feed = arg?.trim();
+    if (!feed) throw new UsageError('feeds remove needs a NAME');
+    const removed = await feeds.remove(feed);
+    if (!values.purge) {
+      if (!removed) throw new Error(`No feed named ${feed}.`);
+      out(`Removed feed ${feed}; its deployment records are kept (a feed added later under this name must take them over).`);
+      return;
+    }
+    const purged = await feeds.purge(feed);
+    if (!removed && purged.history === 0) throw new Error(`No feed named ${feed}, and no records stored under that name.`);
+    out(
+      `${removed ? `Removed feed ${feed}` : `No feed named ${feed} exists`}; deleted ${purged.history} deployment record(s), ` +
+        `${purged.current} current-version item(s) and ${purged.claims} Idempotency-Key claim(s) stored under that name.`,
+    );
+    if (removed) {
+      out('Running functions may still know the feed for LOOKUP_CACHE_TTL_SECONDS (default 30 s); purge again after that to be sure nothing was recorded meanwhile.');
+    }
+  },
+  'keys add': async ({ values, keys, out }) => {
+    const { user, privileges, expiresAt, key, feedNames } = newKeyOptions(values);
+    const created = await keys.add({ user, feeds: feedNames, privileges, expiresAt, key });
+    out(`Added key ${created.record.id} acting as ${user} on ${feedNames.length ? feedNames.join(', ') : 'all feeds'} with ${privileges.join(', ')}${expiresAt ? `, expiring ${expiresAt}` : ''}.`);
+    out(`Store it now; only its SHA-256 is kept. Key:`);
+    out(created.key);
+  },
+  'keys list': async ({ keys, out }) => {
+    const list = await keys.list();
+    if (list.length === 0) return out('No keys.');
+    const now = Date.now();
+    const status = (k: (typeof list)[number]) => (k.revoked ? 'revoked' : k.expiresAt && Date.parse(k.expiresAt) <= now ? 'expired' : 'active');
+    out(
+      table([
+        ['ID', 'USER', 'FEEDS', 'PRIVILEGES', 'EXPIRES', 'STATUS'],
+        ...list.map((k) => [k.id, k.user, k.allFeeds ? '*' : k.feeds.join(','), k.privileges.join(','), k.expiresAt ?? '-', status(k)]),
+      ]),
+    );
+  },
+  'keys revoke': async ({ arg, keys, out }) => {
+    if (!arg) throw new UsageError('keys revoke needs an ID (see keys list)');
+    if (!(await keys.revoke(arg))) throw new Error(`No key with id ${arg}.`);
+    out(`Revoked key ${arg}; running functions stop accepting it within LOOKUP_CACHE_TTL_SECONDS (default 30 s).`);
+  },
+  'counters backfill': async ({ values, client, deploymentsTable, out }) => {
+    const given = values.feed ?? [];
+    if (given.length > 1) throw new UsageError('counters backfill takes at most one --feed');
+    const feed = given[0] === undefined ? undefined : name('FeedName', '--feed', given[0]);
+    const r = await backfill(client, deploymentsTable, { feed });
+    out(
+      `Counted ${r.records} records${feed ? ` of feed ${feed}` : ''}: ${r.counters} counters set, ${r.countersRemoved} other counter items removed; ` +
+        `${r.currentUpdated} current items updated${r.currentSkipped ? `, ${r.currentSkipped} left as a newer record wrote them` : ''}.`,
+    );
+  },
+};
+
+export const run = async (argv: string[], out: (line: string) => void = console.log): Promise<void> => {
+  const parsed = parseCommand(argv);
+  if (!parsed) return out(USAGE);
+  const handler = HANDLERS[parsed.command];
+  if (!handler) throw new Error(`${parsed.command} is declared but not implemented`);
   if (process.env.AWS_ENDPOINT_URL_DYNAMODB) {
     // A local engine accepts any region and credentials.
     process.env.AWS_REGION ??= 'local';
@@ -105,110 +218,7 @@ export const run = async (argv: string[], out: (line: string) => void = console.
   const feeds = new FeedRepository(client, config.feedsTable, { deployments: config.deploymentsTable, idempotency: config.idempotencyTable });
   const keys = new ApiKeyRepository(client, config.apiKeysTable, config.feedsTable);
   try {
-    switch (command) {
-      case 'feeds add': {
-        if (arg === undefined) throw new UsageError('feeds add needs a NAME');
-        const feed = name('FeedName', 'a feed name', arg);
-        const anonymous = values.anonymous ? VIEW_AND_DOWNLOAD : [];
-        const takeOver = values['take-over'] === true;
-        const added = await feeds.add(feed, anonymous, { takeOver });
-        if (!added) throw new Error(`A feed named ${feed} already exists.`);
-        out(`Added feed ${feed}${values.anonymous ? ` (anonymous users: ${anonymous.join(', ')})` : ''}.`);
-        if (takeOver) {
-          const adopted = await feeds.countRecords(feed);
-          out(adopted > 0 ? `It took over ${adopted} deployment record(s) stored under that name.` : 'There were no records to take over.');
-        }
-        return;
-      }
-      case 'feeds list': {
-        const list = await feeds.list();
-        if (list.length === 0) return out('No feeds.');
-        out(table([['NAME', 'ANONYMOUS', 'CREATED', 'ID'], ...list.map((f) => [f.displayName, f.anonymousPrivileges.join(',') || '-', f.createdAt, f.id])]));
-        return;
-      }
-      case 'feeds remove': {
-        // Trimmed as `feeds add` trims; not otherwise checked, so that a feed stored under an older rule can go.
-        const feed = arg?.trim();
-        if (!feed) throw new UsageError('feeds remove needs a NAME');
-        const removed = await feeds.remove(feed);
-        if (!values.purge) {
-          if (!removed) throw new Error(`No feed named ${feed}.`);
-          out(`Removed feed ${feed}; its deployment records are kept (a feed added later under this name must take them over).`);
-          return;
-        }
-        const purged = await feeds.purge(feed);
-        if (!removed && purged.history === 0) throw new Error(`No feed named ${feed}, and no records stored under that name.`);
-        out(
-          `${removed ? `Removed feed ${feed}` : `No feed named ${feed} exists`}; deleted ${purged.history} deployment record(s), ` +
-            `${purged.current} current-version item(s) and ${purged.claims} Idempotency-Key claim(s) stored under that name.`,
-        );
-        if (removed) {
-          out('Running functions may still know the feed for LOOKUP_CACHE_TTL_SECONDS (default 30 s); purge again after that to be sure nothing was recorded meanwhile.');
-        }
-        return;
-      }
-      case 'keys add': {
-        if (values.user === undefined) throw new UsageError('keys add needs --user NAME');
-        const user = name('UserName', '--user', values.user);
-        const privileges = values.privilege ?? VIEW_AND_DOWNLOAD;
-        const unknown = privileges.filter((p) => !(PRIVILEGES as readonly string[]).includes(p));
-        if (unknown.length > 0) throw new UsageError(`unknown privilege ${unknown.join(', ')}; known: ${PRIVILEGES.join(', ')}`);
-        let expiresAt: string | undefined;
-        if (values.expires !== undefined) {
-          const parsed = parseInstant(values.expires);
-          if (!parsed.ok) throw new UsageError(`--expires ${parsed.reason}`);
-          if (Date.parse(parsed.iso) <= Date.now()) throw new UsageError('--expires is in the past');
-          expiresAt = parsed.iso;
-        }
-        const key = (values.key === '-' ? readKeyFromStdin() : values.key)?.trim();
-        if (key !== undefined && key.length < 8) throw new UsageError('an imported key must have at least 8 characters');
-        // An HTTP header carries printable ASCII reliably, nothing else; repeated headers and query parameters reach
-        // the service joined with commas, so a key cannot contain one.
-        if (key !== undefined && !/^[\x21-\x7e]+$/.test(key)) {
-          throw new UsageError('an imported key must be printable ASCII (characters 0x21 to 0x7E: no spaces, no accents or other Unicode)');
-        }
-        if (key !== undefined && key.includes(',')) throw new UsageError('an imported key cannot contain commas');
-        const feedNames = (values.feed ?? []).map((f) => name('FeedName', '--feed', f));
-        const created = await keys.add({ user, feeds: feedNames, privileges: privileges as Privilege[], expiresAt, key });
-        out(`Added key ${created.record.id} acting as ${user} on ${feedNames.length ? feedNames.join(', ') : 'all feeds'} with ${privileges.join(', ')}${expiresAt ? `, expiring ${expiresAt}` : ''}.`);
-        out(`Store it now; only its SHA-256 is kept. Key:`);
-        out(created.key);
-        return;
-      }
-      case 'keys list': {
-        const list = await keys.list();
-        if (list.length === 0) return out('No keys.');
-        const now = Date.now();
-        const status = (k: (typeof list)[number]) =>
-          k.revoked ? 'revoked' : k.expiresAt && Date.parse(k.expiresAt) <= now ? 'expired' : 'active';
-        out(
-          table([
-            ['ID', 'USER', 'FEEDS', 'PRIVILEGES', 'EXPIRES', 'STATUS'],
-            ...list.map((k) => [k.id, k.user, k.allFeeds ? '*' : k.feeds.join(','), k.privileges.join(','), k.expiresAt ?? '-', status(k)]),
-          ]),
-        );
-        return;
-      }
-      case 'keys revoke': {
-        if (!arg) throw new UsageError('keys revoke needs an ID (see keys list)');
-        if (!(await keys.revoke(arg))) throw new Error(`No key with id ${arg}.`);
-        out(`Revoked key ${arg}; running functions stop accepting it within LOOKUP_CACHE_TTL_SECONDS (default 30 s).`);
-        return;
-      }
-      case 'counters backfill': {
-        const feeds = values.feed ?? [];
-        if (feeds.length > 1) throw new UsageError('counters backfill takes at most one --feed');
-        const feed = feeds[0] === undefined ? undefined : name('FeedName', '--feed', feeds[0]);
-        const r = await backfill(client, config.deploymentsTable, { feed });
-        out(
-          `Counted ${r.records} records${feed ? ` of feed ${feed}` : ''}: ${r.counters} counters set, ${r.countersRemoved} other counter items removed; ` +
-            `${r.currentUpdated} current items updated${r.currentSkipped ? `, ${r.currentSkipped} left as a newer record wrote them` : ''}.`,
-        );
-        return;
-      }
-      default:
-        throw new Error(`${command} is declared but not implemented`);
-    }
+    await handler({ arg: parsed.arg, values: parsed.values, feeds, keys, out, client, deploymentsTable: config.deploymentsTable });
   } finally {
     client.destroy();
   }

@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
 import * as esbuild from 'esbuild';
+import { root } from './paths.ts';
 
 /**
  * The pipeline tools, each one self-contained ESM file that needs nothing but Node (built-in fetch, node:util's
@@ -10,8 +11,6 @@ import * as esbuild from 'esbuild';
  * without source maps, so that a stack trace reads as the source and nothing is loaded at run time; paths in the
  * output are relative to the repository, so a rebuild anywhere gives the same bytes (infra/check-action.ts).
  */
-const root = resolve(fileURLToPath(import.meta.url), '../..');
-
 export const cliPath = join(root, 'dist', 'cli', 'package-deployment.mjs');
 export const actionPath = join(root, 'action', 'dist', 'index.mjs');
 
@@ -44,8 +43,9 @@ export const buildAction = async (outfile = actionPath): Promise<string> => {
   return outfile;
 };
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const which = process.argv[2];
+if (import.meta.main) {
+  // `node infra/build-cli.ts [cli|action]`: one of them, or both.
+  const [which] = parseArgs({ allowPositionals: true, strict: true, options: {} }).positionals;
   if (which !== 'action') console.log(`${await buildCli()}`);
   if (which !== 'cli') console.log(`${await buildAction()}`);
 }

@@ -1,16 +1,16 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
-import { join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import { buildCli } from './build-cli.ts';
+import { root } from './paths.ts';
 
 /**
  * Bundles each `functions/<name>/handler.ts` into `dist/<name>/index.mjs`: ESM for the Lambda Node.js runtime, the
  * AWS SDK bundled (not taken from the runtime, so the version is the one tested), minified, with source maps.
  */
-const root = resolve(fileURLToPath(import.meta.url), '../..');
 
 export const functionNames = (): string[] =>
   readdirSync(join(root, 'functions'), { withFileTypes: true })
@@ -133,7 +133,7 @@ export const build = async (options: { quiet?: boolean } = {}): Promise<Record<s
   return sizes;
 };
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+if (import.meta.main) {
   await build();
   console.log(`${(await buildCli()).slice(root.length + 1)} (the CLI; see infra/build-cli.ts)`);
 }

@@ -1,7 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { actionPath, buildAction } from './build-cli.ts';
 
 /**
@@ -25,7 +24,7 @@ export const checkAction = async (): Promise<{ ok: boolean; message: string }> =
   }
 };
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+if (import.meta.main) {
   const { ok, message } = await checkAction();
   (ok ? console.log : console.error)(message);
   process.exitCode = ok ? 0 : 1;

@@ -1,18 +1,18 @@
 import { readdirSync, existsSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { runGuard } from './checks/guard.ts';
 import { checkTemplate, loadSpec } from './checks/spec.ts';
+import { root } from './paths.ts';
 
 /**
  * `npm run check:templates [-- template.json ...]`: checks the packaged CloudFormation templates (by default every
  * dist/package/<stage>-<region>/, as `npm run package` leaves them) with cfn-guard and the project's rules
  * (infra/guard) and against AWS's resource specification (infra/checks/spec.ts). Exits 1 on any finding.
  */
-const root = resolve(fileURLToPath(import.meta.url), '../..');
 const TEMPLATE = 'cloudformation-template-update-stack.json';
 
-export const packagedTemplates = (): string[] => {
+const packagedTemplates = (): string[] => {
   const dir = join(root, 'dist', 'package');
   if (!existsSync(dir)) return [];
   return readdirSync(dir, { withFileTypes: true })
@@ -52,8 +52,15 @@ export const checkTemplates = async (files: string[]): Promise<{ reports: Templa
   return { reports, specMs, guardMs };
 };
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const files = process.argv.length > 2 ? process.argv.slice(2).map((f) => resolve(f)) : packagedTemplates();
+if (import.meta.main) {
+  let positionals: string[] = [];
+  try {
+    ({ positionals } = parseArgs({ allowPositionals: true, strict: true, options: {} }));
+  } catch (e) {
+    console.error(`error: ${(e as Error).message}\nUsage: npm run check:templates [-- template.json ...]`);
+    process.exit(2);
+  }
+  const files = positionals.length > 0 ? positionals.map((f) => resolve(f)) : packagedTemplates();
   if (files.length === 0) {
     console.error('No packaged template in dist/package/: run `npm run package` first.');
     process.exit(1);

@@ -1,4 +1,5 @@
 import yaml from 'js-yaml';
+import { oslsOptions } from './osls-args.ts';
 
 /**
  * `npm run deploy` refuses to run unless the stage's regions are stated: `--param regions=...` on the command line,
@@ -16,33 +17,15 @@ const cloudFormationTags = (['scalar', 'sequence', 'mapping'] as const).map(
 );
 const SCHEMA = yaml.DEFAULT_SCHEMA.extend(cloudFormationTags);
 
-/** The value of an option given as `--name value` or `--name=value` (or one of its aliases); the last one wins. */
-const optionValue = (args: string[], names: string[]): string | undefined => {
-  let value: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    for (const name of names) {
-      if (arg === name && i + 1 < args.length) value = args[i + 1];
-      else if (arg.startsWith(`${name}=`)) value = arg.slice(name.length + 1);
-    }
-  }
-  return value;
-};
-
 /** The stage osls deploys: `--stage` / `-s`, else serverless.yml's default, dev. */
-export const stageOf = (args: string[]): string => optionValue(args, ['--stage', '-s']) ?? 'dev';
+const stageOf = (args: string[]): string => oslsOptions(args).stage ?? 'dev';
 
 /** `--param regions=...` (as `--param x` or `--param=x`), the last one given; undefined if none. */
-export const regionsParam = (args: string[]): string | undefined => {
-  let value: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    const param = arg === '--param' ? args[i + 1] : arg.startsWith('--param=') ? arg.slice('--param='.length) : undefined;
-    const match = param === undefined ? null : /^regions=(.*)$/s.exec(param);
-    if (match) value = match[1]!;
-  }
-  return value;
-};
+const regionsParam = (args: string[]): string | undefined =>
+  oslsOptions(args)
+    .params.map((p) => /^regions=(.*)$/s.exec(p)?.[1])
+    .filter((v) => v !== undefined)
+    .at(-1);
 
 /** The `regions` parameter serverless.yml pins for this stage (`params: <stage>: regions:`); undefined if none. */
 export const pinnedRegions = (serverlessYml: string, stage: string): string | undefined => {

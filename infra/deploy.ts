@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from './build.ts';
 import { requireRegions } from './deploy-regions.ts';
-import { compileCacheNote, declaredArtifacts, root, zipBundle } from './package.ts';
+import { compileCacheNote, declaredArtifacts, zipBundle } from './package.ts';
+import { root } from './paths.ts';
 
 /**
  * `npm run deploy [-- osls options]`: builds the bundles, zips them into the artifacts serverless.yml names and runs

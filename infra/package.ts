@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { build, bundlePath, COMPILE_CACHE_DIR, compileCachePath } from './build.ts';
+import { oslsOptions } from './osls-args.ts';
+import { root } from './paths.ts';
 import { zip } from './zip.ts';
 
 /**
@@ -14,7 +15,6 @@ import { zip } from './zip.ts';
  *   npm run package
  *   npm run package -- --stage prod --region eu-west-1 --param regions=eu-west-1,us-east-1,ap-southeast-2
  */
-export const root = resolve(fileURLToPath(import.meta.url), '../..');
 const osls = join(root, 'node_modules', 'osls', 'bin', 'serverless.js');
 
 /** The artifacts serverless.yml names (`artifact: dist/<function>.zip`). */
@@ -59,15 +59,6 @@ const CREDENTIAL_VARIABLES = [
   'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_SECURITY_TOKEN', 'AWS_PROFILE', 'AWS_DEFAULT_PROFILE',
   'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_ROLE_ARN', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', 'AWS_CONTAINER_CREDENTIALS_FULL_URI',
 ];
-
-const option = (args: string[], name: string): string | undefined => {
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === `--${name}`) return args[i + 1];
-    if (arg.startsWith(`--${name}=`)) return arg.slice(name.length + 3);
-  }
-  return undefined;
-};
 
 /**
  * osls always works in <service>/.serverless before moving the result to --package, so two packagings at once would
@@ -119,9 +110,10 @@ export type PackageResult = { dir: string; templatePath: string; template: Recor
  */
 export const packageStage = async (args: string[], options: { quiet?: boolean; build?: boolean } = {}): Promise<PackageResult> => {
   const started = performance.now();
-  const stage = option(args, 'stage') ?? 'dev';
-  const region = option(args, 'region') ?? 'us-east-1';
-  const given = option(args, 'package');
+  const stated = oslsOptions(args);
+  const stage = stated.stage ?? 'dev';
+  const region = stated.region ?? 'us-east-1';
+  const given = stated.package;
   const dir = given ? resolve(root, given) : join(root, 'dist', 'package', `${stage}-${region}`);
   // Offline by construction: osls's `package` makes no AWS call, and it gets no credentials that one could use.
   const env: NodeJS.ProcessEnv = { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' };
@@ -160,7 +152,7 @@ export const packageStage = async (args: string[], options: { quiet?: boolean; b
   return { dir, templatePath, template, ms: performance.now() - started };
 };
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+if (import.meta.main) {
   try {
     const result = await packageStage(process.argv.slice(2), { build: true });
     const resources = Object.keys((result.template.Resources ?? {}) as object).length;

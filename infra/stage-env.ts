@@ -6,7 +6,7 @@ import { stageTableNames } from './tables.ts';
  * end-to-end suite's use of it) at a deployed stage's tables in one region. Offline: it prints names, it asks AWS
  * nothing.
  */
-export const stageEnv = (stage: string, region: string): string[] => {
+const stageEnv = (stage: string, region: string): string[] => {
   const t = stageTableNames(stage);
   return [
     `export AWS_REGION=${region}`,

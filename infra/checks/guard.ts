@@ -1,18 +1,17 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { arch, platform } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
+import { root } from '../paths.ts';
 
 /**
  * cfn-guard, the static binary shipped in the npm package @cdklabs/cdk-validator-cfnguard (bin/<os>/<arch>/), run
  * with the project's rules in infra/guard/*.guard.
  */
-const root = resolve(fileURLToPath(import.meta.url), '../../..');
-export const RULES_DIR = join(root, 'infra', 'guard');
+const RULES_DIR = join(root, 'infra', 'guard');
 
-export const guardBinary = (): string => {
+const guardBinary = (): string => {
   const os = platform() === 'linux' ? 'ubuntu' : platform() === 'darwin' ? 'macos' : undefined;
   const cpu = arch() === 'x64' ? 'x86_64' : arch() === 'arm64' ? 'aarch64' : undefined;
   if (!os || !cpu) throw new Error(`cfn-guard is shipped for Linux and macOS on x64 and arm64, not ${platform()} ${arch()}`);

@@ -44,253 +44,289 @@ let cached: Promise<SpecDatabase> | undefined;
 /** The specification database, loaded once per process (about half a second). */
 export const loadSpec = (): Promise<SpecDatabase> => (cached ??= loadAwsServiceSpec());
 
+/** Checks a template against the specification; an empty list means no problem found. */
 export const checkTemplate = (template: unknown, db: SpecDatabase): Problem[] => {
-  const problems: Problem[] = [];
-  const report = (path: string, message: string): void => {
-    problems.push({ path, message });
-  };
   if (!isObject(template as Json)) return [{ path: '', message: 'the template is not an object' }];
-  const t = template as JsonObject;
+  const checker = new TemplateChecker(template as JsonObject, db);
+  checker.checkSections();
+  checker.checkResources();
+  checker.checkConditions();
+  checker.checkOutputs();
+  return checker.problems;
+};
 
-  for (const key of Object.keys(t)) if (!TOP_LEVEL.has(key)) report(key, `unknown top-level section "${key}"`);
-  const resources = isObject(t.Resources) ? t.Resources : {};
-  if (!isObject(t.Resources) || Object.keys(resources).length === 0) report('Resources', 'the template has no resources');
-  const parameters = isObject(t.Parameters) ? t.Parameters : {};
-  const conditions = isObject(t.Conditions) ? t.Conditions : {};
-  const mappings = isObject(t.Mappings) ? t.Mappings : {};
+type PropertySpec = { type: PropertyType; previousTypes?: PropertyType[]; required?: boolean };
+type Known = ReadonlySet<string>;
 
-  const specs = new Map<string, Resource | undefined>();
-  const specOf = (type: string): Resource | undefined => {
-    if (!specs.has(type)) specs.set(type, db.lookup('resource', 'cloudFormationType', 'equals', type).at(0));
-    return specs.get(type);
-  };
-  const conditionOf = (logicalId: string): string | undefined => {
-    const c = (resources[logicalId] as JsonObject | undefined)?.Condition;
+const TAG_PROPERTIES: Record<string, PropertySpec> = { Key: { type: { type: 'string' }, required: true }, Value: { type: { type: 'string' }, required: true } };
+
+/** Does a literal `value` have the shape `type` allows (intrinsics aside)? */
+const fits = (type: PropertyType, value: Json): boolean => {
+  switch (type.type) {
+    case 'json': return true;
+    case 'string': case 'date-time': return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+    case 'number': case 'integer': return typeof value === 'number' || (typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value)));
+    case 'boolean': return typeof value === 'boolean' || value === 'true' || value === 'false';
+    case 'null': return value === null;
+    case 'tag': case 'ref': case 'map': return isObject(value);
+    case 'array': return Array.isArray(value);
+    case 'union': return type.types.some((t) => fits(t, value));
+    default: return false;
+  }
+};
+
+const shapeOf = (value: Json): string =>
+  Array.isArray(value) ? 'a list' : value === null ? 'null' : typeof value === 'object' ? 'an object' : typeof value;
+
+/** `[condition, then, else]` of an Fn::If, or undefined when malformed. */
+const ifArguments = (arg: Json): [string, Json, Json] | undefined =>
+  Array.isArray(arg) && arg.length === 3 && typeof arg[0] === 'string' ? (arg as [string, Json, Json]) : undefined;
+
+/**
+ * One template's check: each section, resource, property and intrinsic function has its own small method; `known`
+ * is the set of conditions known to hold where a value sits (a resource's Condition, the true branch of an Fn::If).
+ */
+class TemplateChecker {
+  readonly problems: Problem[] = [];
+  readonly #t: JsonObject;
+  readonly #db: SpecDatabase;
+  readonly #resources: JsonObject;
+  readonly #parameters: JsonObject;
+  readonly #conditions: JsonObject;
+  readonly #mappings: JsonObject;
+  readonly #specs = new Map<string, Resource | undefined>();
+
+  constructor(template: JsonObject, db: SpecDatabase) {
+    this.#t = template;
+    this.#db = db;
+    this.#resources = isObject(template.Resources) ? template.Resources : {};
+    this.#parameters = isObject(template.Parameters) ? template.Parameters : {};
+    this.#conditions = isObject(template.Conditions) ? template.Conditions : {};
+    this.#mappings = isObject(template.Mappings) ? template.Mappings : {};
+  }
+
+  #report(path: string, message: string): void {
+    this.problems.push({ path, message });
+  }
+
+  #specOf(type: string): Resource | undefined {
+    if (!this.#specs.has(type)) this.#specs.set(type, this.#db.lookup('resource', 'cloudFormationType', 'equals', type).at(0));
+    return this.#specs.get(type);
+  }
+
+  #conditionOf(logicalId: string): string | undefined {
+    const c = (this.#resources[logicalId] as JsonObject | undefined)?.Condition;
     return typeof c === 'string' ? c : undefined;
-  };
+  }
 
-  /** A reference to a logical id from a place where `known` conditions hold. */
-  const checkTarget = (path: string, id: string, known: ReadonlySet<string>, what: string): boolean => {
-    if (id in resources) {
-      const needed = conditionOf(id);
-      if (needed !== undefined && !known.has(needed)) {
-        report(path, `${what} ${id}, which exists only when condition ${needed} holds, outside an Fn::If on ${needed}`);
-      }
-      return true;
-    }
-    return false;
-  };
+  /** Known top-level sections, and at least one resource. */
+  checkSections(): void {
+    for (const key of Object.keys(this.#t)) if (!TOP_LEVEL.has(key)) this.#report(key, `unknown top-level section "${key}"`);
+    if (!isObject(this.#t.Resources) || Object.keys(this.#resources).length === 0) this.#report('Resources', 'the template has no resources');
+  }
 
-  const checkGetAtt = (path: string, id: string, attribute: string, known: ReadonlySet<string>) => {
-    if (!checkTarget(path, id, known, 'Fn::GetAtt of')) {
-      report(path, `Fn::GetAtt of ${id}: no such resource`);
-      return;
+  checkResources(): void {
+    for (const [id, resource] of Object.entries(this.#resources)) this.#checkResource(`Resources.${id}`, resource);
+  }
+
+  /** Every condition's intrinsics, and the conditions a condition names. */
+  checkConditions(): void {
+    for (const [name, condition] of Object.entries(this.#conditions)) this.#walk(`Conditions.${name}`, condition, new Set());
+    this.#conditionRefs('Conditions', this.#conditions);
+  }
+
+  checkOutputs(): void {
+    for (const [name, output] of Object.entries(isObject(this.#t.Outputs) ? this.#t.Outputs : {})) this.#checkOutput(`Outputs.${name}`, output);
+  }
+
+  #checkResource(path: string, resource: Json): void {
+    if (!isObject(resource)) return this.#report(path, 'a resource must be an object');
+    for (const key of Object.keys(resource)) if (!RESOURCE_KEYS.has(key)) this.#report(`${path}.${key}`, `unknown resource attribute ${key}`);
+    const known = this.#resourceCondition(path, resource);
+    this.#checkDependsOn(path, resource);
+    const type = resource.Type;
+    if (typeof type !== 'string') return this.#report(`${path}.Type`, 'missing Type');
+    if (type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource') return this.#walk(`${path}.Properties`, resource.Properties, known);
+    const spec = this.#specOf(type);
+    if (!spec) return this.#report(`${path}.Type`, `unknown resource type ${type}`);
+    const props = resource.Properties ?? {};
+    if (!isObject(props)) return this.#report(`${path}.Properties`, 'Properties must be an object');
+    this.#checkObject(`${path}.Properties`, props, spec.properties, known);
+  }
+
+  /** The conditions known to hold inside a resource: its own Condition, if it exists. */
+  #resourceCondition(path: string, resource: JsonObject): Set<string> {
+    const known = new Set<string>();
+    if (resource.Condition === undefined) return known;
+    if (typeof resource.Condition !== 'string' || !(resource.Condition in this.#conditions)) this.#report(`${path}.Condition`, `no such condition ${String(resource.Condition)}`);
+    else known.add(resource.Condition);
+    return known;
+  }
+
+  #checkDependsOn(path: string, resource: JsonObject): void {
+    for (const dep of [resource.DependsOn ?? []].flat()) {
+      if (typeof dep !== 'string' || !(dep in this.#resources)) this.#report(`${path}.DependsOn`, `DependsOn ${String(dep)}: no such resource`);
     }
-    const type = (resources[id] as JsonObject).Type;
-    const spec = typeof type === 'string' ? specOf(type) : undefined;
+  }
+
+  /** A condition may name another condition: { "Condition": "Other" } inside Fn::And/Or/Not. */
+  #conditionRefs(path: string, v: Json | undefined): void {
+    if (Array.isArray(v)) return v.forEach((x, i) => this.#conditionRefs(`${path}[${i}]`, x));
+    if (!isObject(v)) return;
+    for (const [k, x] of Object.entries(v)) {
+      if (k === 'Condition' && typeof x === 'string' && !(x in this.#conditions)) this.#report(`${path}.Condition`, `no such condition ${x}`);
+      this.#conditionRefs(`${path}.${k}`, x);
+    }
+  }
+
+  #checkOutput(path: string, output: Json): void {
+    if (!isObject(output) || !('Value' in output)) return this.#report(path, 'an output needs a Value');
+    const known = new Set<string>();
+    if (typeof output.Condition === 'string') {
+      if (!(output.Condition in this.#conditions)) this.#report(`${path}.Condition`, `no such condition ${output.Condition}`);
+      known.add(output.Condition);
+    }
+    this.#walk(`${path}.Value`, output.Value, known);
+    if (output.Export !== undefined) this.#walk(`${path}.Export`, output.Export, known);
+  }
+
+  /** A reference to a logical id from a place where `known` conditions hold; false if no such resource. */
+  #checkTarget(path: string, id: string, known: Known, what: string): boolean {
+    if (!(id in this.#resources)) return false;
+    const needed = this.#conditionOf(id);
+    if (needed !== undefined && !known.has(needed)) {
+      this.#report(path, `${what} ${id}, which exists only when condition ${needed} holds, outside an Fn::If on ${needed}`);
+    }
+    return true;
+  }
+
+  #checkGetAtt(path: string, id: string, attribute: string, known: Known): void {
+    if (!this.#checkTarget(path, id, known, 'Fn::GetAtt of')) return this.#report(path, `Fn::GetAtt of ${id}: no such resource`);
+    const type = (this.#resources[id] as JsonObject).Type;
+    const spec = typeof type === 'string' ? this.#specOf(type) : undefined;
     if (spec && !(attribute in spec.attributes)) {
-      report(path, `Fn::GetAtt ${id}.${attribute}: ${type} has no attribute ${attribute} (it has ${Object.keys(spec.attributes).join(', ') || 'none'})`);
+      this.#report(path, `Fn::GetAtt ${id}.${attribute}: ${type} has no attribute ${attribute} (it has ${Object.keys(spec.attributes).join(', ') || 'none'})`);
     }
-  };
+  }
 
-  const checkRef = (path: string, name: Json, known: ReadonlySet<string>) => {
-    if (typeof name !== 'string') return report(path, 'Ref takes a logical id');
-    if (PSEUDO.has(name) || name in parameters) return;
-    if (!checkTarget(path, name, known, 'Ref to')) report(path, `Ref to ${name}: no such resource or parameter`);
-  };
+  #checkRef(path: string, name: Json, known: Known): void {
+    if (typeof name !== 'string') return this.#report(path, 'Ref takes a logical id');
+    if (PSEUDO.has(name) || name in this.#parameters) return;
+    if (!this.#checkTarget(path, name, known, 'Ref to')) this.#report(path, `Ref to ${name}: no such resource or parameter`);
+  }
 
-  const checkSub = (path: string, value: Json, known: ReadonlySet<string>) => {
+  #checkSub(path: string, value: Json, known: Known): void {
     const [text, variables] = Array.isArray(value) ? [value[0], value[1]] : [value, undefined];
-    if (typeof text !== 'string') return report(path, 'Fn::Sub takes a string (or a string and a map)');
+    if (typeof text !== 'string') return this.#report(path, 'Fn::Sub takes a string (or a string and a map)');
     const local = isObject(variables) ? variables : {};
-    if (variables !== undefined) walk(`${path}[1]`, variables, known);
+    if (variables !== undefined) this.#walk(`${path}[1]`, variables, known);
     for (const [, name] of text.matchAll(/\$\{([^}!][^}]*)\}/g)) {
       const ref = name!.trim();
-      if (ref in local || PSEUDO.has(ref) || ref in parameters) continue;
+      if (ref in local || PSEUDO.has(ref) || ref in this.#parameters) continue;
       const dot = ref.indexOf('.');
-      if (dot > 0) checkGetAtt(path, ref.slice(0, dot), ref.slice(dot + 1), known);
-      else if (!checkTarget(path, ref, known, 'Fn::Sub of')) report(path, `Fn::Sub of \${${ref}}: no such resource, parameter or variable`);
+      if (dot > 0) this.#checkGetAtt(path, ref.slice(0, dot), ref.slice(dot + 1), known);
+      else if (!this.#checkTarget(path, ref, known, 'Fn::Sub of')) this.#report(path, `Fn::Sub of \${${ref}}: no such resource, parameter or variable`);
     }
-  };
+  }
+
+  #checkGetAttArgument(path: string, arg: Json, known: Known): void {
+    const [id, attribute] = Array.isArray(arg) ? arg : typeof arg === 'string' ? [arg.slice(0, arg.indexOf('.')), arg.slice(arg.indexOf('.') + 1)] : [];
+    if (typeof id !== 'string' || typeof attribute !== 'string' || id === '') return this.#report(path, 'Fn::GetAtt takes [logicalId, attribute]');
+    this.#checkGetAtt(path, id, attribute, known);
+  }
 
   /** Any value: checks the intrinsic functions in it, wherever they are. */
-  const walk = (path: string, value: Json | undefined, known: ReadonlySet<string>): void => {
-    if (Array.isArray(value)) return value.forEach((v, i) => walk(`${path}[${i}]`, v, known));
+  #walk(path: string, value: Json | undefined, known: Known): void {
+    if (Array.isArray(value)) return value.forEach((v, i) => this.#walk(`${path}[${i}]`, v, known));
     if (!isObject(value)) return;
     const fn = intrinsicName(value);
     if (fn === undefined) {
-      for (const [k, v] of Object.entries(value)) walk(`${path}.${k}`, v, known);
+      for (const [k, v] of Object.entries(value)) this.#walk(`${path}.${k}`, v, known);
       return;
     }
-    const arg = value[fn]!;
-    const at = `${path}.${fn}`;
+    this.#checkIntrinsic(`${path}.${fn}`, fn, value[fn]!, known);
+  }
+
+  #checkIntrinsic(at: string, fn: string, arg: Json, known: Known): void {
     switch (fn) {
       case 'Ref':
-        return checkRef(at, arg, known);
-      case 'Fn::GetAtt': {
-        const [id, attribute] = Array.isArray(arg) ? arg : typeof arg === 'string' ? [arg.slice(0, arg.indexOf('.')), arg.slice(arg.indexOf('.') + 1)] : [];
-        if (typeof id !== 'string' || typeof attribute !== 'string' || id === '') return report(at, 'Fn::GetAtt takes [logicalId, attribute]');
-        return checkGetAtt(at, id, attribute, known);
-      }
+        return this.#checkRef(at, arg, known);
+      case 'Fn::GetAtt':
+        return this.#checkGetAttArgument(at, arg, known);
       case 'Fn::Sub':
-        return checkSub(at, arg, known);
+        return this.#checkSub(at, arg, known);
       case 'Fn::If': {
-        if (!Array.isArray(arg) || arg.length !== 3 || typeof arg[0] !== 'string') return report(at, 'Fn::If takes [condition, then, else]');
-        const condition = arg[0];
-        if (!(condition in conditions)) report(at, `Fn::If on ${condition}: no such condition`);
-        walk(`${at}[1]`, arg[1], new Set([...known, condition]));
-        return walk(`${at}[2]`, arg[2], known);
+        const args = ifArguments(arg);
+        if (!args) return this.#report(at, 'Fn::If takes [condition, then, else]');
+        const [condition, then, otherwise] = args;
+        if (!(condition in this.#conditions)) this.#report(at, `Fn::If on ${condition}: no such condition`);
+        this.#walk(`${at}[1]`, then, new Set([...known, condition]));
+        return this.#walk(`${at}[2]`, otherwise, known);
       }
       case 'Fn::FindInMap': {
-        if (Array.isArray(arg) && typeof arg[0] === 'string' && !(arg[0] in mappings)) report(at, `Fn::FindInMap in ${arg[0]}: no such mapping`);
-        return walk(at, arg, known);
+        if (Array.isArray(arg) && typeof arg[0] === 'string' && !(arg[0] in this.#mappings)) this.#report(at, `Fn::FindInMap in ${arg[0]}: no such mapping`);
+        return this.#walk(at, arg, known);
       }
       default:
-        if (!INTRINSICS.has(fn)) report(at, `unknown intrinsic function ${fn}`);
-        return walk(at, arg, known);
+        if (!INTRINSICS.has(fn)) this.#report(at, `unknown intrinsic function ${fn}`);
+        return this.#walk(at, arg, known);
     }
-  };
+  }
 
-  const typesOf = (property: { type: PropertyType; previousTypes?: PropertyType[] }): PropertyType[] => [property.type, ...(property.previousTypes ?? [])];
-
-  /** Does `value` have a shape `type` allows? Reports what is wrong inside the best-fitting type. */
-  const checkValue = (path: string, value: Json, types: PropertyType[], known: ReadonlySet<string>): void => {
+  /** Does `value` have a shape `types` allow? Reports what is wrong inside the best-fitting type. */
+  #checkValue(path: string, value: Json, types: PropertyType[], known: Known): void {
     const fn = intrinsicName(value);
-    if (fn === 'Fn::If') {
-      // Either branch becomes the property's value: each is checked as one (the true branch knowing its condition).
-      const arg = (value as JsonObject)[fn]!;
-      if (!Array.isArray(arg) || arg.length !== 3 || typeof arg[0] !== 'string') return walk(path, value, known);
-      const [condition, then, otherwise] = arg as [string, Json, Json];
-      const at = `${path}.Fn::If`;
-      if (!(condition in conditions)) report(at, `Fn::If on ${condition}: no such condition`);
-      checkValue(`${at}[1]`, then, types, new Set([...known, condition]));
-      return checkValue(`${at}[2]`, otherwise, types, known);
-    }
-    if (fn !== undefined) return walk(path, value, known);
-    const fits = (type: PropertyType): boolean => {
-      switch (type.type) {
-        case 'json': return true;
-        case 'string': case 'date-time': return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
-        case 'number': case 'integer': return typeof value === 'number' || (typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value)));
-        case 'boolean': return typeof value === 'boolean' || value === 'true' || value === 'false';
-        case 'null': return value === null;
-        case 'tag': case 'ref': case 'map': return isObject(value);
-        case 'array': return Array.isArray(value);
-        case 'union': return type.types.some(fits);
-        default: return false;
-      }
-    };
+    if (fn === 'Fn::If') return this.#checkConditionalValue(path, value as JsonObject, types, known);
+    if (fn !== undefined) return this.#walk(path, value, known);
     const flat = types.flatMap((t) => (t.type === 'union' ? t.types : [t]));
-    const match = flat.find(fits);
-    if (!match) {
-      report(path, `expected ${flat.map(describe).join(' or ')}, found ${Array.isArray(value) ? 'a list' : value === null ? 'null' : typeof value === 'object' ? 'an object' : typeof value}`);
-      return;
-    }
+    const match = flat.find((t) => fits(t, value));
+    if (!match) return this.#report(path, `expected ${flat.map(describe).join(' or ')}, found ${shapeOf(value)}`);
     switch (match.type) {
       case 'json':
-        return walk(path, value, known);
+        return this.#walk(path, value, known);
       case 'tag':
-        return checkObject(path, value as JsonObject, { Key: { type: { type: 'string' }, required: true }, Value: { type: { type: 'string' }, required: true } }, known);
+        return this.#checkObject(path, value as JsonObject, TAG_PROPERTIES, known);
       case 'ref': {
-        const def = db.get('typeDefinition', match.reference.$ref) as TypeDefinition;
-        return checkObject(path, value as JsonObject, def.properties, known);
+        const def = this.#db.get('typeDefinition', match.reference.$ref) as TypeDefinition;
+        return this.#checkObject(path, value as JsonObject, def.properties, known);
       }
       case 'map':
-        for (const [k, v] of Object.entries(value as JsonObject)) checkValue(`${path}.${k}`, v, [match.element], known);
+        for (const [k, v] of Object.entries(value as JsonObject)) this.#checkValue(`${path}.${k}`, v, [match.element], known);
         return;
       case 'array':
-        return (value as Json[]).forEach((v, i) => checkValue(`${path}[${i}]`, v, [match.element], known));
+        return (value as Json[]).forEach((v, i) => this.#checkValue(`${path}[${i}]`, v, [match.element], known));
       default:
         return;
     }
-  };
+  }
 
-  const checkObject = (
-    path: string,
-    value: JsonObject,
-    properties: Record<string, { type: PropertyType; previousTypes?: PropertyType[]; required?: boolean }>,
-    known: ReadonlySet<string>,
-  ) => {
+  /** Either branch of an Fn::If becomes the property's value: each is checked as one (the true branch knowing its condition). */
+  #checkConditionalValue(path: string, value: JsonObject, types: PropertyType[], known: Known): void {
+    const args = ifArguments(value['Fn::If']!);
+    if (!args) return this.#walk(path, value, known);
+    const [condition, then, otherwise] = args;
+    const at = `${path}.Fn::If`;
+    if (!(condition in this.#conditions)) this.#report(at, `Fn::If on ${condition}: no such condition`);
+    this.#checkValue(`${at}[1]`, then, types, new Set([...known, condition]));
+    this.#checkValue(`${at}[2]`, otherwise, types, known);
+  }
+
+  #checkObject(path: string, value: JsonObject, properties: Record<string, PropertySpec>, known: Known): void {
     for (const [name, v] of Object.entries(value)) {
       const property = properties[name];
-      if (!property) {
-        const near = Object.keys(properties).find((p) => p.toLowerCase() === name.toLowerCase());
-        report(`${path}.${name}`, `unknown property ${name}${near ? ` (did you mean ${near}?)` : ''}`);
-        walk(`${path}.${name}`, v, known);
+      if (property) {
+        this.#checkValue(`${path}.${name}`, v, [property.type, ...(property.previousTypes ?? [])], known);
         continue;
       }
-      checkValue(`${path}.${name}`, v, typesOf(property), known);
+      const near = Object.keys(properties).find((p) => p.toLowerCase() === name.toLowerCase());
+      this.#report(`${path}.${name}`, `unknown property ${name}${near ? ` (did you mean ${near}?)` : ''}`);
+      this.#walk(`${path}.${name}`, v, known);
     }
     for (const [name, property] of Object.entries(properties)) {
-      if (property.required && !(name in value)) report(path, `required property ${name} is missing`);
+      if (property.required && !(name in value)) this.#report(path, `required property ${name} is missing`);
     }
-  };
-
-  for (const [id, resource] of Object.entries(resources)) {
-    const path = `Resources.${id}`;
-    if (!isObject(resource)) {
-      report(path, 'a resource must be an object');
-      continue;
-    }
-    for (const key of Object.keys(resource)) if (!RESOURCE_KEYS.has(key)) report(`${path}.${key}`, `unknown resource attribute ${key}`);
-    const known = new Set<string>();
-    if (resource.Condition !== undefined) {
-      if (typeof resource.Condition !== 'string' || !(resource.Condition in conditions)) report(`${path}.Condition`, `no such condition ${String(resource.Condition)}`);
-      else known.add(resource.Condition);
-    }
-    for (const dep of [resource.DependsOn ?? []].flat()) {
-      if (typeof dep !== 'string' || !(dep in resources)) report(`${path}.DependsOn`, `DependsOn ${String(dep)}: no such resource`);
-    }
-    const type = resource.Type;
-    if (typeof type !== 'string') {
-      report(`${path}.Type`, 'missing Type');
-      continue;
-    }
-    if (type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource') {
-      walk(`${path}.Properties`, resource.Properties, known);
-      continue;
-    }
-    const spec = specOf(type);
-    if (!spec) {
-      report(`${path}.Type`, `unknown resource type ${type}`);
-      continue;
-    }
-    const props = resource.Properties ?? {};
-    if (!isObject(props)) {
-      report(`${path}.Properties`, 'Properties must be an object');
-      continue;
-    }
-    checkObject(`${path}.Properties`, props, spec.properties, known);
   }
-
-  for (const [name, condition] of Object.entries(conditions)) walk(`Conditions.${name}`, condition, new Set());
-  // A condition may name another condition: { "Condition": "Other" } inside Fn::And/Or/Not.
-  const conditionRefs = (path: string, v: Json | undefined): void => {
-    if (Array.isArray(v)) return v.forEach((x, i) => conditionRefs(`${path}[${i}]`, x));
-    if (!isObject(v)) return;
-    for (const [k, x] of Object.entries(v)) {
-      if (k === 'Condition' && typeof x === 'string' && !(x in conditions)) report(`${path}.Condition`, `no such condition ${x}`);
-      conditionRefs(`${path}.${k}`, x);
-    }
-  };
-  conditionRefs('Conditions', conditions);
-
-  for (const [name, output] of Object.entries(isObject(t.Outputs) ? t.Outputs : {})) {
-    const path = `Outputs.${name}`;
-    if (!isObject(output) || !('Value' in output)) {
-      report(path, 'an output needs a Value');
-      continue;
-    }
-    const known = new Set<string>();
-    if (typeof output.Condition === 'string') {
-      if (!(output.Condition in conditions)) report(`${path}.Condition`, `no such condition ${output.Condition}`);
-      known.add(output.Condition);
-    }
-    walk(`${path}.Value`, output.Value, known);
-    if (output.Export !== undefined) walk(`${path}.Export`, output.Export, known);
-  }
-  return problems;
-};
+}
 
 const describe = (type: PropertyType): string => {
   switch (type.type) {

@@ -21,6 +21,9 @@
  * of its retries) makes a repeat within 10 minutes succeed without writing again; the same token with other
  * parameters is an IdempotentParameterMismatchException, and a repeat while the first is still being applied a
  * TransactionInProgressException. Remembered in memory only: a restarted engine forgets its tokens.
+ *
+ * It reaches into dynalite's internals (db/, validations/), so package.json pins dynalite exactly (4.0.0): upgrade it on
+ * purpose, with test/integration/transactions.test.ts and the reliability suite's kill test.
  */
 import { createRequire } from 'node:module';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -170,7 +173,7 @@ const applyUpdate = async (store: DynaliteStore, collector: IndexWriter, step: S
   return ops;
 };
 
-export const transactWriteItems = async (store: DynaliteStore, request: Record<string, unknown>): Promise<object> => {
+const transactWriteItems = async (store: DynaliteStore, request: Record<string, unknown>): Promise<object> => {
   const items = request.TransactItems;
   if (!Array.isArray(items) || items.length === 0 || items.length > MAX_ITEMS) {
     throw validationError(`TransactItems must have between 1 and ${MAX_ITEMS} items`);
@@ -186,55 +189,67 @@ export const transactWriteItems = async (store: DynaliteStore, request: Record<s
         store.getItemDb(step.table.TableName).get(step.key, (err, item) => cb(err?.name === 'NotFoundError' ? null : err, item)),
       );
     }
-    const reasons = steps.map((step) => {
-      if (!db.checkConditional(step.data, step.existing)) return { Code: 'None' };
-      return {
-        Code: 'ConditionalCheckFailed',
-        Message: 'The conditional request failed',
-        ...(step.data.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' && step.existing ? { Item: step.existing } : {}),
-      };
-    });
-    if (reasons.some((r) => r.Code !== 'None')) {
-      throw new ApiError(400, {
-        __type: `${TYPE}TransactionCanceledException`,
-        Message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons.map((r) => r.Code).join(', ')}]`,
-        CancellationReasons: reasons,
-      });
-    }
-    // Every write of the transaction, in one LevelDB batch. Keys as dynalite's prefixed sub-databases write them
-    // (`<sub-database name>~<key>`); the index entries are collected from dynalite's own updateIndexes.
-    const ops: BatchOp[] = [];
-    const collector: IndexWriter = {
-      getIndexDb: (indexType, tableName, indexName) => {
-        const prefix = `index-${indexType.toLowerCase()}~${tableName}~${indexName}~`;
-        return {
-          put: (key, value, cb) => {
-            ops.push({ type: 'put', key: prefix + key, value });
-            cb(null);
-          },
-          del: (key, cb) => {
-            ops.push({ type: 'del', key: prefix + key });
-            cb(null);
-          },
-        };
-      },
-    };
-    for (const step of steps) {
-      if (step.kind === 'ConditionCheck') continue;
-      if (step.kind === 'Update') {
-        ops.push(...(await applyUpdate(store, collector, step)));
-        continue;
-      }
-      const item = step.kind === 'Put' ? step.data.Item! : null;
-      await call<void>((cb) => db.updateIndexes(collector, step.table, step.existing, item, cb));
-      const key = `item-${step.table.TableName}~${step.key}`;
-      ops.push(item ? { type: 'put', key, value: item } : { type: 'del', key });
-    }
+    checkConditions(steps);
+    const ops = await writesOf(store, steps);
     await call<void>((cb) => store.db.batch(ops, cb));
     return {};
   } finally {
     release();
   }
+};
+
+/** Every step's condition, evaluated by dynalite on the item as it is; one that fails cancels the transaction. */
+const checkConditions = (steps: Step[]): void => {
+  const reasons = steps.map((step) => {
+    if (!db.checkConditional(step.data, step.existing)) return { Code: 'None' };
+    return {
+      Code: 'ConditionalCheckFailed',
+      Message: 'The conditional request failed',
+      ...(step.data.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' && step.existing ? { Item: step.existing } : {}),
+    };
+  });
+  if (reasons.some((r) => r.Code !== 'None')) {
+    throw new ApiError(400, {
+      __type: `${TYPE}TransactionCanceledException`,
+      Message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons.map((r) => r.Code).join(', ')}]`,
+      CancellationReasons: reasons,
+    });
+  }
+};
+
+/**
+ * Every write of the transaction, for one LevelDB batch. Keys as dynalite's prefixed sub-databases write them
+ * (`<sub-database name>~<key>`); the index entries are collected from dynalite's own updateIndexes.
+ */
+const writesOf = async (store: DynaliteStore, steps: Step[]): Promise<BatchOp[]> => {
+  const ops: BatchOp[] = [];
+  const collector: IndexWriter = {
+    getIndexDb: (indexType, tableName, indexName) => {
+      const prefix = `index-${indexType.toLowerCase()}~${tableName}~${indexName}~`;
+      return {
+        put: (key, value, cb) => {
+          ops.push({ type: 'put', key: prefix + key, value });
+          cb(null);
+        },
+        del: (key, cb) => {
+          ops.push({ type: 'del', key: prefix + key });
+          cb(null);
+        },
+      };
+    },
+  };
+  for (const step of steps) {
+    if (step.kind === 'ConditionCheck') continue;
+    if (step.kind === 'Update') {
+      ops.push(...(await applyUpdate(store, collector, step)));
+      continue;
+    }
+    const item = step.kind === 'Put' ? step.data.Item! : null;
+    await call<void>((cb) => db.updateIndexes(collector, step.table, step.existing, item, cb));
+    const key = `item-${step.table.TableName}~${step.key}`;
+    ops.push(item ? { type: 'put', key, value: item } : { type: 'del', key });
+  }
+  return ops;
 };
 
 /** ClientRequestTokens seen in the last 10 minutes: the request's fingerprint, and whether it is still being applied. */

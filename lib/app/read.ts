@@ -55,7 +55,7 @@ const pageView = (page: Page): PageView => ({
 });
 
 /** Which partition answers a history query: the table for a package, an index for a version, a target or a feed. */
-export const historyPartition = (q: HistoryQuery): Partition => {
+const historyPartition = (q: HistoryQuery): Partition => {
   if (q.PackageName !== undefined && q.Version !== undefined) {
     return { index: 'byVersion', value: versionIndexKey(q.FeedName, q.GroupName, q.PackageName, q.Version) };
   }
@@ -182,7 +182,7 @@ export const defaultReadDependencies = (): ReadDependencies => {
 };
 
 /** The read API's routes, by path without a trailing slash. */
-export const READ_ROUTES = {
+const READ_ROUTES = {
   '/api/deployments': listDeployments,
   '/api/deployments/current': currentDeployments,
   '/api/deployments/overview': deploymentOverview,

@@ -69,7 +69,7 @@ type BodyFields = ReadonlyArray<readonly [name: string, value: unknown]> | undef
 const BODY_KEY_FIELDS = new Set(['key', 'api_key']);
 
 /** Lower-cases A-Z only: a look-alike such as the Kelvin sign (U+212A), which toLowerCase() turns into k, is not a k. */
-export const asciiLower = (s: string): string => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
+const asciiLower = (s: string): string => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
 
 /** The query-string parameter that carries an API key (ProGet's `?key=`), in any ASCII casing. */
 export const isKeyParameter = (name: string): boolean => asciiLower(name.trim()) === 'key';

@@ -26,7 +26,7 @@ export const MAX_PARTITION_KEY_BYTES = 2048;
 export const MAX_SORT_KEY_BYTES = 1024;
 
 export type FieldName = keyof typeof FIELD_LIMITS;
-export const FIELD_NAMES = Object.keys(FIELD_LIMITS) as FieldName[];
+const FIELD_NAMES = Object.keys(FIELD_LIMITS) as FieldName[];
 const CANONICAL = new Map<string, FieldName>(FIELD_NAMES.map((f) => [f.toLowerCase(), f]));
 
 const describe = (v: unknown): string =>

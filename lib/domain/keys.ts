@@ -19,16 +19,6 @@ const escapePart = (part: string): string => part.replaceAll('%', '%25').replace
 export const deploymentPartitionKey = (feed: string, group: string | undefined, pkg: string): string =>
   `F#${escapePart(foldName(feed))}#G#${escapePart(foldName(group ?? ''))}#P#${escapePart(foldName(pkg))}`;
 
-/** Inverse of {@link deploymentPartitionKey} (of the folded names): used by tests to prove injectivity. */
-export const parseDeploymentPartitionKey = (pk: string): { feed: string; group: string; pkg: string } => {
-  const parts = pk.split('#');
-  if (parts.length !== 6 || parts[0] !== 'F' || parts[2] !== 'G' || parts[4] !== 'P') {
-    throw new Error('not a deployment partition key');
-  }
-  const unescape = (s: string) => s.replace(/%2[35]/g, (m) => (m === '%23' ? '#' : '%'));
-  return { feed: unescape(parts[1]!), group: unescape(parts[3]!), pkg: unescape(parts[5]!) };
-};
-
 /**
  * Sort key: the deployment date (or the time received, for a date in the future: see orderingInstant; ISO 8601 UTC, fixed width, millisecond precision) then the record's ULID, so a
  * package's history sorts by date and two records of the same millisecond never share a key. The same value orders
@@ -134,5 +124,3 @@ export const feedKey = (feedName: string): { name: string } => ({ name: foldName
 
 /** API keys are stored only as the hex SHA-256 of the key, which is the partition key. */
 export const hashApiKey = (apiKey: string): string => createHash('sha256').update(apiKey, 'utf8').digest('hex');
-
-export const apiKeyKey = (apiKey: string): { keyHash: string } => ({ keyHash: hashApiKey(apiKey) });

@@ -2,7 +2,7 @@ import { isForbiddenKey, type Fields } from '../domain/fields.ts';
 import { badRequest, problem } from './errors.ts';
 
 /** The largest body accepted, in bytes after base64 decoding. */
-export const MAX_BODY_BYTES = 64 * 1024;
+const MAX_BODY_BYTES = 64 * 1024;
 
 /** A decoded body: its fields in the order sent, names as sent, values as decoded (strings, or JSON values). */
 export type BodyEntries = Fields;
@@ -21,7 +21,7 @@ const SUPPORTED =
   'application/json, application/x-www-form-urlencoded or multipart/form-data (charset utf-8 or iso-8859-1)';
 
 /** Parses `type/subtype; name=value; name="quoted value"` (RFC 9110 section 8.3.1), lower-casing type and names. */
-export const parseMediaType = (header: string): MediaType => {
+const parseMediaType = (header: string): MediaType => {
   const [type = '', ...rest] = header.split(';');
   const params = new Map<string, string>();
   for (const raw of rest) {

@@ -41,8 +41,6 @@ export const problem = (
 };
 
 export const badRequest = (detail: string, cause?: unknown) => problem(400, detail, { cause });
-export const forbidden = (detail: string) => problem(403, detail);
-export const notFound = (detail: string) => problem(404, detail);
 
 export const isProblem = (e: unknown): e is ProblemError =>
   e instanceof Error && typeof (e as Partial<ProblemError>).statusCode === 'number' && typeof (e as Partial<ProblemError>).detail === 'string';

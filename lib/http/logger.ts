@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 
-export const REDACTED = '[redacted]';
+const REDACTED = '[redacted]';
 
 /**
  * Whether a header, query parameter or property name may carry a secret: the key transports (X-ApiKey, Authorization,
@@ -12,7 +12,7 @@ export const REDACTED = '[redacted]';
 const SECRET_NAME = /(^|[^a-z0-9])keys?($|[^a-z0-9])|apikey|auth|token|secret|passw|cookie|credential|signature|session/;
 const NOT_SECRET = new Set(['idempotency-key']);
 const verdicts = new Map<string, boolean>();
-export const isSecretName = (name: string): boolean => {
+const isSecretName = (name: string): boolean => {
   let secret = verdicts.get(name);
   if (secret === undefined) {
     const folded = name.normalize('NFKC').toLowerCase().trim();
@@ -35,7 +35,7 @@ const decodeName = (raw: string): string => {
  * A query string with the value of every parameter whose name may carry a secret (see isSecretName), as sent or once
  * percent-decoded, replaced. Both are checked: a name that does not decode (`%zzkey`) is judged as sent.
  */
-export const redactQueryString = (raw: string): string =>
+const redactQueryString = (raw: string): string =>
   raw
     .split('&')
     .map((part) => {
@@ -50,7 +50,7 @@ export const redactQueryString = (raw: string): string =>
  * key transport (X-ApiKey, Authorization, key, API_Key, cookies) is written as `[redacted]`, and the `key` parameters of
  * a `rawQueryString` are too. A second line of defence behind {@link redactEvent}.
  */
-export const redactingReplacer = (name: string, value: unknown): unknown => {
+const redactingReplacer = (name: string, value: unknown): unknown => {
   if (name === '') return value;
   if (name === 'rawQueryString' && typeof value === 'string') return redactQueryString(value);
   if (isSecretName(name) && value !== undefined && value !== null) return REDACTED;

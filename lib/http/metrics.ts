@@ -1,7 +1,7 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 
 /** The CloudWatch namespace of the service's metrics (`POWERTOOLS_METRICS_NAMESPACE` overrides it). */
-export const METRICS_NAMESPACE = 'PackageDeploymentApi';
+const METRICS_NAMESPACE = 'PackageDeploymentApi';
 
 /**
  * One Metrics buffer per function, written as CloudWatch Embedded Metric Format (one JSON line on stdout per

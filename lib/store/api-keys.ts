@@ -17,7 +17,7 @@ export type NewApiKey = {
 };
 
 /** A new key: 256 bits from the OS's CSPRNG, base64url (43 characters). */
-export const generateApiKey = (): string => randomBytes(32).toString('base64url');
+const generateApiKey = (): string => randomBytes(32).toString('base64url');
 
 /** The key as listed: everything but the hash, which is not shown either. */
 export type ApiKeySummary = Omit<ApiKeyRecord, 'keyHash'>;

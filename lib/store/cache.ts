@@ -33,12 +33,4 @@ export class TtlCache<V> {
     }
     this.#entries.set(key, { value, expires: this.#now() + this.#ttlMs });
   }
-
-  clear(): void {
-    this.#entries.clear();
-  }
-
-  get size(): number {
-    return this.#entries.size;
-  }
 }

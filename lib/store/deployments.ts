@@ -20,6 +20,7 @@ import {
   targetIndexKey,
   versionIndexKey,
 } from '../domain/keys.ts';
+import { isConditionFailed } from './failures.ts';
 import type { DeploymentItem, IdempotencyItem } from './items.ts';
 
 export type DeploymentTables = { deployments: string; idempotency: string };
@@ -146,55 +147,72 @@ export const putDeployment = async (
   const receivedMs = Date.parse(record.receivedAt);
   for (let attempt = 1; ; attempt++) {
     const item = historyItem(record, newId(receivedMs));
-    const current = currentItem(item);
     try {
-      await client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            { Put: { TableName: tables.deployments, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } },
-            ...(withCurrent ? [{ Update: currentUpdate(tables.deployments, current) }] : []),
-            ...counterUpdates(tables.deployments, record, randomInt(COUNTER_SHARDS)),
-            ...(idempotency
-              ? [
-                  {
-                    Put: {
-                      TableName: tables.idempotency,
-                      Item: { ...idempotency, record: item } satisfies IdempotencyItem,
-                      ConditionExpression: 'attribute_not_exists(id) OR expiresAt < :now',
-                      ExpressionAttributeValues: { ':now': Math.floor(receivedMs / 1000) },
-                      ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
-                    },
-                  },
-                ]
-              : []),
-          ],
-        }),
-      );
+      await client.send(recordTransaction(tables, item, { withCurrent, idempotency, nowSeconds: Math.floor(receivedMs / 1000) }));
       return { item, replayed: false };
     } catch (e) {
       if (!(e instanceof TransactionCanceledException)) throw e;
-      const reasons: Array<CancellationReason | undefined> = e.CancellationReasons ?? [];
-      const [history, currentReason] = reasons;
-      const claim = idempotency ? reasons.at(-1) : undefined;
-      if (idempotency && claim?.Code === 'ConditionalCheckFailed') {
-        // ALL_OLD always returns the item that failed the condition.
-        if (!claim.Item) throw new Error('DynamoDB returned no item for a failed Idempotency-Key condition', { cause: e });
-        return replayOrRefuse(unmarshall(claim.Item) as IdempotencyItem, idempotency);
-      }
-      if (idempotency && claim?.Code === 'TransactionConflict') throw inFlight();
-      if (withCurrent && currentReason?.Code === 'ConditionalCheckFailed') {
-        withCurrent = false; // backdated: the target's current record is newer
-        continue;
-      }
-      const busy = reasons.some((r) => r?.Code !== undefined && BUSY.has(r.Code));
-      if (attempt < ATTEMPTS && (busy || history?.Code === 'ConditionalCheckFailed')) {
-        await sleep(10 * attempt + Math.random() * 20);
-        continue;
-      }
-      if (busy) {
-        throw new Unavailable('The deployment store is busy right now; nothing was recorded. Retry shortly.', { cause: e });
-      }
-      throw e;
+      const next = afterCancellation(e, { idempotency, withCurrent, attempt });
+      if (next === 'without-current') withCurrent = false; // backdated: the target's current record is newer
+      else if (next === 'retry') await sleep(10 * attempt + Math.random() * 20);
+      else return next;
     }
   }
+};
+
+/**
+ * The one transaction: the history item, the target's current item (unless the record is backdated), the record's
+ * four counters (a shard picked anew for each attempt), the claim.
+ */
+const recordTransaction = (
+  tables: DeploymentTables,
+  item: DeploymentItem,
+  options: { withCurrent: boolean; idempotency: IdempotencyClaim | undefined; nowSeconds: number },
+) => {
+  const current = currentItem(item);
+  return new TransactWriteCommand({
+    TransactItems: [
+      { Put: { TableName: tables.deployments, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } },
+      ...(options.withCurrent ? [{ Update: currentUpdate(tables.deployments, current) }] : []),
+      ...counterUpdates(tables.deployments, item, randomInt(COUNTER_SHARDS)),
+      ...(options.idempotency
+        ? [
+            {
+              Put: {
+                TableName: tables.idempotency,
+                Item: { ...options.idempotency, record: item } satisfies IdempotencyItem,
+                ConditionExpression: 'attribute_not_exists(id) OR expiresAt < :now',
+                ExpressionAttributeValues: { ':now': options.nowSeconds },
+                ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+              },
+            },
+          ]
+        : []),
+    ],
+  });
+};
+
+/**
+ * What a cancelled transaction means, from its reasons (history, current, counters, claim): the first answer again for a used
+ * Idempotency-Key (or 422 for another record, 409 while it is being written); `without-current` for a backdated
+ * record; `retry` for a collision another attempt resolves; otherwise it throws (503 when DynamoDB is busy).
+ */
+const afterCancellation = (
+  e: TransactionCanceledException,
+  state: { idempotency: IdempotencyClaim | undefined; withCurrent: boolean; attempt: number },
+): Recorded | 'without-current' | 'retry' => {
+  const reasons: Array<CancellationReason | undefined> = e.CancellationReasons ?? [];
+  const [history, currentReason] = reasons;
+  const claim = state.idempotency ? reasons.at(-1) : undefined;
+  if (state.idempotency && claim && isConditionFailed(claim)) {
+    // ALL_OLD always returns the item that failed the condition.
+    if (!claim.Item) throw new Error('DynamoDB returned no item for a failed Idempotency-Key condition', { cause: e });
+    return replayOrRefuse(unmarshall(claim.Item) as IdempotencyItem, state.idempotency);
+  }
+  if (state.idempotency && claim?.Code === 'TransactionConflict') throw inFlight();
+  if (state.withCurrent && isConditionFailed(currentReason)) return 'without-current';
+  const busy = reasons.some((r) => r?.Code !== undefined && BUSY.has(r.Code));
+  if (state.attempt < ATTEMPTS && (busy || isConditionFailed(history))) return 'retry';
+  if (busy) throw new Unavailable('The deployment store is busy right now; nothing was recorded. Retry shortly.', { cause: e });
+  throw e;
 };

@@ -41,11 +41,6 @@ export class Directory {
     this.#feeds = new TtlCache(options.cacheTtlMs, 1000, options.now);
   }
 
-  clearCache(): void {
-    this.#keys.clear();
-    this.#feeds.clear();
-  }
-
   async resolve(request: { keyHash?: string | undefined; feedName?: string | undefined }): Promise<Resolved> {
     const result: Resolved = { key: undefined, feed: undefined };
     const feedName = request.feedName === undefined ? undefined : feedKey(request.feedName).name;

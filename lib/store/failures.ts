@@ -20,7 +20,7 @@ const TRANSIENT_NAMES = new Set([
 const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
 
 /** Whether an error from the SDK means "not now" rather than "never". */
-export const isTransientStorageError = (e: unknown): boolean => {
+const isTransientStorageError = (e: unknown): boolean => {
   if (!(e instanceof Error)) return false;
   const meta = (e as { $metadata?: { httpStatusCode?: number } }).$metadata;
   const code = (e as { code?: string }).code;
@@ -31,8 +31,14 @@ export const isTransientStorageError = (e: unknown): boolean => {
   );
 };
 
-/** DynamoDB refused a write whose condition did not hold (e.g. a name that is taken). */
-export const isConditionFailed = (e: unknown): boolean => e instanceof Error && e.name === 'ConditionalCheckFailedException';
+/**
+ * DynamoDB refused a write whose condition did not hold (e.g. a name that is taken): a single write's
+ * ConditionalCheckFailedException, or one of a cancelled transaction's CancellationReasons.
+ */
+export const isConditionFailed = (e: unknown): boolean =>
+  e instanceof Error
+    ? e.name === 'ConditionalCheckFailedException'
+    : typeof e === 'object' && e !== null && (e as { Code?: unknown }).Code === 'ConditionalCheckFailed';
 
 /** What a client should do when a write may or may not have been applied. */
 export const WRITE_UNAVAILABLE =

@@ -32,10 +32,10 @@ const MAX_CURSOR = 4096;
 const partitionTag = (partition: Partition): string =>
   createHash('sha256').update(`${partition.index ?? 'table'}\n${partition.value}`).digest('base64url').slice(0, 16);
 
-export const encodeCursor = (position: Position, partition: Partition): string =>
+const encodeCursor = (position: Position, partition: Partition): string =>
   Buffer.from(JSON.stringify([position.sk, position.pk, partitionTag(partition)])).toString('base64url');
 
-export const decodeCursor = (cursor: string, partition: Partition, range?: PageRequest['range']): Position => {
+const decodeCursor = (cursor: string, partition: Partition, range?: PageRequest['range']): Position => {
   const bad = () =>
     new InvalidInput({
       detail: 'cursor is not a cursor this API returned for this query; start again without it.',

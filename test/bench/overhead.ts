@@ -106,7 +106,7 @@ export const handlerOverhead = async (tables: TableNames, feedName: string) => {
  * Run as its own process by the benchmark: the handler's log and metric lines (one EMF line per request) are written
  * to its stdout as on Lambda, which the benchmark sends to /dev/null; the result comes back on file descriptor 3.
  */
-if (process.argv[1] && process.argv[1].endsWith('overhead.ts')) {
+if (import.meta.main) {
   const [tables, feedName] = JSON.parse(process.argv[2]!) as [TableNames, string];
   const result = await handlerOverhead(tables, feedName);
   const { createWriteStream } = await import('node:fs');

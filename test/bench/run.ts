@@ -19,6 +19,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import * as esbuild from 'esbuild';
 import { build, bundlePath, compileCachePath, lambdaBundleOptions, makeCompileCache } from '../../infra/build.ts';
+import { root as ROOT } from '../../infra/paths.ts';
 import { ensureTables, localClientConfig } from '../../infra/local/dynamodb.ts';
 import { toHttpApiEvent } from '../../infra/local/gateway.ts';
 import type { TableNames } from '../../infra/tables.ts';
@@ -32,7 +33,6 @@ import { median } from './stats.ts';
 import { lambdaEnvironment } from '../support/lambda-env.ts';
 
 const started = performance.now();
-const ROOT = resolve(import.meta.dirname, '../..');
 const FEED = 'BenchFeed';
 const TABLES: TableNames = {
   deployments: 'bench-deployments',

@@ -2,17 +2,18 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ciEnv } from '../support/ci-env.ts';
 import { admin, baseUrl } from './support.ts';
+import { root } from '../../infra/paths.ts';
 
 /**
  * The GitHub Action as the runner starts it: `node action/dist/index.mjs` (the committed bundle; action.yml says
  * node24, the Node running the tests) with its inputs as INPUT_* variables, a GitHub Actions environment, and an
  * output file in GITHUB_OUTPUT; against `npm start`.
  */
-const action = resolve(import.meta.dirname, '../../action/dist/index.mjs');
+const action = join(root, 'action', 'dist', 'index.mjs');
 const suffix = randomUUID().slice(0, 8);
 const FEED = `ActionFeed-${suffix}`;
 let key: string;

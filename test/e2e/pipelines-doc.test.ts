@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ciEnv } from '../support/ci-env.ts';
 import { builtCli, cliNode } from '../support/cli.ts';
 import { baseUrl } from './support.ts';
+import { root } from '../../infra/paths.ts';
 
 /**
  * docs/pipelines.md's GitLab CI, Azure Pipelines and GitHub Actions (CLI) snippets, run as those services would run
@@ -17,7 +18,7 @@ import { baseUrl } from './support.ts';
  * server standing in for where you host it, and the example URLs pointed at `npm start`. The package name is made
  * unique per run.
  */
-const doc = readFileSync(resolve(import.meta.dirname, '../../docs/pipelines.md'), 'utf8');
+const doc = readFileSync(join(root, 'docs', 'pipelines.md'), 'utf8');
 const yamlBlocks = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
 const block = (marker: string) => {
   const found = yamlBlocks.find((b) => b.includes(marker));
@@ -95,7 +96,7 @@ describe('docs/pipelines.md', () => {
 
   it('the Action snippet names only inputs action.yml declares', () => {
     const steps = (load(block('uses: OWNER/')) as { jobs: { deploy: { steps: Array<{ uses?: string; with?: Record<string, string> }> } } }).jobs.deploy.steps;
-    const declared = Object.keys((load(readFileSync(resolve(import.meta.dirname, '../../action/action.yml'), 'utf8')) as { inputs: Record<string, unknown> }).inputs);
+    const declared = Object.keys((load(readFileSync(join(root, 'action', 'action.yml'), 'utf8')) as { inputs: Record<string, unknown> }).inputs);
     const used = Object.keys(steps.find((s) => s.uses)!.with!);
     expect(used.filter((u) => !declared.includes(u))).toEqual([]);
   });

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { root } from '../../infra/paths.ts';
 
 /**
  * Against a deployed stage (E2E_BASE_URL): the suite's feeds and keys are made with the admin CLI against the stage's
@@ -10,7 +10,6 @@ import { promisify } from 'node:util';
  * is written to a ledger and removed or revoked after the run (`cleanUp`). Deployment records stay, as in ProGet.
  */
 const exec = promisify(execFile);
-const root = resolve(import.meta.dirname, '../..');
 
 export const runAdmin = async (adminEndpoint: string, args: string[]): Promise<string[]> => {
   const { stdout } = await exec(process.execPath, ['infra/admin.ts', ...args], {

@@ -7,8 +7,7 @@ import { ApiKeyRepository } from '../../lib/store/api-keys.ts';
 import { documentClient } from '../../lib/store/client.ts';
 import { FeedRepository } from '../../lib/store/feeds.ts';
 import { formBody, invoke, seedFields, type Answer } from '../support/invoke.ts';
-import { encodeCursor } from '../../lib/store/queries.ts';
-import { feedIndexKey } from '../../lib/domain/keys.ts';
+import { CURRENT_AFTER_SCENARIO, TWO_VERSIONS_THREE_TARGETS } from '../support/scenario.ts';
 import { TEST_TABLES } from './tables.ts';
 
 const client = documentClient();
@@ -19,15 +18,8 @@ const PKG = 'Contoso.Web';
 let viewKey: string;
 let recordOnlyKey: string;
 
-/** Two versions to three targets; one backdated record recorded last (the issue's scenario). */
-const SCENARIO = [
-  { Version: '1.0.0', Target: 'web01', Date: '2024-05-01T10:00:00Z' },
-  { Version: '1.0.0', Target: 'web02', Date: '2024-05-01T10:05:00Z' },
-  { Version: '1.0.0', Target: 'web03', Date: '2024-05-01T10:10:00Z' },
-  { Version: '2.0.0', Target: 'web01', Date: '2024-06-01T09:00:00Z' },
-  { Version: '2.0.0', Target: 'web02', Date: '2024-06-01T09:05:00Z' },
-  { Version: '0.9.0', Target: 'WEB03', Date: '2024-04-01T00:00:00Z' },
-];
+/** The reporting issue's scenario, shared with the e2e suites: two versions to three targets, the last record backdated. */
+const SCENARIO = TWO_VERSIONS_THREE_TARGETS;
 
 const get = (path: string, params: Record<string, string> = {}, headers: Record<string, string> = {}): Promise<Answer> =>
   invoke(read, { method: 'GET', path, query: new URLSearchParams(params).toString(), headers });
@@ -55,11 +47,8 @@ describe('GET /api/deployments/current', () => {
   it('shows each target\'s latest version by Date: a backdated record does not replace a newer one', async () => {
     const res = await get('/api/deployments/current', { FeedName: OPEN, PackageName: PKG });
     expect(res.status).toBe(200);
-    expect(items(res).map((i) => [i.Target, i.Version, i.Date, i.Region])).toEqual([
-      ['web01', '2.0.0', '2024-06-01T09:00:00.000Z', 'eu-west-1'],
-      ['web02', '2.0.0', '2024-06-01T09:05:00.000Z', 'eu-west-1'],
-      ['web03', '1.0.0', '2024-05-01T10:10:00.000Z', 'eu-west-1'],
-    ]);
+    expect(items(res).map((i) => [i.Target, i.Version, i.Date])).toEqual(CURRENT_AFTER_SCENARIO);
+    expect(items(res).every((i) => i.Region === 'eu-west-1')).toBe(true);
     expect(items(res)[0]).toMatchObject({ UserName: 'Anonymous', PackageName: PKG, FeedName: OPEN });
     expect(res.json.NextCursor).toBeUndefined();
   });
@@ -88,23 +77,24 @@ describe('GET /api/deployments', () => {
       '1.0.0@web03',
       '1.0.0@web02',
       '1.0.0@web01',
-      '0.9.0@WEB03',
+      '1.0.0@web02',
     ]);
+    expect(items(res).at(-1)?.Date).toBe('2025-12-01T08:00:00.000Z'); // the backdated record, recorded last
     expect(items(res).every((i) => i.Region === 'eu-west-1' && i.Id && i.ReceivedAt)).toBe(true);
   });
 
   it('narrows to one version, and to a time range (inclusive)', async () => {
     const version = await get('/api/deployments', { FeedName: OPEN, PackageName: PKG, Version: '1.0.0' });
-    expect(items(version).map((i) => i.Target)).toEqual(['web03', 'web02', 'web01']);
-    const range = await get('/api/deployments', { FeedName: OPEN, PackageName: PKG, from: '2024-05-01T10:05:00Z', to: '2024-06-01T09:00:00Z' });
+    expect(items(version).map((i) => i.Target)).toEqual(['web03', 'web02', 'web01', 'web02']);
+    const range = await get('/api/deployments', { FeedName: OPEN, PackageName: PKG, from: '2026-01-05T09:05:00Z', to: '2026-02-10T14:00:00Z' });
     expect(items(range).map((i) => `${i.Version}@${i.Target}`)).toEqual(['2.0.0@web01', '1.0.0@web03', '1.0.0@web02']);
-    const since = await get('/api/deployments', { FeedName: OPEN, PackageName: PKG, from: '2024-06-01' });
+    const since = await get('/api/deployments', { FeedName: OPEN, PackageName: PKG, from: '2026-02-10' });
     expect(items(since)).toHaveLength(2);
   });
 
   it('lists everything deployed to one target, whatever its casing', async () => {
-    const res = await get('/api/deployments', { FeedName: OPEN, Target: 'Web03' });
-    expect(items(res).map((i) => i.Version)).toEqual(['1.0.0', '0.9.0']);
+    const res = await get('/api/deployments', { FeedName: OPEN, Target: 'Web02' });
+    expect(items(res).map((i) => i.Version)).toEqual(['2.0.0', '1.0.0', '1.0.0']);
   });
 
   it('lists a feed\'s recent activity, and pages through it without losing or repeating a record', async () => {
@@ -212,9 +202,10 @@ describe('parameters and cursors that DynamoDB would refuse are 400s', () => {
       expect(res.status).toBe(400);
       expect((res.json.errors as FieldErrors)[0]!.field).toBe('cursor');
     }
-    // Forged with the right partition tag, so that only the key sizes are wrong.
-    const partition = { index: 'byFeed' as const, value: feedIndexKey(OPEN) };
-    for (const forged of [encodeCursor({ sk: '2024'.padEnd(1100, 'x'), pk: 'F#a' }, partition), encodeCursor({ sk: '2024', pk: `F#${'a'.repeat(2100)}` }, partition)]) {
+    // Forged from a real cursor (base64url of [sk, pk, partition tag]) keeping its tag, so that only the key sizes are wrong.
+    const [, , tag] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string, string];
+    const forge = (sk: string, pk: string) => Buffer.from(JSON.stringify([sk, pk, tag])).toString('base64url');
+    for (const forged of [forge('2024'.padEnd(1100, 'x'), 'F#a'), forge('2024', `F#${'a'.repeat(2100)}`)]) {
       const res = await get('/api/deployments', { FeedName: OPEN, cursor: forged });
       expect(res.status).toBe(400);
       expect((res.json.errors as FieldErrors)[0]!.field).toBe('cursor');

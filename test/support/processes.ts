@@ -1,7 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
-
-export const root = resolve(import.meta.dirname, '../..');
+import { root } from '../../infra/paths.ts';
 
 export type Child = { child: ChildProcess; output: () => string; exited: Promise<number | null> };
 

@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { isForbiddenKey } from '../../lib/domain/fields.ts';
-import { decodeBody, MAX_BODY_BYTES, parseMediaType, type BodyInput } from '../../lib/http/body.ts';
+import { decodeBody } from '../../lib/http/body.ts';
 import { validateDeployment } from '../../lib/domain/deployment.ts';
 import { seedFields } from '../support/seed.ts';
 
 const FORM = 'application/x-www-form-urlencoded';
 const JSON_TYPE = 'application/json';
+/** The documented body limit, 64 KiB. */
+const MAX_BODY_BYTES = 64 * 1024;
+type BodyInput = Parameters<typeof decodeBody>[0];
 
 /** The seed's PowerShell raw string body, literal spaces and all. */
 const SEED_RAW =
@@ -27,39 +30,30 @@ const curlMultipart = (fields: Array<[string, string]>, boundary = CURL_BOUNDARY
   `--${boundary}--\r\n`;
 const MULTIPART = `multipart/form-data; boundary=${CURL_BOUNDARY}`;
 
-describe('parseMediaType', () => {
-  it('lower-cases the type and parameter names, keeps parameter values', () => {
-    const m = parseMediaType('Application/JSON; Charset=UTF-8');
-    expect(m.type).toBe('application/json');
-    expect(m.params.get('charset')).toBe('UTF-8');
+describe('the Content-Type header, as decodeBody reads it', () => {
+  const latin1Form = (contentType: string) => decodeBody({ body: b64('Target=caf\u00e9', 'latin1'), isBase64Encoded: true, contentType });
+
+  it('matches the type and parameter names in any casing, and keeps parameter values', async () => {
+    await expect(decodeBody({ body: '{"Target":"x"}', contentType: 'Application/JSON; Charset=UTF-8' })).resolves.toEqual([['Target', 'x']]);
+    await expect(latin1Form('Application/X-WWW-Form-URLEncoded; CHARSET=ISO-8859-1')).resolves.toEqual([['Target', 'caf\u00e9']]);
   });
 
-  it('reads quoted values with escapes', () => {
-    const m = parseMediaType('multipart/form-data; boundary="a b\\"c"');
-    expect(m.type).toBe('multipart/form-data');
-    expect(m.params.get('boundary')).toBe('a b"c');
+  it('reads a quoted boundary with escapes', async () => {
+    const boundary = 'a b"c';
+    const body = curlMultipart([['Target', 'web01']], boundary);
+    await expect(decodeBody({ body, contentType: 'multipart/form-data; boundary="a b\\"c"' })).resolves.toEqual([['Target', 'web01']]);
   });
 
-  it('trims white space around the type, names and values', () => {
-    const m = parseMediaType('  text/plain  ;  charset =  iso-8859-1  ');
-    expect(m.type).toBe('text/plain');
-    expect(m.params.get('charset')).toBe('iso-8859-1');
+  it('trims white space around the type, names and values', async () => {
+    await expect(latin1Form('  application/x-www-form-urlencoded  ;  charset =  iso-8859-1  ')).resolves.toEqual([['Target', 'caf\u00e9']]);
   });
 
-  it('keeps the first of a repeated parameter and skips parameters without =', () => {
-    const m = parseMediaType('application/json; charset=utf-8; charset=latin1; flag');
-    expect(m.params.get('charset')).toBe('utf-8');
-    expect(m.params.has('flag')).toBe(false);
-    expect(m.params.size).toBe(1);
+  it('keeps the first of a repeated parameter and skips parameters without =', async () => {
+    await expect(latin1Form(`${FORM}; charset=iso-8859-1; charset=utf-8; flag`)).resolves.toEqual([['Target', 'caf\u00e9']]);
   });
 
-  it('has no parameters for a bare type', () => {
-    const m = parseMediaType('application/x-www-form-urlencoded');
-    expect(m).toEqual({ type: FORM, params: new Map() });
-  });
-
-  it('gives an empty type for a header with parameters only', () => {
-    expect(parseMediaType('; charset=utf-8').type).toBe('');
+  it('refuses a header with parameters only (no type) as an unsupported media type', async () => {
+    await rejectsWith({ body: 'Target=x', contentType: '; charset=utf-8' }, 415, /./);
   });
 });
 

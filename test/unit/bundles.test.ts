@@ -3,7 +3,7 @@ import * as esbuild from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { functionNames, lambdaBundleOptions, openApiAsset, openApiJson } from '../../infra/build.ts';
 import LRUCache from '../../lib/store/lru-cache.ts';
-import { root } from '../support/processes.ts';
+import { root } from '../../infra/paths.ts';
 
 /** Each function's bundle, built in memory as `npm run build` builds it: the packages it carries and its size. */
 const bundle = async (name: string) => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import * as esbuild from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lambdaBundleOptions, makeCompileCache, openApiAsset, openApiJson } from '../../infra/build.ts';
-import { root } from '../support/processes.ts';
+import { root } from '../../infra/paths.ts';
 
 /**
  * The compile cache shipped beside a bundle (infra/build.ts writeCompileCache), as Lambda's Node meets it: used when

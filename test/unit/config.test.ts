@@ -1,12 +1,11 @@
 import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { root } from '../../infra/paths.ts';
 import { loadConfig } from '../../lib/store/config.ts';
 import { clientSettings } from '../../lib/store/client.ts';
 
 const exec = promisify(execFile);
-const root = resolve(import.meta.dirname, '../..');
 
 describe('configuration', () => {
   it('has defaults for everything', () => {

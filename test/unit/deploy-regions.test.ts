@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { pinnedRegions, requireRegions } from '../../infra/deploy-regions.ts';
-import { root } from '../../infra/package.ts';
+import { root } from '../../infra/paths.ts';
 
 /**
  * `npm run deploy` refuses to run unless the stage's regions are stated (command line or pinned per stage in

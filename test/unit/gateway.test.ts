@@ -1,8 +1,6 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
-  formatRequestTime,
-  isTextContentType,
   startGateway,
   toHttpApiEvent,
   type Gateway,
@@ -230,14 +228,15 @@ describe('toHttpApiEvent', () => {
   });
 });
 
-describe('formatRequestTime', () => {
+describe('the request time of the event', () => {
+  const timeAt = (now: Date) => toHttpApiEvent({ method: 'GET', url: '/', rawHeaders: [], body: Buffer.alloc(0) }, { now }).requestContext.time;
   it('writes dd/Mon/yyyy:HH:mm:ss +0000 in UTC', () => {
-    expect(formatRequestTime(new Date(Date.UTC(2020, 2, 12, 19, 3, 58)))).toBe('12/Mar/2020:19:03:58 +0000');
-    expect(formatRequestTime(new Date(Date.UTC(2024, 11, 1, 0, 0, 5)))).toBe('01/Dec/2024:00:00:05 +0000');
+    expect(timeAt(new Date(Date.UTC(2020, 2, 12, 19, 3, 58)))).toBe('12/Mar/2020:19:03:58 +0000');
+    expect(timeAt(new Date(Date.UTC(2024, 11, 1, 0, 0, 5)))).toBe('01/Dec/2024:00:00:05 +0000');
   });
 });
 
-describe('isTextContentType', () => {
+describe('which bodies the event carries as text (the others base64)', () => {
   it.each([
     ['text/plain', true],
     ['TEXT/HTML; charset=iso-8859-1', true],
@@ -254,7 +253,10 @@ describe('isTextContentType', () => {
     ['', false],
     [undefined, false],
   ])('%s -> %s', (contentType, text) => {
-    expect(isTextContentType(contentType)).toBe(text);
+    const rawHeaders = contentType === undefined ? [] : ['Content-Type', contentType];
+    const event = toHttpApiEvent({ method: 'POST', url: '/', rawHeaders, body: Buffer.from('{"a":"é"}') });
+    expect(event.isBase64Encoded).toBe(!text);
+    expect(event.body).toBe(text ? '{"a":"é"}' : Buffer.from('{"a":"é"}').toString('base64'));
   });
 });
 

@@ -1,6 +1,6 @@
 import { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';
-import { root } from '../support/processes.ts';
+import { root } from '../../infra/paths.ts';
 
 /** The layer rule of eslint.config.js, tried on planted imports: each wrong direction fails lint, naming the layers. */
 const lint = async (filePath: string, code: string): Promise<string[]> => {

@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mapStack, withSourceStack } from '../../lib/http/stack.ts';
+import { root } from '../../infra/paths.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'pda-stack-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -25,7 +26,7 @@ const bundle = async (withMap: boolean): Promise<string> => {
  */
 const stacks = (file: string, cause = false): { raw: string; mapped: string } => {
   const script = [
-    `import { mapStack, withSourceStack } from ${JSON.stringify(pathToFileURL(join(import.meta.dirname, '../../lib/http/stack.ts')).href)};`,
+    `import { mapStack, withSourceStack } from ${JSON.stringify(pathToFileURL(join(root, 'lib', 'http', 'stack.ts')).href)};`,
     `const { fail } = await import(${JSON.stringify(pathToFileURL(file).href)});`,
     'let error; try { fail(); } catch (e) { error = e; }',
     'const raw = error.stack;',
