@@ -3,7 +3,9 @@ import { parseArgs } from 'node:util';
 import { PRIVILEGES, VIEW_AND_DOWNLOAD, type Privilege } from '../lib/domain/auth.ts';
 import { loadConfig } from '../lib/store/config.ts';
 import { ApiKeyRepository } from '../lib/store/api-keys.ts';
+import { backfill } from '../lib/store/backfill.ts';
 import { createDocumentClient } from '../lib/store/client.ts';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { FeedRepository } from '../lib/store/feeds.ts';
 import { parseInstant } from '../lib/domain/dates.ts';
 import { required } from '../lib/domain/deployment.ts';
@@ -27,6 +29,10 @@ const USAGE = `Usage: npm run -s admin -- <command>
                                  otherwise 256 random bits are generated.
   keys list                      list keys (never the keys themselves)
   keys revoke ID                 revoke a key by its id
+  counters backfill [--feed NAME]
+                                 after upgrading: rebuild the deployment-frequency counters from the history (idempotent:
+                                 counts are set, not added) and bring current items written before the overview up to
+                                 date (its index keys, the version each target ran before); one Scan of the table
 
 DynamoDB: AWS_ENDPOINT_URL_DYNAMODB (e.g. http://127.0.0.1:8000 while npm start runs) or your AWS credentials
 and AWS_REGION. Tables: DEPLOYMENTS_TABLE, FEEDS_TABLE, API_KEYS_TABLE, IDEMPOTENCY_TABLE.
@@ -42,6 +48,7 @@ const COMMANDS: Record<string, { args: number; options: string[] }> = {
   'keys add': { args: 0, options: ['user', 'feed', 'privilege', 'expires', 'key'] },
   'keys list': { args: 0, options: [] },
   'keys revoke': { args: 1, options: [] },
+  'counters backfill': { args: 0, options: ['feed'] },
 };
 
 /** A name checked as the API checks the same field (trimmed, visible, within its limit, no control characters). */
@@ -85,7 +92,15 @@ const parseCommand = (argv: string[]): { command: string; arg: string | undefine
   return { command, arg: args[0], values };
 };
 
-type Context = { arg: string | undefined; values: Values; feeds: FeedRepository; keys: ApiKeyRepository; out: (line: string) => void };
+type Context = {
+  arg: string | undefined;
+  values: Values;
+  feeds: FeedRepository;
+  keys: ApiKeyRepository;
+  out: (line: string) => void;
+  client: DynamoDBDocumentClient;
+  deploymentsTable: string;
+};
 
 /** The options of `keys add`, checked before anything is written. */
 const newKeyOptions = (values: Values) => {
@@ -175,6 +190,16 @@ const HANDLERS: Record<string, (c: Context) => Promise<void>> = {
     if (!(await keys.revoke(arg))) throw new Error(`No key with id ${arg}.`);
     out(`Revoked key ${arg}; running functions stop accepting it within LOOKUP_CACHE_TTL_SECONDS (default 30 s).`);
   },
+  'counters backfill': async ({ values, client, deploymentsTable, out }) => {
+    const given = values.feed ?? [];
+    if (given.length > 1) throw new UsageError('counters backfill takes at most one --feed');
+    const feed = given[0] === undefined ? undefined : name('FeedName', '--feed', given[0]);
+    const r = await backfill(client, deploymentsTable, { feed });
+    out(
+      `Counted ${r.records} records${feed ? ` of feed ${feed}` : ''}: ${r.counters} counters set, ${r.countersRemoved} other counter items removed; ` +
+        `${r.currentUpdated} current items updated${r.currentSkipped ? `, ${r.currentSkipped} left as a newer record wrote them` : ''}.`,
+    );
+  },
 };
 
 export const run = async (argv: string[], out: (line: string) => void = console.log): Promise<void> => {
@@ -193,7 +218,7 @@ export const run = async (argv: string[], out: (line: string) => void = console.
   const feeds = new FeedRepository(client, config.feedsTable, { deployments: config.deploymentsTable, idempotency: config.idempotencyTable });
   const keys = new ApiKeyRepository(client, config.apiKeysTable, config.feedsTable);
   try {
-    await handler({ arg: parsed.arg, values: parsed.values, feeds, keys, out });
+    await handler({ arg: parsed.arg, values: parsed.values, feeds, keys, out, client, deploymentsTable: config.deploymentsTable });
   } finally {
     client.destroy();
   }

@@ -1,6 +1,6 @@
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { loadConfig } from '../lib/store/config.ts';
-import { INDEXES, type IndexName } from '../lib/domain/keys.ts';
+import { INDEXES, OVERVIEW_INDEX, type IndexName } from '../lib/domain/keys.ts';
 
 /**
  * The service's tables, as CreateTable inputs for the local engines and tests. Attribute names here are the ones
@@ -43,12 +43,25 @@ export const tableDefinitions = (names: TableNames): CreateTableCommandInput[] =
       { AttributeName: 'pk', AttributeType: 'S' },
       { AttributeName: 'sk', AttributeType: 'S' },
       ...Object.values(INDEXES).map((AttributeName) => ({ AttributeName, AttributeType: 'S' as const })),
+      { AttributeName: OVERVIEW_INDEX.partitionKey, AttributeType: 'S' },
+      { AttributeName: OVERVIEW_INDEX.sortKey, AttributeType: 'S' },
     ],
     KeySchema: [
       { AttributeName: 'pk', KeyType: 'HASH' },
       { AttributeName: 'sk', KeyType: 'RANGE' },
     ],
-    GlobalSecondaryIndexes: (Object.keys(INDEXES) as IndexName[]).map(index),
+    GlobalSecondaryIndexes: [
+      ...(Object.keys(INDEXES) as IndexName[]).map(index),
+      // Current items only (history records lack its keys): a feed's packages and their targets, for the overview.
+      {
+        IndexName: OVERVIEW_INDEX.name,
+        KeySchema: [
+          { AttributeName: OVERVIEW_INDEX.partitionKey, KeyType: 'HASH' },
+          { AttributeName: OVERVIEW_INDEX.sortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ],
   },
   {
     TableName: names.feeds,

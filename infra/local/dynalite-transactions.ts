@@ -4,10 +4,12 @@
  * dynalite's own parts (request validation, item locks, condition evaluation, index maintenance), so conditions are
  * evaluated exactly as dynalite evaluates them for PutItem and DeleteItem.
  *
- * Supported: Put, Delete and ConditionCheck items with condition expressions and ReturnValuesOnConditionCheckFailure;
- * a failed condition cancels the whole transaction with DynamoDB's TransactionCanceledException and its
- * CancellationReasons. Not supported: Update items (refused with a ValidationException; the service writes none).
- * Amazon's DynamoDB Local, the faithful engine CI also runs, has the real thing.
+ * Supported: Put, Update, Delete and ConditionCheck items with condition expressions and
+ * ReturnValuesOnConditionCheckFailure; a failed condition cancels the whole transaction with DynamoDB's
+ * TransactionCanceledException and its CancellationReasons. An Update is applied by dynalite's own UpdateItem (its
+ * update-expression evaluation, type checks and item-size limit), run against the transaction's locked item and
+ * collected into the transaction's batch instead of written. Amazon's DynamoDB Local, the faithful engine CI also
+ * runs, has the real thing.
  *
  * Isolation: every item of a transaction is locked (in a fixed order, so transactions cannot deadlock) with the same
  * per-item locks dynalite's single-item writes take, from the condition checks until the last write.
@@ -70,6 +72,9 @@ const validations = require('dynalite/validations') as {
 };
 const putValidation = require('dynalite/validations/putItem') as Validation;
 const deleteValidation = require('dynalite/validations/deleteItem') as Validation;
+const updateValidation = require('dynalite/validations/updateItem') as Validation;
+/** dynalite's UpdateItem action: reads, checks, applies the update expression, maintains indexes and writes. */
+const updateItem = require('dynalite/actions/updateItem') as (store: object, data: object, cb: Callback<object>) => void;
 
 const TARGET = 'DynamoDB_20120810.TransactWriteItems';
 const MAX_ITEMS = 100;
@@ -77,7 +82,7 @@ const TYPE = 'com.amazonaws.dynamodb.v20120810#';
 
 /** One transaction item, validated and bound to its table and key. */
 type Step = {
-  kind: 'Put' | 'Delete' | 'ConditionCheck';
+  kind: 'Put' | 'Update' | 'Delete' | 'ConditionCheck';
   data: { TableName: string; Item?: AttributeMap; Key?: AttributeMap; ReturnValuesOnConditionCheckFailure?: string };
   table: Table;
   key: string;
@@ -103,14 +108,12 @@ const prepare = async (store: DynaliteStore, raw: Record<string, unknown>, index
   const kinds = (['Put', 'Delete', 'ConditionCheck', 'Update'] as const).filter((k) => raw[k] != null);
   if (kinds.length !== 1) throw validationError(`TransactItems.${index + 1} must have exactly one of Put, Delete, ConditionCheck or Update`);
   const kind = kinds[0]!;
-  if (kind === 'Update') {
-    throw validationError('Update items in TransactWriteItems are not supported by the embedded dynalite engine; use DYNAMODB_ENGINE=dynamodb-local');
-  }
   const spec = raw[kind] as Record<string, unknown>;
   if (kind === 'ConditionCheck' && spec.ConditionExpression == null) {
     throw validationError('ConditionCheck requires a ConditionExpression');
   }
-  const validation = kind === 'Put' ? putValidation : deleteValidation;
+  if (kind === 'Update' && spec.UpdateExpression == null) throw validationError('Update requires an UpdateExpression');
+  const validation = kind === 'Put' ? putValidation : kind === 'Update' ? updateValidation : deleteValidation;
   const { ReturnValuesOnConditionCheckFailure: returnValues, ...single } = spec;
   if (returnValues != null && returnValues !== 'ALL_OLD' && returnValues !== 'NONE') {
     throw validationError('ReturnValuesOnConditionCheckFailure must be ALL_OLD or NONE');
@@ -144,6 +147,32 @@ const lockAll = (store: DynaliteStore, steps: Step[]): Promise<() => void> => {
   });
 };
 
+/**
+ * An Update step's writes, from dynalite's own UpdateItem run on a view of the store in which the step's item is the
+ * one read under the transaction's lock (no second lock: it is already held), and writes are collected, not applied.
+ * Its condition was checked with the others; UpdateItem checks it again on the same item, with the same answer.
+ */
+const applyUpdate = async (store: DynaliteStore, collector: IndexWriter, step: Step): Promise<BatchOp[]> => {
+  const ops: BatchOp[] = [];
+  const view = {
+    options: store.options,
+    getTable: store.getTable,
+    getIndexDb: collector.getIndexDb,
+    getItemDb: () => ({
+      // dynalite's lock hands `release`, which wraps a callback to release the lock first: here, nothing to release.
+      lock: (_key: string, exec: (release: <T>(done: T) => T) => void) => exec((done) => done),
+      get: (_key: string, cb: Callback<AttributeMap>) =>
+        step.existing ? cb(null, step.existing) : cb(Object.assign(new Error('not found'), { name: 'NotFoundError' })),
+      put: (_key: string, item: AttributeMap, cb: Callback<void>) => {
+        ops.push({ type: 'put', key: `item-${step.table.TableName}~${step.key}`, value: item });
+        cb(null);
+      },
+    }),
+  };
+  await call<object>((cb) => updateItem(view, step.data, cb));
+  return ops;
+};
+
 const transactWriteItems = async (store: DynaliteStore, request: Record<string, unknown>): Promise<object> => {
   const items = request.TransactItems;
   if (!Array.isArray(items) || items.length === 0 || items.length > MAX_ITEMS) {
@@ -161,7 +190,7 @@ const transactWriteItems = async (store: DynaliteStore, request: Record<string, 
       );
     }
     checkConditions(steps);
-    const ops = await writesOf(steps);
+    const ops = await writesOf(store, steps);
     await call<void>((cb) => store.db.batch(ops, cb));
     return {};
   } finally {
@@ -192,7 +221,7 @@ const checkConditions = (steps: Step[]): void => {
  * Every write of the transaction, for one LevelDB batch. Keys as dynalite's prefixed sub-databases write them
  * (`<sub-database name>~<key>`); the index entries are collected from dynalite's own updateIndexes.
  */
-const writesOf = async (steps: Step[]): Promise<BatchOp[]> => {
+const writesOf = async (store: DynaliteStore, steps: Step[]): Promise<BatchOp[]> => {
   const ops: BatchOp[] = [];
   const collector: IndexWriter = {
     getIndexDb: (indexType, tableName, indexName) => {
@@ -211,6 +240,10 @@ const writesOf = async (steps: Step[]): Promise<BatchOp[]> => {
   };
   for (const step of steps) {
     if (step.kind === 'ConditionCheck') continue;
+    if (step.kind === 'Update') {
+      ops.push(...(await applyUpdate(store, collector, step)));
+      continue;
+    }
     const item = step.kind === 'Put' ? step.data.Item! : null;
     await call<void>((cb) => db.updateIndexes(collector, step.table, step.existing, item, cb));
     const key = `item-${step.table.TableName}~${step.key}`;

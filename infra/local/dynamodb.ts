@@ -59,7 +59,7 @@ export const startDynalite = async (options: { port: number; host?: string; path
 };
 
 /** Waits until an engine answers ListTables, or fails after `timeoutMs`. */
-const waitForEndpoint = async (endpoint: string, timeoutMs = 60_000): Promise<void> => {
+export const waitForEndpoint = async (endpoint: string, timeoutMs = 60_000): Promise<void> => {
   const client = new DynamoDBClient({ ...localClientConfig(endpoint), maxAttempts: 1 });
   const deadline = Date.now() + timeoutMs;
   try {

@@ -7,12 +7,16 @@ import { FeedNameHasRecords, FeedRepository } from '../../lib/store/feeds.ts';
 import { build, bundlePath } from '../build.ts';
 import { ROUTES } from '../routes.ts';
 import { tableNamesFromEnv } from '../tables.ts';
-import { ensureTables, localClientConfig, startEngine, type Engine } from './dynamodb.ts';
+import { ensureTables, localClientConfig, startEngine, waitForEndpoint, type Engine } from './dynamodb.ts';
 import { applyLambdaRuntimeEnvironment, startGateway } from './gateway.ts';
 
 /**
  * `npm start`: an embedded DynamoDB (dynalite, or DynamoDB Local with DYNAMODB_ENGINE=dynamodb-local), the tables,
  * a seeded anonymous feed `DefaultNuGet`, and a local HTTP API gateway invoking the built Lambda bundle.
+ *
+ * With AWS_ENDPOINT_URL_DYNAMODB set, it starts no engine: it serves against that DynamoDB (creating the tables and
+ * the feed only where missing), so a second `npm start` with another AWS_REGION and PORT is a second region sharing
+ * the first one's tables, as the regions of a global table share its data.
  */
 const port = Number(process.env.PORT ?? 3000);
 const dynamoPort = Number(process.env.DYNAMODB_PORT ?? 8000);
@@ -29,9 +33,16 @@ const fail = (message: string): never => {
 };
 const inUse = (e: unknown) => (e as { code?: string }).code === 'EADDRINUSE';
 
-const db = await startEngine(engine, { port: dynamoPort, path: dataDir }).catch((e: unknown) =>
-  fail(inUse(e) ? `port ${dynamoPort} is in use; set DYNAMODB_PORT to a free port` : `could not start ${engine}: ${(e as Error).message}`),
-);
+const external = process.env.AWS_ENDPOINT_URL_DYNAMODB?.trim() || undefined;
+if (external !== undefined && !URL.canParse(external)) fail(`AWS_ENDPOINT_URL_DYNAMODB is not a URL: ${external}`);
+const db: { endpoint: string; stop: () => Promise<void> } = external
+  ? await waitForEndpoint(external, 10_000).then(
+      () => ({ endpoint: external.replace(/\/+$/, ''), stop: async () => {} }),
+      () => fail(`no DynamoDB answers at AWS_ENDPOINT_URL_DYNAMODB=${external}; start one (e.g. a first npm start) or unset it`),
+    )
+  : await startEngine(engine, { port: dynamoPort, path: dataDir }).catch((e: unknown) =>
+      fail(inUse(e) ? `port ${dynamoPort} is in use; set DYNAMODB_PORT to a free port` : `could not start ${engine}: ${(e as Error).message}`),
+    );
 // The handler reads these at load, exactly as on Lambda; the SDK reads the endpoint itself.
 process.env.AWS_ENDPOINT_URL_DYNAMODB = db.endpoint;
 process.env.AWS_REGION ??= 'local';
@@ -91,8 +102,13 @@ const started = await startGateway({
 });
 
 const gateway = { ...started, url: stage ? `${started.url}/${stage}` : started.url };
-console.log(`DynamoDB (${engine}) at ${db.endpoint}, ${dataDir ? `data in ${dataDir}` : 'in memory'}.`);
+console.log(
+  external
+    ? `DynamoDB (external) at ${db.endpoint}, shared: this gateway is region ${process.env.AWS_REGION}.`
+    : `DynamoDB (${engine}) at ${db.endpoint}, ${dataDir ? `data in ${dataDir}` : 'in memory'}; region ${process.env.AWS_REGION}.`,
+);
 console.log(`Admin CLI: AWS_ENDPOINT_URL_DYNAMODB=${db.endpoint} npm run -s admin -- feeds list`);
+if (!external) console.log(`A second region on the same tables: AWS_ENDPOINT_URL_DYNAMODB=${db.endpoint} AWS_REGION=us-east-1 PORT=${Number(new URL(gateway.url).port) + 1} npm start`);
 console.log(`Deployments web page at ${gateway.url}/ and the API's description at ${gateway.url}/api/openapi.json`);
 console.log(`Package Deployment API listening on ${gateway.url}/api/package-deployment/`);
 

@@ -1,9 +1,11 @@
 import * as z from 'zod';
 import { PRIVILEGES, RECORD_PRIVILEGE, VIEW_PRIVILEGE } from '../domain/auth.ts';
 import { DeploymentSchema, FIELD_LIMITS, NAME_FIELDS, type FieldName } from '../domain/deployment.ts';
-import { CurrentQuerySchema, DEFAULT_LIMIT, HistoryQuerySchema, MAX_LIMIT } from '../domain/queries.ts';
-import type { DeploymentView } from '../domain/record.ts';
-import type { FeedView, PageView } from './read.ts';
+import { INTERVALS, MAX_BUCKETS } from '../domain/frequency.ts';
+import { CurrentQuerySchema, DEFAULT_LIMIT, FrequencyQuerySchema, HistoryQuerySchema, MAX_LIMIT, OverviewQuerySchema } from '../domain/queries.ts';
+import type { CurrentView, DeploymentView, PackageOverview } from '../domain/record.ts';
+import { CHANGES } from '../domain/versions.ts';
+import type { CurrentPageView, FeedView, FrequencyView, OverviewView, PageView } from './read.ts';
 
 /**
  * The API's OpenAPI 3.1 description, generated from the zod schemas that validate requests (their fields, which are
@@ -92,6 +94,51 @@ export const PageSchema = z
   })
   .register(responses, { id: 'DeploymentPage' });
 
+export const CurrentViewSchema = DeploymentViewSchema.extend({
+  PreviousVersion: z.string().optional().describe('The version the target ran before this record; absent on a first deployment.'),
+  Change: z
+    .enum(CHANGES)
+    .describe(
+      'What this deployment did to the target: deployed (first deployment), upgraded (a higher version than PreviousVersion), rolledback (a lower one), redeployed (the same version), changed (versions that cannot be ordered). Versions are ordered as SemVer 2.0, NuGet four-part versions and dotted numbers (numeric parts as numbers, a leading v ignored).',
+    ),
+}).register(responses, { id: 'CurrentDeployment' });
+
+export const CurrentPageSchema = z
+  .object({
+    Items: z.array(CurrentViewSchema),
+    NextCursor: z.string().optional().describe('Present when there are more targets: pass it as cursor.'),
+  })
+  .register(responses, { id: 'CurrentPage' });
+
+export const PackageOverviewSchema = z
+  .object({
+    GroupName: z.string().optional(),
+    PackageName: z.string(),
+    Versions: z.array(z.string()).describe("The distinct versions the package's targets (those shown) run, highest first."),
+    Drift: z.boolean().describe('True when the targets shown run more than one version.'),
+    Targets: z.array(CurrentViewSchema).describe('Each target\'s current record, in target order.'),
+  })
+  .register(responses, { id: 'PackageOverview' });
+
+export const OverviewSchema = z
+  .object({
+    Packages: z.array(PackageOverviewSchema),
+    NextCursor: z.string().optional().describe('Present when there are more packages: pass it as cursor.'),
+  })
+  .register(responses, { id: 'Overview' });
+
+export const FrequencySchema = z
+  .object({
+    Interval: z.enum(INTERVALS),
+    Buckets: z.array(
+      z.object({
+        Start: z.string().describe('The first day of the bucket (YYYY-MM-DD, UTC; a Monday for weeks).'),
+        Count: z.number().int().describe('Deployments recorded with a Date in the bucket, in every region.'),
+      }),
+    ),
+  })
+  .register(responses, { id: 'Frequency' });
+
 export const FeedsSchema = z
   .object({
     Items: z.array(z.object({ Name: z.string(), Privileges: z.array(z.string()).describe(`What the caller may do on the feed, of ${PRIVILEGES.join(', ')}.`) })),
@@ -115,6 +162,11 @@ const exact = <T extends true>(): T => true as T;
 exact<Same<z.output<typeof DeploymentViewSchema>, DeploymentView>>();
 exact<Same<z.output<typeof PageSchema>, PageView>>();
 exact<Same<z.output<typeof FeedsSchema>, { Items: FeedView[] }>>();
+exact<Same<z.output<typeof CurrentViewSchema>, CurrentView>>();
+exact<Same<z.output<typeof CurrentPageSchema>, CurrentPageView>>();
+exact<Same<z.output<typeof PackageOverviewSchema>, PackageOverview>>();
+exact<Same<z.output<typeof OverviewSchema>, OverviewView>>();
+exact<Same<z.output<typeof FrequencySchema>, FrequencyView>>();
 
 const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
 const jsonContent = (id: string) => ({ 'application/json': { schema: ref(id) } });
@@ -133,7 +185,7 @@ const QUERY_SCHEMAS: Record<string, Record<string, unknown>> = {
   limit: { type: 'string', pattern: '^[0-9]{1,4}$' },
 };
 
-const queryParameters = (schema: ObjectSchema) => {
+const queryParameters = (schema: ObjectSchema, notes: Record<string, string> = QUERY_NOTES) => {
   const s = requestSchema(schema, { numbers: false });
   return Object.entries(s.properties ?? {}).map(([name, property]) => {
     const { description, ...rest } = property;
@@ -141,10 +193,27 @@ const queryParameters = (schema: ObjectSchema) => {
       name,
       in: 'query',
       required: s.required?.includes(name) ?? false,
-      description: `${String(description ?? '')}${QUERY_NOTES[name] ?? ''}`.trim(),
+      description: `${String(description ?? '')}${notes[name] ?? ''}`.trim(),
       schema: { ...rest, ...QUERY_SCHEMAS[name] },
     };
   });
+};
+
+/** The overview's parameters: filters on the targets shown, and a limit counting packages. */
+const OVERVIEW_NOTES: Record<string, string> = {
+  GroupName: ' Only the packages of this group.',
+  Target: ' Only this target (case-insensitively); packages not deployed to it are left out.',
+  Region: 'Only targets whose current record was received in this AWS region (case-insensitively).',
+  Application: ' Only targets whose current record came from this application (case-insensitively).',
+  limit: ` Here: packages per page, 1 to ${MAX_LIMIT} (default ${DEFAULT_LIMIT}); a page never splits a package's targets, and may hold fewer packages when filters leave out many (keep reading while NextCursor is present).`,
+};
+const FREQUENCY_NOTES: Record<string, string> = {
+  GroupName: ' Needs PackageName.',
+  PackageName: ' Only this package.',
+  Target: ' Only this target; with PackageName, that package on that target.',
+  from: ' Here: the first day counted (its UTC date; widened to its Monday for weeks). Default: 30 days or 12 weeks before to.',
+  to: ' Here: the last day counted (its UTC date; widened to its Sunday for weeks). Default: today.',
+  interval: `day or week (default; weeks start Monday UTC). At most ${MAX_BUCKETS.day} days or ${MAX_BUCKETS.week} weeks per request.`,
 };
 
 const READ_ERRORS = {
@@ -230,7 +299,34 @@ const readPaths = () => ({
       summary: 'For each target of a package, the latest deployment by Date (a backdated record never replaces a newer one), in target order.',
       security: SECURITY,
       parameters: queryParameters(CurrentQuerySchema),
-      responses: { 200: { description: 'A page of records, one per target.', content: jsonContent('DeploymentPage') }, ...problems(READ_ERRORS) },
+      responses: {
+        200: { description: 'A page of records, one per target, with the version each ran before.', content: jsonContent('CurrentPage') },
+        ...problems(READ_ERRORS),
+      },
+    },
+  },
+  '/api/deployments/overview': {
+    get: {
+      operationId: 'deploymentOverview',
+      summary:
+        'Every package of a feed, in group and package order, with the current record on each target (and its region), the version each ran before, what changed, and whether the targets have drifted apart.',
+      security: SECURITY,
+      parameters: queryParameters(OverviewQuerySchema, OVERVIEW_NOTES),
+      responses: { 200: { description: 'A page of packages.', content: jsonContent('Overview') }, ...problems(READ_ERRORS) },
+    },
+  },
+  '/api/deployments/frequency': {
+    get: {
+      operationId: 'deploymentFrequency',
+      summary: "Deployments per day or per week (Monday UTC), zero buckets included, in every region: DORA's deployment frequency.",
+      description:
+        'A record counts on the UTC day it is ordered by: its Date (a backdated record on the day it says), or the day it was received for a Date in the future. Read from per-day counters, so the cost does not grow with the history.',
+      security: SECURITY,
+      parameters: queryParameters(FrequencyQuerySchema, FREQUENCY_NOTES),
+      responses: {
+        200: { description: 'The buckets, oldest first.', content: jsonContent('Frequency') },
+        ...problems({ ...READ_ERRORS, 400: `A parameter is missing, unknown or invalid, or the range spans more than ${MAX_BUCKETS.day} days or ${MAX_BUCKETS.week} weeks (\`detail\` says which).` }),
+      },
     },
   },
   '/api/feeds': {

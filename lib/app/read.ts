@@ -2,20 +2,43 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { hasPrivilege, PRIVILEGES, VIEW_PRIVILEGE, type FeedRecord, type Principal } from '../domain/auth.ts';
 import { InvalidInput, NotFound } from '../domain/errors.ts';
-import { currentPartitionKey, deploymentPartitionKey, feedIndexKey, sortKeyRange, targetIndexKey, versionIndexKey } from '../domain/keys.ts';
-import { CurrentQuerySchema, FeedsQuerySchema, HistoryQuerySchema, readParameters, type HistoryQuery } from '../domain/queries.ts';
-import { toView, type DeploymentView } from '../domain/record.ts';
+import { bucketCount, bucketEnd, bucketOf, dayOf, defaultFromDay, MAX_BUCKETS, sumIntoBuckets, type Bucket, type Interval } from '../domain/frequency.ts';
+import {
+  currentPartitionKey,
+  deploymentPartitionKey,
+  feedIndexKey,
+  foldName,
+  overviewGroupPrefix,
+  sortKeyRange,
+  targetIndexKey,
+  versionIndexKey,
+} from '../domain/keys.ts';
+import {
+  CurrentQuerySchema,
+  FeedsQuerySchema,
+  FrequencyQuerySchema,
+  HistoryQuerySchema,
+  OverviewQuerySchema,
+  readParameters,
+  type HistoryQuery,
+} from '../domain/queries.ts';
+import { toCurrentView, toPackageOverview, toView, type CurrentView, type DeploymentView, type PackageOverview } from '../domain/record.ts';
 import { json, type Response } from '../http/responses.ts';
 import { documentClient } from '../store/client.ts';
 import { config } from '../store/config.ts';
 import { Directory } from '../store/directory.ts';
+import { readDailyCounts } from '../store/counters.ts';
 import { READ_UNAVAILABLE, withStore } from '../store/failures.ts';
 import { FeedRepository } from '../store/feeds.ts';
+import type { CurrentItem } from '../store/items.ts';
+import { queryOverview } from '../store/overview.ts';
 import { queryPage, type Page, type Partition } from '../store/queries.ts';
 import { authenticateCaller, checkFeedAccess, type Caller } from './access.ts';
 
 const HISTORY_NAMES = Object.keys(HistoryQuerySchema.shape);
 const CURRENT_NAMES = Object.keys(CurrentQuerySchema.shape);
+const OVERVIEW_NAMES = Object.keys(OverviewQuerySchema.shape);
+const FREQUENCY_NAMES = Object.keys(FrequencyQuerySchema.shape);
 
 export type ReadDependencies = {
   client: DynamoDBDocumentClient;
@@ -53,8 +76,10 @@ export const listDeployments = async (deps: ReadDependencies, caller: Caller): P
   return pageView(await queryPage(deps.client, deps.deploymentsTable, { partition: historyPartition(q), range, limit: q.limit, cursor: q.cursor }));
 };
 
-/** For each target of a package, its latest record by Date, in target order. */
-export const currentDeployments = async (deps: ReadDependencies, caller: Caller): Promise<PageView> => {
+export type CurrentPageView = { Items: CurrentView[]; NextCursor?: string };
+
+/** For each target of a package, its latest record by Date, in target order, with the version it ran before. */
+export const currentDeployments = async (deps: ReadDependencies, caller: Caller): Promise<CurrentPageView> => {
   const { value: q } = await checkFeedAccess(deps.directory, caller, {
     input: readParameters(CurrentQuerySchema, CURRENT_NAMES, caller.query, caller.rawQuery),
     feedName: (v) => v.FeedName,
@@ -62,7 +87,69 @@ export const currentDeployments = async (deps: ReadDependencies, caller: Caller)
     now: deps.now(),
   });
   const partition = { value: currentPartitionKey(q.FeedName, q.GroupName, q.PackageName) };
-  return pageView(await queryPage(deps.client, deps.deploymentsTable, { partition, ascending: true, limit: q.limit, cursor: q.cursor }));
+  const page = await queryPage(deps.client, deps.deploymentsTable, { partition, ascending: true, limit: q.limit, cursor: q.cursor });
+  return {
+    Items: (page.items as unknown as CurrentItem[]).map(toCurrentView),
+    ...(page.cursor !== undefined ? { NextCursor: page.cursor } : {}),
+  };
+};
+
+export type OverviewView = { Packages: PackageOverview[]; NextCursor?: string };
+
+/**
+ * Every package of a feed (a page of `limit` packages, in group and package order), each with its current record per
+ * target, the version each target ran before and what changed, its distinct versions and whether they differ (Drift).
+ * The filters keep the matching targets (case-insensitively); Versions and Drift are of the targets shown, and a
+ * package with none left is not listed. Reads the overview index: O(current items of the page).
+ */
+export const deploymentOverview = async (deps: ReadDependencies, caller: Caller): Promise<OverviewView> => {
+  const { value: q } = await checkFeedAccess(deps.directory, caller, {
+    input: readParameters(OverviewQuerySchema, OVERVIEW_NAMES, caller.query, caller.rawQuery),
+    feedName: (v) => v.FeedName,
+    privilege: VIEW_PRIVILEGE,
+    now: deps.now(),
+  });
+  const same = (wanted: string | undefined, value: string) => wanted === undefined || foldName(wanted) === foldName(value);
+  const page = await queryOverview(deps.client, deps.deploymentsTable, {
+    feedName: q.FeedName,
+    prefix: q.GroupName !== undefined ? overviewGroupPrefix(q.GroupName) : undefined,
+    limit: q.limit,
+    cursor: q.cursor,
+    keep: (item) => same(q.Target, item.target) && same(q.Region, item.region) && same(q.Application, item.application),
+  });
+  return { Packages: page.packages.map(toPackageOverview), ...(page.cursor !== undefined ? { NextCursor: page.cursor } : {}) };
+};
+
+export type FrequencyView = { Interval: Interval; Buckets: Bucket[] };
+
+/**
+ * Deployments per day or per week (weeks start Monday UTC; a range is widened to whole weeks), zero buckets included,
+ * summed across regions, from the per-day counters: O(buckets x regions), whatever the history's length. A record
+ * counts on the day its Date says. Without `to`, up to today; without `from`, the DEFAULT_BUCKETS buckets before.
+ */
+export const deploymentFrequency = async (deps: ReadDependencies, caller: Caller): Promise<FrequencyView> => {
+  const { value: q } = await checkFeedAccess(deps.directory, caller, {
+    input: readParameters(FrequencyQuerySchema, FREQUENCY_NAMES, caller.query, caller.rawQuery),
+    feedName: (v) => v.FeedName,
+    privilege: VIEW_PRIVILEGE,
+    now: deps.now(),
+  });
+  const interval = q.interval;
+  const toDay = q.to !== undefined ? dayOf(q.to) : dayOf(deps.now().toISOString());
+  const fromDay = q.from !== undefined ? dayOf(q.from) : defaultFromDay(interval, toDay);
+  if (fromDay > toDay) {
+    throw new InvalidInput({ detail: 'from is after to (today, when to is not given).', errors: [{ field: 'from', detail: 'from is after to.' }] });
+  }
+  const count = bucketCount(interval, fromDay, toDay);
+  if (count > MAX_BUCKETS[interval]) {
+    const detail = `from and to span ${count} ${interval}s; at most ${MAX_BUCKETS[interval]} ${interval}s per request.`;
+    throw new InvalidInput({ detail, errors: [{ field: 'from', detail }] });
+  }
+  const first = bucketOf(interval, fromDay);
+  const last = bucketEnd(interval, toDay);
+  const dimension = { feed: q.FeedName, group: q.GroupName, pkg: q.PackageName, target: q.Target };
+  const counts = await readDailyCounts(deps.client, deps.deploymentsTable, dimension, first, last);
+  return { Interval: interval, Buckets: sumIntoBuckets(interval, first, last, counts) };
 };
 
 export type FeedView = { Name: string; Privileges: string[] };
@@ -98,6 +185,8 @@ export const defaultReadDependencies = (): ReadDependencies => {
 const READ_ROUTES = {
   '/api/deployments': listDeployments,
   '/api/deployments/current': currentDeployments,
+  '/api/deployments/overview': deploymentOverview,
+  '/api/deployments/frequency': deploymentFrequency,
   '/api/feeds': listFeeds,
 } as const;
 

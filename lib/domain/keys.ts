@@ -62,6 +62,57 @@ export const INDEXES = { byFeed: 'feedPk', byTarget: 'targetPk', byVersion: 'ver
 export type IndexName = keyof typeof INDEXES;
 
 /**
+ * The overview index: current items only (history records lack its keys), partitioned by feed and sorted by
+ * `G#<group>#P#<package>#T#<target>`, so one Query pages through a feed's current items with each package's targets
+ * together (escaped parts hold no '#', so the items of one (group, package) form one contiguous range of the sort key).
+ */
+export const OVERVIEW_INDEX = { name: 'overview', partitionKey: 'overviewPk', sortKey: 'overviewSk' } as const;
+export const overviewKeys = (feed: string, group: string | undefined, pkg: string, target: string): { overviewPk: string; overviewSk: string } => ({
+  overviewPk: feedIndexKey(feed),
+  overviewSk: `${overviewPackagePrefix(group, pkg)}${targetPart(target)}`,
+});
+/** The overview sort keys of one (group, package) all start with this. */
+export const overviewPackagePrefix = (group: string | undefined, pkg: string): string =>
+  `G#${escapePart(foldName(group ?? ''))}#P#${escapePart(foldName(pkg))}#T#`;
+/** The overview sort keys of one group's packages all start with this. */
+export const overviewGroupPrefix = (group: string): string => `G#${escapePart(foldName(group))}#P#`;
+
+/**
+ * Deployment counters (per day and region, for the frequency read), in the deployments table under their own prefix
+ * `N#`, which no record has. One partition per dimension a frequency query can ask for: the feed, a package, a target,
+ * a package on a target; the sort key is `D#<YYYY-MM-DD>#R#<region>`, so each region writes only its own items (global
+ * tables never have two regions updating one item) and a date range is one Query, summed across regions when read.
+ * The four shapes have 3, 7, 5 and 9 '#'-separated parts, so no two dimensions share a partition.
+ *
+ * Each (day, region) counter is split into COUNTER_SHARDS items (`#S#<n>` ends the sort key), the shard picked at
+ * random for each attempt of a record's transaction: a package deployed to 50 targets at once is 50 concurrent
+ * transactions that would otherwise all update the same feed and package counters, and DynamoDB cancels a transaction
+ * that touches an item another one is writing (TransactionConflict). Reads sum the shards: at most
+ * days x regions x COUNTER_SHARDS small items.
+ */
+export const COUNTER_SHARDS = 10;
+export type CounterDimension = { feed: string; group?: string | undefined; pkg?: string | undefined; target?: string | undefined };
+export const counterPartitionKey = ({ feed, group, pkg, target }: CounterDimension): string => {
+  const base = pkg !== undefined ? deploymentPartitionKey(feed, group, pkg) : feedIndexKey(feed);
+  return `N#${base}${target !== undefined ? `#T#${targetPart(target)}` : ''}`;
+};
+export const counterSortKey = (day: string, region: string, shard: number): string => `D#${day}#R#${escapePart(region)}#S#${shard}`;
+/** The day and region of a counter's sort key. */
+export const parseCounterSortKey = (sk: string): { day: string; region: string } => {
+  const [, day = '', , region = ''] = sk.split('#');
+  return { day, region: region.replace(/%2[35]/g, (m) => (m === '%23' ? '#' : '%')) };
+};
+/** The counter sort keys of days from `fromDay` to `toDay` (YYYY-MM-DD, inclusive), every region. */
+export const counterRange = (fromDay: string, toDay: string): { low: string; high: string } => ({ low: `D#${fromDay}#`, high: `D#${toDay}#~` });
+/** The counters a record adds one to: its feed, its package, its target, its package on its target. */
+export const counterPartitionKeys = (feed: string, group: string | undefined, pkg: string, target: string): string[] => [
+  counterPartitionKey({ feed }),
+  counterPartitionKey({ feed, group, pkg }),
+  counterPartitionKey({ feed, target }),
+  counterPartitionKey({ feed, group, pkg, target }),
+];
+
+/**
  * An Idempotency-Key is scoped to its caller (the API key's id, or anonymous in one feed: see idempotencyScope), so two pipelines that happen to pick
  * the same key never see each other's records. Stored as a SHA-256, like API keys.
  */

@@ -2,6 +2,7 @@ import * as z from './zod.ts';
 import { isKeyParameter } from './auth.ts';
 import { instant, optional, required, zodFailure } from './deployment.ts';
 import { isForbiddenKey } from './fields.ts';
+import { INTERVALS } from './frequency.ts';
 import { invalid, valid, type Checked, type FieldError } from './result.ts';
 
 /**
@@ -64,6 +65,51 @@ export const CurrentQuerySchema = z.object({
   cursor,
 });
 export type CurrentQuery = z.output<typeof CurrentQuerySchema>;
+
+/**
+ * `GET /api/deployments/overview`: every package of a feed with its current record per target. `limit` counts
+ * packages; the filters keep the targets that match (GroupName also narrows the read itself).
+ */
+export const OverviewQuerySchema = z.object({
+  FeedName: required('FeedName'),
+  GroupName: optional('GroupName'),
+  Target: optional('Target'),
+  // A region name is at most a few dozen characters; the Target limit is generous and keeps the error messages alike.
+  Region: optional('Target'),
+  Application: optional('Application'),
+  limit,
+  cursor,
+});
+export type OverviewQuery = z.output<typeof OverviewQuerySchema>;
+
+/** `GET /api/deployments/frequency`: deployments per day or week (Monday UTC), from the per-day counters. */
+export const FrequencyQuerySchema = z
+  .object({
+    FeedName: required('FeedName'),
+    GroupName: optional('GroupName'),
+    PackageName: optional('PackageName'),
+    Target: optional('Target'),
+    from: instant('Date'),
+    to: instant('Date'),
+    interval: z.pipe(
+      z.optional(z.string()),
+      z.transform((s: string | undefined, ctx) => {
+        const value = s?.trim().toLowerCase() || 'week';
+        if ((INTERVALS as readonly string[]).includes(value)) return value as (typeof INTERVALS)[number];
+        ctx.issues.push({ code: 'custom', message: `must be one of ${INTERVALS.join(', ')}`, input: s });
+        return z.NEVER;
+      }),
+    ),
+  })
+  .check(z.superRefine((q, ctx) => {
+    if (q.GroupName !== undefined && q.PackageName === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['GroupName'], message: 'needs PackageName' });
+    }
+    if (q.from !== undefined && q.to !== undefined && q.from > q.to) {
+      ctx.addIssue({ code: 'custom', path: ['from'], message: 'is after to' });
+    }
+  }));
+export type FrequencyQuery = z.output<typeof FrequencyQuerySchema>;
 
 /** `GET /api/feeds`: no parameters besides an API key. */
 export const FeedsQuerySchema = z.object({});

@@ -1,6 +1,7 @@
 import { principalKeyId, principalName, type Principal } from './auth.ts';
 import { FUTURE_DATE_SKEW_MS } from './dates.ts';
 import type { DeploymentInput } from './deployment.ts';
+import { changeOf, compareVersions, type Change } from './versions.ts';
 
 /** A recorded deployment: the seed's fields, plus what the service adds (its id, when and where it was received). */
 export type DeploymentRecord = {
@@ -99,3 +100,48 @@ export const toView = (record: DeploymentRecord): DeploymentView => ({
   ...(record.dateInFuture === true ? { DateInFuture: true as const } : {}),
   Region: record.region,
 });
+
+/**
+ * A target's current record as the API returns it: the record, the version the target ran before it (absent on a
+ * first deployment) and what the deployment did (see changeOf).
+ */
+export type CurrentView = DeploymentView & { PreviousVersion?: string; Change: Change };
+
+export const toCurrentView = (record: DeploymentRecord & { previousVersion?: string | null | undefined }): CurrentView => {
+  const previous = record.previousVersion ?? undefined;
+  return {
+    ...toView(record),
+    ...(previous !== undefined ? { PreviousVersion: previous } : {}),
+    Change: changeOf(record.version, previous),
+  };
+};
+
+/** One package of the overview: its current record per target, its distinct versions and whether they differ. */
+export type PackageOverview = {
+  GroupName?: string;
+  PackageName: string;
+  Versions: string[];
+  Drift: boolean;
+  Targets: CurrentView[];
+};
+
+/** Distinct versions, highest first (those that cannot be ordered last, in text order). */
+export const distinctVersions = (versions: Iterable<string>): string[] => {
+  const unique = [...new Set(versions)];
+  const orderable = unique.filter((v) => compareVersions(v, v) !== undefined).sort((a, b) => compareVersions(b, a)! || (a < b ? -1 : a > b ? 1 : 0));
+  const other = unique.filter((v) => compareVersions(v, v) === undefined).sort();
+  return [...orderable, ...other];
+};
+
+/** A package's overview entry from its targets' current records (in target order). */
+export const toPackageOverview = (targets: ReadonlyArray<DeploymentRecord & { previousVersion?: string | null | undefined }>): PackageOverview => {
+  const first = targets[0]!;
+  const versions = distinctVersions(targets.map((t) => t.version));
+  return {
+    ...(first.groupName !== undefined ? { GroupName: first.groupName } : {}),
+    PackageName: first.packageName,
+    Versions: versions,
+    Drift: versions.length > 1,
+    Targets: targets.map(toCurrentView),
+  };
+};

@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TransactionCanceledException, type CancellationReason } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -6,11 +7,16 @@ import { monotonicFactory } from 'ulid';
 import { IdempotencyMismatch, InProgress, Unavailable } from '../domain/errors.ts';
 import type { IdempotencyClaim } from '../domain/idempotency.ts';
 import { orderingInstant, type NewDeployment } from '../domain/record.ts';
+import { countingDay } from '../domain/frequency.ts';
 import {
+  COUNTER_SHARDS,
+  counterPartitionKeys,
+  counterSortKey,
   currentKey,
   deploymentPartitionKey,
   deploymentSortKey,
   feedIndexKey,
+  overviewKeys,
   targetIndexKey,
   versionIndexKey,
 } from '../domain/keys.ts';
@@ -41,10 +47,70 @@ export const historyItem = (record: NewDeployment, id: string): DeploymentItem =
   ...record,
 });
 
-/** The target's current item: the same record under the current-state key, without index keys. */
-const currentItem = (item: DeploymentItem) => {
+/**
+ * The target's current item: the same record under the current-state key, without the history indexes' keys but
+ * with the overview index's (see OVERVIEW_INDEX).
+ */
+export const currentItem = (item: DeploymentItem) => {
   const { pk: _pk, sk, feedPk: _f, targetPk: _t, versionPk: _v, ...record } = item;
-  return { ...currentKey(item.feedName, item.groupName, item.packageName, item.target), latest: sk, ...record };
+  return {
+    ...currentKey(item.feedName, item.groupName, item.packageName, item.target),
+    latest: sk,
+    ...overviewKeys(item.feedName, item.groupName, item.packageName, item.target),
+    ...record,
+  };
+};
+
+/** The record's optional attributes: a newer record without one must remove the older one's from the current item. */
+const OPTIONAL_ATTRIBUTES = ['groupName', 'url', 'dateInFuture', 'feedId'] as const satisfies ReadonlyArray<keyof DeploymentItem>;
+
+/**
+ * The current item as an Update rather than a Put, so that the same write keeps what the target ran before:
+ * `previousVersion` takes the old item's `version` (every right-hand side of a SET reads the item as it was before the
+ * update), or null when there was no item (a first deployment). Every other attribute is set from the new record, and
+ * an optional one it lacks is removed, so the item ends up exactly as the Put would have written it, plus
+ * previousVersion. The Change (upgraded, rolled back...) is derived from the two versions when read.
+ */
+export const currentUpdate = (table: string, current: ReturnType<typeof currentItem>) => {
+  const { pk, sk, ...attributes } = current;
+  const names: Record<string, string> = { '#previousVersion': 'previousVersion', '#version': 'version' };
+  const values: Record<string, unknown> = { ':none': null, ':latest': current.latest };
+  const sets = ['#previousVersion = if_not_exists(#version, :none)'];
+  Object.entries(attributes).forEach(([name, value], i) => {
+    if (value === undefined) return;
+    names[`#a${i}`] = name;
+    values[`:a${i}`] = value;
+    sets.push(`#a${i} = :a${i}`);
+  });
+  const removes = OPTIONAL_ATTRIBUTES.filter((name) => current[name] === undefined).map((name) => {
+    names[`#r_${name}`] = name;
+    return `#r_${name}`;
+  });
+  return {
+    TableName: table,
+    Key: { pk, sk },
+    ConditionExpression: 'attribute_not_exists(pk) OR latest < :latest',
+    UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
+};
+
+/**
+ * The per-day deployment counters a record adds one to (see counterPartitionKey): four Updates with ADD, in the
+ * record's own transaction, so a count is never lost or doubled; an idempotent replay writes nothing, so counts once.
+ */
+export const counterUpdates = (table: string, record: NewDeployment, shard: number) => {
+  const sk = counterSortKey(countingDay(record), record.region, shard);
+  return counterPartitionKeys(record.feedName, record.groupName, record.packageName, record.target).map((pk) => ({
+    Update: {
+      TableName: table,
+      Key: { pk, sk },
+      UpdateExpression: 'ADD #count :one',
+      ExpressionAttributeNames: { '#count': 'count' },
+      ExpressionAttributeValues: { ':one': 1 },
+    },
+  }));
 };
 
 const replayOrRefuse = (stored: IdempotencyItem, claim: IdempotencyClaim): Recorded => {
@@ -64,8 +130,9 @@ const inFlight = () => new InProgress('A request with this Idempotency-Key is be
  * 2. the target's current item, on condition that it holds an older record (by date, or by the time received for a
  *    date in the future; then id), so a backdated record
  *    never replaces a newer one; if it does hold a newer one, the record is stored without it (a second round trip,
- *    only for backdated records);
- * 3. with an Idempotency-Key, the claim, on condition that the key is unused (or expired): the record and the claim
+ *    only for backdated records); an Update, which keeps the version it replaces as previousVersion;
+ * 3. the record's deployment counters (four ADDs: feed, package, target, package on target, for its day and region);
+ * 4. with an Idempotency-Key, the claim, on condition that the key is unused (or expired): the record and the claim
  *    commit together, so a retry gets the first answer and nothing is stored twice, even if this function dies mid-way.
  */
 export const putDeployment = async (
@@ -93,7 +160,10 @@ export const putDeployment = async (
   }
 };
 
-/** The one transaction: the history item, the target's current item (unless the record is backdated), the claim. */
+/**
+ * The one transaction: the history item, the target's current item (unless the record is backdated), the record's
+ * four counters (a shard picked anew for each attempt), the claim.
+ */
 const recordTransaction = (
   tables: DeploymentTables,
   item: DeploymentItem,
@@ -103,18 +173,8 @@ const recordTransaction = (
   return new TransactWriteCommand({
     TransactItems: [
       { Put: { TableName: tables.deployments, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } },
-      ...(options.withCurrent
-        ? [
-            {
-              Put: {
-                TableName: tables.deployments,
-                Item: current,
-                ConditionExpression: 'attribute_not_exists(pk) OR latest < :latest',
-                ExpressionAttributeValues: { ':latest': current.latest },
-              },
-            },
-          ]
-        : []),
+      ...(options.withCurrent ? [{ Update: currentUpdate(tables.deployments, current) }] : []),
+      ...counterUpdates(tables.deployments, item, randomInt(COUNTER_SHARDS)),
       ...(options.idempotency
         ? [
             {
@@ -133,7 +193,7 @@ const recordTransaction = (
 };
 
 /**
- * What a cancelled transaction means, from its reasons (history, current, claim): the first answer again for a used
+ * What a cancelled transaction means, from its reasons (history, current, counters, claim): the first answer again for a used
  * Idempotency-Key (or 422 for another record, 409 while it is being written); `without-current` for a backdated
  * record; `retry` for a collision another attempt resolves; otherwise it throws (503 when DynamoDB is busy).
  */

@@ -8,7 +8,7 @@ import {
   type BatchWriteCommandOutput,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { feedIndexKey } from '../domain/keys.ts';
+import { counterPartitionKey, feedIndexKey } from '../domain/keys.ts';
 
 /**
  * What is stored under a feed's name, for `feeds add` (are there records a new feed would inherit?) and
@@ -58,21 +58,48 @@ const deleteAll = async (client: DynamoDBDocumentClient, table: string, keys: Ar
   return keys.length;
 };
 
-export type Purged = { history: number; current: number; claims: number };
+export type Purged = { history: number; current: number; claims: number; counters: number };
+
+/** Every key of the given partitions of the deployments table. */
+const keysOf = async (client: DynamoDBDocumentClient, table: string, partitions: Iterable<string>): Promise<Array<{ pk: string; sk: string }>> => {
+  const keys: Array<{ pk: string; sk: string }> = [];
+  for (const pk of partitions) {
+    for await (const page of paginateQuery(
+      { client },
+      { TableName: table, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': pk }, ProjectionExpression: 'pk, sk' },
+    )) {
+      for (const item of page.Items ?? []) keys.push({ pk: item.pk as string, sk: item.sk as string });
+    }
+  }
+  return keys;
+};
 
 /**
- * Deletes everything keyed by the feed's name: its history records, the current items of its packages' targets, and
+ * Deletes everything keyed by the feed's name: its history records, the current items of its packages' targets, its
+ * deployment counters (the feed's, and those of its packages and targets, found from the history), and
  * the Idempotency-Key claims that would replay one of its records (a Scan of the claims table, which holds 24 hours
  * of claims). Safe to run again after an interruption: it deletes what is left.
  */
 export const purgeRecords = async (client: DynamoDBDocumentClient, tables: FeedRecordTables, feedName: string): Promise<Purged> => {
   const history: Array<{ pk: string; sk: string }> = [];
+  const targets = new Set<string>();
   for await (const page of paginateQuery(
     { client },
-    { TableName: tables.deployments, ...feedPartition(feedName), ProjectionExpression: 'pk, sk' },
+    { TableName: tables.deployments, ...feedPartition(feedName), ProjectionExpression: 'pk, sk, targetPk' },
   )) {
-    for (const item of page.Items ?? []) history.push({ pk: item.pk as string, sk: item.sk as string });
+    for (const item of page.Items ?? []) {
+      history.push({ pk: item.pk as string, sk: item.sk as string });
+      targets.add(`${item.pk as string}\n${item.targetPk as string}`);
+    }
   }
+  // The counter partitions (see counterPartitionKey): the feed's, each package's, each target's, each package's target's.
+  const counterPartitions = new Set([counterPartitionKey({ feed: feedName })]);
+  for (const pair of targets) {
+    const [pk, targetPk] = pair.split('\n') as [string, string];
+    const target = targetPk.slice(targetPk.lastIndexOf('#T#') + 3);
+    counterPartitions.add(`N#${pk}`).add(`N#${targetPk}`).add(`N#${pk}#T#${target}`);
+  }
+  const counters = await keysOf(client, tables.deployments, counterPartitions);
   const current: Array<{ pk: string; sk: string }> = [];
   for (const pk of new Set(history.map((h) => h.pk))) {
     for await (const page of paginateQuery(
@@ -103,6 +130,7 @@ export const purgeRecords = async (client: DynamoDBDocumentClient, tables: FeedR
   // Current items first: a purge cut short leaves history records, which the next `feeds add` finds and reports.
   return {
     current: await deleteAll(client, tables.deployments, current),
+    counters: await deleteAll(client, tables.deployments, counters),
     claims: await deleteAll(client, tables.idempotency, claims),
     history: await deleteAll(client, tables.deployments, history),
   };

@@ -40,6 +40,19 @@ export type DeploymentItem = DeploymentRecord & {
   versionPk: string;
 };
 
+/**
+ * A target's current item: its latest record, with the version the target ran before it (null on a first deployment;
+ * absent on items written before previousVersion existed, until `counters backfill` sets it).
+ */
+export type CurrentItem = DeploymentRecord & {
+  pk: string;
+  sk: string;
+  latest: string;
+  overviewPk?: string;
+  overviewSk?: string;
+  previousVersion?: string | null;
+};
+
 /** An Idempotency-Key claim with the record it answered; expires (TTL) at `expiresAt`, in epoch seconds. */
 export type IdempotencyItem = {
   id: string;

@@ -81,6 +81,6 @@ describe('GET /api/openapi.json', () => {
     expect(answer.status).toBe(200);
     const doc = answer.json() as { openapi: string; paths: Record<string, unknown> };
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths).sort()).toEqual(['/api/deployments', '/api/deployments/current', '/api/feeds', '/api/package-deployment/']);
+    expect(Object.keys(doc.paths).sort()).toEqual(['/api/deployments', '/api/deployments/current', '/api/deployments/frequency', '/api/deployments/overview', '/api/feeds', '/api/package-deployment/']);
   });
 });

@@ -12,7 +12,7 @@ const exec = promisify(execFile);
 /**
  * The README's "A first deployment", run as a newcomer runs it: its shell blocks, taken from the file, with the
  * local URL replaced by the service under test, through sh and the real curl; the answers must match what the
- * README shows.
+ * README shows; then the overview of the feed.
  */
 const README_URL = 'http://127.0.0.1:3000';
 const readme = readMarkdown(join(root, 'README.md'));
@@ -24,7 +24,7 @@ const run = async (command: string): Promise<Record<string, unknown>> => {
 };
 
 describe("the README's first deployment", () => {
-  const [record, read] = blocks('sh');
+  const [record, read, overview] = blocks('sh');
 
   it('records the deployment and answers the record the README shows', async () => {
     expect(record?.text).toMatch(/^curl /);
@@ -39,5 +39,12 @@ describe("the README's first deployment", () => {
     expect(read?.text).toMatch(/^curl /);
     const answer = (await run(read!.text)) as { Items: Array<Record<string, unknown>> };
     expect(answer.Items).toContainEqual(expect.objectContaining({ Target: 'localhost', Version: '12.0.3', PackageName: 'Newtonsoft.Json' }));
+  });
+
+  it('and the overview of the feed', async () => {
+    expect(overview?.text).toMatch(/^curl /);
+    const answer = (await run(overview!.text)) as { Packages: Array<{ PackageName: string; Targets: Array<Record<string, unknown>> }> };
+    const pkg = answer.Packages.find((p) => p.PackageName === 'Newtonsoft.Json');
+    expect(pkg?.Targets).toContainEqual(expect.objectContaining({ Target: 'localhost', Version: '12.0.3' }));
   });
 });

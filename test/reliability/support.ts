@@ -6,7 +6,7 @@ import { VIEW_AND_DOWNLOAD } from '../../lib/domain/auth.ts';
 import { ApiKeyRepository } from '../../lib/store/api-keys.ts';
 import { FeedRepository } from '../../lib/store/feeds.ts';
 import type { DeploymentItem } from '../../lib/store/items.ts';
-import { currentPartitionKey, deploymentPartitionKey } from '../../lib/domain/keys.ts';
+import { counterPartitionKey, currentPartitionKey, deploymentPartitionKey } from '../../lib/domain/keys.ts';
 import { ensureTables, localClientConfig } from '../../infra/local/dynamodb.ts';
 import type { LambdaHandler } from '../../infra/local/gateway.ts';
 import type { TableNames } from '../../infra/tables.ts';
@@ -69,7 +69,7 @@ export type Completeness = { history: number; current: number; partial: string[]
 /**
  * The history records of a package and its current-per-target items must match: each target with history has a
  * current item pointing at its newest history record, and each current item points at a history record that exists.
- * Anything else is a partial write.
+ * Its deployment counters must count exactly its history records. Anything else is a partial write.
  */
 export const checkComplete = async (client: DynamoDBDocumentClient, feed: string, pkg: string): Promise<Completeness> => {
   const history = await partition(client, deploymentPartitionKey(feed, undefined, pkg));
@@ -88,6 +88,9 @@ export const checkComplete = async (client: DynamoDBDocumentClient, feed: string
     else if (newest.get(c.target.toLowerCase()) !== c.latest) partial.push(`current item of ${c.target} is not the newest record`);
   }
   for (const t of newest.keys()) if (!currentTargets.has(t)) partial.push(`target ${t} has history but no current item`);
+  // The package's deployment counters, written in the same transactions, count exactly its history records.
+  const counted = (await partition(client, counterPartitionKey({ feed, pkg }))).reduce((n, c) => n + Number((c as unknown as { count: number }).count), 0);
+  if (counted !== history.length) partial.push(`the package's counters count ${counted} deployments; its history holds ${history.length}`);
   return { history: history.length, current: current.length, partial };
 };
 

@@ -267,10 +267,16 @@ const header = fc.oneof(
 const queryString = fc.array(
   fc.tuple(
     fc.oneof(
-      fc.constantFrom('key', 'FeedName', 'PackageName', 'GroupName', 'Version', 'Target', 'from', 'to', 'limit', 'cursor', '__proto__', 'constructor').chain(anyCase),
+      fc
+        .constantFrom('key', 'FeedName', 'PackageName', 'GroupName', 'Version', 'Target', 'Region', 'Application', 'from', 'to', 'interval', 'limit', 'cursor', '__proto__', 'constructor')
+        .chain(anyCase),
       fc.string({ maxLength: 8 }),
     ),
-    fc.oneof(keyValue, jsonLeaf.map(asText), fc.constantFrom('DefaultNuGet', 'Private', '0', '201', '50', 'eyJ4IjoxfQ', 'WyJhIiwiRiMiXQ')),
+    fc.oneof(
+      keyValue,
+      jsonLeaf.map(asText),
+      fc.constantFrom('DefaultNuGet', 'Private', '0', '201', '50', 'eyJ4IjoxfQ', 'WyJhIiwiRiMiXQ', 'day', 'week', '2026-11-01', '0001-01-01', '9999-12-31T23:59:59Z'),
+    ),
   ),
   { maxLength: 5 },
 ).map((pairs) => pairs.map(([k, v]) => `${enc(k)}=${enc(v)}`).join('&'));
@@ -361,7 +367,7 @@ export const recordEvents = fc.oneof(
 );
 export const queryEvents = eventOf(
   fc.oneof({ weight: 6, arbitrary: fc.constant('GET') }, { weight: 1, arbitrary: fc.constantFrom('POST', 'PUT', 'HEAD', 'get', 'OPTIONS') }),
-  ['/api/deployments', '/api/deployments/', '/api/deployments/current', '/api/feeds', '/api/feeds/', '/api/nothing'],
+  ['/api/deployments', '/api/deployments/', '/api/deployments/current', '/api/deployments/overview', '/api/deployments/frequency/', '/api/feeds', '/api/feeds/', '/api/nothing'],
   false,
 );
 
@@ -431,7 +437,9 @@ export const fuzz = async (
           if (replayed) figures.replayed++;
           else figures.recorded++;
         } else {
-          check(Array.isArray(body.Items), `200 without Items: ${result.body}`);
+          // The overview answers Packages, the frequency Buckets, every other read Items.
+          const list = event.rawPath.includes('/overview') ? body.Packages : event.rawPath.includes('/frequency') ? body.Buckets : body.Items;
+          check(Array.isArray(list), `200 without its list: ${result.body}`);
         }
       }),
       { numRuns: options.numRuns, ...(options.seed !== undefined ? { seed: options.seed } : {}), endOnFailure: false },

@@ -53,6 +53,7 @@ const SERVING = /DynamoDB \(\S+\) at (http:\/\/\S+?),[\s\S]*listening on (http:\
  * with the base URL of the API and the endpoint of its DynamoDB (for the admin CLI or a direct client).
  */
 export const startLocalService = async (env: NodeJS.ProcessEnv = {}): Promise<Child & { baseUrl: string; dynamoEndpoint: string }> => {
-  const started = await startNode(['infra/local/start.ts'], SERVING, { PORT: '0', DYNAMODB_PORT: '0', DATA_DIR: '', ...env });
+  // AWS_ENDPOINT_URL_DYNAMODB empty: its own engine, even if the caller's environment points at another one.
+  const started = await startNode(['infra/local/start.ts'], SERVING, { PORT: '0', DYNAMODB_PORT: '0', DATA_DIR: '', AWS_ENDPOINT_URL_DYNAMODB: '', ...env });
   return { ...started, dynamoEndpoint: started.match[1]!, baseUrl: started.match[2]! };
 };

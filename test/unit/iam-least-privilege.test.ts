@@ -162,6 +162,7 @@ describe('each role allows exactly the DynamoDB requests its function makes', ()
         `dynamodb:BatchGetItem ${tableArn(tables.feeds)}`,
         `dynamodb:BatchGetItem ${tableArn(tables.apiKeys)}`,
         `dynamodb:PutItem ${tableArn(tables.deployments)}`,
+        `dynamodb:UpdateItem ${tableArn(tables.deployments)}`,
         `dynamodb:PutItem ${tableArn(tables.idempotency)}`,
       ]),
     );

@@ -2,9 +2,9 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { describe, expect, it } from 'vitest';
 import { ROUTES } from '../../infra/routes.ts';
 import { DeploymentSchema, FIELD_LIMITS } from '../../lib/domain/deployment.ts';
-import { openApiDocument, PageSchema, ProblemSchema } from '../../lib/app/openapi.ts';
+import { CurrentPageSchema, FrequencySchema, openApiDocument, OverviewSchema, PageSchema, ProblemSchema } from '../../lib/app/openapi.ts';
 import { CurrentQuerySchema, HistoryQuerySchema } from '../../lib/domain/queries.ts';
-import { toView } from '../../lib/domain/record.ts';
+import { toCurrentView, toPackageOverview, toView } from '../../lib/domain/record.ts';
 import { problemResponse } from '../../lib/http/responses.ts';
 
 type Operation = { parameters?: Array<{ name: string; in: string; required: boolean }>; requestBody?: { content: Record<string, { schema: { required?: string[]; properties: Record<string, { maxLength?: number }> } }> } };
@@ -44,6 +44,22 @@ describe('the OpenAPI document', () => {
     expect(names('/api/deployments/current')).toEqual(
       Object.keys(CurrentQuerySchema.shape).map((n) => (['FeedName', 'PackageName'].includes(n) ? `${n}*` : n)),
     );
+    expect(names('/api/deployments/overview')).toEqual(['FeedName*', 'GroupName', 'Target', 'Region', 'Application', 'limit', 'cursor']);
+    expect(names('/api/deployments/frequency')).toEqual(['FeedName*', 'GroupName', 'PackageName', 'Target', 'from', 'to', 'interval']);
+  });
+
+  it('describes the overview and frequency answers as the handlers build them', () => {
+    const target = toCurrentView({
+      id: '01J', feedName: 'F', packageName: 'P', version: '2.0.0', previousVersion: '1.0.0', target: 'T', application: 'A',
+      description: 'D', userName: 'U', date: '2026-01-01T00:00:00.000Z', receivedAt: '2026-01-01T00:00:01.000Z', region: 'eu-west-1', keyId: 'anonymous',
+    });
+    expect(target).toMatchObject({ PreviousVersion: '1.0.0', Change: 'upgraded' });
+    const overview = { Packages: [toPackageOverview([{ ...target, id: '01J', feedName: 'F', packageName: 'P', version: '2.0.0', target: 'T', application: 'A', description: 'D', userName: 'U', date: target.Date, receivedAt: target.ReceivedAt, region: 'eu-west-1', keyId: 'anonymous' }])] };
+    expect(OverviewSchema.safeParse(overview).success).toBe(true);
+    expect(CurrentPageSchema.safeParse({ Items: [target] }).success).toBe(true);
+    expect(CurrentPageSchema.safeParse({ Items: [{ ...target, Change: 'downgraded' }] }).success).toBe(false);
+    expect(FrequencySchema.safeParse({ Interval: 'week', Buckets: [{ Start: '2026-11-23', Count: 12 }] }).success).toBe(true);
+    expect(FrequencySchema.safeParse({ Interval: 'month', Buckets: [] }).success).toBe(false);
   });
 
   it('has response schemas that accept what the handlers return', () => {

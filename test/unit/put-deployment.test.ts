@@ -45,23 +45,32 @@ beforeEach(() => {
 });
 
 describe('putDeployment', () => {
-  it('writes history, current and claim in one transaction', async () => {
+  it('writes history, current, the four counters and the claim in one transaction', async () => {
     mock.on(TransactWriteCommand).resolves({});
     const { item, replayed } = await putDeployment(document, tables, record, { idempotency: claim, newId });
     expect(replayed).toBe(false);
     const [items] = sentItems();
-    expect(items!.map((i) => [i.Put!.TableName, i.Put!.ConditionExpression])).toEqual([
-      ['deployments', 'attribute_not_exists(pk)'],
-      ['deployments', 'attribute_not_exists(pk) OR latest < :latest'],
-      ['idempotency', 'attribute_not_exists(id) OR expiresAt < :now'],
+    expect(items!.map((i) => [Object.keys(i)[0], (i.Put ?? i.Update)!.TableName, (i.Put ?? i.Update)!.ConditionExpression])).toEqual([
+      ['Put', 'deployments', 'attribute_not_exists(pk)'],
+      ['Update', 'deployments', 'attribute_not_exists(pk) OR latest < :latest'],
+      ...Array.from({ length: 4 }, () => ['Update', 'deployments', undefined]),
+      ['Put', 'idempotency', 'attribute_not_exists(id) OR expiresAt < :now'],
     ]);
-    expect(items![2]!.Put!.Item).toMatchObject({ id: 'claim', requestHash: 'hash', record: { id: item.id } });
+    // The current item keeps the version it replaces: every SET reads the item as it was.
+    expect(items![1]!.Update!.UpdateExpression).toMatch(/^SET #previousVersion = if_not_exists\(#version, :none\), /);
+    expect(items!.slice(2, 6).map((i) => i.Update!.UpdateExpression)).toEqual(Array.from({ length: 4 }, () => 'ADD #count :one'));
+    // One shard for the four counters of an attempt, of the record's day and region.
+    const shards = new Set(items!.slice(2, 6).map((i) => /^D#\d{4}-\d{2}-\d{2}#R#[^#]+#S#(\d)$/.exec(String(i.Update!.Key!.sk))?.[1]));
+    expect(shards.size).toBe(1);
+    expect([...shards][0]).toMatch(/^\d$/);
+    expect(items![6]!.Put!.Item).toMatchObject({ id: 'claim', requestHash: 'hash', record: { id: item.id } });
   });
 
   it('stores a backdated record without touching the current item (a second round trip)', async () => {
     mock.on(TransactWriteCommand).rejectsOnce(cancelled('None', 'ConditionalCheckFailed')).resolves({});
     await putDeployment(document, tables, record, { newId });
-    expect(sentItems().map((items) => items.length)).toEqual([2, 1]);
+    // History, current and four counters; then history and the counters.
+    expect(sentItems().map((items) => items.length)).toEqual([6, 5]);
   });
 
   it('draws a new id when the history key is taken', async () => {

@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
 
 /**
- * The deployments web page: pick a feed and a package, see the current version on each target and the history, with
- * the region of each record. Plain HTML, CSS and a small inline script that calls the read API; nothing is fetched
+ * The deployments web page. It opens on a feed's overview: a matrix of its packages (rows) by targets (columns) with
+ * the version each target runs and the region that recorded it, drifted packages and rollbacks marked, filters for
+ * group, target and region, and an inline SVG chart of deployments per week. A package opens its own view: the current
+ * version on each target and the history. Deep links: `?feed=F` (the overview; `&group=`, `&target=`, `&region=`
+ * filter it) and `?feed=F&package=P` (`&group=G` for a package in a group). Plain HTML, CSS and a small inline script that calls the read API; nothing is fetched
  * from anywhere else, and the Content-Security-Policy allows only this script (by its hash) and same-origin requests.
  * The API key, when one is needed, is kept in the tab's sessionStorage and sent as X-ApiKey, never in a URL.
  */
@@ -24,6 +27,22 @@ caption { text-align: left; padding: .25rem 0; }
 #status { min-height: 1.4rem; }
 #status.error { color: #c22; }
 details { margin-bottom: 1rem; }
+#matrix td, #matrix th { white-space: nowrap; }
+#matrix td.cell small { display: block; color: var(--muted); font-weight: 400; font-size: .75rem; }
+#matrix td.none { color: var(--muted); }
+#matrix tr.drift th { border-left: 3px solid #d80; }
+.mark { display: inline-block; font-size: .7rem; font-weight: 600; padding: 0 .3rem; margin-left: .35rem; border-radius: .2rem; vertical-align: middle; }
+.mark.drift { background: #d804; color: inherit; }
+td.rolledback { background: #c223; }
+.mark.rollback { background: #c22; color: #fff; }
+td.upgraded .arrow { color: #292; }
+td.changed .arrow { color: var(--muted); }
+figure { margin: 1rem 0; }
+figcaption { color: var(--muted); font-size: .85rem; }
+#chart { width: 100%; max-width: 48rem; height: auto; display: block; }
+#chart .bar { fill: #48c; }
+#chart .axis { fill: var(--muted); font-size: 11px; }
+.legend { font-size: .8rem; }
 `;
 
 const SCRIPT = `
@@ -31,7 +50,11 @@ const SCRIPT = `
 const $ = (id) => document.getElementById(id);
 const KEY = 'package-deployment-api-key';
 const params = new URLSearchParams(location.search);
-const state = { feed: params.get('feed') || '', group: params.get('group') || '', pkg: params.get('package') || '' };
+const state = {
+  feed: params.get('feed') || '', group: params.get('group') || '', pkg: params.get('package') || '',
+  target: params.get('target') || '', region: params.get('region') || '',
+};
+const SVG = 'http://www.w3.org/2000/svg';
 
 const headers = () => {
   const key = sessionStorage.getItem(KEY);
@@ -67,7 +90,7 @@ const renderCurrent = (items) => {
   for (const d of items) {
     const row = body.insertRow();
     cell(row, d.Target); cell(row, d.Version, 'version'); cell(row, when(d.Date)); cell(row, d.UserName);
-    cell(row, d.Application); cell(row, d.Region);
+    cell(row, d.Application); cell(row, d.Region); cell(row, d.PreviousVersion); cell(row, d.Change, d.Change);
   }
   $('current-empty').hidden = items.length > 0;
 };
@@ -120,9 +143,119 @@ const loadFeeds = async () => {
   }
 };
 
+// The overview: a matrix of packages by targets, and the chart.
+let packages = [];
+let packagesCursor;
+const fold = (s) => s.normalize('NFC').toLowerCase();
+const packageLink = (p) => {
+  const a = document.createElement('a');
+  const q = new URLSearchParams({ feed: state.feed, package: p.PackageName });
+  if (p.GroupName) q.set('group', p.GroupName);
+  a.href = '?' + q; a.textContent = (p.GroupName ? p.GroupName + '/' : '') + p.PackageName;
+  return a;
+};
+const mark = (text, className, title) => {
+  const span = document.createElement('span');
+  span.className = 'mark ' + className; span.textContent = text; span.title = title;
+  return span;
+};
+const ARROWS = { upgraded: '↑', rolledback: '↓', redeployed: '=', changed: '~', deployed: '' };
+const renderMatrix = () => {
+  const targets = new Map();
+  for (const p of packages) for (const t of p.Targets) if (!targets.has(fold(t.Target))) targets.set(fold(t.Target), t.Target);
+  const columns = [...targets.keys()].sort();
+  const head = $('matrix').tHead.rows[0];
+  head.replaceChildren();
+  const corner = document.createElement('th'); corner.textContent = 'Package'; head.append(corner);
+  for (const key of columns) { const th = document.createElement('th'); th.textContent = targets.get(key); th.scope = 'col'; head.append(th); }
+  const body = $('matrix').tBodies[0];
+  body.replaceChildren();
+  for (const p of packages) {
+    const row = body.insertRow();
+    row.className = p.Drift ? 'drift' : '';
+    const th = document.createElement('th'); th.scope = 'row'; th.append(packageLink(p));
+    if (p.Drift) th.append(mark('drift', 'drift', 'Its targets run different versions: ' + p.Versions.join(', ')));
+    row.append(th);
+    const byTarget = new Map(p.Targets.map((t) => [fold(t.Target), t]));
+    for (const key of columns) {
+      const t = byTarget.get(key);
+      if (!t) { cell(row, '—', 'none'); continue; }
+      const td = cell(row, '', 'cell ' + t.Change);
+      const version = document.createElement('strong'); version.className = 'version'; version.textContent = t.Version;
+      td.append(version);
+      if (ARROWS[t.Change]) { const a = document.createElement('span'); a.className = 'arrow'; a.textContent = ' ' + ARROWS[t.Change]; td.append(a); }
+      if (t.Change === 'rolledback') td.append(mark('rollback', 'rollback', 'Rolled back from ' + t.PreviousVersion));
+      const region = document.createElement('small'); region.className = 'region'; region.textContent = t.Region;
+      td.append(region);
+      td.title = t.Change + (t.PreviousVersion ? ' from ' + t.PreviousVersion : '') + ', ' + when(t.Date) + ' by ' + t.UserName + ' (' + t.Application + ')';
+    }
+  }
+  $('matrix-empty').hidden = packages.length > 0;
+  $('more-packages').hidden = !packagesCursor;
+};
+const loadPackages = async (append) => {
+  const page = await api('/api/deployments/overview', {
+    FeedName: state.feed, GroupName: state.group, Target: state.target, Region: state.region, limit: '50', cursor: append ? packagesCursor : undefined,
+  });
+  packages = append ? packages.concat(page.Packages) : page.Packages;
+  packagesCursor = page.NextCursor;
+  renderMatrix();
+};
+const renderChart = (frequency) => {
+  const svg = $('chart');
+  svg.replaceChildren();
+  const W = 720, H = 160, left = 32, bottom = 20, top = 10;
+  const buckets = frequency.Buckets;
+  const max = Math.max(1, ...buckets.map((b) => b.Count));
+  const step = (W - left) / Math.max(1, buckets.length);
+  const add = (name, attributes, text) => {
+    const el = document.createElementNS(SVG, name);
+    for (const [k, v] of Object.entries(attributes)) el.setAttribute(k, String(v));
+    if (text !== undefined) el.textContent = text;
+    svg.append(el);
+    return el;
+  };
+  buckets.forEach((b, i) => {
+    const h = ((H - bottom - top) * b.Count) / max;
+    const bar = add('rect', { class: 'bar', x: left + i * step + 2, y: H - bottom - h, width: Math.max(1, step - 4), height: h, 'data-start': b.Start, 'data-count': b.Count });
+    const title = document.createElementNS(SVG, 'title');
+    title.textContent = (frequency.Interval === 'week' ? 'Week of ' : '') + b.Start + ': ' + b.Count + ' deployment' + (b.Count === 1 ? '' : 's');
+    bar.append(title);
+  });
+  add('text', { class: 'axis', x: 0, y: top + 10 }, String(max));
+  add('text', { class: 'axis', x: 0, y: H - bottom }, '0');
+  if (buckets.length > 0) {
+    add('text', { class: 'axis', x: left, y: H - 4 }, buckets[0].Start);
+    add('text', { class: 'axis', x: W, y: H - 4, 'text-anchor': 'end' }, buckets[buckets.length - 1].Start);
+  }
+  const total = buckets.reduce((n, b) => n + b.Count, 0);
+  $('chart-caption').textContent = 'Deployments per week, last ' + buckets.length + ' weeks' + (state.target ? ' to ' + state.target : '') + ', all regions: ' + total + '.';
+};
+const loadChart = async () => {
+  renderChart(await api('/api/deployments/frequency', { FeedName: state.feed, Target: state.target, interval: 'week' }));
+};
+const showOverview = async () => {
+  $('overview-title').textContent = 'Packages in ' + state.feed + (state.group ? ', group ' + state.group : '') + (state.target ? ', target ' + state.target : '') + (state.region ? ', region ' + state.region : '');
+  status('Loading…', false);
+  try {
+    await Promise.all([loadPackages(false), loadChart()]);
+    $('overview').hidden = false;
+    status('', false);
+  } catch (e) {
+    $('overview').hidden = true;
+    status(e.message, true);
+  }
+};
+
 const show = async () => {
-  if (!state.feed || !state.pkg) { $('results').hidden = true; return; }
+  $('results').hidden = true;
+  $('overview').hidden = true;
+  if (!state.feed) state.feed = $('feed').value;
+  if (!state.feed) return;
+  if (!state.pkg) return showOverview();
   $('title').textContent = (state.group ? state.group + '/' : '') + state.pkg + ' in ' + state.feed;
+  $('back').href = '?' + new URLSearchParams({ feed: state.feed });
+  $('back').textContent = 'All packages in ' + state.feed;
   status('Loading…', false);
   try {
     await Promise.all([loadCurrent(), loadHistory(false)]);
@@ -139,6 +272,12 @@ const show = async () => {
 
 $('group').value = state.group;
 $('package').value = state.pkg;
+$('target').value = state.target;
+$('region').value = state.region;
+$('more-packages').addEventListener('click', () => {
+  $('more-packages').disabled = true;
+  loadPackages(true).catch((e) => status(e.message, true)).finally(() => { $('more-packages').disabled = false; });
+});
 $('more').addEventListener('click', () => {
   // One page at a time: a second click while one loads would fetch the same page again.
   $('more').disabled = true;
@@ -177,15 +316,35 @@ const HTML = `<!doctype html>
 <form id="query" method="get">
 <label>Feed<select id="feed" name="feed" required></select></label>
 <label>Group (optional)<input id="group" name="group" maxlength="250"></label>
-<label>Package<input id="package" name="package" maxlength="250" required></label>
+<label>Package (empty: all)<input id="package" name="package" maxlength="250"></label>
+<label>Target<input id="target" name="target" maxlength="250"></label>
+<label>Region<input id="region" name="region" maxlength="250"></label>
 <button type="submit">Show</button>
 </form>
 <p id="status" class="muted"><noscript>This page needs JavaScript (its own, served here) to read the API.</noscript></p>
+<section id="overview" hidden>
+<h2 id="overview-title"></h2>
+<figure>
+<svg id="chart" viewBox="0 0 720 160" role="img" aria-labelledby="chart-caption"></svg>
+<figcaption id="chart-caption"></figcaption>
+</figure>
+<table id="matrix">
+<caption>The version each target runs now (its latest deployment by date), and the region that recorded it</caption>
+<thead><tr></tr></thead>
+<tbody></tbody>
+</table>
+<p id="matrix-empty" class="muted" hidden>No deployments recorded.</p>
+<button id="more-packages" type="button" hidden>More packages</button>
+<p class="muted legend"><span class="mark drift">drift</span> the package's targets run different versions ·
+↑ upgraded · <span class="mark rollback">rollback</span> ↓ a lower version than before · = redeployed ·
+~ changed (versions that cannot be ordered). Target and region filter the targets shown; a package opens its history.</p>
+</section>
 <section id="results" hidden>
+<p><a id="back" href="/">All packages</a></p>
 <h2 id="title"></h2>
 <table id="current">
 <caption>Current version on each target (the latest deployment by date)</caption>
-<thead><tr><th>Target</th><th>Version</th><th>Deployed</th><th>By</th><th>Application</th><th>Region</th></tr></thead>
+<thead><tr><th>Target</th><th>Version</th><th>Deployed</th><th>By</th><th>Application</th><th>Region</th><th>Before</th><th>Change</th></tr></thead>
 <tbody></tbody>
 </table>
 <p id="current-empty" class="muted" hidden>No deployments recorded.</p>
