@@ -194,7 +194,7 @@ const renderMatrix = () => {
   $('more-packages').hidden = !packagesCursor;
 };
 const loadPackages = async (append) => {
-  const page = await api('/api/deployments/overview', {
+  const page = await api('api/deployments/overview', {
     FeedName: state.feed, GroupName: state.group, Target: state.target, Region: state.region, limit: '50', cursor: append ? packagesCursor : undefined,
   });
   packages = append ? packages.concat(page.Packages) : page.Packages;
@@ -232,7 +232,7 @@ const renderChart = (frequency) => {
   $('chart-caption').textContent = 'Deployments per week, last ' + buckets.length + ' weeks' + (state.target ? ' to ' + state.target : '') + ', all regions: ' + total + '.';
 };
 const loadChart = async () => {
-  renderChart(await api('/api/deployments/frequency', { FeedName: state.feed, Target: state.target, interval: 'week' }));
+  renderChart(await api('api/deployments/frequency', { FeedName: state.feed, Target: state.target, interval: 'week' }));
 };
 const showOverview = async () => {
   $('overview-title').textContent = 'Packages in ' + state.feed + (state.group ? ', group ' + state.group : '') + (state.target ? ', target ' + state.target : '') + (state.region ? ', region ' + state.region : '');
@@ -340,7 +340,7 @@ const HTML = `<!doctype html>
 ~ changed (versions that cannot be ordered). Target and region filter the targets shown; a package opens its history.</p>
 </section>
 <section id="results" hidden>
-<p><a id="back" href="/">All packages</a></p>
+<p><a id="back" href="./">All packages</a></p>
 <h2 id="title"></h2>
 <table id="current">
 <caption>Current version on each target (the latest deployment by date)</caption>
