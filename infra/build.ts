@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { gzipSync } from 'node:zlib';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { basename, dirname, join } from 'node:path';
@@ -57,7 +58,15 @@ const OPENAPI_MODULE = /[\\/]lib[\\/]app[\\/]site[\\/]openapi-document\.ts$/;
 export const openApiAsset = (json: string): esbuild.Plugin => ({
   name: 'openapi-asset',
   setup(b) {
-    b.onLoad({ filter: OPENAPI_MODULE }, () => ({ contents: `export const OPENAPI_JSON = ${JSON.stringify(json)};`, loader: 'js' }));
+    const gzipped = gzipSync(json, { level: 9 }).toString('base64');
+    b.onLoad({ filter: OPENAPI_MODULE }, () => ({
+      contents: [
+        "import { gunzipSync } from 'node:zlib';",
+        'let text;',
+        `export const openApiJson = () => (text ??= gunzipSync(Buffer.from(${JSON.stringify(gzipped)}, 'base64')).toString('utf8'));`,
+      ].join('\n'),
+      loader: 'js',
+    }));
   },
 });
 

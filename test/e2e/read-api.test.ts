@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PageSchema } from '../../lib/app/openapi.ts';
+import { openApiDocument, PageSchema } from '../../lib/app/openapi.ts';
 import { CURRENT_AFTER_SCENARIO, TWO_VERSIONS_THREE_TARGETS } from '../support/scenario.ts';
 import { admin, baseUrl, curl, endpoint } from './support.ts';
 
@@ -82,5 +82,10 @@ describe('GET /api/openapi.json', () => {
     const doc = answer.json() as { openapi: string; paths: Record<string, unknown> };
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths).sort()).toEqual(['/api/deployments', '/api/deployments/current', '/api/deployments/frequency', '/api/deployments/overview', '/api/feeds', '/api/package-deployment/']);
+  });
+
+  it('is the document the schemas generate (built into the site bundle at build time, gzipped)', async () => {
+    const answer = await curl(`${baseUrl()}/api/openapi.json`);
+    expect(answer.json()).toEqual(openApiDocument());
   });
 });

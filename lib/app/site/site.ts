@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { NotFound } from '../../domain/errors.ts';
 import type { Response } from '../../http/responses.ts';
-import { OPENAPI_JSON } from './openapi-document.ts';
+import { openApiJson } from './openapi-document.ts';
 import { PAGE } from './page.ts';
 
 /** The web page at `/` and the OpenAPI document at `/api/openapi.json`, both prepared at build time. */
@@ -13,7 +13,7 @@ export const siteHandler = () => async (event: APIGatewayProxyEventV2): Promise<
       return {
         statusCode: 200,
         headers: { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'public, max-age=300', 'Access-Control-Allow-Origin': '*' },
-        body: OPENAPI_JSON,
+        body: openApiJson(),
       };
     default:
       throw new NotFound(`There is no ${event.rawPath} here; see / or /api/openapi.json.`);
