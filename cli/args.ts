@@ -70,7 +70,7 @@ export type CurrentArgs = Common & {
   expectVersion?: string | undefined;
 };
 
-export type Parsed = RecordArgs | CurrentArgs | { command: 'help'; topic: 'main' | 'record' | 'current' };
+export type Parsed = RecordArgs | CurrentArgs | { command: 'help'; topic: 'main' | 'record' | 'current'; asked?: false };
 
 const FORBIDDEN = /^--?(key|api-?key|apikey|x-api-?key)(=|$)/i;
 
@@ -144,7 +144,9 @@ const parse = <O extends ParseArgsConfig['options']>(args: string[], options: O)
 export const parseCommandLine = (argv: string[]): Parsed => {
   refuseKeyOption(argv);
   const [command, ...rest] = argv;
-  if (command === undefined || command === '--help' || command === '-h' || command === 'help') return { command: 'help', topic: 'main' };
+  // No command at all is a usage error (exit 2, help on stderr); help asked for is not.
+  if (command === undefined) return { command: 'help', topic: 'main', asked: false };
+  if (command === '--help' || command === '-h' || command === 'help') return { command: 'help', topic: 'main' };
   if (command === 'record') {
     const values = parse(rest, recordOptions);
     if (values.help) return { command: 'help', topic: 'record' };

@@ -8,6 +8,10 @@ export const run = async (argv: string[], io: Io): Promise<number> => {
   try {
     const parsed = parseCommandLine(argv);
     if (parsed.command === 'help') {
+      if (parsed.asked === false) {
+        io.stderr(HELP[parsed.topic]);
+        return EXIT.invalid;
+      }
       io.stdout(HELP[parsed.topic]);
       return EXIT.ok;
     }

@@ -157,7 +157,11 @@ const HANDLERS: Record<string, (c: Context) => Promise<void>> = {
       return;
     }
     const purged = await feeds.purge(feed);
-    if (!removed && purged.history === 0) throw new Error(`No feed named ${feed}, and no records stored under that name.`);
+    // Purging again is what the docs advise after the lookup cache's TTL: nothing left is not a failure.
+    if (!removed && purged.history === 0 && purged.current === 0 && purged.claims === 0) {
+      out(`No feed named ${feed}, and nothing stored under that name: nothing to purge.`);
+      return;
+    }
     out(
       `${removed ? `Removed feed ${feed}` : `No feed named ${feed} exists`}; deleted ${purged.history} deployment record(s), ` +
         `${purged.current} current-version item(s) and ${purged.claims} Idempotency-Key claim(s) stored under that name.`,

@@ -149,7 +149,8 @@ var parse = (args, options) => {
 var parseCommandLine = (argv) => {
   refuseKeyOption(argv);
   const [command, ...rest] = argv;
-  if (command === void 0 || command === "--help" || command === "-h" || command === "help") return { command: "help", topic: "main" };
+  if (command === void 0) return { command: "help", topic: "main", asked: false };
+  if (command === "--help" || command === "-h" || command === "help") return { command: "help", topic: "main" };
   if (command === "record") {
     const values = parse(rest, recordOptions);
     if (values.help) return { command: "help", topic: "record" };

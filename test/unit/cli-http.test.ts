@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { apiUrl, normaliseBase, parseCommandLine } from '../../cli/args.ts';
 import { backoffDelay, DEFAULT_POLICY, isRetryableStatus, parseRetryAfter, sendWithRetries } from '../../cli/http.ts';
-import { exitForStatus, problemDetail, table } from '../../cli/output.ts';
+import { run } from '../../cli/main.ts';
+import { exitForStatus, problemDetail, table, type Io } from '../../cli/output.ts';
 
 /** The CLI's retry arithmetic, URL handling, option refusals and exit codes, without a network. */
 describe('Retry-After', () => {
@@ -83,6 +84,17 @@ describe('options', () => {
     expect(() => parseCommandLine(['record', ...base, '--timeout', 'x'])).toThrow(/--timeout/);
     expect(() => parseCommandLine(['record', ...base, '--colour', 'red'])).toThrow(/colour/);
     expect(parseCommandLine(['record', '--help'])).toEqual({ command: 'help', topic: 'record' });
+    expect(parseCommandLine(['--help'])).toEqual({ command: 'help', topic: 'main' });
+  });
+
+  it('no command at all is a usage error: the help on stderr, exit 2', async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const io: Io = { env: {}, stdout: (l) => void out.push(l), stderr: (l) => void err.push(l) };
+    const code = await run([], io);
+    expect(code).toBe(2);
+    expect(out).toEqual([]);
+    expect(err.join('\n')).toMatch(/^Usage: package-deployment <command>/);
   });
 });
 
