@@ -166,4 +166,18 @@ describe('the overview page', () => {
     expect((await matrix(page)).map((r) => r.name)).toEqual(['Backend/Worker']);
     await page.close();
   });
+
+  it("keeps the target filter when a package opens: its current versions and history show that target's only", async () => {
+    const page = await browser.newPage();
+    await page.goto(`${baseUrl()}/?feed=${encodeURIComponent(FEED)}&package=Web.App&target=WEB02`);
+    await page.waitForSelector('#results:not([hidden])');
+    await page.waitForSelector('#history tbody tr');
+    const current = await page.$$eval('#current tbody tr', (rows) => rows.map((r) => (r as unknown as { textContent: string }).textContent));
+    const history = await page.$$eval('#history tbody tr', (rows) => rows.map((r) => (r as unknown as { textContent: string }).textContent));
+    expect(current).toHaveLength(1);
+    expect(current[0]).toContain('web02');
+    expect(history).toHaveLength(2);
+    expect(history.every((row) => row.includes('web02') && !row.includes('web01'))).toBe(true);
+    await page.close();
+  });
 });

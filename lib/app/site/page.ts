@@ -84,20 +84,23 @@ const link = (td, url) => {
   td.textContent = ''; td.append(a);
 };
 
+// A package's view keeps the target and region filters of the overview (the read API filters a package's history by
+// neither, so they apply here).
+const kept = (d) => (!state.target || d.Target.normalize('NFC').toLowerCase() === state.target.normalize('NFC').toLowerCase()) && (!state.region || d.Region === state.region);
 const renderCurrent = (items) => {
   const body = $('current').tBodies[0];
   body.replaceChildren();
-  for (const d of items) {
+  for (const d of items.filter(kept)) {
     const row = body.insertRow();
     cell(row, d.Target); cell(row, d.Version, 'version'); cell(row, when(d.Date)); cell(row, d.UserName);
     cell(row, d.Application); cell(row, d.Region); cell(row, d.PreviousVersion); cell(row, d.Change, d.Change);
   }
-  $('current-empty').hidden = items.length > 0;
+  $('current-empty').hidden = body.rows.length > 0;
 };
 const renderHistory = (items, append) => {
   const body = $('history').tBodies[0];
   if (!append) body.replaceChildren();
-  for (const d of items) {
+  for (const d of items.filter(kept)) {
     const row = body.insertRow();
     cell(row, when(d.Date)); cell(row, d.Version, 'version'); cell(row, d.Target); cell(row, d.UserName);
     cell(row, d.Application); cell(row, d.Description); cell(row, d.Region); link(cell(row, ''), d.Url);
