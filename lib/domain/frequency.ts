@@ -25,7 +25,13 @@ export const countingDay = (record: Pick<NewDeployment, 'date' | 'receivedAt' | 
 export const dayOf = (iso: string): string => iso.slice(0, 10);
 
 const toMs = (day: string): number => Date.parse(`${day}T00:00:00.000Z`);
-const toDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+/** A day, kept within the years a Date parameter can name (0001-9999): a week widened past them is clamped. */
+const toDay = (ms: number): string => {
+  const iso = new Date(ms).toISOString();
+  if (iso.startsWith('+')) return '9999-12-31';
+  if (iso.startsWith('-') || iso.startsWith('0000')) return '0001-01-01';
+  return iso.slice(0, 10);
+};
 
 /** The Monday (UTC) of the ISO week holding `day`. */
 export const weekStart = (day: string): string => {
