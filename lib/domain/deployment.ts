@@ -38,13 +38,15 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 // eslint-disable-next-line no-control-regex -- as above
 const CONTROL_MULTILINE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
 /** Something visible: not only white space, separators and invisible format characters (zero-width spaces). */
-const VISIBLE = /[^\s\p{Z}\p{Cf}]/u;
+const VISIBLE = /[^\s\p{Z}\p{Cf}\p{Default_Ignorable_Code_Point}]/u;
 /**
  * Invisible format characters (Unicode category Cf): zero-width spaces and joiners, bidi controls such as U+202E, the
  * BOM U+FEFF. In a name they make two names that look the same differ (or one look like another), so the fields that
- * name things refuse them; Description may keep them (emoji sequences use U+200D).
+ * name things refuse them; Description may keep them (emoji sequences use U+200D). The other characters Unicode says
+ * render as nothing (Default_Ignorable_Code_Point: the combining grapheme joiner U+034F, variation selectors, the
+ * Hangul fillers U+115F and U+3164) are refused with them.
  */
-const FORMAT = /\p{Cf}/u;
+const FORMAT = /[\p{Cf}\p{Default_Ignorable_Code_Point}]/u;
 /** The fields that name things: these refuse invisible format characters (see FORMAT). */
 export const NAME_FIELDS: ReadonlySet<FieldName> = new Set<FieldName>([
   'FeedName',
@@ -55,7 +57,7 @@ export const NAME_FIELDS: ReadonlySet<FieldName> = new Set<FieldName>([
   'Application',
   'UserName',
 ]);
-const FORMAT_MESSAGE = 'must not contain invisible format characters (Unicode category Cf, such as U+200B zero-width space, U+202E right-to-left override or U+FEFF)';
+const FORMAT_MESSAGE = 'must not contain invisible format characters (Unicode category Cf or default-ignorable, such as U+200B zero-width space, U+202E right-to-left override, U+FEFF, U+034F or U+3164)';
 
 // A JSON number is accepted as its text (decodeBody keeps the source text, so `12.0` stays "12.0").
 const input = z.pipe(

@@ -77,7 +77,7 @@ describe('future dates', () => {
 
 describe('names', () => {
   const base = { FeedName: 'F', PackageName: 'P', Version: '1', Target: 'T', Application: 'A', Description: 'D' };
-  it.each(['\u200b', '\u200c', '\u200d', '\u2060', '\u202e', '\u2066', '\ufeff', '\u00ad', '\u{e0001}'])('refuses %j inside a name, keeps it in Description', (c) => {
+  it.each(['\u200b', '\u200c', '\u200d', '\u2060', '\u202e', '\u2066', '\ufeff', '\u00ad', '\u{e0001}', '\u034f', '\ufe0f', '\u3164', '\u115f'])('refuses %j inside a name, keeps it in Description', (c) => {
     const refused = validateDeployment(Object.entries({ ...base, GroupName: `g${c}g` }));
     expect(refused).toMatchObject({ ok: false, errors: [{ field: 'GroupName', detail: expect.stringMatching(/^GroupName must not contain invisible format characters/) }] });
     expect(validateDeployment(Object.entries({ ...base, Description: `d${c}d` })).ok).toBe(true);
