@@ -1,3 +1,6 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 /** Reading a packaged CloudFormation template in tests. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type Resource = { Type: string; Condition?: string; Properties: Record<string, Json>; DependsOn?: string | string[] };
@@ -64,3 +67,18 @@ export const resolveSub = (value: Json, pseudo: Record<string, string>): string 
 /** IAM's wildcard matching of a resource ARN against a pattern (`*` any run, `?` one character). */
 export const arnMatches = (pattern: string, arn: string): boolean =>
   new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`).test(arn);
+
+/**
+ * A planter of faults: each call writes a mutated copy of a packaged template into `dir` (for the real checks to
+ * read) and returns its path.
+ */
+export const planter = (dir: string) => {
+  let copies = 0;
+  return (base: Template, fault: (t: Template) => void): string => {
+    const t = structuredClone(base);
+    fault(t);
+    const path = join(dir, `fault-${++copies}.json`);
+    writeFileSync(path, JSON.stringify(t, null, 2));
+    return path;
+  };
+};

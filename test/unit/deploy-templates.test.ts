@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { packageStage } from '../../infra/package.ts';
 import { ROUTES } from '../../infra/routes.ts';
 import { stageTableNames, tableDefinitions, type TableNames } from '../../infra/tables.ts';
 import { resourcesOfType, routeTable, type Json, type Resource, type Template } from '../support/template.ts';
+import { planter } from '../support/template.ts';
 
 /**
  * serverless.yml as `npm run package` packages it (osls, offline), for a single-region stage and a three-region
@@ -37,14 +38,7 @@ beforeEach(() => {
 const check = async (path: string): Promise<TemplateReport> => (await checkTemplates([path])).reports[0]!;
 
 /** A mutated copy of a packaged template, written beside it for the real checks. */
-let copies = 0;
-const plant = (base: Template, fault: (t: Template) => void): string => {
-  const t = structuredClone(base);
-  fault(t);
-  const path = join(work, `fault-${++copies}.json`);
-  writeFileSync(path, JSON.stringify(t, null, 2));
-  return path;
-};
+const plant = planter(work);
 
 const statements = (t: Template, role: string) =>
   (t.Resources[role]!.Properties.Policies as Array<{ PolicyDocument: { Statement: Array<Record<string, Json>> } }>)[0]!.PolicyDocument.Statement;

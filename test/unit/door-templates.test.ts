@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -6,6 +6,7 @@ import { checkTemplates } from '../../infra/check-templates.ts';
 import { packageStage } from '../../infra/package.ts';
 import { ROUTES } from '../../infra/routes.ts';
 import { resourcesOfType, targetOf, functionKey, type Json, type Resource, type Template } from '../support/template.ts';
+import { planter } from '../support/template.ts';
 
 /**
  * The other front doors (the `door` parameter): each packages offline, passes cfn-guard (every rule evaluated) and the
@@ -37,14 +38,7 @@ beforeEach(() => {
   expect.hasAssertions();
 });
 
-let copies = 0;
-const plant = (base: Template, fault: (t: Template) => void): string => {
-  const t = structuredClone(base);
-  fault(t);
-  const path = join(work, `fault-${++copies}.json`);
-  writeFileSync(path, JSON.stringify(t, null, 2));
-  return path;
-};
+const plant = planter(work);
 const guardFails = async (path: string, rule: string) => {
   const [report] = (await checkTemplates([path])).reports;
   expect(report!.guardFailures.map((f) => f.rule)).toContain(rule);
@@ -164,6 +158,6 @@ describe('door parameters', () => {
     [['--param', 'door=functionUrl', '--param', 'reservedConcurrency=-1'], /reservedConcurrency: "-1" must be an integer/],
     [['--param', 'door=restApi', '--param', 'corsOrigins=https://ci.example.com'], /CORS is set on the HTTP API only/],
   ])('packaging refuses %j', async (params, message) => {
-    await expect(packageStage(['--stage', 'dev', '--region', 'us-east-1', ...params, '--package', join(work, `bad-${++copies}`)], { quiet: true })).rejects.toThrow(message);
+    await expect(packageStage(['--stage', 'dev', '--region', 'us-east-1', ...params, '--package', join(work, `bad-${params.join('-').replace(/[^\w-]/g, '_')}`)], { quiet: true })).rejects.toThrow(message);
   });
 });
