@@ -7,6 +7,9 @@ import { createDocumentClient } from '../lib/store/client.ts';
 import { FeedRepository } from '../lib/store/feeds.ts';
 import { parseInstant } from '../lib/domain/dates.ts';
 import { required } from '../lib/domain/deployment.ts';
+import { WEBHOOK_FORMATS, type WebhookFormat } from '../lib/domain/events.ts';
+import { refusedWebhookUrl } from '../lib/app/webhook-client.ts';
+import { newWebhookSecret, WebhookRepository } from '../lib/store/webhooks.ts';
 
 const USAGE = `Usage: npm run -s admin -- <command>
 
@@ -20,9 +23,17 @@ const USAGE = `Usage: npm run -s admin -- <command>
                                  '-' reads it from standard input; otherwise 256 random bits are generated.
   keys list                      list keys (never the keys themselves)
   keys revoke ID                 revoke a key by its id
+  webhooks add --feed NAME --url URL [--secret S] [--format json|slack]
+                                 POST each new deployment record of the feed to URL (https, public addresses only;
+                                 http://127.0.0.1 too when the tables are local); signed with the secret
+                                 (X-Deployment-Signature-256). Prints the webhook's id and, when generated (256
+                                 random bits), the secret alone on the last line. --format slack posts a Slack
+                                 incoming-webhook message instead of the event.
+  webhooks list                  list webhooks (never their secrets)
+  webhooks remove ID             remove a webhook by its id
 
 DynamoDB: AWS_ENDPOINT_URL_DYNAMODB (e.g. http://127.0.0.1:8000 while npm start runs) or your AWS credentials
-and AWS_REGION. Tables: DEPLOYMENTS_TABLE, FEEDS_TABLE, API_KEYS_TABLE.
+and AWS_REGION. Tables: DEPLOYMENTS_TABLE, FEEDS_TABLE, API_KEYS_TABLE, WEBHOOKS_TABLE.
 Privileges: ${PRIVILEGES.join(', ')}.`;
 
 class UsageError extends Error {}
@@ -35,6 +46,24 @@ const COMMANDS: Record<string, { args: number; options: string[] }> = {
   'keys add': { args: 0, options: ['user', 'feed', 'privilege', 'expires', 'key'] },
   'keys list': { args: 0, options: [] },
   'keys revoke': { args: 1, options: [] },
+  'webhooks add': { args: 0, options: ['feed', 'url', 'secret', 'format'] },
+  'webhooks list': { args: 0, options: [] },
+  'webhooks remove': { args: 1, options: [] },
+};
+
+/**
+ * Loopback receivers (and plain http) are accepted when the tables are a local engine's, whose dispatcher is
+ * `npm start` (which allows them), or with WEBHOOKS_ALLOW_LOOPBACK=true; never for AWS's tables.
+ */
+const localTables = (): boolean => {
+  if (process.env.WEBHOOKS_ALLOW_LOOPBACK === 'true') return true;
+  const endpoint = process.env.AWS_ENDPOINT_URL_DYNAMODB;
+  if (!endpoint) return false;
+  try {
+    return ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(endpoint).hostname);
+  } catch {
+    return false;
+  }
 };
 
 /** A name checked as the API checks the same field (trimmed, visible, within its limit, no control characters). */
@@ -63,6 +92,9 @@ export const run = async (argv: string[], out: (line: string) => void = console.
       privilege: { type: 'string', multiple: true },
       expires: { type: 'string' },
       key: { type: 'string' },
+      url: { type: 'string' },
+      secret: { type: 'string' },
+      format: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -89,6 +121,7 @@ export const run = async (argv: string[], out: (line: string) => void = console.
   const client = createDocumentClient();
   const feeds = new FeedRepository(client, config.feedsTable);
   const keys = new ApiKeyRepository(client, config.apiKeysTable);
+  const webhooks = new WebhookRepository(client, config.webhooksTable);
   try {
     switch (command) {
       case 'feeds add': {
@@ -157,6 +190,37 @@ export const run = async (argv: string[], out: (line: string) => void = console.
         if (!arg) throw new UsageError('keys revoke needs an ID (see keys list)');
         if (!(await keys.revoke(arg))) throw new Error(`No key with id ${arg}.`);
         out(`Revoked key ${arg}; running functions stop accepting it within LOOKUP_CACHE_TTL_SECONDS (default 30 s).`);
+        return;
+      }
+      case 'webhooks add': {
+        if (values.feed === undefined || values.feed.length !== 1) throw new UsageError('webhooks add needs exactly one --feed NAME');
+        const feedName = name('FeedName', '--feed', values.feed[0]);
+        if (values.url === undefined) throw new UsageError('webhooks add needs --url URL');
+        const format = (values.format ?? 'json') as WebhookFormat;
+        if (!(WEBHOOK_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format must be ${WEBHOOK_FORMATS.join(' or ')}`);
+        if (values.secret !== undefined && values.secret.length < 16) throw new UsageError('--secret must have at least 16 characters');
+        const refused = await refusedWebhookUrl(values.url, { allowLoopback: localTables() });
+        if (refused) throw new UsageError(`--url refused: ${refused}`);
+        if (!(await feeds.list()).some((f) => f.name === feedName.toLowerCase())) console.error(`warning: no feed named ${feedName} exists (yet)`);
+        const secret = values.secret ?? newWebhookSecret();
+        const created = await webhooks.add({ feedName, url: values.url, secret, format });
+        out(`Added webhook ${created.id}: ${format} deliveries of feed ${feedName}'s new deployment records to ${created.url}.`);
+        if (values.secret === undefined) {
+          out('Store the secret now; it verifies X-Deployment-Signature-256 and is not shown again. Secret:');
+          out(secret);
+        }
+        return;
+      }
+      case 'webhooks list': {
+        const list = await webhooks.list();
+        if (list.length === 0) return out('No webhooks.');
+        out(table([['ID', 'FEED', 'FORMAT', 'URL', 'CREATED'], ...list.map((w) => [w.id, w.feedName, w.format, w.url, w.createdAt])]));
+        return;
+      }
+      case 'webhooks remove': {
+        if (!arg) throw new UsageError('webhooks remove needs an ID (see webhooks list)');
+        if (!(await webhooks.remove(arg))) throw new Error(`No webhook with id ${arg}.`);
+        out(`Removed webhook ${arg}.`);
         return;
       }
       default:

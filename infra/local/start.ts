@@ -7,12 +7,17 @@ import { FeedRepository } from '../../lib/store/feeds.ts';
 import { build, bundlePath } from '../build.ts';
 import { ROUTES } from '../routes.ts';
 import { tableNamesFromEnv } from '../tables.ts';
+import { eventSettings } from '../../lib/app/events.ts';
+import type { LocalStreamRecord } from './dynalite-transactions.ts';
 import { ensureTables, localClientConfig, startEngine, type Engine } from './dynamodb.ts';
+import { localDeadLetterFile, localDispatchDeps, startLocalEvents } from './events.ts';
 import { startGateway } from './gateway.ts';
 
 /**
  * `npm start`: an embedded DynamoDB (dynalite, or DynamoDB Local with DYNAMODB_ENGINE=dynamodb-local), the tables,
- * a seeded anonymous feed `DefaultNuGet`, and a local HTTP API gateway invoking the built Lambda bundle.
+ * a seeded anonymous feed `DefaultNuGet`, a local HTTP API gateway invoking the built Lambda bundle, and the event
+ * dispatcher fed by the deployments table's changes (infra/local/events.ts), printing each event in one line and
+ * delivering webhooks (loopback receivers allowed here: WEBHOOKS_ALLOW_LOOPBACK=true).
  */
 const port = Number(process.env.PORT ?? 3000);
 const dynamoPort = Number(process.env.DYNAMODB_PORT ?? 8000);
@@ -27,7 +32,9 @@ const fail = (message: string): never => {
 };
 const inUse = (e: unknown) => (e as { code?: string }).code === 'EADDRINUSE';
 
-const db = await startEngine(engine, { port: dynamoPort, path: dataDir }).catch((e: unknown) =>
+// dynalite's transactions publish the table's changes here (see infra/local/events.ts); dispatched once it runs.
+let onStreamRecord = (_record: LocalStreamRecord): void => {};
+const db = await startEngine(engine, { port: dynamoPort, path: dataDir, onStreamRecord: (r) => onStreamRecord(r) }).catch((e: unknown) =>
   fail(inUse(e) ? `port ${dynamoPort} is in use; set DYNAMODB_PORT to a free port` : `could not start ${engine}: ${(e as Error).message}`),
 );
 // The handler reads these at load, exactly as on Lambda; the SDK reads the endpoint itself.
@@ -35,6 +42,8 @@ process.env.AWS_ENDPOINT_URL_DYNAMODB = db.endpoint;
 process.env.AWS_REGION ??= 'local';
 process.env.AWS_ACCESS_KEY_ID ??= 'local';
 process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+// Locally, webhooks may go to a receiver on this machine (never set on AWS).
+process.env.WEBHOOKS_ALLOW_LOOPBACK ??= 'true';
 
 // A bad setting fails here with one line naming the variable, as the function's cold start would.
 const names = (() => {
@@ -50,6 +59,24 @@ if (seedFeed && (await new FeedRepository(DynamoDBDocumentClient.from(client), n
   console.log(`Seeded feed ${seedFeed} (anonymous users may record deployments).`);
 }
 client.destroy();
+
+const settings = (() => {
+  try {
+    return eventSettings();
+  } catch (e) {
+    return fail((e as Error).message);
+  }
+})();
+const deadLetterFile = localDeadLetterFile();
+const events = startLocalEvents({
+  engine,
+  endpoint: db.endpoint,
+  deploymentsTable: names.deployments,
+  deps: localDispatchDeps(settings, { region: process.env.AWS_REGION, out: console.log, deadLetterFile }),
+  out: console.log,
+});
+onStreamRecord = events.push;
+await events.start();
 
 await build({ quiet: true });
 type Handler = Parameters<typeof startGateway>[0]['routes'][number]['handler'];
@@ -74,12 +101,14 @@ console.log(`DynamoDB (${engine}) at ${db.endpoint}, ${dataDir ? `data in ${data
 console.log(`Admin CLI: AWS_ENDPOINT_URL_DYNAMODB=${db.endpoint} npm run -s admin -- feeds list`);
 console.log(`Deployments web page at ${gateway.url}/ and the API's description at ${gateway.url}/api/openapi.json`);
 console.log(`Package Deployment API listening on ${gateway.url}/api/package-deployment/`);
+console.log(`Events: each is printed here; webhooks (npm run -s admin -- webhooks add ...) are delivered; dead letters go to ${deadLetterFile}.`);
 
 let stopping = false;
 const stop = async () => {
   if (stopping) return;
   stopping = true;
   await gateway.close();
+  await events.stop();
   await db.stop();
   process.exit(0);
 };

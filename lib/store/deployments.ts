@@ -80,7 +80,15 @@ export const putDeployment = async (
       await client.send(
         new TransactWriteCommand({
           TransactItems: [
-            { Put: { TableName: tables.deployments, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } },
+            // A backdated record (stored without the current item) is marked, for the event dispatcher: its history
+            // item's stream record is the one that announces it (lib/domain/events.ts). Nothing reads it otherwise.
+            {
+              Put: {
+                TableName: tables.deployments,
+                Item: withCurrent ? item : { ...item, backdated: true },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
             ...(withCurrent
               ? [
                   {
