@@ -8,6 +8,7 @@ import { FeedRepository } from '../lib/store/feeds.ts';
 import { parseInstant } from '../lib/domain/dates.ts';
 import { required } from '../lib/domain/deployment.ts';
 import { WEBHOOK_FORMATS, type WebhookFormat } from '../lib/domain/events.ts';
+import { maskedUrl } from '../lib/domain/webhooks.ts';
 import { refusedWebhookUrl } from '../lib/app/webhook-client.ts';
 import { newWebhookSecret, WebhookRepository } from '../lib/store/webhooks.ts';
 
@@ -29,7 +30,8 @@ const USAGE = `Usage: npm run -s admin -- <command>
                                  (X-Deployment-Signature-256). Prints the webhook's id and, when generated (256
                                  random bits), the secret alone on the last line. --format slack posts a Slack
                                  incoming-webhook message instead of the event.
-  webhooks list                  list webhooks (never their secrets)
+  webhooks list                  list webhooks (never their secrets; URLs as scheme, host and port, since a
+                                 path may be a credential, as Slack's are)
   webhooks remove ID             remove a webhook by its id
 
 DynamoDB: AWS_ENDPOINT_URL_DYNAMODB (e.g. http://127.0.0.1:8000 while npm start runs) or your AWS credentials
@@ -214,7 +216,7 @@ export const run = async (argv: string[], out: (line: string) => void = console.
       case 'webhooks list': {
         const list = await webhooks.list();
         if (list.length === 0) return out('No webhooks.');
-        out(table([['ID', 'FEED', 'FORMAT', 'URL', 'CREATED'], ...list.map((w) => [w.id, w.feedName, w.format, w.url, w.createdAt])]));
+        out(table([['ID', 'FEED', 'FORMAT', 'URL', 'CREATED'], ...list.map((w) => [w.id, w.feedName, w.format, maskedUrl(w.url), w.createdAt])]));
         return;
       }
       case 'webhooks remove': {

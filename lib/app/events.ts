@@ -4,7 +4,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { announcedEvent, webhookBody, webhookHeaders, type DeploymentEvent } from '../domain/events.ts';
 import { foldName } from '../domain/keys.ts';
-import { classify, DEFAULT_RETRY_POLICY, retryAfterMs, retryDelayMs, type AddressPolicy, type AttemptOutcome, type RetryPolicy, type Webhook } from '../domain/webhooks.ts';
+import { classify, DEFAULT_RETRY_POLICY, maskedUrl, retryAfterMs, retryDelayMs, type AddressPolicy, type AttemptOutcome, type RetryPolicy, type Webhook } from '../domain/webhooks.ts';
 import * as z from '../domain/zod.ts';
 import { createDocumentClient } from '../store/client.ts';
 import { config } from '../store/config.ts';
@@ -152,7 +152,7 @@ export const dispatch = async (records: StreamRecord[], deps: DispatchDeps): Pro
         reason: `not delivered after ${report.attempts} attempt(s): ${report.outcome}`,
         attempts: report.attempts,
         lastOutcome: report.outcome,
-        webhook: { id: webhook.id, feedName: webhook.feedName, url: webhook.url },
+        webhook: { id: webhook.id, feedName: webhook.feedName, url: maskedUrl(webhook.url) },
         event,
         at: new Date((deps.now ?? Date.now)()).toISOString(),
       };

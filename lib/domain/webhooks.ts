@@ -55,6 +55,19 @@ export const checkWebhookUrl = (raw: string, policy: AddressPolicy): { ok: true;
   return { ok: true, url };
 };
 
+/**
+ * A webhook URL as listed and logged: scheme, host and port only. A URL's path or query may be its credential (a
+ * Slack incoming-webhook URL is one), so it is shown only when the webhook is added.
+ */
+export const maskedUrl = (raw: string): string => {
+  try {
+    const url = new URL(raw);
+    return url.pathname === '/' && url.search === '' ? url.origin + '/' : `${url.origin}/…`;
+  } catch {
+    return '…';
+  }
+};
+
 /* ---------------------------------------------------------------- retries */
 
 export type RetryPolicy = {

@@ -67,7 +67,7 @@ describe('the packaged templates', () => {
   it('three regions: the primary (first listed) region creates global tables with a PITR replica in every region', () => {
     expect(multi.template.Conditions?.IsPrimaryRegion).toEqual({ 'Fn::Equals': [{ Ref: 'AWS::Region' }, THREE_REGIONS[0]] });
     const tables = resourcesOfType(multi.template, 'AWS::DynamoDB::GlobalTable');
-    expect(tables).toHaveLength(4);
+    expect(tables).toHaveLength(5);
     for (const [, table] of tables) {
       expect(table.Condition).toBe('IsPrimaryRegion');
       const replicas = table.Properties.Replicas as Array<Record<string, Json>>;
@@ -104,7 +104,8 @@ describe('the packaged templates', () => {
 
   it('functions: Node.js 24 on arm64, the zipped bundle with handler index.handler, source maps on', () => {
     const functions = resourcesOfType(single.template, 'AWS::Lambda::Function');
-    expect(functions).toHaveLength(ROUTES.length);
+    // The routes' functions, and the event dispatcher (no route: fed by the deployments table's stream).
+    expect(functions).toHaveLength(ROUTES.length + 1);
     for (const [, fn] of functions) {
       expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler' });
       expect((fn.Properties.Code as { S3Key: string }).S3Key).toMatch(/\.zip$/);
@@ -135,7 +136,7 @@ describe('tables', () => {
       expect(condition).toBe('IsPrimaryRegion');
       return { logicalId: then.Ref, name: otherwise };
     };
-    return { deployments: entry('DEPLOYMENTS_TABLE'), feeds: entry('FEEDS_TABLE'), apiKeys: entry('API_KEYS_TABLE'), idempotency: entry('IDEMPOTENCY_TABLE') };
+    return { deployments: entry('DEPLOYMENTS_TABLE'), feeds: entry('FEEDS_TABLE'), apiKeys: entry('API_KEYS_TABLE'), idempotency: entry('IDEMPOTENCY_TABLE'), webhooks: entry('WEBHOOKS_TABLE') };
   };
 
   const keyed = <T extends { AttributeName?: string; IndexName?: string }>(items: T[] | undefined) =>
@@ -152,7 +153,7 @@ describe('tables', () => {
       const env = envTables(t);
       const names = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v.name])) as TableNames;
       const definitions = tableDefinitions(names);
-      expect(definitions).toHaveLength(4);
+      expect(definitions).toHaveLength(5);
       for (const def of definitions) {
         const [logicalId, table] = resourcesOfType(t, 'AWS::DynamoDB::GlobalTable').find(([, r]) => r.Properties.TableName === def.TableName) ?? [];
         expect(table, `a global table named ${def.TableName}`).toBeDefined();
