@@ -40,7 +40,7 @@ const BATCH = 100;
 export type LocalEvents = {
   /** For dynalite: the engine's stream listener (pass to startEngine before the tables exist). */
   push: (record: LocalStreamRecord) => void;
-  /** Starts polling (DynamoDB Local's stream, or what `push` collected). */
+  /** Starts polling (DynamoDB Local's stream, or what `push` collected); resolves once it reads the stream. */
   start: () => Promise<void>;
   stop: () => Promise<void>;
 };
@@ -72,6 +72,8 @@ export const startLocalEvents = (options: {
   const queue: Batchable[] = [];
   let stopped = false;
   let running: Promise<void> | undefined;
+  let markReady = () => {};
+  const ready = new Promise<void>((resolve) => (markReady = resolve));
 
   /** Dispatches `records` until done, retrying a failed tail, then dead-lettering it. */
   const drain = async (records: Batchable[]) => {
@@ -114,6 +116,7 @@ export const startLocalEvents = (options: {
       const streamArn = Table?.LatestStreamArn;
       if (!streamArn) throw new Error(`table ${options.deploymentsTable} has no stream`);
       const iterators = new Map<string, string | undefined>(); // shard id -> next iterator (undefined: closed)
+      const lastSeen = new Map<string, string>(); // shard id -> sequence number of the last record read
       let first = true;
       let lastDiscovery = 0;
       while (!stopped) {
@@ -131,13 +134,36 @@ export const startLocalEvents = (options: {
             iterators.set(shard.ShardId!, ShardIterator);
           }
           first = false;
+          markReady();
         }
         let got = 0;
         for (const [shard, iterator] of iterators) {
           if (!iterator) continue;
-          const page = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: BATCH }));
+          let page;
+          try {
+            page = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: BATCH }));
+          } catch (e) {
+            const name = (e as Error).name;
+            if (name !== 'TrimmedDataAccessException' && name !== 'ExpiredIteratorException') throw e;
+            // An iterator DynamoDB Local no longer honours (it happens to LATEST iterators of a fresh table's shard):
+            // read on after the last record seen, or from the shard's start (at least once: a record read twice is
+            // announced twice, with the same event id).
+            const after = lastSeen.get(shard);
+            const { ShardIterator } = await streams.send(
+              new GetShardIteratorCommand({
+                StreamArn: streamArn,
+                ShardId: shard,
+                ShardIteratorType: after ? 'AFTER_SEQUENCE_NUMBER' : 'TRIM_HORIZON',
+                ...(after ? { SequenceNumber: after } : {}),
+              }),
+            );
+            iterators.set(shard, ShardIterator);
+            continue;
+          }
           iterators.set(shard, page.NextShardIterator);
           const records = (page.Records ?? []) as StreamsApiRecord[];
+          const last = page.Records?.at(-1)?.dynamodb?.SequenceNumber;
+          if (last) lastSeen.set(shard, last);
           got += records.length;
           if (records.length > 0) await drain(records as Batchable[]);
         }
@@ -154,9 +180,13 @@ export const startLocalEvents = (options: {
       if (record.tableName === options.deploymentsTable) queue.push(record);
     },
     start: async () => {
-      running = (options.engine === 'dynamodb-local' ? loopStream() : loopQueue()).catch((e: unknown) => {
-        if (!stopped) out(`events: stopped: ${(e as Error).message}`);
-      });
+      if (options.engine !== 'dynamodb-local') markReady();
+      running = (options.engine === 'dynamodb-local' ? loopStream() : loopQueue())
+        .catch((e: unknown) => {
+          if (!stopped) out(`events: stopped: ${(e as Error).message}`);
+        })
+        .finally(markReady);
+      await ready;
     },
     stop: async () => {
       stopped = true;
