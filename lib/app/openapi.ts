@@ -2,6 +2,8 @@ import * as z from 'zod';
 import { PRIVILEGES, RECORD_PRIVILEGE, VIEW_PRIVILEGE } from '../domain/auth.ts';
 import { DeploymentSchema, FIELD_LIMITS, type FieldName } from '../domain/deployment.ts';
 import { CurrentQuerySchema, DEFAULT_LIMIT, HistoryQuerySchema, MAX_LIMIT } from '../domain/queries.ts';
+import { CHANGES } from '../domain/change.ts';
+import { EVENT_SOURCE, type DeploymentEvent } from '../domain/events.ts';
 import type { DeploymentView } from '../domain/record.ts';
 import type { FeedView, PageView } from './read.ts';
 
@@ -101,12 +103,42 @@ export const ProblemSchema = z
   })
   .register(responses, { id: 'Problem' });
 
+const EVENT_CHANGES = [...CHANGES, 'backdated'] as const;
+export const DeploymentEventSchema = z
+  .object({
+    id: z.string().describe("The record's Id: the same on every redelivery of this event; deduplicate on it."),
+    source: z.literal(EVENT_SOURCE),
+    'detail-type': z
+      .string()
+      .describe(
+        'CDEvents name by Change: deployed, redeployed and backdated -> dev.cdevents.service.deployed; upgraded and changed -> dev.cdevents.service.upgraded; rolledback -> dev.cdevents.service.rolledback.',
+      ),
+    time: z.string().describe('When the service received the record (ISO 8601, UTC).'),
+    region: z.string().describe('The AWS region that received the record (the only one that announces it).'),
+    detail: DeploymentViewSchema.extend({
+      PreviousVersion: z.string().optional().describe('The version the target ran before; absent on a first deployment and on a backdated record.'),
+      Change: z
+        .enum(EVENT_CHANGES)
+        .describe(
+          'deployed (first on the target), upgraded / rolledback (a higher / lower version than PreviousVersion), redeployed (the same version), changed (versions that cannot be ordered), backdated (a record dated before the target\'s current one, which it did not change).',
+        ),
+    }),
+  })
+  .register(responses, { id: 'DeploymentEvent' });
+
+export const SlackMessageSchema = z
+  .object({ text: z.string().describe('One line naming the package, version, change, target, previous version, who, region and feed.') })
+  .register(responses, { id: 'SlackMessage' });
+
 // The response schemas describe exactly what the handlers return (a compile error otherwise).
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const exact = <T extends true>(): T => true as T;
 exact<Same<z.output<typeof DeploymentViewSchema>, DeploymentView>>();
 exact<Same<z.output<typeof PageSchema>, PageView>>();
 exact<Same<z.output<typeof FeedsSchema>, { Items: FeedView[] }>>();
+exact<Same<z.output<typeof DeploymentEventSchema>, DeploymentEvent>>();
+
+const webhookHeader = (name: string, description: string) => ({ name, in: 'header', required: true, schema: { type: 'string' }, description });
 
 const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
 const jsonContent = (id: string) => ({ 'application/json': { schema: ref(id) } });
@@ -233,6 +265,30 @@ export const openApiDocument = (): Record<string, unknown> => {
           responses: {
             200: { description: 'The feeds.', content: jsonContent('Feeds') },
             ...problems({ 400: 'A query parameter was given (only key is accepted).', 403: READ_ERRORS[403], 405: READ_ERRORS[405], 503: READ_ERRORS[503] }),
+          },
+        },
+      },
+    },
+    webhooks: {
+      deploymentEvent: {
+        post: {
+          summary: 'A new deployment record (one per record, at least once)',
+          description:
+            'POSTed to each webhook of the record\'s feed (`npm run -s admin -- webhooks add`). The same event goes to the stack\'s EventBridge bus (source package-deployment-api, detail = the `detail` below). Verify X-Deployment-Signature-256 over the raw body before parsing it. A 2xx takes the delivery; 5xx, 429 (Retry-After honoured) and timeouts are retried with backoff for up to 30 s, then dead-lettered; other answers are dead-lettered at once.',
+          parameters: [
+            webhookHeader('X-Deployment-Event', `The Change: ${EVENT_CHANGES.join(', ')}.`),
+            webhookHeader('X-Deployment-Id', "The event's id (the record's Id)."),
+            webhookHeader('X-Deployment-Delivery', 'A unique id per delivery attempt.'),
+            webhookHeader('X-Deployment-Signature-256', "sha256= and the hex HMAC-SHA256 of the raw body, keyed with the webhook's secret (GitHub's scheme)."),
+          ],
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: { oneOf: [ref('DeploymentEvent'), ref('SlackMessage')] } } },
+          },
+          responses: {
+            '2XX': { description: 'Delivered.' },
+            '429': { description: 'Tried again after Retry-After (within the retry budget).' },
+            '5XX': { description: 'Tried again with backoff (within the retry budget), then dead-lettered.' },
           },
         },
       },
