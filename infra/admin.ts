@@ -9,6 +9,11 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { FeedRepository } from '../lib/store/feeds.ts';
 import { parseInstant } from '../lib/domain/dates.ts';
 import { required } from '../lib/domain/deployment.ts';
+import { foldName } from '../lib/domain/keys.ts';
+import { WEBHOOK_FORMATS, type WebhookFormat } from '../lib/domain/events.ts';
+import { maskedUrl } from '../lib/domain/webhooks.ts';
+import { refusedWebhookUrl } from '../lib/app/webhook-client.ts';
+import { newWebhookSecret, WebhookRepository } from '../lib/store/webhooks.ts';
 
 const USAGE = `Usage: npm run -s admin -- <command>
 
@@ -17,9 +22,9 @@ const USAGE = `Usage: npm run -s admin -- <command>
                                  If records of a removed feed of that name are stored, it refuses and says how
                                  many: --take-over adopts them into the new feed (or purge them first)
   feeds list                     list feeds
-  feeds remove NAME [--purge]    remove a feed; its deployment records are kept, unless --purge, which deletes
-                                 them (history, current versions, Idempotency-Key claims); --purge also deletes
-                                 the records of a feed removed earlier
+  feeds remove NAME [--purge]    remove a feed and its webhooks; its deployment records are kept, unless --purge,
+                                 which deletes them (history, current versions, Idempotency-Key claims); --purge
+                                 also deletes the records of a feed removed earlier
   keys add --user NAME [--feed NAME]... [--privilege NAME]... [--expires ISO] [--key VALUE|-]
                                  add an API key acting as user NAME, for the named (existing) feeds, bound to
                                  them, not to their names (default: all feeds),
@@ -33,9 +38,18 @@ const USAGE = `Usage: npm run -s admin -- <command>
                                  after upgrading: rebuild the deployment-frequency counters from the history (idempotent:
                                  counts are set, not added) and bring current items written before the overview up to
                                  date (its index keys, the version each target ran before); one Scan of the table
+  webhooks add --feed NAME --url URL [--secret S] [--format json|slack]
+                                 POST each new deployment record of the (existing) feed to URL (https, public
+                                 addresses only; http://127.0.0.1 too when the tables are local); signed with the
+                                 secret (X-Deployment-Signature-256). Prints the webhook's id and, when generated
+                                 (256 random bits), the secret alone on the last line. --format slack posts a Slack
+                                 incoming-webhook message instead of the event.
+  webhooks list                  list webhooks (never their secrets; URLs as scheme, host and port, since a
+                                 path may be a credential, as Slack's are)
+  webhooks remove ID             remove a webhook by its id
 
 DynamoDB: AWS_ENDPOINT_URL_DYNAMODB (e.g. http://127.0.0.1:8000 while npm start runs) or your AWS credentials
-and AWS_REGION. Tables: DEPLOYMENTS_TABLE, FEEDS_TABLE, API_KEYS_TABLE, IDEMPOTENCY_TABLE.
+and AWS_REGION. Tables: DEPLOYMENTS_TABLE, FEEDS_TABLE, API_KEYS_TABLE, IDEMPOTENCY_TABLE, WEBHOOKS_TABLE.
 Privileges: ${PRIVILEGES.join(', ')}.`;
 
 class UsageError extends Error {}
@@ -49,6 +63,24 @@ const COMMANDS: Record<string, { args: number; options: string[] }> = {
   'keys list': { args: 0, options: [] },
   'keys revoke': { args: 1, options: [] },
   'counters backfill': { args: 0, options: ['feed'] },
+  'webhooks add': { args: 0, options: ['feed', 'url', 'secret', 'format'] },
+  'webhooks list': { args: 0, options: [] },
+  'webhooks remove': { args: 1, options: [] },
+};
+
+/**
+ * Loopback receivers (and plain http) are accepted when the tables are a local engine's, whose dispatcher is
+ * `npm start` (which allows them), or with WEBHOOKS_ALLOW_LOOPBACK=true; never for AWS's tables.
+ */
+const localTables = (): boolean => {
+  if (process.env.WEBHOOKS_ALLOW_LOOPBACK === 'true') return true;
+  const endpoint = process.env.AWS_ENDPOINT_URL_DYNAMODB;
+  if (!endpoint) return false;
+  try {
+    return ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(endpoint).hostname);
+  } catch {
+    return false;
+  }
 };
 
 /** A name checked as the API checks the same field (trimmed, visible, within its limit, no control characters). */
@@ -74,6 +106,9 @@ const OPTIONS = {
   privilege: { type: 'string', multiple: true },
   expires: { type: 'string' },
   key: { type: 'string' },
+  url: { type: 'string' },
+  secret: { type: 'string' },
+  format: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 type Values = ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; strict: true; options: typeof OPTIONS }>>['values'];
@@ -97,6 +132,7 @@ type Context = {
   values: Values;
   feeds: FeedRepository;
   keys: ApiKeyRepository;
+  webhooks: WebhookRepository;
   out: (line: string) => void;
   client: DynamoDBDocumentClient;
   deploymentsTable: string;
@@ -146,11 +182,14 @@ const HANDLERS: Record<string, (c: Context) => Promise<void>> = {
     if (list.length === 0) return out('No feeds.');
     out(table([['NAME', 'ANONYMOUS', 'CREATED', 'ID'], ...list.map((f) => [f.displayName, f.anonymousPrivileges.join(',') || '-', f.createdAt, f.id])]));
   },
-  'feeds remove': async ({ arg, values, feeds, out }) => {
+  'feeds remove': async ({ arg, values, feeds, webhooks, out }) => {
     // Trimmed as `feeds add` trims; not otherwise checked, so that a feed stored under an older rule can go.
     const feed = arg?.trim();
     if (!feed) throw new UsageError('feeds remove needs a NAME');
     const removed = await feeds.remove(feed);
+    // Its webhooks go with it: a feed added later under this name starts without them.
+    const hooks = removed ? await webhooks.removeForFeed(feed) : 0;
+    if (hooks > 0) out(`Removed its ${hooks} webhook(s).`);
     if (!values.purge) {
       if (!removed) throw new Error(`No feed named ${feed}.`);
       out(`Removed feed ${feed}; its deployment records are kept (a feed added later under this name must take them over).`);
@@ -204,6 +243,36 @@ const HANDLERS: Record<string, (c: Context) => Promise<void>> = {
         `${r.currentUpdated} current items updated${r.currentSkipped ? `, ${r.currentSkipped} left as a newer record wrote them` : ''}.`,
     );
   },
+  'webhooks add': async ({ values, feeds, webhooks, out }) => {
+    if (values.feed === undefined || values.feed.length !== 1) throw new UsageError('webhooks add needs exactly one --feed NAME');
+    const feedName = name('FeedName', '--feed', values.feed[0]!);
+    if (values.url === undefined) throw new UsageError('webhooks add needs --url URL');
+    const format = (values.format ?? 'json') as WebhookFormat;
+    if (!(WEBHOOK_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format must be ${WEBHOOK_FORMATS.join(' or ')}`);
+    if (values.secret !== undefined && values.secret.length < 16) throw new UsageError('--secret must have at least 16 characters');
+    const refused = await refusedWebhookUrl(values.url, { allowLoopback: localTables() });
+    if (refused) throw new UsageError(`--url refused: ${refused}`);
+    const feed = (await feeds.list()).find((f) => f.name === foldName(feedName));
+    if (!feed) throw new Error(`No feed named ${feedName} (see feeds list).`);
+    const secret = values.secret ?? newWebhookSecret();
+    const created = await webhooks.add({ feedName: feed.displayName, url: values.url, secret, format });
+    out(`Added webhook ${created.id}: ${format} deliveries of feed ${feed.displayName}'s new deployment records to ${maskedUrl(created.url)}.`);
+    if (values.secret === undefined) {
+      out('Store the secret now; it verifies X-Deployment-Signature-256 and is not shown again. Secret:');
+      out(secret);
+    }
+  },
+  'webhooks list': async ({ webhooks, out }) => {
+    const list = await webhooks.list();
+    if (list.length === 0) return out('No webhooks.');
+    out(table([['ID', 'FEED', 'FORMAT', 'URL', 'CREATED'], ...list.map((w) => [w.id, w.feedName, w.format, maskedUrl(w.url), w.createdAt])]));
+  },
+  'webhooks remove': async ({ arg, webhooks, out }) => {
+    const id = arg?.trim();
+    if (!id) throw new UsageError('webhooks remove needs an ID (see webhooks list)');
+    if (!(await webhooks.remove(id))) throw new Error(`No webhook with id ${id}.`);
+    out(`Removed webhook ${id}.`);
+  },
 };
 
 export const run = async (argv: string[], out: (line: string) => void = console.log): Promise<void> => {
@@ -221,8 +290,9 @@ export const run = async (argv: string[], out: (line: string) => void = console.
   const client = createDocumentClient();
   const feeds = new FeedRepository(client, config.feedsTable, { deployments: config.deploymentsTable, idempotency: config.idempotencyTable });
   const keys = new ApiKeyRepository(client, config.apiKeysTable, config.feedsTable);
+  const webhooks = new WebhookRepository(client, config.webhooksTable);
   try {
-    await handler({ arg: parsed.arg, values: parsed.values, feeds, keys, out, client, deploymentsTable: config.deploymentsTable });
+    await handler({ arg: parsed.arg, values: parsed.values, feeds, keys, webhooks, out, client, deploymentsTable: config.deploymentsTable });
   } finally {
     client.destroy();
   }

@@ -14,6 +14,7 @@ const stageEnv = (stage: string, region: string): string[] => {
     `export FEEDS_TABLE=${t.feeds}`,
     `export API_KEYS_TABLE=${t.apiKeys}`,
     `export IDEMPOTENCY_TABLE=${t.idempotency}`,
+    `export WEBHOOKS_TABLE=${t.webhooks}`,
     'unset AWS_ENDPOINT_URL_DYNAMODB',
   ];
 };

@@ -6,11 +6,11 @@ import { INDEXES, OVERVIEW_INDEX, type IndexName } from '../lib/domain/keys.ts';
  * The service's tables, as CreateTable inputs for the local engines and tests. Attribute names here are the ones
  * lib/domain/keys.ts builds; serverless.yml declares the same tables for AWS.
  */
-export type TableNames = { deployments: string; feeds: string; apiKeys: string; idempotency: string };
+export type TableNames = { deployments: string; feeds: string; apiKeys: string; idempotency: string; webhooks?: string };
 
 export const tableNamesFromEnv = (env: NodeJS.ProcessEnv = process.env): TableNames => {
   const c = loadConfig(env);
-  return { deployments: c.deploymentsTable, feeds: c.feedsTable, apiKeys: c.apiKeysTable, idempotency: c.idempotencyTable };
+  return { deployments: c.deploymentsTable, feeds: c.feedsTable, apiKeys: c.apiKeysTable, idempotency: c.idempotencyTable, webhooks: c.webhooksTable };
 };
 
 /**
@@ -23,6 +23,7 @@ export const stageTableNames = (stage: string): TableNames => ({
   feeds: `${SERVICE}-${stage}-feeds`,
   apiKeys: `${SERVICE}-${stage}-api-keys`,
   idempotency: `${SERVICE}-${stage}-idempotency`,
+  webhooks: `${SERVICE}-${stage}-webhooks`,
 });
 
 /** The deployments table's indexes: each keyed by its own attribute, sorted by the record's sort key `sk`. */
@@ -62,6 +63,9 @@ export const tableDefinitions = (names: TableNames): CreateTableCommandInput[] =
         Projection: { ProjectionType: 'ALL' },
       },
     ],
+    // The event dispatcher reads the table's changes (DynamoDB Local has streams; dynalite ignores this and its
+    // transactions publish them instead, see infra/local/events.ts).
+    StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
   },
   {
     TableName: names.feeds,
@@ -82,4 +86,22 @@ export const tableDefinitions = (names: TableNames): CreateTableCommandInput[] =
     AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
     KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
   },
+  // Webhooks (lib/store/webhooks.ts): a feed's webhooks are one partition. Optional in TableNames, so that callers
+  // that never deliver events (tests of the record path) need not name it.
+  ...(names.webhooks
+    ? [
+        {
+          TableName: names.webhooks,
+          BillingMode: 'PAY_PER_REQUEST' as const,
+          AttributeDefinitions: [
+            { AttributeName: 'feed', AttributeType: 'S' as const },
+            { AttributeName: 'id', AttributeType: 'S' as const },
+          ],
+          KeySchema: [
+            { AttributeName: 'feed', KeyType: 'HASH' as const },
+            { AttributeName: 'id', KeyType: 'RANGE' as const },
+          ],
+        },
+      ]
+    : []),
 ];

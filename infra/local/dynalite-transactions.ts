@@ -24,6 +24,13 @@
  *
  * It reaches into dynalite's internals (db/, validations/), so package.json pins dynalite exactly (4.0.0): upgrade it on
  * purpose, with test/integration/transactions.test.ts and the reliability suite's kill test.
+ *
+ * Streams: dynalite has no DynamoDB Streams. A transaction knows each item's old and new image, so once its batch is
+ * written it hands `onStreamRecord` (if given) one DynamoDB Streams record per item it wrote, in the Streams shape
+ * (eventName INSERT/MODIFY/REMOVE, Keys, NewImage, OldImage, a rising SequenceNumber, NEW_AND_OLD_IMAGES): the local
+ * event dispatcher (infra/local/events.ts) reads them as Lambda reads a real stream. In process and in memory, only
+ * while the engine runs; single-item writes (PutItem, UpdateItem, DeleteItem) publish nothing: the service writes the
+ * records (the only items events are about) only in transactions.
  */
 import { createRequire } from 'node:module';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -87,6 +94,8 @@ type Step = {
   table: Table;
   key: string;
   existing?: AttributeMap | undefined;
+  /** The item as the transaction wrote it (null: deleted); set by writesOf. */
+  written?: AttributeMap | null;
 };
 
 class ApiError extends Error {
@@ -173,7 +182,44 @@ const applyUpdate = async (store: DynaliteStore, collector: IndexWriter, step: S
   return ops;
 };
 
-const transactWriteItems = async (store: DynaliteStore, request: Record<string, unknown>): Promise<object> => {
+/** A DynamoDB Streams record of one item a transaction wrote (see the opening comment). */
+export type LocalStreamRecord = {
+  eventID: string;
+  eventName: 'INSERT' | 'MODIFY' | 'REMOVE';
+  eventSource: 'aws:dynamodb';
+  tableName: string;
+  dynamodb: {
+    Keys: AttributeMap;
+    NewImage?: AttributeMap;
+    OldImage?: AttributeMap;
+    SequenceNumber: string;
+    StreamViewType: 'NEW_AND_OLD_IMAGES';
+    ApproximateCreationDateTime: number;
+  };
+};
+export type StreamListener = (record: LocalStreamRecord) => void;
+
+let sequence = 0n;
+const streamRecord = (step: Step, item: AttributeMap | null): LocalStreamRecord => {
+  const source = (item ?? step.existing)!;
+  const seq = String(++sequence).padStart(21, '0');
+  return {
+    eventID: seq,
+    eventName: !step.existing ? 'INSERT' : item ? 'MODIFY' : 'REMOVE',
+    eventSource: 'aws:dynamodb',
+    tableName: step.table.TableName,
+    dynamodb: {
+      Keys: Object.fromEntries(step.table.KeySchema.map((k) => [k.AttributeName, source[k.AttributeName]])),
+      ...(item ? { NewImage: item } : {}),
+      ...(step.existing ? { OldImage: step.existing } : {}),
+      SequenceNumber: seq,
+      StreamViewType: 'NEW_AND_OLD_IMAGES',
+      ApproximateCreationDateTime: Math.floor(Date.now() / 1000),
+    },
+  };
+};
+
+const transactWriteItems = async (store: DynaliteStore, request: Record<string, unknown>, onStreamRecord?: StreamListener): Promise<object> => {
   const items = request.TransactItems;
   if (!Array.isArray(items) || items.length === 0 || items.length > MAX_ITEMS) {
     throw validationError(`TransactItems must have between 1 and ${MAX_ITEMS} items`);
@@ -192,6 +238,12 @@ const transactWriteItems = async (store: DynaliteStore, request: Record<string, 
     checkConditions(steps);
     const ops = await writesOf(store, steps);
     await call<void>((cb) => store.db.batch(ops, cb));
+    if (onStreamRecord) {
+      for (const step of steps) {
+        if (step.written === undefined || (step.written === null && !step.existing)) continue;
+        onStreamRecord(streamRecord(step, step.written));
+      }
+    }
     return {};
   } finally {
     release();
@@ -241,10 +293,14 @@ const writesOf = async (store: DynaliteStore, steps: Step[]): Promise<BatchOp[]>
   for (const step of steps) {
     if (step.kind === 'ConditionCheck') continue;
     if (step.kind === 'Update') {
-      ops.push(...(await applyUpdate(store, collector, step)));
+      const written = await applyUpdate(store, collector, step);
+      ops.push(...written);
+      const put = written.find((op) => op.type === 'put');
+      step.written = put?.type === 'put' ? put.value : null;
       continue;
     }
     const item = step.kind === 'Put' ? step.data.Item! : null;
+    step.written = item;
     await call<void>((cb) => db.updateIndexes(collector, step.table, step.existing, item, cb));
     const key = `item-${step.table.TableName}~${step.key}`;
     ops.push(item ? { type: 'put', key, value: item } : { type: 'del', key });
@@ -291,7 +347,7 @@ const send = (res: ServerResponse, status: number, body: object): void => {
   res.end(text);
 };
 
-const handle = (store: DynaliteStore, tokens: Tokens, req: IncomingMessage, res: ServerResponse): void => {
+const handle = (store: DynaliteStore, tokens: Tokens, req: IncomingMessage, res: ServerResponse, onStreamRecord?: StreamListener): void => {
   const chunks: Buffer[] = [];
   req.on('data', (c: Buffer) => chunks.push(c));
   req.on('end', () => {
@@ -301,7 +357,7 @@ const handle = (store: DynaliteStore, tokens: Tokens, req: IncomingMessage, res:
     } catch {
       return send(res, 400, { __type: 'com.amazon.coral.service#SerializationException' });
     }
-    idempotent(tokens, request, () => transactWriteItems(store, request)).then(
+    idempotent(tokens, request, () => transactWriteItems(store, request, onStreamRecord)).then(
       (out) => send(res, 200, out),
       (e: unknown) => {
         const err = e as { statusCode?: number; body?: object };
@@ -316,7 +372,11 @@ const handle = (store: DynaliteStore, tokens: Tokens, req: IncomingMessage, res:
  * Creates a dynalite server whose store answers TransactWriteItems too. dynalite creates its store through its `db`
  * module, which is captured here on the way; every other operation goes to dynalite's own request handler.
  */
-export const createDynaliteWithTransactions = (create: (options: object) => Server, options: object): Server => {
+export const createDynaliteWithTransactions = (
+  create: (options: object) => Server,
+  options: object,
+  hooks: { onStreamRecord?: StreamListener } = {},
+): Server => {
   let store: DynaliteStore | undefined;
   const original = db.create;
   db.create = (o: object) => (store = original(o));
@@ -333,7 +393,7 @@ export const createDynaliteWithTransactions = (create: (options: object) => Serv
   server.removeAllListeners('request');
   const tokens: Tokens = new Map();
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    if (req.method === 'POST' && req.headers['x-amz-target'] === TARGET) handle(captured, tokens, req, res);
+    if (req.method === 'POST' && req.headers['x-amz-target'] === TARGET) handle(captured, tokens, req, res, hooks.onStreamRecord);
     else dynaliteHandler(req, res);
   });
   return server;

@@ -15,7 +15,7 @@ import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { putDeployment } from '../../lib/store/deployments.ts';
 import type { DeploymentItem } from '../../lib/store/items.ts';
 import { tableDefinitions, type TableNames } from '../tables.ts';
-import { createDynaliteWithTransactions } from './dynalite-transactions.ts';
+import { createDynaliteWithTransactions, type StreamListener } from './dynalite-transactions.ts';
 
 /** A running local DynamoDB engine. */
 export type LocalDynamoDB = { engine: Engine; endpoint: string; port: number; stop: () => Promise<void> };
@@ -32,7 +32,13 @@ export const localClientConfig = (endpoint: string): DynamoDBClientConfig => ({
  * dynalite: pure JavaScript, in memory, or LevelDB on disk under `path`; with TransactWriteItems added (see
  * dynalite-transactions.ts).
  */
-export const startDynalite = async (options: { port: number; host?: string; path?: string | undefined }): Promise<LocalDynamoDB> => {
+export const startDynalite = async (options: {
+  port: number;
+  host?: string;
+  path?: string | undefined;
+  /** Receives a Streams record for each item a transaction writes (see dynalite-transactions.ts). */
+  onStreamRecord?: StreamListener | undefined;
+}): Promise<LocalDynamoDB> => {
   const { default: dynalite } = await import('dynalite');
   if (options.path) mkdirSync(options.path, { recursive: true });
   const server = createDynaliteWithTransactions(dynalite, {
@@ -40,7 +46,7 @@ export const startDynalite = async (options: { port: number; host?: string; path
     deleteTableMs: 0,
     updateTableMs: 0,
     ...(options.path ? { path: options.path } : {}),
-  });
+  }, { ...(options.onStreamRecord ? { onStreamRecord: options.onStreamRecord } : {}) });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
@@ -106,8 +112,10 @@ const startDynamoDbLocal = async (options: { port: number }): Promise<LocalDynam
   };
 };
 
-export const startEngine = (engine: Engine, options: { port: number; path?: string | undefined }): Promise<LocalDynamoDB> =>
-  engine === 'dynamodb-local' ? startDynamoDbLocal(options) : startDynalite(options);
+export const startEngine = (
+  engine: Engine,
+  options: { port: number; path?: string | undefined; onStreamRecord?: StreamListener | undefined },
+): Promise<LocalDynamoDB> => (engine === 'dynamodb-local' ? startDynamoDbLocal(options) : startDynalite(options));
 
 const createTable = async (client: DynamoDBClient, definition: CreateTableCommandInput): Promise<void> => {
   await client.send(new CreateTableCommand(definition));

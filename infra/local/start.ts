@@ -7,16 +7,23 @@ import { FeedNameHasRecords, FeedRepository } from '../../lib/store/feeds.ts';
 import { build, bundlePath } from '../build.ts';
 import { ROUTES } from '../routes.ts';
 import { tableNamesFromEnv } from '../tables.ts';
+import { eventSettings } from '../../lib/app/events.ts';
+import type { LocalStreamRecord } from './dynalite-transactions.ts';
 import { ensureTables, localClientConfig, startEngine, waitForEndpoint, type Engine } from './dynamodb.ts';
+import { localDeadLetterFile, localDispatchDeps, startLocalEvents } from './events.ts';
 import { applyLambdaRuntimeEnvironment, startGateway } from './gateway.ts';
 
 /**
  * `npm start`: an embedded DynamoDB (dynalite, or DynamoDB Local with DYNAMODB_ENGINE=dynamodb-local), the tables,
- * a seeded anonymous feed `DefaultNuGet`, and a local HTTP API gateway invoking the built Lambda bundle.
+ * a seeded anonymous feed `DefaultNuGet`, a local HTTP API gateway invoking the built Lambda bundle, and the event
+ * dispatcher fed by the deployments table's changes (infra/local/events.ts), printing each event in one line and
+ * delivering webhooks (loopback receivers allowed here: WEBHOOKS_ALLOW_LOOPBACK=true).
  *
  * With AWS_ENDPOINT_URL_DYNAMODB set, it starts no engine: it serves against that DynamoDB (creating the tables and
  * the feed only where missing), so a second `npm start` with another AWS_REGION and PORT is a second region sharing
- * the first one's tables, as the regions of a global table share its data.
+ * the first one's tables, as the regions of a global table share its data. Its events come from that DynamoDB's
+ * stream when it has one (DynamoDB Local); the embedded dynalite publishes its changes only in the process that runs
+ * it, whose dispatcher announces only its own region's records, so a second region on dynalite announces none.
  */
 const port = Number(process.env.PORT ?? 3000);
 const dynamoPort = Number(process.env.DYNAMODB_PORT ?? 8000);
@@ -33,6 +40,8 @@ const fail = (message: string): never => {
 };
 const inUse = (e: unknown) => (e as { code?: string }).code === 'EADDRINUSE';
 
+// dynalite's transactions publish the table's changes here (see infra/local/events.ts); dispatched once it runs.
+let onStreamRecord = (_record: LocalStreamRecord): void => {};
 const external = process.env.AWS_ENDPOINT_URL_DYNAMODB?.trim() || undefined;
 if (external !== undefined && !URL.canParse(external)) fail(`AWS_ENDPOINT_URL_DYNAMODB is not a URL: ${external}`);
 const db: { endpoint: string; stop: () => Promise<void> } = external
@@ -40,7 +49,7 @@ const db: { endpoint: string; stop: () => Promise<void> } = external
       () => ({ endpoint: external.replace(/\/+$/, ''), stop: async () => {} }),
       () => fail(`no DynamoDB answers at AWS_ENDPOINT_URL_DYNAMODB=${external}; start one (e.g. a first npm start) or unset it`),
     )
-  : await startEngine(engine, { port: dynamoPort, path: dataDir }).catch((e: unknown) =>
+  : await startEngine(engine, { port: dynamoPort, path: dataDir, onStreamRecord: (r) => onStreamRecord(r) }).catch((e: unknown) =>
       fail(inUse(e) ? `port ${dynamoPort} is in use; set DYNAMODB_PORT to a free port` : `could not start ${engine}: ${(e as Error).message}`),
     );
 // The handler reads these at load, exactly as on Lambda; the SDK reads the endpoint itself.
@@ -56,6 +65,8 @@ applyLambdaRuntimeEnvironment();
 // 8 s plus backoff); on AWS the short defaults stay. Explicit settings win.
 process.env.DYNAMODB_REQUEST_TIMEOUT_MS ||= String(LOCAL_REQUEST_TIMEOUT_MS);
 process.env.DYNAMODB_CONNECT_TIMEOUT_MS ||= String(LOCAL_CONNECT_TIMEOUT_MS);
+// Locally, webhooks may go to a receiver on this machine (never set on AWS).
+process.env.WEBHOOKS_ALLOW_LOOPBACK ??= 'true';
 
 // A bad setting fails here with one line naming the variable, as the function's cold start would.
 const names = (() => {
@@ -78,6 +89,25 @@ if (seedFeed) {
   }
 }
 client.destroy();
+
+const settings = (() => {
+  try {
+    return eventSettings();
+  } catch (e) {
+    return fail((e as Error).message);
+  }
+})();
+const deadLetterFile = localDeadLetterFile();
+const events = startLocalEvents({
+  // An external DynamoDB is read through its Streams API (DynamoDB Local has one; without, no events here).
+  engine: external ? 'dynamodb-local' : engine,
+  endpoint: db.endpoint,
+  deploymentsTable: names.deployments,
+  deps: localDispatchDeps(settings, { region: process.env.AWS_REGION, out: console.log, deadLetterFile }),
+  out: console.log,
+});
+onStreamRecord = events.push;
+await events.start();
 
 await build({ quiet: true });
 type Handler = Parameters<typeof startGateway>[0]['routes'][number]['handler'];
@@ -111,12 +141,14 @@ console.log(`Admin CLI: AWS_ENDPOINT_URL_DYNAMODB=${db.endpoint} npm run -s admi
 if (!external) console.log(`A second region on the same tables: AWS_ENDPOINT_URL_DYNAMODB=${db.endpoint} AWS_REGION=us-east-1 PORT=${Number(new URL(gateway.url).port) + 1} npm start`);
 console.log(`Deployments web page at ${gateway.url}/ and the API's description at ${gateway.url}/api/openapi.json`);
 console.log(`Package Deployment API listening on ${gateway.url}/api/package-deployment/`);
+console.log(`Events: each is printed here; webhooks (npm run -s admin -- webhooks add ...) are delivered; dead letters go to ${deadLetterFile}.`);
 
 let stopping = false;
 const stop = async () => {
   if (stopping) return;
   stopping = true;
   await gateway.close();
+  await events.stop();
   await db.stop();
   process.exit(0);
 };

@@ -5,6 +5,7 @@ import { INTERVALS, MAX_BUCKETS } from '../domain/frequency.ts';
 import { CurrentQuerySchema, DEFAULT_LIMIT, FrequencyQuerySchema, HistoryQuerySchema, MAX_LIMIT, OverviewQuerySchema } from '../domain/queries.ts';
 import type { CurrentView, DeploymentView, PackageOverview } from '../domain/record.ts';
 import { CHANGES } from '../domain/versions.ts';
+import { EVENT_SOURCE, type DeploymentEvent } from '../domain/events.ts';
 import type { CurrentPageView, FeedView, FrequencyView, OverviewView, PageView } from './read.ts';
 
 /**
@@ -156,6 +157,33 @@ export const ProblemSchema = z
   })
   .register(responses, { id: 'Problem' });
 
+const EVENT_CHANGES = [...CHANGES, 'backdated'] as const;
+export const DeploymentEventSchema = z
+  .object({
+    id: z.string().describe("The record's Id: the same on every redelivery of this event; deduplicate on it."),
+    source: z.literal(EVENT_SOURCE),
+    'detail-type': z
+      .string()
+      .describe(
+        'CDEvents name by Change: deployed, redeployed and backdated -> dev.cdevents.service.deployed; upgraded and changed -> dev.cdevents.service.upgraded; rolledback -> dev.cdevents.service.rolledback.',
+      ),
+    time: z.string().describe('When the service received the record (ISO 8601, UTC).'),
+    region: z.string().describe('The AWS region that received the record (the only one that announces it).'),
+    detail: DeploymentViewSchema.extend({
+      PreviousVersion: z.string().optional().describe('The version the target ran before; absent on a first deployment and on a backdated record.'),
+      Change: z
+        .enum(EVENT_CHANGES)
+        .describe(
+          "deployed (first on the target), upgraded / rolledback (a higher / lower version than PreviousVersion), redeployed (the same version), changed (versions that cannot be ordered), backdated (a record dated before the target's current one, which it did not change). Versions are ordered as in /api/deployments/current.",
+        ),
+    }),
+  })
+  .register(responses, { id: 'DeploymentEvent' });
+
+export const SlackMessageSchema = z
+  .object({ text: z.string().describe('One line naming the package, version, change, target, previous version, who, region and feed.') })
+  .register(responses, { id: 'SlackMessage' });
+
 // The response schemas describe exactly what the handlers return (a compile error otherwise).
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const exact = <T extends true>(): T => true as T;
@@ -167,6 +195,9 @@ exact<Same<z.output<typeof CurrentPageSchema>, CurrentPageView>>();
 exact<Same<z.output<typeof PackageOverviewSchema>, PackageOverview>>();
 exact<Same<z.output<typeof OverviewSchema>, OverviewView>>();
 exact<Same<z.output<typeof FrequencySchema>, FrequencyView>>();
+exact<Same<z.output<typeof DeploymentEventSchema>, DeploymentEvent>>();
+
+const webhookHeader = (name: string, description: string) => ({ name, in: 'header', required: true, schema: { type: 'string' }, description });
 
 const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
 const jsonContent = (id: string) => ({ 'application/json': { schema: ref(id) } });
@@ -342,6 +373,30 @@ const readPaths = () => ({
   },
 });
 
+/** OpenAPI 3.1 `webhooks`: what the service POSTs to each webhook of a feed (docs/events.md). */
+const webhookOperation = () => ({
+  post: {
+    summary: 'A new deployment record (one per record, at least once)',
+    description:
+      "POSTed to each webhook of the record's feed (`npm run -s admin -- webhooks add`). The same event goes to the stack's EventBridge bus (source package-deployment-api, detail = the `detail` below). Verify X-Deployment-Signature-256 over the raw body before parsing it. A 2xx takes the delivery; 5xx, 429 (Retry-After honoured) and timeouts are retried with backoff for up to 30 s, then dead-lettered; other answers are dead-lettered at once.",
+    parameters: [
+      webhookHeader('X-Deployment-Event', `The Change: ${EVENT_CHANGES.join(', ')}.`),
+      webhookHeader('X-Deployment-Id', "The event's id (the record's Id)."),
+      webhookHeader('X-Deployment-Delivery', 'A unique id per delivery attempt.'),
+      webhookHeader('X-Deployment-Signature-256', "sha256= and the hex HMAC-SHA256 of the raw body, keyed with the webhook's secret (GitHub's scheme)."),
+    ],
+    requestBody: {
+      required: true,
+      content: { 'application/json': { schema: { oneOf: [ref('DeploymentEvent'), ref('SlackMessage')] } } },
+    },
+    responses: {
+      '2XX': { description: 'Delivered.' },
+      '429': { description: 'Tried again after Retry-After (within the retry budget).' },
+      '5XX': { description: 'Tried again with backoff (within the retry budget), then dead-lettered.' },
+    },
+  },
+});
+
 export const openApiDocument = (): Record<string, unknown> => ({
   openapi: '3.1.0',
   info: {
@@ -351,6 +406,7 @@ export const openApiDocument = (): Record<string, unknown> => ({
       "A drop-in replacement for ProGet's Package Deployment API, with a read API for deployment history and the current version on each target.",
   },
   paths: { '/api/package-deployment/': recordPath(), ...readPaths() },
+  webhooks: { deploymentEvent: webhookOperation() },
   components: {
     schemas: componentSchemas(),
     securitySchemes: {

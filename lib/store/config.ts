@@ -23,6 +23,7 @@ const EnvSchema = z.object({
   FEEDS_TABLE: tableName('package-deployment-feeds'),
   API_KEYS_TABLE: tableName('package-deployment-api-keys'),
   IDEMPOTENCY_TABLE: tableName('package-deployment-idempotency'),
+  WEBHOOKS_TABLE: tableName('package-deployment-webhooks'),
   /** Seconds a key or feed lookup (found or not) is reused by a warm execution environment; 0 disables. */
   LOOKUP_CACHE_TTL_SECONDS: z._default(z.coerce.number().check(z.int(), z.gte(0), z.lte(3600)), 30),
   /** The region that received a request; Lambda always sets it. */
@@ -40,6 +41,7 @@ export type Config = Readonly<{
   feedsTable: string;
   apiKeysTable: string;
   idempotencyTable: string;
+  webhooksTable: string;
   lookupCacheTtlMs: number;
   region: string;
   dynamo: Readonly<{ connectTimeoutMs: number; requestTimeoutMs: number; maxAttempts: number }>;
@@ -57,6 +59,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     feedsTable: e.FEEDS_TABLE,
     apiKeysTable: e.API_KEYS_TABLE,
     idempotencyTable: e.IDEMPOTENCY_TABLE,
+    webhooksTable: e.WEBHOOKS_TABLE,
     lookupCacheTtlMs: e.LOOKUP_CACHE_TTL_SECONDS * 1000,
     region: e.AWS_REGION,
     dynamo: Object.freeze({

@@ -172,7 +172,15 @@ const recordTransaction = (
   const current = currentItem(item);
   return new TransactWriteCommand({
     TransactItems: [
-      { Put: { TableName: tables.deployments, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } },
+      // A backdated record (stored without the current item) is marked, for the event dispatcher: its history item's
+      // stream record is the one that announces it (lib/domain/events.ts). Nothing reads it otherwise.
+      {
+        Put: {
+          TableName: tables.deployments,
+          Item: options.withCurrent ? item : { ...item, backdated: true },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
       ...(options.withCurrent ? [{ Update: currentUpdate(tables.deployments, current) }] : []),
       ...counterUpdates(tables.deployments, item, randomInt(COUNTER_SHARDS)),
       ...(options.idempotency

@@ -33,8 +33,14 @@ const bundle = async (name: string) => {
 };
 
 describe('each function bundles only what it uses', () => {
-  it('knows the three functions', () => {
-    expect(functionNames()).toEqual(['query-deployments', 'record-deployment', 'site']);
+  it('knows the four functions', () => {
+    expect(functionNames()).toEqual(['dispatch-events', 'query-deployments', 'record-deployment', 'site']);
+  });
+
+  it('dispatch-events: no busboy, no middy (no HTTP request to decode)', async () => {
+    const dispatcher = await bundle('dispatch-events');
+    expect([...dispatcher.packages].filter((p) => p === '@fastify/busboy' || p.startsWith('@middy/'))).toEqual([]);
+    expect(dispatcher.packages).toContain('@aws-sdk/client-eventbridge');
   });
 
   it('site: no AWS SDK, no busboy, no OpenAPI generator or classic zod, at most 100 KiB', async () => {

@@ -61,7 +61,7 @@ describe('the packaged templates', () => {
   it('three regions: the primary (first listed) region creates global tables with a PITR replica in every region', () => {
     expect(multi.template.Conditions?.IsPrimaryRegion).toEqual({ 'Fn::Equals': [{ Ref: 'AWS::Region' }, THREE_REGIONS[0]] });
     const tables = resourcesOfType(multi.template, 'AWS::DynamoDB::GlobalTable');
-    expect(tables).toHaveLength(4);
+    expect(tables).toHaveLength(5);
     for (const [, table] of tables) {
       expect(table.Condition).toBe('IsPrimaryRegion');
       const replicas = table.Properties.Replicas as Array<Record<string, Json>>;
@@ -98,7 +98,8 @@ describe('the packaged templates', () => {
 
   it('functions: Node.js 24 on arm64, the zipped bundle with handler index.handler, source maps on', () => {
     const functions = resourcesOfType(single.template, 'AWS::Lambda::Function');
-    expect(functions).toHaveLength(ROUTES.length);
+    // The routes' functions, and the event dispatcher (no route: fed by the deployments table's stream).
+    expect(functions).toHaveLength(ROUTES.length + 1);
     for (const [, fn] of functions) {
       expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler' });
       expect((fn.Properties.Code as { S3Key: string }).S3Key).toMatch(/\.zip$/);
@@ -127,9 +128,13 @@ describe('tables', () => {
   const envTables = (t: Template) => {
     const functions = resourcesOfType(t, 'AWS::Lambda::Function');
     const [[, fn]] = functions as [[string, Resource]];
-    const vars = (fn.Properties.Environment as { Variables: Record<string, Json> }).Variables;
-    for (const [, f] of functions) {
-      expect((f.Properties.Environment as { Variables: Record<string, Json> }).Variables).toEqual(vars);
+    const variables = (f: Resource) => (f.Properties.Environment as { Variables: Record<string, Json> }).Variables;
+    const tablesOf = (f: Resource) => Object.fromEntries(Object.entries(variables(f)).filter(([k]) => k.endsWith('_TABLE')));
+    const vars = variables(fn);
+    for (const [id, f] of functions) {
+      // The API functions share one environment; the event dispatcher adds its bus and queue to the same tables.
+      if (id.startsWith('DispatchDashevents')) expect(tablesOf(f)).toEqual(tablesOf(fn));
+      else expect(variables(f)).toEqual(vars);
       expect(f.DependsOn).toContain('TablesReady');
     }
     const entry = (name: string) => {
@@ -138,15 +143,15 @@ describe('tables', () => {
       const [logicalId] = resourcesOfType(t, 'AWS::DynamoDB::GlobalTable').find(([, r]) => r.Properties.TableName === value) ?? [];
       return { logicalId, name: value as string };
     };
-    return { deployments: entry('DEPLOYMENTS_TABLE'), feeds: entry('FEEDS_TABLE'), apiKeys: entry('API_KEYS_TABLE'), idempotency: entry('IDEMPOTENCY_TABLE') };
+    return { deployments: entry('DEPLOYMENTS_TABLE'), feeds: entry('FEEDS_TABLE'), apiKeys: entry('API_KEYS_TABLE'), idempotency: entry('IDEMPOTENCY_TABLE'), webhooks: entry('WEBHOOKS_TABLE') };
   };
 
-  it('the functions wait for the four tables where the stack creates them (TablesReady)', () => {
+  it('the functions wait for the five tables where the stack creates them (TablesReady)', () => {
     for (const t of [single.template, multi.template]) {
       const ready = t.Resources.TablesReady as Resource & { Metadata?: Json };
       expect(ready.Type).toBe('AWS::CloudFormation::WaitConditionHandle');
       expect(ready.Metadata).toEqual({
-        Tables: { 'Fn::If': ['IsPrimaryRegion', ['DeploymentsTable', 'FeedsTable', 'ApiKeysTable', 'IdempotencyTable'].map((Ref) => ({ Ref })), { Ref: 'AWS::NoValue' }] },
+        Tables: { 'Fn::If': ['IsPrimaryRegion', ['DeploymentsTable', 'FeedsTable', 'ApiKeysTable', 'IdempotencyTable', 'WebhooksTable'].map((Ref) => ({ Ref })), { Ref: 'AWS::NoValue' }] },
       });
     }
   });
@@ -165,7 +170,7 @@ describe('tables', () => {
       const env = envTables(t);
       const names = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v.name])) as TableNames;
       const definitions = tableDefinitions(names);
-      expect(definitions).toHaveLength(4);
+      expect(definitions).toHaveLength(5);
       for (const def of definitions) {
         const [logicalId, table] = resourcesOfType(t, 'AWS::DynamoDB::GlobalTable').find(([, r]) => r.Properties.TableName === def.TableName) ?? [];
         expect(table, `a global table named ${def.TableName}`).toBeDefined();

@@ -73,3 +73,19 @@ describe('the OpenAPI document', () => {
     expect(PageSchema.safeParse({ Items: [{ ...view, Region: 1 }] }).success).toBe(false);
   });
 });
+
+describe('the webhooks section', () => {
+  it('documents the delivery: its headers, and a body that is the event the dispatcher sends (or a Slack message)', async () => {
+    const { DeploymentEventSchema, SlackMessageSchema } = await import('../../lib/app/openapi.ts');
+    const { announcedEvent, webhookBody } = await import('../../lib/domain/events.ts');
+    const hooks = (openApiDocument() as { webhooks: Record<string, { post: { parameters: Array<{ name: string; in: string }>; requestBody: { content: Record<string, { schema: { oneOf: Array<{ $ref: string }> } }> } } }> }).webhooks;
+    const post = hooks.deploymentEvent!.post;
+    expect(post.parameters.map((p) => `${p.in}:${p.name}`)).toEqual(['header:X-Deployment-Event', 'header:X-Deployment-Id', 'header:X-Deployment-Delivery', 'header:X-Deployment-Signature-256']);
+    expect(post.requestBody.content['application/json']!.schema.oneOf.map((s) => s.$ref)).toEqual(['#/components/schemas/DeploymentEvent', '#/components/schemas/SlackMessage']);
+    const image = { pk: 'C#F#x', sk: 'T#t', id: '01J00000000000000000000001', feedName: 'F', packageName: 'P', version: '2.0', target: 't', application: 'a', description: 'd', userName: 'u', date: '2026-01-01T00:00:00.000Z', receivedAt: '2026-01-01T00:00:00.000Z', keyId: 'anonymous', region: 'eu-west-1' };
+    const event = announcedEvent({ eventName: 'MODIFY', newImage: image, oldImage: { ...image, id: '01J00000000000000000000000', version: '1.0' } }, 'eu-west-1')!;
+    expect(DeploymentEventSchema.strict().safeParse(JSON.parse(webhookBody(event, 'json'))).success).toBe(true);
+    expect(SlackMessageSchema.safeParse(JSON.parse(webhookBody(event, 'slack'))).success).toBe(true);
+    expect(DeploymentEventSchema.safeParse({ ...event, detail: { ...event.detail, Change: 'promoted' } }).success).toBe(false);
+  });
+});

@@ -1,0 +1,24 @@
+import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import { awsDispatchDeps, dispatch, eventSettings } from '../../lib/app/events.ts';
+import { logger } from '../../lib/http/logger.ts';
+
+/**
+ * The deployments table's stream -> EventBridge and webhooks (lib/app/events.ts). Fed by an event source mapping
+ * whose filter criteria pass only what may announce a new record of this region (serverless.yml); answers with the
+ * failed record so that the mapping retries from there (ReportBatchItemFailures). Dependencies built on the first
+ * invocation (the build loads the bundle without the stack's settings to make its compile cache).
+ */
+let deps: ReturnType<typeof awsDispatchDeps> | undefined;
+
+export const handler = async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
+  deps ??= awsDispatchDeps(eventSettings(), (message, fields) => logger.info(message, fields ?? {}));
+  const { batchItemFailures, events, deliveries } = await dispatch(event.Records, deps);
+  logger.info('batch dispatched', {
+    records: event.Records.length,
+    events: events.length,
+    delivered: deliveries.filter((d) => d.delivered).length,
+    notDelivered: deliveries.filter((d) => !d.delivered).length,
+    failedFrom: batchItemFailures[0]?.itemIdentifier,
+  });
+  return { batchItemFailures };
+};

@@ -1,0 +1,260 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { announcedEvent, webhookBody, webhookHeaders, type DeploymentEvent } from '../domain/events.ts';
+import { foldName } from '../domain/keys.ts';
+import { classify, DEFAULT_RETRY_POLICY, maskedUrl, retryAfterMs, retryDelayMs, type AddressPolicy, type AttemptOutcome, type RetryPolicy, type Webhook } from '../domain/webhooks.ts';
+import * as z from '../domain/zod.ts';
+import { createDocumentClient } from '../store/client.ts';
+import { config } from '../store/config.ts';
+import { itemChange, type StreamRecord } from '../store/stream.ts';
+import { WebhookRepository } from '../store/webhooks.ts';
+import { postOnce } from './webhook-client.ts';
+
+/**
+ * The dispatcher: a batch of the deployments table's stream records in, one event per new record out (on the
+ * EventBridge bus, and to the record's feed's webhooks). The same code runs in the dispatch-events Lambda function
+ * (fed by the event source mapping) and under `npm start` (fed by infra/local/events.ts).
+ *
+ * Failures, in stream order (a shard's records are processed in order, and a stream retries from a failed record on):
+ * - a record whose webhooks cannot be read, or whose event EventBridge does not take, is the batch's failure: it and
+ *   every record after it are left for the event source mapping to retry (bisecting, up to its retry limit, then the
+ *   dead-letter queue gets the batch's description); records before it are done;
+ * - a webhook that does not take a delivery within the retry policy (5xx, 429, timeouts and network errors are tried
+ *   again with backoff, honouring Retry-After, within a time budget; other 4xx, redirects and unsafe addresses are
+ *   not) is dead-lettered on its own, with the event, so the record is not retried and the webhooks that took it are
+ *   not sent it again; only if dead-lettering fails is the record the batch's failure.
+ * Delivery is therefore at least once: a retried batch (a failure above, a timeout, a crash) sends its events again,
+ * with the same event id (the record's Id) and a new X-Deployment-Delivery, and consumers deduplicate on the id.
+ */
+export type DeadLetter = {
+  reason: string;
+  attempts: number;
+  lastOutcome?: string | undefined;
+  webhook: { id: string; feedName: string; url: string };
+  event: DeploymentEvent;
+  at: string;
+};
+
+export type DeliveryReport = { eventId: string; webhookId: string; delivered: boolean; attempts: number; outcome: string };
+
+export type DispatchDeps = {
+  region: string;
+  webhooksFor: (feedName: string) => Promise<Webhook[]>;
+  /** Puts the events on the bus; resolves with whether each was accepted. */
+  publish: (events: DeploymentEvent[]) => Promise<boolean[]>;
+  post: (webhook: Webhook, body: string, headers: Record<string, string>) => Promise<AttemptOutcome>;
+  deadLetter: (letter: DeadLetter) => Promise<void>;
+  retry: RetryPolicy;
+  log?: (message: string, fields?: Record<string, unknown>) => void;
+  sleep?: (ms: number) => Promise<unknown>;
+  now?: () => number;
+};
+
+export type DispatchResult = {
+  batchItemFailures: Array<{ itemIdentifier: string }>;
+  events: DeploymentEvent[];
+  deliveries: DeliveryReport[];
+};
+
+const describe = (o: AttemptOutcome): string => ('error' in o ? o.error : `HTTP ${o.status}`);
+
+/** One webhook, one event: attempts until delivered, final, out of attempts or out of time. */
+export const deliver = async (webhook: Webhook, event: DeploymentEvent, deps: DispatchDeps): Promise<DeliveryReport & { last: AttemptOutcome }> => {
+  const now = deps.now ?? Date.now;
+  const wait = deps.sleep ?? sleep;
+  const { retry } = deps;
+  const started = now();
+  const body = webhookBody(event, webhook.format);
+  for (let attempt = 1; ; attempt++) {
+    const last = await deps.post(webhook, body, webhookHeaders(event, body, webhook.secret, randomUUID()));
+    const verdict = classify(last);
+    const report = { eventId: event.id, webhookId: webhook.id, attempts: attempt, outcome: describe(last), last };
+    if (verdict === 'delivered') return { ...report, delivered: true };
+    if (verdict === 'failed' || attempt >= retry.maxAttempts) return { ...report, delivered: false };
+    const delay = retryDelayMs(attempt + 1, retry, 'status' in last ? retryAfterMs(last.retryAfter, now()) : undefined);
+    if (now() - started + delay > retry.budgetMs) return { ...report, delivered: false, outcome: `${report.outcome}; no time left to retry` };
+    await wait(delay);
+  }
+};
+
+/** Runs `tasks` with at most `limit` at once. */
+const pool = async <T>(tasks: Array<() => Promise<T>>, limit: number): Promise<T[]> => {
+  const results: T[] = new Array(tasks.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < tasks.length) {
+      const i = next++;
+      results[i] = await tasks[i]!();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+  return results;
+};
+
+export const dispatch = async (records: StreamRecord[], deps: DispatchDeps): Promise<DispatchResult> => {
+  const log = deps.log ?? (() => {});
+  // Which records announce an event (in order); a record the dispatcher cannot read is logged and skipped.
+  const announced: Array<{ index: number; event: DeploymentEvent }> = [];
+  records.forEach((record, index) => {
+    try {
+      const event = announcedEvent(itemChange(record), deps.region);
+      if (event) announced.push({ index, event });
+    } catch (e) {
+      log('unreadable stream record skipped', { eventID: record.eventID, error: (e as Error).message });
+    }
+  });
+  let failedAt = records.length; // index of the first record left for a retry
+  const fail = (index: number, message: string, fields: Record<string, unknown>) => {
+    if (index < failedAt) failedAt = index;
+    log(message, fields);
+  };
+
+  // The feeds' webhooks, one read per feed of the batch.
+  const webhooks = new Map<string, Webhook[]>();
+  for (const { index, event } of announced) {
+    const key = foldName(event.detail.FeedName);
+    if (webhooks.has(key)) continue;
+    try {
+      webhooks.set(key, await deps.webhooksFor(event.detail.FeedName));
+    } catch (e) {
+      fail(index, 'could not read webhooks; the record will be retried', { feed: event.detail.FeedName, error: (e as Error).message });
+      break;
+    }
+  }
+  let ready = announced.filter((a) => a.index < failedAt);
+
+  // The bus, in stream order: the first event it refuses stops the batch there.
+  if (ready.length > 0) {
+    let accepted: boolean[];
+    try {
+      accepted = await deps.publish(ready.map((a) => a.event));
+    } catch (e) {
+      accepted = ready.map(() => false);
+      log('could not put events on the bus', { error: (e as Error).message });
+    }
+    const refused = accepted.findIndex((ok) => !ok);
+    if (refused >= 0) fail(ready[refused]!.index, 'event not accepted by the bus; the record will be retried', { id: ready[refused]!.event.id });
+    ready = ready.filter((a) => a.index < failedAt);
+  }
+  for (const { event } of ready) {
+    const d = event.detail;
+    log(`event ${event.id} ${d.Change} ${d.FeedName}/${d.GroupName ? `${d.GroupName}/` : ''}${d.PackageName} ${d.Version} -> ${d.Target} (${d.Region})`, { id: event.id });
+  }
+
+  // Webhooks: every (event, webhook) pair, a few at a time; what cannot be delivered is dead-lettered on its own.
+  const tasks = ready.flatMap(({ index, event }) =>
+    (webhooks.get(foldName(event.detail.FeedName)) ?? []).map((webhook) => async (): Promise<DeliveryReport> => {
+      const { last: _last, ...report } = await deliver(webhook, event, deps);
+      if (report.delivered) return report;
+      const letter: DeadLetter = {
+        reason: `not delivered after ${report.attempts} attempt(s): ${report.outcome}`,
+        attempts: report.attempts,
+        lastOutcome: report.outcome,
+        webhook: { id: webhook.id, feedName: webhook.feedName, url: maskedUrl(webhook.url) },
+        event,
+        at: new Date((deps.now ?? Date.now)()).toISOString(),
+      };
+      try {
+        await deps.deadLetter(letter);
+      } catch (e) {
+        fail(index, 'could not dead-letter a failed delivery; the record will be retried', { id: event.id, webhook: webhook.id, error: (e as Error).message });
+      }
+      return report;
+    }),
+  );
+  const deliveries = await pool(tasks, 25);
+  const failed = records[failedAt]?.dynamodb?.SequenceNumber;
+  return {
+    batchItemFailures: failedAt < records.length ? [{ itemIdentifier: failed ?? records[failedAt]?.eventID ?? '' }] : [],
+    events: ready.map((a) => a.event),
+    deliveries,
+  };
+};
+
+/* ---------------------------------------------------------------- settings and the AWS composition */
+
+const flag = z._default(z.enum(['true', 'false']), 'false');
+const EventsEnv = z.object({
+  EVENT_BUS_NAME: z.optional(z.string().check(z.minLength(1))),
+  /** The dead-letter queue: its name (as serverless.yml gives it) or its URL. */
+  DEAD_LETTER_QUEUE: z.optional(z.string().check(z.minLength(1))),
+  /** Only `npm start` sets it: loopback receivers and plain http allowed. Never on AWS. */
+  WEBHOOKS_ALLOW_LOOPBACK: flag,
+  WEBHOOK_MAX_ATTEMPTS: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(20)), DEFAULT_RETRY_POLICY.maxAttempts),
+  WEBHOOK_RETRY_BUDGET_MS: z._default(z.coerce.number().check(z.int(), z.gte(0), z.lte(600_000)), DEFAULT_RETRY_POLICY.budgetMs),
+  WEBHOOK_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.gte(100), z.lte(60_000)), DEFAULT_RETRY_POLICY.timeoutMs),
+  WEBHOOK_BASE_DELAY_MS: z._default(z.coerce.number().check(z.int(), z.gte(0), z.lte(60_000)), DEFAULT_RETRY_POLICY.baseDelayMs),
+});
+
+export type EventSettings = {
+  eventBusName?: string | undefined;
+  deadLetterQueue?: string | undefined;
+  policy: AddressPolicy;
+  retry: RetryPolicy;
+};
+
+export const eventSettings = (env: NodeJS.ProcessEnv = process.env): EventSettings => {
+  const parsed = EventsEnv.safeParse(env);
+  if (!parsed.success) throw new Error(`Invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  const e = parsed.data;
+  return {
+    eventBusName: e.EVENT_BUS_NAME,
+    deadLetterQueue: e.DEAD_LETTER_QUEUE,
+    policy: { allowLoopback: e.WEBHOOKS_ALLOW_LOOPBACK === 'true' },
+    retry: { maxAttempts: e.WEBHOOK_MAX_ATTEMPTS, budgetMs: e.WEBHOOK_RETRY_BUDGET_MS, timeoutMs: e.WEBHOOK_TIMEOUT_MS, baseDelayMs: e.WEBHOOK_BASE_DELAY_MS },
+  };
+};
+
+/** The webhook side of the dependencies: the feed's webhooks from the table, posts under the address policy. */
+export const webhookDeps = (settings: EventSettings) => {
+  const repository = new WebhookRepository(createDocumentClient(), config().webhooksTable);
+  return {
+    webhooksFor: (feedName: string) => repository.forFeed(feedName),
+    post: (webhook: Webhook, body: string, headers: Record<string, string>) =>
+      postOnce(webhook.url, body, headers, { timeoutMs: settings.retry.timeoutMs, policy: settings.policy }),
+  };
+};
+
+/** The Lambda function's dependencies: EventBridge PutEvents (10 entries a call), SQS for dead letters. */
+export const awsDispatchDeps = (settings: EventSettings, log: DispatchDeps['log']): DispatchDeps => {
+  const { eventBusName, deadLetterQueue } = settings;
+  if (!eventBusName || !deadLetterQueue) throw new Error('Invalid configuration: EVENT_BUS_NAME and DEAD_LETTER_QUEUE are required');
+  const bus = new EventBridgeClient({});
+  const sqs = new SQSClient({});
+  let queueUrl: Promise<string> | undefined;
+  return {
+    region: config().region,
+    ...webhookDeps(settings),
+    publish: async (events) => {
+      const accepted: boolean[] = [];
+      for (let i = 0; i < events.length; i += 10) {
+        const chunk = events.slice(i, i + 10);
+        const out = await bus.send(
+          new PutEventsCommand({
+            Entries: chunk.map((e) => ({ EventBusName: eventBusName, Source: e.source, DetailType: e['detail-type'], Time: new Date(e.time), Detail: JSON.stringify(e.detail) })),
+          }),
+        );
+        const entries = out.Entries ?? [];
+        chunk.forEach((_, j) => accepted.push(entries[j]?.EventId !== undefined && !entries[j]?.ErrorCode));
+        if (accepted.includes(false)) return accepted; // nothing after a refused event goes out before it
+      }
+      return accepted;
+    },
+    deadLetter: async (letter) => {
+      // A name is looked up once, when the first letter is sent (GetQueueUrl; its URL holds the account id).
+      queueUrl ??= /^https:\/\//.test(deadLetterQueue)
+        ? Promise.resolve(deadLetterQueue)
+        : sqs.send(new GetQueueUrlCommand({ QueueName: deadLetterQueue })).then((r) => r.QueueUrl ?? Promise.reject(new Error(`no URL for queue ${deadLetterQueue}`)));
+      const url = await queueUrl.catch((e: unknown) => {
+        queueUrl = undefined;
+        throw e;
+      });
+      await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: JSON.stringify(letter) }));
+      log?.('delivery dead-lettered', { id: letter.event.id, webhook: letter.webhook.id, reason: letter.reason });
+    },
+    retry: settings.retry,
+    log,
+  };
+};

@@ -1,0 +1,60 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { run } from '../../infra/admin.ts';
+import { ensureTables, localClientConfig } from '../../infra/local/dynamodb.ts';
+import { TEST_TABLES } from './tables.ts';
+
+const admin = async (...args: string[]): Promise<string[]> => {
+  const lines: string[] = [];
+  await run(args, (line) => lines.push(...line.split('\n')));
+  return lines;
+};
+const WEBHOOKS = 'it-webhooks';
+const endpoint = () => process.env.AWS_ENDPOINT_URL_DYNAMODB!;
+
+beforeAll(async () => {
+  const client = new DynamoDBClient(localClientConfig(endpoint()));
+  await ensureTables(client, { ...TEST_TABLES, webhooks: WEBHOOKS });
+  client.destroy();
+  vi.stubEnv('WEBHOOKS_TABLE', WEBHOOKS);
+});
+afterAll(() => vi.unstubAllEnvs());
+
+describe('admin CLI: webhooks', () => {
+  it('adds (printing the id, and a generated secret alone on the last line), lists without secrets, removes', async () => {
+    const added = await admin('webhooks', 'add', '--feed', 'Hooked', '--url', 'http://127.0.0.1:9/hook');
+    const id = /^Added webhook (wh_[0-9a-z]+):/.exec(added[0]!)![1]!;
+    const secret = added.at(-1)!;
+    expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const given = await admin('webhooks', 'add', '--feed', 'Hooked', '--url', 'http://127.0.0.1:9/services/T0/B0/tokentoken', '--format', 'slack', '--secret', 'given-secret-0123456789');
+    expect(given).toHaveLength(1);
+    const list = (await admin('webhooks', 'list')).join('\n');
+    expect(list).toContain(id);
+    expect(list).toContain('http://127.0.0.1:9/…');
+    for (const hidden of [secret, 'given-secret-0123456789', 'tokentoken']) expect(list).not.toContain(hidden);
+    expect(await admin('webhooks', 'remove', id)).toEqual([`Removed webhook ${id}.`]);
+    await expect(admin('webhooks', 'remove', id)).rejects.toThrow(/No webhook/);
+  });
+
+  it('refuses bad input with a usage error', async () => {
+    await expect(admin('webhooks', 'add', '--url', 'https://example.com/')).rejects.toThrow(/exactly one --feed/);
+    await expect(admin('webhooks', 'add', '--feed', 'F', '--url', 'https://example.com/', '--format', 'xml')).rejects.toThrow(/--format must be json or slack/);
+    await expect(admin('webhooks', 'add', '--feed', 'F', '--url', 'https://example.com/', '--secret', 'short')).rejects.toThrow(/at least 16/);
+  });
+
+  it('refuses private, link-local and (for AWS tables) loopback or plain-http URLs before storing anything', async () => {
+    for (const url of ['http://10.0.0.1/hook', 'https://169.254.169.254/latest/meta-data/', 'https://[fd00::1]/']) {
+      await expect(admin('webhooks', 'add', '--feed', 'F', '--url', url), url).rejects.toThrow(/--url refused/);
+    }
+    const local = endpoint();
+    vi.stubEnv('AWS_ENDPOINT_URL_DYNAMODB', 'https://dynamodb.eu-west-1.amazonaws.com');
+    try {
+      for (const url of ['https://127.0.0.1/', 'https://[::1]/', 'https://localhost/', 'http://example.com/']) {
+        await expect(admin('webhooks', 'add', '--feed', 'F', '--url', url), url).rejects.toThrow(/--url refused/);
+      }
+    } finally {
+      vi.stubEnv('AWS_ENDPOINT_URL_DYNAMODB', local);
+    }
+    expect((await admin('webhooks', 'list')).join('\n')).not.toMatch(/10\.0\.0\.1|169\.254|fd00/);
+  });
+});
