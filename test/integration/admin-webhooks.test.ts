@@ -22,6 +22,7 @@ afterAll(() => vi.unstubAllEnvs());
 
 describe('admin CLI: webhooks', () => {
   it('adds (printing the id, and a generated secret alone on the last line), lists without secrets, removes', async () => {
+    await admin('feeds', 'add', 'Hooked');
     const added = await admin('webhooks', 'add', '--feed', 'Hooked', '--url', 'http://127.0.0.1:9/hook');
     const id = /^Added webhook (wh_[0-9a-z]+):/.exec(added[0]!)![1]!;
     const secret = added.at(-1)!;
@@ -34,6 +35,24 @@ describe('admin CLI: webhooks', () => {
     for (const hidden of [secret, 'given-secret-0123456789', 'tokentoken']) expect(list).not.toContain(hidden);
     expect(await admin('webhooks', 'remove', id)).toEqual([`Removed webhook ${id}.`]);
     await expect(admin('webhooks', 'remove', id)).rejects.toThrow(/No webhook/);
+  });
+
+  it('refuses a feed that does not exist, storing nothing', async () => {
+    await expect(admin('webhooks', 'add', '--feed', 'NoSuchFeed', '--url', 'http://127.0.0.1:9/hook')).rejects.toThrow(/No feed named NoSuchFeed/);
+    expect((await admin('webhooks', 'list')).join('\n')).not.toContain('NoSuchFeed');
+  });
+
+  it('a feed removed takes its webhooks with it; a feed re-created under its name starts without them', async () => {
+    // Prepare
+    await admin('feeds', 'add', 'Leaving');
+    const id = /^Added webhook (wh_[0-9a-z]+):/.exec((await admin('webhooks', 'add', '--feed', 'leaving', '--url', 'http://127.0.0.1:9/a'))[0]!)![1]!;
+    // Act
+    const removed = await admin('feeds', 'remove', 'Leaving');
+    // Assess
+    expect(removed).toContain('Removed its 1 webhook(s).');
+    expect((await admin('webhooks', 'list')).join('\n')).not.toContain(id);
+    await admin('feeds', 'add', 'Leaving');
+    expect((await admin('webhooks', 'list')).join('\n')).not.toMatch(/Leaving/i);
   });
 
   it('refuses bad input with a usage error', async () => {

@@ -5,4 +5,5 @@ export const TEST_TABLES: TableNames = {
   feeds: 'it-feeds',
   apiKeys: 'it-api-keys',
   idempotency: 'it-idempotency',
+  webhooks: 'it-webhooks',
 };

@@ -6,6 +6,7 @@ export const tableEnvironment = (tables: TableNames): Record<string, string> => 
   FEEDS_TABLE: tables.feeds,
   API_KEYS_TABLE: tables.apiKeys,
   IDEMPOTENCY_TABLE: tables.idempotency,
+  ...(tables.webhooks !== undefined ? { WEBHOOKS_TABLE: tables.webhooks } : {}),
 });
 
 /**
