@@ -8,10 +8,11 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { checkTemplates } from '../../infra/check-templates.ts';
 import { packageStage } from '../../infra/package.ts';
 import { announcedEvent } from '../../lib/domain/events.ts';
 import { currentKey, deploymentPartitionKey } from '../../lib/domain/keys.ts';
-import { resolveSub, resourcesOfType, roleStatements, targetOf, type Json, type Template } from '../support/template.ts';
+import { planter, resolveSub, resourcesOfType, roleStatements, targetOf, type Json, type Template } from '../support/template.ts';
 
 /**
  * The events' AWS pieces in the packaged template: the stream's event source mapping (its filter criteria checked
@@ -175,5 +176,54 @@ describe('the dispatch-events role allows exactly what the function and its mapp
       bus.restore();
       sqs.restore();
     }
+  });
+});
+
+describe('planted faults fail the events rules (infra/guard/events.guard)', () => {
+  const plant = planter(work);
+  const guardFails = async (path: string, rule: string, message: RegExp) => {
+    const report = (await checkTemplates([path])).reports[0]!;
+    const failure = report.guardFailures.find((f) => f.rule === rule);
+    expect(failure, `cfn-guard rule ${rule} fails`).toBeDefined();
+    expect(failure!.messages.join('\n')).toMatch(message);
+  };
+  const props = (t: Template) => mapping(t)[0]![1].Properties;
+  const dispatcher = (t: Template) => {
+    const role = t.Resources.DispatchEventsRole!.Properties.Policies as Array<{ PolicyDocument: { Statement: Array<Record<string, Json>> } }>;
+    return role[0]!.PolicyDocument.Statement;
+  };
+
+  it('the packaged template passes them', async () => {
+    const report = (await checkTemplates([plant(primary, () => {})])).reports[0]!;
+    expect(report.guardFailures).toEqual([]);
+  });
+
+  it('a mapping that retries forever, does not bisect, takes no partial responses, loses failures or is unfiltered', async () => {
+    await guardFails(plant(primary, (t) => void (props(t).MaximumRetryAttempts = -1)), 'event_source_mappings_fail_safely', /without a bound/);
+    await guardFails(plant(primary, (t) => void (props(t).BisectBatchOnFunctionError = false)), 'event_source_mappings_fail_safely', /bisect/);
+    await guardFails(plant(primary, (t) => void delete props(t).FunctionResponseTypes), 'event_source_mappings_fail_safely', /ReportBatchItemFailures/);
+    await guardFails(plant(primary, (t) => void delete props(t).DestinationConfig), 'event_source_mappings_fail_safely', /no on-failure destination/);
+    await guardFails(plant(primary, (t) => void delete props(t).FilterCriteria), 'event_source_mappings_fail_safely', /no filter criteria/);
+  });
+
+  it('an unencrypted dead-letter queue', async () => {
+    await guardFails(plant(primary, (t) => void delete t.Resources.EventsDeadLetterQueue!.Properties.SqsManagedSseEnabled), 'sqs_queues_are_encrypted', /not encrypted/);
+  });
+
+  it('PutEvents on another bus than the stack\'s, and stream reads of something other than a named stream', async () => {
+    await guardFails(
+      plant(primary, (t) => {
+        dispatcher(t).find((s) => s.Sid === 'PutEventsOnTheStackBus')!.Resource = { 'Fn::Sub': 'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default' };
+      }),
+      'put_events_names_the_bus',
+      /other than the stack's bus/,
+    );
+    await guardFails(
+      plant(primary, (t) => {
+        dispatcher(t).find((s) => s.Sid === 'ReadDeploymentsStream')!.Resource = { 'Fn::Sub': 'arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/package-deployment-api-dev-webhooks' };
+      }),
+      'stream_reads_name_a_stream',
+      /named table's stream/,
+    );
   });
 });
