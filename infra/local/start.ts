@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { VIEW_AND_DOWNLOAD } from '../../lib/domain/auth.ts';
 import { FeedNameHasRecords, FeedRepository } from '../../lib/store/feeds.ts';
@@ -98,6 +98,17 @@ const settings = (() => {
   }
 })();
 const deadLetterFile = localDeadLetterFile();
+// An external DynamoDB is read through its Streams API: DynamoDB Local has one; the embedded dynalite of another
+// npm start has none (it publishes its changes in its own process only), so this region's records go unannounced.
+const hasStream = async (): Promise<boolean> => {
+  const ddb = new DynamoDBClient(localClientConfig(db.endpoint));
+  try {
+    return (await ddb.send(new DescribeTableCommand({ TableName: names.deployments }))).Table?.LatestStreamArn !== undefined;
+  } finally {
+    ddb.destroy();
+  }
+};
+const streamless = external !== undefined && !(await hasStream());
 const events = startLocalEvents({
   // An external DynamoDB is read through its Streams API (DynamoDB Local has one; without, no events here).
   engine: external ? 'dynamodb-local' : engine,
@@ -107,7 +118,7 @@ const events = startLocalEvents({
   out: console.log,
 });
 onStreamRecord = events.push;
-await events.start();
+if (!streamless) await events.start();
 
 await build({ quiet: true });
 type Handler = Parameters<typeof startGateway>[0]['routes'][number]['handler'];
@@ -141,7 +152,11 @@ console.log(`Admin CLI: AWS_ENDPOINT_URL_DYNAMODB=${db.endpoint} npm run -s admi
 if (!external) console.log(`A second region on the same tables: AWS_ENDPOINT_URL_DYNAMODB=${db.endpoint} AWS_REGION=us-east-1 PORT=${Number(new URL(gateway.url).port) + 1} npm start`);
 console.log(`Deployments web page at ${gateway.url}/ and the API's description at ${gateway.url}/api/openapi.json`);
 console.log(`Package Deployment API listening on ${gateway.url}/api/package-deployment/`);
-console.log(`Events: each is printed here; webhooks (npm run -s admin -- webhooks add ...) are delivered; dead letters go to ${deadLetterFile}.`);
+console.log(
+  streamless
+    ? `Events: none from this region: the DynamoDB at ${db.endpoint} has no streams (an embedded dynalite shows its changes only to the npm start that runs it). For events in two local regions, start the first one with DYNAMODB_ENGINE=dynamodb-local.`
+    : `Events: each is printed here; webhooks (npm run -s admin -- webhooks add ...) are delivered; dead letters go to ${deadLetterFile}.`,
+);
 
 let stopping = false;
 const stop = async () => {
