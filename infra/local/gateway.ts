@@ -134,7 +134,8 @@ const decodeQueryComponent = (s: string): string => {
 /** Decoded parameters; a name sent more than once gets its values joined with `,` in the order sent. */
 const parseQuery = (raw: string): Record<string, string> | undefined => {
   if (raw === '') return undefined;
-  const out: Record<string, string> = {};
+  // A null-prototype object, as AWS's JSON parsing gives: a parameter named `__proto__` is a parameter like any other.
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const part of raw.split('&')) {
     if (part === '') continue;
     const eq = part.indexOf('=');
@@ -175,7 +176,7 @@ const traceId = (requestId: string, now: Date): string =>
  */
 /** Header names lower-cased, repeats joined with `,`; Cookie headers split on `; ` into `cookies` instead. */
 const collectHeaders = (rawHeaders: string[]): { headers: Record<string, string>; cookies: string[] } => {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = Object.create(null) as Record<string, string>;
   const cookies: string[] = [];
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = (rawHeaders[i] ?? '').toLowerCase();

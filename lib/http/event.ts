@@ -97,7 +97,8 @@ const queryPairs = (single: unknown, multi: unknown): Array<[string, string]> =>
 /** Decoded pairs as payload 2.0's `queryStringParameters`: a repeated name's values joined with `,`. */
 const joinedQuery = (pairs: Array<[string, string]>): Record<string, string> | undefined => {
   if (pairs.length === 0) return undefined;
-  const out: Record<string, string> = {};
+  // A null-prototype object, so that a parameter named `__proto__` is a parameter like any other.
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [name, value] of pairs) out[name] = Object.hasOwn(out, name) ? `${out[name]},${value}` : value;
   return out;
 };
@@ -201,6 +202,39 @@ const fromAlb = (event: ALBEvent): APIGatewayProxyEventV2 => {
   };
 };
 
+/** Only the string values of a map (API Gateway never sends others; a direct invocation may), in a null-prototype object. */
+const stringsOf = (map: unknown): Record<string, string> | undefined => {
+  if (!isObject(map)) return undefined;
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const [name, value] of Object.entries(map)) if (isString(value)) out[name] = value;
+  return out;
+};
+
+/**
+ * Payload 2.0 (HTTP API, function URLs) as the handlers read it: what the door detection checked is kept, and every
+ * field a handler reads has its documented type, so that a malformed direct invocation (a header that is a number, a
+ * body that is an object) reads as a request without it, never as a TypeError and a 500.
+ */
+const fromV2 = (event: Json): APIGatewayProxyEventV2 => {
+  const v2 = event as unknown as APIGatewayProxyEventV2;
+  const queryStringParameters = stringsOf(event.queryStringParameters);
+  const cookies = Array.isArray(event.cookies) ? event.cookies.filter(isString) : undefined;
+  const { body: _body, cookies: _cookies, queryStringParameters: _query, pathParameters: _params, ...rest } = v2;
+  const typed = {
+    ...rest,
+    routeKey: isString(event.routeKey) ? event.routeKey : '$default',
+    headers: stringsOf(event.headers) ?? {},
+    rawQueryString: isString(event.rawQueryString) ? event.rawQueryString : '',
+    ...(queryStringParameters ? { queryStringParameters } : {}),
+    ...(cookies ? { cookies } : {}),
+    ...(isString(event.body) ? { body: event.body } : {}),
+    isBase64Encoded: event.isBase64Encoded === true,
+  } as APIGatewayProxyEventV2;
+  const context = typed.requestContext;
+  if (!isString(context.stage)) typed.requestContext = { ...context, stage: '$default' };
+  return { ...typed, rawPath: apiPathV2(typed) };
+};
+
 /** The event in the internal shape (see the top of this file). */
 const toInternalEvent = (event: unknown): { door: Door; event: APIGatewayProxyEventV2 } => {
   const door = doorOf(event);
@@ -209,13 +243,8 @@ const toInternalEvent = (event: unknown): { door: Door; event: APIGatewayProxyEv
       return { door, event: fromRest(event as APIGatewayProxyEvent) };
     case 'alb':
       return { door, event: fromAlb(event as ALBEvent) };
-    default: {
-      const v2 = event as APIGatewayProxyEventV2;
-      return {
-        door,
-        event: { ...v2, headers: v2.headers ?? {}, rawQueryString: v2.rawQueryString ?? '', rawPath: apiPathV2(v2) },
-      };
-    }
+    default:
+      return { door, event: fromV2(event as Json) };
   }
 };
 

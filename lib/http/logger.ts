@@ -62,11 +62,12 @@ const redactingReplacer = (name: string, value: unknown): unknown => {
  * and the body's size and encoding but never its text (a form field or JSON property may hold an API key).
  */
 export const redactEvent = (event: APIGatewayProxyEventV2) => {
-  const headers: Record<string, string | undefined> = {};
+  // Null-prototype objects, so that a header or parameter named `__proto__` is logged like any other.
+  const headers: Record<string, string | undefined> = Object.create(null) as Record<string, string | undefined>;
   for (const [name, value] of Object.entries(event.headers ?? {})) {
     headers[name] = isSecretName(name) ? REDACTED : value;
   }
-  const query: Record<string, string | undefined> = {};
+  const query: Record<string, string | undefined> = Object.create(null) as Record<string, string | undefined>;
   for (const [name, value] of Object.entries(event.queryStringParameters ?? {})) {
     query[name] = isSecretName(name) ? REDACTED : value;
   }

@@ -163,6 +163,27 @@ describe('events of no door', () => {
       message: expect.stringContaining('REST API'),
     });
   });
+  it('a malformed direct invocation (values of the wrong type) is answered as a request without them, never a 5xx', async () => {
+    // Prepare: payload 2.0 events whose header, query, cookie and body values are not strings (API Gateway never
+    // sends them; `aws lambda invoke` with a hand-written event can).
+    const base = eventFor('httpApi', { method: 'POST', path: '/api/package-deployment/', headers: { 'Content-Type': 'application/json' }, body: '{}' }) as Record<string, unknown>;
+    const junk: unknown[] = [7, null, true, ['a'], { a: 1 }];
+    const events = junk.flatMap((value) => [
+      { ...base, headers: { 'content-type': value, 'x-apikey': value } },
+      { ...base, body: value },
+      { ...base, queryStringParameters: { key: value, FeedName: value, ['__proto__']: value } },
+      { ...base, cookies: [value], rawQueryString: value, routeKey: value, isBase64Encoded: value },
+      { ...base, headers: value, queryStringParameters: value, cookies: value },
+    ]);
+    for (const fn of ['record-deployment', 'query-deployments', 'site']) {
+      for (const event of events) {
+        // Act
+        const answer = await handlers[fn]!(structuredClone(event), lambdaContext(randomUUID(), fn));
+        // Assess
+        expect(answer.statusCode, `${fn} ${JSON.stringify(event).slice(0, 200)}`).toBeLessThan(500);
+      }
+    }
+  });
   it('answers 400 naming the format for an HTTP event of another kind', async () => {
     const answer = await handlers['record-deployment']!({ version: '1.0', routeKey: 'x', rawPath: '/' }, lambdaContext('y', 'record-deployment'));
     expect(answer.statusCode).toBe(400);

@@ -37,6 +37,13 @@ const withBody = (contentType: string | undefined, body: Buffer | string): RawRe
   });
 
 describe('toHttpApiEvent', () => {
+  it('a query parameter or header named __proto__ is one like any other (as AWS parses JSON)', () => {
+    const event = toHttpApiEvent(request({ method: 'GET', url: '/api/deployments?__proto__=x&FeedName=F', rawHeaders: ['Host', 'h', '__proto__', 'y'] }), { now: NOW });
+    expect(Object.keys(event.queryStringParameters ?? {})).toEqual(['__proto__', 'FeedName']);
+    expect(event.queryStringParameters?.['__proto__']).toBe('x');
+    expect(event.headers['__proto__']).toBe('y');
+  });
+
   it('builds the payload 2.0 event for a JSON POST', () => {
     const body = JSON.stringify({ feed: 'internal', package: 'Acme.Tools', version: '1.2.3' });
     const event = toHttpApiEvent(
