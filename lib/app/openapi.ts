@@ -116,7 +116,7 @@ export const PackageOverviewSchema = z
     GroupName: z.string().optional(),
     PackageName: z.string(),
     Versions: z.array(z.string()).describe("The distinct versions the package's targets (those shown) run, highest first."),
-    Drift: z.boolean().describe('True when the targets shown run more than one version.'),
+    Drift: z.boolean().describe('True when the targets shown run different versions (spellings of one version, such as 1.0 and 1.0.0, are not drift).'),
     Targets: z.array(CurrentViewSchema).describe('Each target\'s current record, in target order.'),
   })
   .register(responses, { id: 'PackageOverview' });

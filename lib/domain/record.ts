@@ -141,7 +141,8 @@ export const toPackageOverview = (targets: ReadonlyArray<DeploymentRecord & { pr
     ...(first.groupName !== undefined ? { GroupName: first.groupName } : {}),
     PackageName: first.packageName,
     Versions: versions,
-    Drift: versions.length > 1,
+    // Spellings of one version (1.0 and 1.0.0, a leading v, build metadata) are not drift, as they are not a Change.
+    Drift: versions.some((v) => v !== versions[0] && compareVersions(v, versions[0]!) !== 0),
     Targets: targets.map(toCurrentView),
   };
 };
