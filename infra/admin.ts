@@ -216,15 +216,19 @@ const HANDLERS: Record<string, (c: Context) => Promise<void>> = {
     out(`Store it now; only its SHA-256 is kept. Key:`);
     out(created.key);
   },
-  'keys list': async ({ keys, out }) => {
+  'keys list': async ({ keys, feeds, out }) => {
     const list = await keys.list();
     if (list.length === 0) return out('No keys.');
+    // Feeds by their display names; a feed removed since (its id no longer a feed's) is shown as such.
+    const byId = new Map((await feeds.list()).map((f) => [f.id, f.displayName]));
+    const feedsOf = (k: (typeof list)[number]): string =>
+      k.allFeeds ? '*' : (k.feedIds?.map((id, i) => byId.get(id) ?? `${k.feeds[i] ?? id} (removed)`) ?? k.feeds).join(',');
     const now = Date.now();
     const status = (k: (typeof list)[number]) => (k.revoked ? 'revoked' : k.expiresAt && Date.parse(k.expiresAt) <= now ? 'expired' : 'active');
     out(
       table([
         ['ID', 'USER', 'FEEDS', 'PRIVILEGES', 'EXPIRES', 'STATUS'],
-        ...list.map((k) => [k.id, k.user, k.allFeeds ? '*' : k.feeds.join(','), k.privileges.join(','), k.expiresAt ?? '-', status(k)]),
+        ...list.map((k) => [k.id, k.user, feedsOf(k), k.privileges.join(','), k.expiresAt ?? '-', status(k)]),
       ]),
     );
   },
@@ -233,11 +237,15 @@ const HANDLERS: Record<string, (c: Context) => Promise<void>> = {
     if (!(await keys.revoke(arg))) throw new Error(`No key with id ${arg}.`);
     out(`Revoked key ${arg}; running functions stop accepting it within LOOKUP_CACHE_TTL_SECONDS (default 30 s).`);
   },
-  'counters backfill': async ({ values, client, deploymentsTable, out }) => {
+  'counters backfill': async ({ values, client, deploymentsTable, feeds, out }) => {
     const given = values.feed ?? [];
     if (given.length > 1) throw new UsageError('counters backfill takes at most one --feed');
     const feed = given[0] === undefined ? undefined : name('FeedName', '--feed', given[0]);
     const r = await backfill(client, deploymentsTable, { feed });
+    // A mistyped name finds nothing: say so and fail, rather than report a successful count of nothing.
+    if (feed !== undefined && r.records === 0 && !(await feeds.list()).some((f) => f.name === foldName(feed))) {
+      throw new Error(`No feed named ${feed}, and no records stored under that name: nothing to count (see feeds list).`);
+    }
     out(
       `Counted ${r.records} records${feed ? ` of feed ${feed}` : ''}: ${r.counters} counters set, ${r.countersRemoved} other counter items removed; ` +
         `${r.currentUpdated} current items updated${r.currentSkipped ? `, ${r.currentSkipped} left as a newer record wrote them` : ''}.`,

@@ -40,6 +40,12 @@ describe('admin CLI against a real DynamoDB', () => {
     expect(JSON.stringify(everything.Items)).not.toContain(key);
     const listed = (await admin('keys', 'list')).join('\n');
     expect(listed).toContain(`deployer-${suffix}`);
+    // The feed by its display name; after it is removed, marked so.
+    const row = () => listed.split('\n').find((l) => l.includes(`deployer-${suffix}`))!;
+    expect(row()).toContain(`Keyed-${suffix}`);
+    await admin('feeds', 'remove', `Keyed-${suffix}`);
+    const after = (await admin('keys', 'list')).find((l) => l.includes(`deployer-${suffix}`))!;
+    expect(after).toContain(`keyed-${suffix} (removed)`);
     expect(listed).not.toContain(key);
     expect(listed).not.toContain(hashApiKey(key));
   });

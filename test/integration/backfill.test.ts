@@ -88,6 +88,9 @@ it('counters backfill rebuilds counters and upgrades current items written befor
   expect(await admin('counters', 'backfill', '--feed', FEED)).toEqual([`Counted 4 records of feed ${FEED}: 14 counters set, 0 other counter items removed; 0 current items updated.`]);
   const again = await get('/api/deployments/frequency', { FeedName: FEED, interval: 'day', from: '2026-10-01', to: '2026-11-04' });
   expect(again.json.Buckets).toEqual(buckets);
+
+  // A mistyped feed name: a failure naming it, not a count of nothing.
+  await expect(admin('counters', 'backfill', '--feed', `${FEED}-typo`)).rejects.toThrow(`No feed named ${FEED}-typo, and no records stored under that name`);
 });
 
 it('feeds remove --purge deletes the feed\'s counters with its records', async () => {
