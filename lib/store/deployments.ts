@@ -21,13 +21,14 @@ import {
   versionIndexKey,
 } from '../domain/keys.ts';
 import { isConditionFailed } from './failures.ts';
+import { pooledRandom } from './random.ts';
 import type { DeploymentItem, IdempotencyItem } from './items.ts';
 
 export type DeploymentTables = { deployments: string; idempotency: string };
 
 export type Recorded = { item: DeploymentItem; replayed: boolean };
 
-const nextId = monotonicFactory();
+const nextId = monotonicFactory(pooledRandom);
 /** Attempts in all, for collisions a retry resolves (a clashing id, a concurrent transaction on the same item). */
 const ATTEMPTS = 4;
 /** Cancellation reasons that mean "not now": another transaction on the same item, or throttling. */
