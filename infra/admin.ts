@@ -70,17 +70,15 @@ const COMMANDS: Record<string, { args: number; options: string[] }> = {
 
 /**
  * Loopback receivers (and plain http) are accepted when the tables are a local engine's, whose dispatcher is
- * `npm start` (which allows them), or with WEBHOOKS_ALLOW_LOOPBACK=true; never for AWS's tables.
+ * `npm start` (which allows them), or with WEBHOOKS_ALLOW_LOOPBACK=true for another local engine (a DynamoDB Local in
+ * a container); never for AWS's tables (no AWS_ENDPOINT_URL_DYNAMODB, or one of AWS's), whatever the shell exports.
  */
 const localTables = (): boolean => {
-  if (process.env.WEBHOOKS_ALLOW_LOOPBACK === 'true') return true;
   const endpoint = process.env.AWS_ENDPOINT_URL_DYNAMODB;
-  if (!endpoint) return false;
-  try {
-    return ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(endpoint).hostname);
-  } catch {
-    return false;
-  }
+  if (!endpoint || !URL.canParse(endpoint)) return false;
+  const host = new URL(endpoint).hostname;
+  if (/(^|\.)amazonaws\.com(\.cn)?$|(^|\.)api\.aws$/i.test(host)) return false;
+  return ['127.0.0.1', 'localhost', '[::1]'].includes(host) || process.env.WEBHOOKS_ALLOW_LOOPBACK === 'true';
 };
 
 /** A name checked as the API checks the same field (trimmed, visible, within its limit, no control characters). */
@@ -165,13 +163,16 @@ const newKeyOptions = (values: Values) => {
 };
 
 const HANDLERS: Record<string, (c: Context) => Promise<void>> = {
-  'feeds add': async ({ arg, values, feeds, out }) => {
+  'feeds add': async ({ arg, values, feeds, webhooks, out }) => {
     if (arg === undefined) throw new UsageError('feeds add needs a NAME');
     const feed = name('FeedName', 'a feed name', arg);
     const anonymous = values.anonymous ? VIEW_AND_DOWNLOAD : [];
     const takeOver = values['take-over'] === true;
     if (!(await feeds.add(feed, anonymous, { takeOver }))) throw new Error(`A feed named ${feed} already exists.`);
     out(`Added feed ${feed}${values.anonymous ? ` (anonymous users: ${anonymous.join(', ')})` : ''}.`);
+    // A new feed starts without webhooks, even if a removal of an earlier feed of this name left some behind.
+    const stale = await webhooks.removeForFeed(feed);
+    if (stale > 0) out(`Removed ${stale} webhook(s) left under the name by a feed removed earlier: the new feed starts without them.`);
     if (takeOver) {
       const adopted = await feeds.countRecords(feed);
       out(adopted > 0 ? `It took over ${adopted} deployment record(s) stored under that name.` : 'There were no records to take over.');
@@ -187,11 +188,15 @@ const HANDLERS: Record<string, (c: Context) => Promise<void>> = {
     const feed = arg?.trim();
     if (!feed) throw new UsageError('feeds remove needs a NAME');
     const removed = await feeds.remove(feed);
-    // Its webhooks go with it: a feed added later under this name starts without them.
-    const hooks = removed ? await webhooks.removeForFeed(feed) : 0;
-    if (hooks > 0) out(`Removed its ${hooks} webhook(s).`);
+    // Its webhooks go with it (also when the feed went in an earlier, interrupted run): a feed added later under this
+    // name starts without them.
+    const hooks = await webhooks.removeForFeed(feed);
+    if (hooks > 0) out(`Removed ${removed ? 'its' : 'the'} ${hooks} webhook(s) stored under the name ${feed}.`);
     if (!values.purge) {
-      if (!removed) throw new Error(`No feed named ${feed}.`);
+      if (!removed) {
+        if (hooks > 0) return; // an earlier run removed the feed and stopped before its webhooks: now done
+        throw new Error(`No feed named ${feed}.`);
+      }
       out(`Removed feed ${feed}; its deployment records are kept (a feed added later under this name must take them over).`);
       return;
     }

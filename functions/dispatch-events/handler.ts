@@ -1,4 +1,4 @@
-import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { awsDispatchDeps, dispatch, eventSettings } from '../../lib/app/events.ts';
 import { logger } from '../../lib/http/logger.ts';
 
@@ -10,9 +10,13 @@ import { logger } from '../../lib/http/logger.ts';
  */
 let deps: ReturnType<typeof awsDispatchDeps> | undefined;
 
-export const handler = async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
+/** Time kept back from the invocation's for dead-lettering what could not be delivered and answering. */
+const MARGIN_MS = 15_000;
+
+export const handler = async (event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> => {
   deps ??= awsDispatchDeps(eventSettings(), (message, fields) => logger.info(message, fields ?? {}));
-  const { batchItemFailures, events, deliveries } = await dispatch(event.Records, deps);
+  const deadline = Date.now() + context.getRemainingTimeInMillis() - MARGIN_MS;
+  const { batchItemFailures, events, deliveries } = await dispatch(event.Records, { ...deps, deadline });
   logger.info('batch dispatched', {
     records: event.Records.length,
     events: events.length,

@@ -50,6 +50,13 @@ export type DispatchDeps = {
   log?: (message: string, fields?: Record<string, unknown>) => void;
   sleep?: (ms: number) => Promise<unknown>;
   now?: () => number;
+  /**
+   * When this invocation's deliveries must be over (epoch ms; the Lambda function's remaining time less a margin): a
+   * delivery that could not finish an attempt before it is dead-lettered, so that receivers that hang cannot run the
+   * function into its timeout (which would retry the whole batch and send its events again to the receivers that
+   * took them). Undefined: no deadline but the retry policy's.
+   */
+  deadline?: number | undefined;
 };
 
 export type DispatchResult = {
@@ -67,6 +74,11 @@ export const deliver = async (webhook: Webhook, event: DeploymentEvent, deps: Di
   const { retry } = deps;
   const started = now();
   const body = webhookBody(event, webhook.format);
+  const outOfTime = (wait: number) => deps.deadline !== undefined && now() + wait + retry.timeoutMs > deps.deadline;
+  if (outOfTime(0)) {
+    const last: AttemptOutcome = { error: 'not attempted: no time left in this invocation', retryable: false };
+    return { eventId: event.id, webhookId: webhook.id, attempts: 0, outcome: last.error, last, delivered: false };
+  }
   for (let attempt = 1; ; attempt++) {
     const last = await deps.post(webhook, body, webhookHeaders(event, body, webhook.secret, randomUUID()));
     const verdict = classify(last);
@@ -74,7 +86,10 @@ export const deliver = async (webhook: Webhook, event: DeploymentEvent, deps: Di
     if (verdict === 'delivered') return { ...report, delivered: true };
     if (verdict === 'failed' || attempt >= retry.maxAttempts) return { ...report, delivered: false };
     const delay = retryDelayMs(attempt + 1, retry, 'status' in last ? retryAfterMs(last.retryAfter, now()) : undefined);
-    if (now() - started + delay > retry.budgetMs) return { ...report, delivered: false, outcome: `${report.outcome}; no time left to retry` };
+    // The next attempt must be able to end (its wait and its timeout) within the budget and the invocation.
+    if (now() - started + delay + retry.timeoutMs > retry.budgetMs || outOfTime(delay)) {
+      return { ...report, delivered: false, outcome: `${report.outcome}; no time left to retry` };
+    }
     await wait(delay);
   }
 };

@@ -13,6 +13,8 @@ import { checkWebhookUrl, refusedAddress, type AddressPolicy, type AttemptOutcom
  * that resolves to a public address when checked and to 169.254.169.254 a moment later (DNS rebinding) still connects
  * to the checked one. An IP address in the URL is checked before connecting (Node does not look those up). Redirects
  * are not followed (a 3xx is a failed delivery), so a public receiver cannot bounce a delivery to a private one.
+ * The answer's status is all a delivery needs: the connection is closed as soon as it arrives, so a receiver that
+ * streams an endless or slow body holds no socket (and no CPU) beyond that.
  */
 export class UnsafeAddress extends Error {
   readonly code = 'EUNSAFEADDRESS';
@@ -76,7 +78,9 @@ export const postOnce = (raw: string, body: string, headers: Record<string, stri
     req.on('response', (res) => {
       const retryAfter = res.headers['retry-after'];
       done({ status: res.statusCode ?? 0, retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter });
-      res.resume();
+      // The body is not read: closing now frees the socket whatever the receiver sends after its status line.
+      res.destroy();
+      req.destroy();
     });
     req.on('error', (e: NodeJS.ErrnoException) => {
       const unsafe = e instanceof UnsafeAddress || e.code === 'EUNSAFEADDRESS';

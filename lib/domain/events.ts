@@ -99,6 +99,9 @@ export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
 /** Slack's mrkdwn treats &, < and > as control characters. */
 const slackEscape = (text: string): string => text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 
+/** A URL inside a Slack link: WHATWG-serialised (which percent-encodes < > and spaces), then | and & escaped too. */
+const slackUrl = (url: string): string => new URL(url).href.replaceAll('|', '%7C').replaceAll('<', '%3C').replaceAll('>', '%3E').replaceAll('&', '&amp;');
+
 const CHANGE_WORDS: Readonly<Record<EventChange, string>> = {
   deployed: 'deployed',
   upgraded: 'upgraded',
@@ -113,7 +116,7 @@ export const slackText = (event: DeploymentEvent): string => {
   const d = event.detail;
   const pkg = d.GroupName ? `${d.GroupName}/${d.PackageName}` : d.PackageName;
   const from = d.PreviousVersion !== undefined && d.PreviousVersion !== d.Version ? ` (was ${slackEscape(d.PreviousVersion)})` : '';
-  const link = d.Url && /^https?:\/\//i.test(d.Url) ? ` <${d.Url.replaceAll('|', '%7C').replaceAll('>', '%3E')}|details>` : '';
+  const link = d.Url && /^https?:\/\//i.test(d.Url) && URL.canParse(d.Url) ? ` <${slackUrl(d.Url)}|details>` : '';
   return (
     `*${slackEscape(pkg)} ${slackEscape(d.Version)}* ${CHANGE_WORDS[d.Change]} to *${slackEscape(d.Target)}*${from}` +
     ` by ${slackEscape(d.UserName)} in ${slackEscape(d.Region)} (feed ${slackEscape(d.FeedName)}, ${slackEscape(d.Date)})${link}`

@@ -24,10 +24,18 @@ export type Webhook = {
 
 export type AddressPolicy = { allowLoopback: boolean };
 
+const GLOBAL_UNICAST = ipaddr.IPv6.parseCIDR('2000::/3');
+
 /** Why an address may not receive deliveries, or undefined when it may. */
 export const refusedAddress = (address: string, policy: AddressPolicy): string | undefined => {
   if (!ipaddr.isValid(address)) return `${address} is not an IP address`;
-  const range = ipaddr.process(address).range();
+  const parsed = ipaddr.process(address);
+  const range = parsed.range();
+  // IPv6 unicast outside global unicast (2000::/3) is something else ipaddr.js has no name for, e.g. the deprecated
+  // IPv4-compatible ::a.b.c.d (::/96): refused, so no IPv6 form that embeds an IPv4 address gets through.
+  if (range === 'unicast' && parsed.kind() === 'ipv6' && !(parsed as ipaddr.IPv6).match(GLOBAL_UNICAST)) {
+    return `${address} is not a global unicast IPv6 address (2000::/3); webhooks are delivered only to public addresses`;
+  }
   if (range === 'unicast') return undefined;
   if (range === 'loopback' && policy.allowLoopback) return undefined;
   return `${address} is a ${range} address; webhooks are delivered only to public addresses`;

@@ -1,4 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
+import { feedKey } from '../../lib/domain/keys.ts';
+import { documentClient } from '../../lib/store/client.ts';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { run } from '../../infra/admin.ts';
 import { ensureTables, localClientConfig } from '../../infra/local/dynamodb.ts';
@@ -49,10 +52,41 @@ describe('admin CLI: webhooks', () => {
     // Act
     const removed = await admin('feeds', 'remove', 'Leaving');
     // Assess
-    expect(removed).toContain('Removed its 1 webhook(s).');
+    expect(removed).toContain('Removed its 1 webhook(s) stored under the name Leaving.');
     expect((await admin('webhooks', 'list')).join('\n')).not.toContain(id);
     await admin('feeds', 'add', 'Leaving');
     expect((await admin('webhooks', 'list')).join('\n')).not.toMatch(/Leaving/i);
+  });
+
+  it('webhooks left under a name by an interrupted removal go with the next removal or a new feed of the name', async () => {
+    // Prepare: the feed is gone but its webhook stayed (a removal stopped between the two, or a race with webhooks add).
+    await admin('feeds', 'add', 'Orphaned');
+    const hook = async () => /^Added webhook (wh_[0-9a-z]+):/.exec((await admin('webhooks', 'add', '--feed', 'Orphaned', '--url', 'http://127.0.0.1:9/o'))[0]!)![1]!;
+    const first = await hook();
+    await documentClient().send(new DeleteCommand({ TableName: TEST_TABLES.feeds, Key: feedKey('Orphaned') }));
+    // Act, Assess: removing again completes the removal.
+    expect(await admin('feeds', 'remove', 'Orphaned')).toEqual(['Removed the 1 webhook(s) stored under the name Orphaned.']);
+    expect((await admin('webhooks', 'list')).join('\n')).not.toContain(first);
+    // And a new feed of the name starts without any.
+    await admin('feeds', 'add', 'Orphaned');
+    const second = await hook();
+    await documentClient().send(new DeleteCommand({ TableName: TEST_TABLES.feeds, Key: feedKey('Orphaned') }));
+    expect(await admin('feeds', 'add', 'Orphaned')).toContain('Removed 1 webhook(s) left under the name by a feed removed earlier: the new feed starts without them.');
+    expect((await admin('webhooks', 'list')).join('\n')).not.toContain(second);
+  });
+
+  it('on AWS tables, loopback and plain http are refused even if WEBHOOKS_ALLOW_LOOPBACK=true is exported', async () => {
+    const local = endpoint();
+    vi.stubEnv('WEBHOOKS_ALLOW_LOOPBACK', 'true');
+    try {
+      for (const aws of ['https://dynamodb.eu-west-1.amazonaws.com', '']) {
+        vi.stubEnv('AWS_ENDPOINT_URL_DYNAMODB', aws);
+        await expect(admin('webhooks', 'add', '--feed', 'F', '--url', 'http://127.0.0.1:9/x')).rejects.toThrow(/--url refused/);
+      }
+    } finally {
+      vi.stubEnv('AWS_ENDPOINT_URL_DYNAMODB', local);
+      vi.stubEnv('WEBHOOKS_ALLOW_LOOPBACK', '');
+    }
   });
 
   it('refuses bad input with a usage error', async () => {

@@ -74,7 +74,7 @@ describe('the event source mapping', () => {
     const p = esm.Properties;
     expect(p.EventSourceArn).toEqual({ 'Fn::If': ['IsPrimaryRegion', { 'Fn::GetAtt': ['DeploymentsTable', 'StreamArn'] }, ''] });
     expect(primary.Conditions?.IsPrimaryRegion).toEqual({ 'Fn::Equals': [{ Ref: 'AWS::Region' }, REGION] });
-    expect(p).toMatchObject({ BisectBatchOnFunctionError: true, MaximumRetryAttempts: 10, FunctionResponseTypes: ['ReportBatchItemFailures'], ParallelizationFactor: 1 });
+    expect(p).toMatchObject({ BisectBatchOnFunctionError: true, MaximumRetryAttempts: 10, FunctionResponseTypes: ['ReportBatchItemFailures'], ParallelizationFactor: 10 });
     const dlq = targetOf((p.DestinationConfig as { OnFailure: { Destination: Json } }).OnFailure.Destination);
     expect(primary.Resources[dlq]!.Type).toBe('AWS::SQS::Queue');
     expect(primary.Resources[targetOf(p.FunctionName)]!.Properties.FunctionName).toBe('package-deployment-api-dev-dispatch-events');
@@ -154,10 +154,13 @@ describe('the dispatch-events role allows exactly what the function and its mapp
       bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e1' }] });
       sqs.on(GetQueueUrlCommand).resolves({ QueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/package-deployment-api-dev-events-dlq' });
       sqs.on(SendMessageCommand).resolves({ MessageId: 'm1' });
-      const { handler } = (await import('../../functions/dispatch-events/handler.ts')) as { handler: (e: DynamoDBStreamEvent) => Promise<{ batchItemFailures: unknown[] }> };
-      const out = await handler({
-        Records: [{ eventID: '1', eventName: 'INSERT', dynamodb: { SequenceNumber: '1', NewImage: marshall(cur()) as never } }],
-      } as DynamoDBStreamEvent);
+      const { handler } = (await import('../../functions/dispatch-events/handler.ts')) as {
+        handler: (e: DynamoDBStreamEvent, c: { getRemainingTimeInMillis: () => number }) => Promise<{ batchItemFailures: unknown[] }>;
+      };
+      const out = await handler(
+        { Records: [{ eventID: '1', eventName: 'INSERT', dynamodb: { SequenceNumber: '1', NewImage: marshall(cur()) as never } }] } as DynamoDBStreamEvent,
+        { getRemainingTimeInMillis: () => 120_000 },
+      );
       expect(out.batchItemFailures).toEqual([]);
       expect(ddb.commandCalls(QueryCommand).map((c) => c.args[0].input.TableName)).toEqual(['package-deployment-api-dev-webhooks']);
       const [put] = bus.commandCalls(PutEventsCommand);

@@ -1,9 +1,11 @@
 import { createHmac } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { deliver, dispatch, type DeadLetter, type DispatchDeps } from '../../lib/app/events.ts';
-import { refusedWebhookUrl, safeLookup } from '../../lib/app/webhook-client.ts';
+import { postOnce, refusedWebhookUrl, safeLookup } from '../../lib/app/webhook-client.ts';
 import { announcedEvent, DETAIL_TYPES, signBody, slackText, webhookBody, webhookHeaders, type DeploymentEvent } from '../../lib/domain/events.ts';
 import { currentKey, deploymentPartitionKey } from '../../lib/domain/keys.ts';
 import { checkWebhookUrl, classify, refusedAddress, retryAfterMs, retryDelayMs, type AttemptOutcome, type Webhook } from '../../lib/domain/webhooks.ts';
@@ -104,13 +106,17 @@ describe('webhook payloads', () => {
     expect(escaped).toContain('a&amp;b');
     expect(escaped).not.toContain('javascript:');
     expect(escaped).toContain('deployed');
+    // A link's URL cannot close the link or open a mention: < > | are percent-encoded, & escaped (attacker review).
+    const link = slackText(announcedEvent({ eventName: 'INSERT', newImage: current({ url: 'https://ci.example.com/<!channel>|x?a=1&b=2' }) }, REGION)!);
+    expect(link).toContain('<https://ci.example.com/%3C!channel%3E%7Cx?a=1&amp;b=2|details>');
+    expect(link).not.toMatch(/<!channel/);
   });
 });
 
 describe('which addresses may receive deliveries (AWS settings: no loopback)', () => {
   const aws = { allowLoopback: false };
   it('refuses private, loopback, link-local, unique-local and other special addresses, and http', () => {
-    for (const address of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '::1', 'fd00::1', 'fe80::1', '::ffff:127.0.0.1', '::ffff:10.0.0.1', '0.0.0.0', '100.64.0.1', '64:ff9b::a9fe:a9fe', '224.0.0.1']) {
+    for (const address of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '::1', 'fd00::1', 'fe80::1', '::ffff:127.0.0.1', '::ffff:10.0.0.1', '0.0.0.0', '100.64.0.1', '64:ff9b::a9fe:a9fe', '224.0.0.1', '::a9fe:a9fe', '::7f00:1', '::0a00:1', '4000::1']) {
       expect(refusedAddress(address, aws), address).toBeDefined();
     }
     expect(refusedAddress('93.184.215.14', aws)).toBeUndefined();
@@ -200,6 +206,18 @@ describe('retries', () => {
     expect(await deliver(webhook, event, s.deps)).toMatchObject({ delivered: false, attempts: 1 });
     expect(s.waits).toEqual([]);
   });
+
+  it("a retry is made only if it can end (its wait and its timeout) within the budget and the invocation's deadline", async () => {
+    // The budget counts the next attempt's timeout: 29 s waited, 1 s wait, 1 s timeout is past 30 s.
+    let s = scripted([{ status: 503, retryAfter: '29' }, { status: 503, retryAfter: '1' }, { status: 200 }]);
+    expect(await deliver(webhook, event, s.deps)).toMatchObject({ delivered: false, attempts: 2, outcome: 'HTTP 503; no time left to retry' });
+    // The invocation's deadline, 2 s away (1 s timeouts): room for one wait (0.5-1 s) and a second attempt, no more.
+    s = scripted(Array.from({ length: 9 }, () => ({ status: 500 })));
+    expect(await deliver(webhook, event, { ...s.deps, deadline: 2_000 })).toMatchObject({ delivered: false, attempts: 2 });
+    // Past it, a delivery is not attempted at all (and the dispatcher dead-letters it).
+    s = scripted([{ status: 200 }]);
+    expect(await deliver(webhook, event, { ...s.deps, deadline: 500 })).toMatchObject({ delivered: false, attempts: 0, outcome: /no time left in this invocation/ });
+  });
 });
 
 describe('dispatch: failures in stream order', () => {
@@ -270,5 +288,38 @@ describe('dispatch: failures in stream order', () => {
     });
     expect((await dispatch(batch, deps)).batchItemFailures).toEqual([{ itemIdentifier: '1' }]);
     expect(posted).toEqual([]);
+  });
+});
+
+describe('the webhook client', () => {
+  it('closes the connection once the status arrives: a receiver streaming an endless body holds no socket', async () => {
+    // Prepare: a receiver that answers 200, then writes a chunk every 10 ms for as long as the connection stays open.
+    let closedAfterMs: number | undefined;
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200);
+        const started = Date.now();
+        const timer = setInterval(() => res.write('x'.repeat(64 * 1024)), 10);
+        res.on('close', () => {
+          clearInterval(timer);
+          closedAfterMs = Date.now() - started;
+        });
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    try {
+      // Act
+      const outcome = await postOnce(`http://127.0.0.1:${port}/hook`, '{}', {}, { timeoutMs: 2000, policy: { allowLoopback: true } });
+      await new Promise((r) => setTimeout(r, 300));
+      // Assess: delivered, and the receiver saw its connection closed at once (not after the 2 s timeout, nor never).
+      expect(outcome).toEqual({ status: 200, retryAfter: undefined });
+      expect(closedAfterMs).toBeDefined();
+      expect(closedAfterMs!).toBeLessThan(300);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 });
