@@ -9,8 +9,7 @@ import tseslint from 'typescript-eslint';
  *   lib/app     the use cases (record, read, the site), composing the three; functions/ are thin roots over lib/app.
  * A wrong import fails `npm run lint` with a message naming the rule.
  */
-const layer = (name, forbidden) =>
-  forbidden.map(([group, why]) => ({ group, message: `${name} may not import ${why}` }));
+const layer = (name, forbidden) => forbidden.map(([group, why]) => ({ group, message: `${name} may not import ${why}` }));
 
 const SDK = ['@aws-sdk/*', '@smithy/*'];
 const HTTP_PACKAGES = ['@middy/*', '@fastify/busboy', 'aws-lambda', '@aws-lambda-powertools/*'];

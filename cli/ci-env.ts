@@ -64,7 +64,11 @@ export const PROVIDERS: Provider[] = [
       return server && repo ? `${trimSlash(server)}/${repo}/actions/runs/${set(env, 'GITHUB_RUN_ID')}` : undefined;
     },
     commit: 'GITHUB_SHA',
-    run: (env) => join(`${set(env, 'GITHUB_REPOSITORY') ?? ''} run ${set(env, 'GITHUB_RUN_ID')} attempt ${set(env, 'GITHUB_RUN_ATTEMPT')}`.trim(), `job ${set(env, 'GITHUB_JOB')}`),
+    run: (env) =>
+      join(
+        `${set(env, 'GITHUB_REPOSITORY') ?? ''} run ${set(env, 'GITHUB_RUN_ID')} attempt ${set(env, 'GITHUB_RUN_ATTEMPT')}`.trim(),
+        `job ${set(env, 'GITHUB_JOB')}`,
+      ),
   },
   {
     name: 'GitLab CI',
@@ -75,7 +79,11 @@ export const PROVIDERS: Provider[] = [
     optional: ['CI_SERVER_URL', 'CI_PROJECT_PATH'],
     url: (env) => set(env, 'CI_JOB_URL') ?? set(env, 'CI_PIPELINE_URL'),
     commit: 'CI_COMMIT_SHA',
-    run: (env) => join(`${set(env, 'CI_PROJECT_PATH') ?? ''} pipeline ${set(env, 'CI_PIPELINE_ID')}`.trim(), `job ${set(env, 'CI_JOB_NAME') ?? ''} ${set(env, 'CI_JOB_ID')}`.replace('  ', ' ')),
+    run: (env) =>
+      join(
+        `${set(env, 'CI_PROJECT_PATH') ?? ''} pipeline ${set(env, 'CI_PIPELINE_ID')}`.trim(),
+        `job ${set(env, 'CI_JOB_NAME') ?? ''} ${set(env, 'CI_JOB_ID')}`.replace('  ', ' '),
+      ),
   },
   {
     name: 'Azure Pipelines',
@@ -108,7 +116,8 @@ export const PROVIDERS: Provider[] = [
       return origin ? `${trimSlash(origin)}/pipelines/results/${set(env, 'BITBUCKET_BUILD_NUMBER')}` : undefined;
     },
     commit: 'BITBUCKET_COMMIT',
-    run: (env) => join(`${set(env, 'BITBUCKET_REPO_FULL_NAME') ?? ''} pipeline ${set(env, 'BITBUCKET_BUILD_NUMBER')}`.trim(), `step ${set(env, 'BITBUCKET_STEP_UUID')}`),
+    run: (env) =>
+      join(`${set(env, 'BITBUCKET_REPO_FULL_NAME') ?? ''} pipeline ${set(env, 'BITBUCKET_BUILD_NUMBER')}`.trim(), `step ${set(env, 'BITBUCKET_STEP_UUID')}`),
   },
   {
     name: 'CircleCI',
@@ -142,9 +151,7 @@ export const detectCi = (env: Env): Detection => {
   if (missing.length > 0) {
     return { run: undefined, note: `${provider.name} detected, but ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not set` };
   }
-  const identity = [...provider.required, ...provider.optional]
-    .filter((name) => set(env, name) !== undefined)
-    .map((name) => `${name}=${set(env, name)}`);
+  const identity = [...provider.required, ...provider.optional].filter((name) => set(env, name) !== undefined).map((name) => `${name}=${set(env, name)}`);
   const commit = set(env, provider.commit);
   const description = `Deployed by ${provider.name} ${provider.run(env)}${commit ? `, commit ${commit}` : ''}`;
   return { run: { provider: provider.slug, name: provider.name, identity, url: provider.url(env), commit, description } };

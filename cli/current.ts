@@ -18,14 +18,21 @@ export const currentDeployments = async (args: CurrentArgs, io: Io, clock: Clock
   do {
     const url = apiUrl(args.url, '/api/deployments/current', { FeedName: args.feed, PackageName: args.package, GroupName: args.group, limit: '200', cursor });
     log(`GET ${url}`);
-    const outcome = await sendWithRetries({ method: 'GET', url, headers }, { ...DEFAULT_POLICY, totalMs: Math.max(1, deadline - clock.now()), attemptMs: args.attemptTimeoutMs }, log, clock);
+    const outcome = await sendWithRetries(
+      { method: 'GET', url, headers },
+      { ...DEFAULT_POLICY, totalMs: Math.max(1, deadline - clock.now()), attemptMs: args.attemptTimeoutMs },
+      log,
+      clock,
+    );
     if (outcome.kind === 'failed') {
       io.stderr(`${PROGRAM}: gave up after ${outcome.attempts} attempt(s) in ${args.timeoutMs / 1000} s: ${outcome.error}`);
       return EXIT.failed;
     }
     const { answer } = outcome;
     if (answer.status !== 200) {
-      io.stderr(`${PROGRAM}: ${outcome.retriesExhausted ? `gave up after ${outcome.attempts} attempt(s): ` : ''}${describeStatus(answer.status, answer.text, answer.headers.get('location'))}`);
+      io.stderr(
+        `${PROGRAM}: ${outcome.retriesExhausted ? `gave up after ${outcome.attempts} attempt(s): ` : ''}${describeStatus(answer.status, answer.text, answer.headers.get('location'))}`,
+      );
       return exitForStatus(answer.status);
     }
     const page = JSON.parse(answer.text) as { Items?: Item[]; NextCursor?: string };
@@ -39,7 +46,10 @@ export const currentDeployments = async (args: CurrentArgs, io: Io, clock: Clock
 
   if (args.json) io.stdout(JSON.stringify({ Items: listed }));
   else if (listed.length) {
-    for (const line of table([['TARGET', 'VERSION', 'DATE', 'USER', 'APPLICATION'], ...listed.map((i) => [i.Target, i.Version, i.Date, i.UserName, i.Application].map((v) => String(v ?? '')))])) {
+    for (const line of table([
+      ['TARGET', 'VERSION', 'DATE', 'USER', 'APPLICATION'],
+      ...listed.map((i) => [i.Target, i.Version, i.Date, i.UserName, i.Application].map((v) => String(v ?? ''))),
+    ])) {
       io.stdout(line);
     }
   }
@@ -57,7 +67,9 @@ export const currentDeployments = async (args: CurrentArgs, io: Io, clock: Clock
   if (args.expectVersion !== undefined) {
     const other = listed.filter((i) => i.Version !== args.expectVersion);
     if (other.length) {
-      io.stderr(`${PROGRAM}: ${other.length} of ${listed.length} target(s) run another version than ${args.expectVersion}: ${other.map((i) => `${i.Target} (${i.Version})`).join(', ')}`);
+      io.stderr(
+        `${PROGRAM}: ${other.length} of ${listed.length} target(s) run another version than ${args.expectVersion}: ${other.map((i) => `${i.Target} (${i.Version})`).join(', ')}`,
+      );
       return EXIT.unexpectedVersion;
     }
     log(`all ${listed.length} target(s) run ${args.expectVersion}`);

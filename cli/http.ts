@@ -73,12 +73,7 @@ export const describeError = (e: unknown): string => {
 export type Request = { method: 'GET' | 'POST'; url: string; headers: Record<string, string>; body?: string };
 
 /** `log` receives one line per attempt and wait (for --verbose); it never sees the headers. */
-export const sendWithRetries = async (
-  request: Request,
-  policy: RetryPolicy,
-  log: (line: string) => void,
-  clock: Clock = realClock,
-): Promise<Outcome> => {
+export const sendWithRetries = async (request: Request, policy: RetryPolicy, log: (line: string) => void, clock: Clock = realClock): Promise<Outcome> => {
   const start = clock.now();
   const deadline = start + policy.totalMs;
   let attempts = 0;
@@ -111,7 +106,9 @@ export const sendWithRetries = async (
     const backoff = retryAfter === undefined ? backoffDelay(retry, policy, clock.random) : 0;
     const wait = retryAfter ?? Math.min(backoff, Math.max(0, left - MIN_ATTEMPT_MS));
     if (lastAttempt || wait + MIN_ATTEMPT_MS > left) {
-      log(`giving up: ${retryAfter !== undefined ? `the service asks to wait ${Math.ceil(wait / 1000)} s, ` : ''}${Math.max(0, Math.round(left / 100) / 10)} s of --timeout left`);
+      log(
+        `giving up: ${retryAfter !== undefined ? `the service asks to wait ${Math.ceil(wait / 1000)} s, ` : ''}${Math.max(0, Math.round(left / 100) / 10)} s of --timeout left`,
+      );
       return answer ? { kind: 'answer', answer, attempts, retriesExhausted: true } : { kind: 'failed', error: lastError, attempts };
     }
     lastAttempt = retryAfter === undefined && wait < backoff;

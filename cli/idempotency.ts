@@ -18,7 +18,16 @@ export type RecordIdentity = { FeedName: string; GroupName?: string | undefined;
  * names, and holds nothing but [a-z0-9-].
  */
 export const ciIdempotencyKey = (run: CiRun, record: RecordIdentity): string => {
-  const material = JSON.stringify(['v1', run.provider, run.identity, record.FeedName, record.GroupName ?? '', record.PackageName, record.Version, record.Target]);
+  const material = JSON.stringify([
+    'v1',
+    run.provider,
+    run.identity,
+    record.FeedName,
+    record.GroupName ?? '',
+    record.PackageName,
+    record.Version,
+    record.Target,
+  ]);
   return `pda-${run.provider}-${createHash('sha256').update(material, 'utf8').digest('hex')}`;
 };
 

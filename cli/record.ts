@@ -41,9 +41,17 @@ export const buildRecord = (args: RecordArgs, env: Io['env'], log: (line: string
     idempotencyKey = args.idempotencyKey;
     log(`Idempotency-Key ${idempotencyKey} (from --idempotency-key)`);
   } else if (ci.run) {
-    idempotencyKey = ciIdempotencyKey(ci.run, { FeedName: args.feed, GroupName: args.group, PackageName: args.package, Version: args.version, Target: args.target });
+    idempotencyKey = ciIdempotencyKey(ci.run, {
+      FeedName: args.feed,
+      GroupName: args.group,
+      PackageName: args.package,
+      Version: args.version,
+      Target: args.target,
+    });
     log(`${ci.run.name}: ${ci.run.identity.join(' ')}`);
-    log(`Idempotency-Key ${idempotencyKey} (from the ${ci.run.name} run, attempt and job, and the record's feed, package, version and target: the same on a retried step)`);
+    log(
+      `Idempotency-Key ${idempotencyKey} (from the ${ci.run.name} run, attempt and job, and the record's feed, package, version and target: the same on a retried step)`,
+    );
   } else {
     idempotencyKey = randomIdempotencyKey();
     log(`${ci.note}: Idempotency-Key ${idempotencyKey} is random, new for this invocation (its own retries are safe; running the command again records again)`);

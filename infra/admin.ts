@@ -90,7 +90,14 @@ const name = (field: 'FeedName' | 'UserName', what: string, raw: string | undefi
 
 const table = (rows: string[][]): string => {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 };
 
 const readKeyFromStdin = (): string => readFileSync(0, 'utf8').trim();
@@ -211,13 +218,17 @@ const HANDLERS: Record<string, (c: Context) => Promise<void>> = {
         `${purged.current} current-version item(s) and ${purged.claims} Idempotency-Key claim(s) stored under that name.`,
     );
     if (removed) {
-      out('Running functions may still know the feed for LOOKUP_CACHE_TTL_SECONDS (default 30 s); purge again after that to be sure nothing was recorded meanwhile.');
+      out(
+        'Running functions may still know the feed for LOOKUP_CACHE_TTL_SECONDS (default 30 s); purge again after that to be sure nothing was recorded meanwhile.',
+      );
     }
   },
   'keys add': async ({ values, keys, out }) => {
     const { user, privileges, expiresAt, key, feedNames } = newKeyOptions(values);
     const created = await keys.add({ user, feeds: feedNames, privileges, expiresAt, key });
-    out(`Added key ${created.record.id} acting as ${user} on ${feedNames.length ? feedNames.join(', ') : 'all feeds'} with ${privileges.join(', ')}${expiresAt ? `, expiring ${expiresAt}` : ''}.`);
+    out(
+      `Added key ${created.record.id} acting as ${user} on ${feedNames.length ? feedNames.join(', ') : 'all feeds'} with ${privileges.join(', ')}${expiresAt ? `, expiring ${expiresAt}` : ''}.`,
+    );
     out(`Store it now; only its SHA-256 is kept. Key:`);
     out(created.key);
   },

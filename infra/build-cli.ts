@@ -33,13 +33,27 @@ const options = (entry: string, outfile: string, target: string, banner: string)
 
 export const buildCli = async (outfile = cliPath): Promise<string> => {
   mkdirSync(dirname(outfile), { recursive: true });
-  await esbuild.build(options('cli/bin.ts', outfile, 'node20', '#!/usr/bin/env node\n// package-deployment CLI: built from cli/ by npm run build; runs on Node 20 or later, nothing to install.'));
+  await esbuild.build(
+    options(
+      'cli/bin.ts',
+      outfile,
+      'node20',
+      '#!/usr/bin/env node\n// package-deployment CLI: built from cli/ by npm run build; runs on Node 20 or later, nothing to install.',
+    ),
+  );
   return outfile;
 };
 
 export const buildAction = async (outfile = actionPath): Promise<string> => {
   mkdirSync(dirname(outfile), { recursive: true });
-  await esbuild.build(options('action/src/main.ts', outfile, 'node24', '// GitHub Action: built from action/src and cli/ by npm run build:action; do not edit (CI checks it matches).'));
+  await esbuild.build(
+    options(
+      'action/src/main.ts',
+      outfile,
+      'node24',
+      '// GitHub Action: built from action/src and cli/ by npm run build:action; do not edit (CI checks it matches).',
+    ),
+  );
   return outfile;
 };
 

@@ -170,7 +170,9 @@ export const build = async (options: { quiet?: boolean } = {}): Promise<Record<s
   }
   if (!options.quiet) {
     for (const [name, bytes] of Object.entries(sizes)) {
-      console.log(`dist/${name}/index.mjs ${(bytes / 1024).toFixed(1)} KiB loaded at a cold start (+${((lazies[name] ?? 0) / 1024).toFixed(1)} KiB in chunks/ loaded when needed)`);
+      console.log(
+        `dist/${name}/index.mjs ${(bytes / 1024).toFixed(1)} KiB loaded at a cold start (+${((lazies[name] ?? 0) / 1024).toFixed(1)} KiB in chunks/ loaded when needed)`,
+      );
     }
   }
   return sizes;

@@ -70,7 +70,9 @@ if (import.meta.main) {
   for (const r of reports) {
     const ok = r.specProblems.length === 0 && r.guardFailures.length === 0;
     if (!ok) failed++;
-    console.log(`${ok ? 'PASS' : 'FAIL'} ${relative(root, r.file)}: ${r.resources} resources; specification ${r.specProblems.length} problem(s); cfn-guard ${r.guardFailures.length} of ${r.guardRules} rules failed`);
+    console.log(
+      `${ok ? 'PASS' : 'FAIL'} ${relative(root, r.file)}: ${r.resources} resources; specification ${r.specProblems.length} problem(s); cfn-guard ${r.guardFailures.length} of ${r.guardRules} rules failed`,
+    );
     for (const p of r.specProblems) console.log(`  spec  ${p.path}: ${p.message}`);
     for (const f of r.guardFailures) console.log(`  guard ${f.rule}: ${f.messages.join(' | ')}`);
   }

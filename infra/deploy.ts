@@ -46,7 +46,9 @@ if (region !== regionList[0] && !oslsOptions(oslsArgs).params.some((p) => p.star
     oslsArgs.push('--param', `deploymentsStreamArn=${Table.LatestStreamArn}`);
     console.error(`Events: this region's dispatcher reads ${Table.LatestStreamArn}.`);
   } catch (e) {
-    console.error(`npm run deploy: could not find the deployments table's stream in ${region} (${(e as Error).message}); deploy the primary region (${regionList[0]}) first.`);
+    console.error(
+      `npm run deploy: could not find the deployments table's stream in ${region} (${(e as Error).message}); deploy the primary region (${regionList[0]}) first.`,
+    );
     process.exit(1);
   } finally {
     client.destroy();

@@ -50,19 +50,27 @@ export const zipBundle = (name: string, options: { compileCache: boolean } = { c
     .sort()
     .map((file) => ({ name: `${COMPILE_CACHE_DIR}/${relative(cache, file).split(sep).join('/')}`, data: readFileSync(file) }));
   const chunks = join(dirname(bundle), CHUNKS_DIR);
-  const lazy = (existsSync(chunks) ? readdirSync(chunks) : []).sort().map((file) => ({ name: `${CHUNKS_DIR}/${file}`, data: readFileSync(join(chunks, file)) }));
-  writeFileSync(out, zip([
-    { name: 'index.mjs', data: readFileSync(bundle) },
-    { name: 'index.mjs.map', data: readFileSync(`${bundle}.map`) },
-    ...lazy,
-    ...cached,
-  ]));
+  const lazy = (existsSync(chunks) ? readdirSync(chunks) : [])
+    .sort()
+    .map((file) => ({ name: `${CHUNKS_DIR}/${file}`, data: readFileSync(join(chunks, file)) }));
+  writeFileSync(
+    out,
+    zip([{ name: 'index.mjs', data: readFileSync(bundle) }, { name: 'index.mjs.map', data: readFileSync(`${bundle}.map`) }, ...lazy, ...cached]),
+  );
   return out;
 };
 
 const CREDENTIAL_VARIABLES = [
-  'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_SECURITY_TOKEN', 'AWS_PROFILE', 'AWS_DEFAULT_PROFILE',
-  'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_ROLE_ARN', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', 'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_SECURITY_TOKEN',
+  'AWS_PROFILE',
+  'AWS_DEFAULT_PROFILE',
+  'AWS_WEB_IDENTITY_TOKEN_FILE',
+  'AWS_ROLE_ARN',
+  'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+  'AWS_CONTAINER_CREDENTIALS_FULL_URI',
 ];
 
 /**
@@ -139,12 +147,19 @@ export const packageStage = async (args: string[], options: { quiet?: boolean; b
   const region = stated.region ?? 'us-east-1';
   const given = stated.package;
   // Another door than the default packages beside it: dist/package/<stage>-<region>-<door>.
-  const door = stated.params.map((p) => /^door=(.*)$/.exec(p)?.[1]).filter((d) => d !== undefined).at(-1);
+  const door = stated.params
+    .map((p) => /^door=(.*)$/.exec(p)?.[1])
+    .filter((d) => d !== undefined)
+    .at(-1);
   const dir = given ? resolve(root, given) : join(root, 'dist', 'package', `${stage}-${region}${door && door !== 'httpApi' ? `-${door}` : ''}`);
   // Offline by construction: osls's `package` makes no AWS call, and it gets no credentials that one could use.
   const env: NodeJS.ProcessEnv = { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' };
   for (const name of CREDENTIAL_VARIABLES) delete env[name];
-  Object.assign(env, { AWS_CONFIG_FILE: join(dir, 'no-aws-config'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-aws-credentials'), AWS_EC2_METADATA_DISABLED: 'true' });
+  Object.assign(env, {
+    AWS_CONFIG_FILE: join(dir, 'no-aws-config'),
+    AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-aws-credentials'),
+    AWS_EC2_METADATA_DISABLED: 'true',
+  });
   const oslsArgs = ['package', ...args, ...(given ? [] : ['--package', relative(root, dir)])];
 
   let output = '';

@@ -10,6 +10,9 @@ const withSlash = (...paths: string[]): string[] => paths.flatMap((p) => [p, `${
 
 export const ROUTES: RouteSpec[] = [
   { function: 'record-deployment', paths: withSlash('/api/package-deployment') },
-  { function: 'query-deployments', paths: withSlash('/api/deployments', '/api/deployments/current', '/api/deployments/overview', '/api/deployments/frequency', '/api/feeds') },
+  {
+    function: 'query-deployments',
+    paths: withSlash('/api/deployments', '/api/deployments/current', '/api/deployments/overview', '/api/deployments/frequency', '/api/feeds'),
+  },
   { function: 'site', paths: ['/', '/api/openapi.json'] },
 ];

@@ -60,7 +60,12 @@ const text = (value) => (value === undefined || value === null ? '' : String(val
 
 /** The listed regions (comma-separated; empty: the region deployed to). The first is the primary. */
 const parseRegions = (raw, deployRegion) => {
-  const list = text(raw) === '' ? [deployRegion] : text(raw).split(',').map((r) => r.trim());
+  const list =
+    text(raw) === ''
+      ? [deployRegion]
+      : text(raw)
+          .split(',')
+          .map((r) => r.trim());
   for (const region of list) {
     if (!REGION.test(region)) fail(`regions: "${region}" is not an AWS region name (e.g. eu-west-1).`);
   }
@@ -95,10 +100,16 @@ const parseDeletionProtection = (raw, stage) => {
 
 /** Off unless origins are listed (comma-separated, e.g. https://ci.example.com); `*` allows any origin. */
 const parseCors = (raw) => {
-  const origins = text(raw) === '' ? [] : text(raw).split(',').map((o) => o.trim());
+  const origins =
+    text(raw) === ''
+      ? []
+      : text(raw)
+          .split(',')
+          .map((o) => o.trim());
   if (origins.length === 0) return false;
   for (const origin of origins) {
-    if (origin !== '*' && !/^https?:\/\/[^/\s,]+$/.test(origin)) fail(`corsOrigins: "${origin}" must be * or a scheme and host such as https://ci.example.com.`);
+    if (origin !== '*' && !/^https?:\/\/[^/\s,]+$/.test(origin))
+      fail(`corsOrigins: "${origin}" must be * or a scheme and host such as https://ci.example.com.`);
   }
   return {
     allowedOrigins: origins,
@@ -135,13 +146,19 @@ const parseWebAclArn = (raw, door) => {
   const arn = text(raw);
   if (arn === '') return '';
   if (door !== 'restApi') fail(`wafWebAclArn: WAF can be associated only with door=restApi (this stage's door is ${door}).`);
-  if (!WEB_ACL_ARN.test(arn)) fail(`wafWebAclArn: "${arn}" is not the ARN of a REGIONAL WAFv2 web ACL (arn:aws:wafv2:<region>:<account>:regional/webacl/<name>/<id>).`);
+  if (!WEB_ACL_ARN.test(arn))
+    fail(`wafWebAclArn: "${arn}" is not the ARN of a REGIONAL WAFv2 web ACL (arn:aws:wafv2:<region>:<account>:regional/webacl/<name>/<id>).`);
   return arn;
 };
 
 /** VPC endpoint ids (vpce-...) for a private REST API, or none; only for door=restApi. */
 const parseVpcEndpointIds = (raw, door) => {
-  const ids = text(raw) === '' ? [] : text(raw).split(',').map((id) => id.trim());
+  const ids =
+    text(raw) === ''
+      ? []
+      : text(raw)
+          .split(',')
+          .map((id) => id.trim());
   if (ids.length === 0) return [];
   if (door !== 'restApi') fail(`privateVpcEndpointIds: only a REST API can be private (door=restApi; this stage's door is ${door}).`);
   for (const id of ids) if (!/^vpce-[0-9a-f]{8,17}$/.test(id)) fail(`privateVpcEndpointIds: "${id}" is not a VPC endpoint id (vpce-0123456789abcdef0).`);
@@ -157,7 +174,13 @@ const resourcePolicyFor = (ids) =>
     ? []
     : [
         { Effect: 'Allow', Principal: '*', Action: 'execute-api:Invoke', Resource: ['execute-api:/*'] },
-        { Effect: 'Deny', Principal: '*', Action: 'execute-api:Invoke', Resource: ['execute-api:/*'], Condition: { StringNotEquals: { 'aws:SourceVpce': ids } } },
+        {
+          Effect: 'Deny',
+          Principal: '*',
+          Action: 'execute-api:Invoke',
+          Resource: ['execute-api:/*'],
+          Condition: { StringNotEquals: { 'aws:SourceVpce': ids } },
+        },
       ];
 
 /**
@@ -206,10 +229,8 @@ module.exports = {
   },
   /** A function URL for each function (auth NONE: the service checks API keys itself) when door=functionUrl. */
   functionUrl: async ({ resolveVariable }) => parseDoor(await param(resolveVariable, 'door')) === 'functionUrl',
-  reservedConcurrency: async ({ resolveVariable }) =>
-    parseInteger('reservedConcurrency', await param(resolveVariable, 'reservedConcurrency'), 0, 10000),
-  wafWebAclArn: async ({ resolveVariable }) =>
-    parseWebAclArn(await param(resolveVariable, 'wafWebAclArn'), parseDoor(await param(resolveVariable, 'door'))),
+  reservedConcurrency: async ({ resolveVariable }) => parseInteger('reservedConcurrency', await param(resolveVariable, 'reservedConcurrency'), 0, 10000),
+  wafWebAclArn: async ({ resolveVariable }) => parseWebAclArn(await param(resolveVariable, 'wafWebAclArn'), parseDoor(await param(resolveVariable, 'door'))),
   /** door=restApi with wafWebAclArn: the web ACL's association with the REST API's stage; otherwise nothing. */
   wafResources: async ({ resolveVariable }) => {
     const arn = parseWebAclArn(await param(resolveVariable, 'wafWebAclArn'), parseDoor(await param(resolveVariable, 'door')));
@@ -227,7 +248,9 @@ module.exports = {
     };
   },
   endpointType: async ({ resolveVariable }) =>
-    parseVpcEndpointIds(await param(resolveVariable, 'privateVpcEndpointIds'), parseDoor(await param(resolveVariable, 'door'))).length > 0 ? 'PRIVATE' : 'REGIONAL',
+    parseVpcEndpointIds(await param(resolveVariable, 'privateVpcEndpointIds'), parseDoor(await param(resolveVariable, 'door'))).length > 0
+      ? 'PRIVATE'
+      : 'REGIONAL',
   /** The VPC endpoint ids of a private REST API; null (no such setting) for a public one, which osls requires. */
   vpcEndpointIds: async ({ resolveVariable }) => {
     const ids = parseVpcEndpointIds(await param(resolveVariable, 'privateVpcEndpointIds'), parseDoor(await param(resolveVariable, 'door')));
@@ -235,7 +258,9 @@ module.exports = {
   },
   /** A private REST API's resource policy; null (none) for a public API. */
   resourcePolicy: async ({ resolveVariable }) => {
-    const policy = resourcePolicyFor(parseVpcEndpointIds(await param(resolveVariable, 'privateVpcEndpointIds'), parseDoor(await param(resolveVariable, 'door'))));
+    const policy = resourcePolicyFor(
+      parseVpcEndpointIds(await param(resolveVariable, 'privateVpcEndpointIds'), parseDoor(await param(resolveVariable, 'door'))),
+    );
     return policy.length > 0 ? policy : null;
   },
 
@@ -244,13 +269,9 @@ module.exports = {
     checkStage(await stageName(resolveVariable), await resolveVariable('self:service'), await resolveVariable('self:functions')),
 
   regions: async ({ resolveVariable }) => parseRegions(await param(resolveVariable, 'regions'), await deployRegion(resolveVariable)),
-  primaryRegion: async ({ resolveVariable }) =>
-    parseRegions(await param(resolveVariable, 'regions'), await deployRegion(resolveVariable))[0],
+  primaryRegion: async ({ resolveVariable }) => parseRegions(await param(resolveVariable, 'regions'), await deployRegion(resolveVariable))[0],
   replicas: async ({ resolveVariable }) =>
-    replicaSpecs(
-      parseRegions(await param(resolveVariable, 'regions'), await deployRegion(resolveVariable)),
-      await stageName(resolveVariable),
-    ),
+    replicaSpecs(parseRegions(await param(resolveVariable, 'regions'), await deployRegion(resolveVariable)), await stageName(resolveVariable)),
   deletionProtection: async ({ resolveVariable }) =>
     String(parseDeletionProtection(await param(resolveVariable, 'deletionProtection'), await stageName(resolveVariable))),
   /** CORS is the HTTP API's; with another door, listed origins are refused rather than silently ignored. */
@@ -261,10 +282,8 @@ module.exports = {
     return cors;
   },
   logRetentionInDays: async ({ resolveVariable }) => parseRetention(await param(resolveVariable, 'logRetentionInDays')),
-  throttlingBurstLimit: async ({ resolveVariable }) =>
-    parseInteger('throttlingBurstLimit', await param(resolveVariable, 'throttlingBurstLimit'), 1, 5000),
-  throttlingRateLimit: async ({ resolveVariable }) =>
-    parseInteger('throttlingRateLimit', await param(resolveVariable, 'throttlingRateLimit'), 1, 10000),
+  throttlingBurstLimit: async ({ resolveVariable }) => parseInteger('throttlingBurstLimit', await param(resolveVariable, 'throttlingBurstLimit'), 1, 5000),
+  throttlingRateLimit: async ({ resolveVariable }) => parseInteger('throttlingRateLimit', await param(resolveVariable, 'throttlingRateLimit'), 1, 10000),
   lookupCacheTtlSeconds: async ({ resolveVariable }) =>
     String(parseInteger('lookupCacheTtlSeconds', await param(resolveVariable, 'lookupCacheTtlSeconds'), 0, 3600)),
 };

@@ -104,7 +104,8 @@ var refuseKeyOption = (argv) => {
 var seconds = (name, value, fallback) => {
   if (value === void 0) return fallback;
   const n = Number(value);
-  if (!/^\d+(\.\d+)?$/.test(value.trim()) || !(n > 0) || n > 3600) throw new UsageError(`--${name} must be a number of seconds from 0 to 3600, got ${JSON.stringify(value)}`);
+  if (!/^\d+(\.\d+)?$/.test(value.trim()) || !(n > 0) || n > 3600)
+    throw new UsageError(`--${name} must be a number of seconds from 0 to 3600, got ${JSON.stringify(value)}`);
   return Math.round(n * 1e3);
 };
 var need = (values, names) => {
@@ -275,7 +276,10 @@ var PROVIDERS = [
       return server && repo ? `${trimSlash(server)}/${repo}/actions/runs/${set(env, "GITHUB_RUN_ID")}` : void 0;
     },
     commit: "GITHUB_SHA",
-    run: (env) => join(`${set(env, "GITHUB_REPOSITORY") ?? ""} run ${set(env, "GITHUB_RUN_ID")} attempt ${set(env, "GITHUB_RUN_ATTEMPT")}`.trim(), `job ${set(env, "GITHUB_JOB")}`)
+    run: (env) => join(
+      `${set(env, "GITHUB_REPOSITORY") ?? ""} run ${set(env, "GITHUB_RUN_ID")} attempt ${set(env, "GITHUB_RUN_ATTEMPT")}`.trim(),
+      `job ${set(env, "GITHUB_JOB")}`
+    )
   },
   {
     name: "GitLab CI",
@@ -286,7 +290,10 @@ var PROVIDERS = [
     optional: ["CI_SERVER_URL", "CI_PROJECT_PATH"],
     url: (env) => set(env, "CI_JOB_URL") ?? set(env, "CI_PIPELINE_URL"),
     commit: "CI_COMMIT_SHA",
-    run: (env) => join(`${set(env, "CI_PROJECT_PATH") ?? ""} pipeline ${set(env, "CI_PIPELINE_ID")}`.trim(), `job ${set(env, "CI_JOB_NAME") ?? ""} ${set(env, "CI_JOB_ID")}`.replace("  ", " "))
+    run: (env) => join(
+      `${set(env, "CI_PROJECT_PATH") ?? ""} pipeline ${set(env, "CI_PIPELINE_ID")}`.trim(),
+      `job ${set(env, "CI_JOB_NAME") ?? ""} ${set(env, "CI_JOB_ID")}`.replace("  ", " ")
+    )
   },
   {
     name: "Azure Pipelines",
@@ -411,7 +418,9 @@ var sendWithRetries = async (request, policy, log, clock = realClock) => {
     const backoff = retryAfter === void 0 ? backoffDelay(retry, policy, clock.random) : 0;
     const wait = retryAfter ?? Math.min(backoff, Math.max(0, left - MIN_ATTEMPT_MS));
     if (lastAttempt || wait + MIN_ATTEMPT_MS > left) {
-      log(`giving up: ${retryAfter !== void 0 ? `the service asks to wait ${Math.ceil(wait / 1e3)} s, ` : ""}${Math.max(0, Math.round(left / 100) / 10)} s of --timeout left`);
+      log(
+        `giving up: ${retryAfter !== void 0 ? `the service asks to wait ${Math.ceil(wait / 1e3)} s, ` : ""}${Math.max(0, Math.round(left / 100) / 10)} s of --timeout left`
+      );
       return answer ? { kind: "answer", answer, attempts, retriesExhausted: true } : { kind: "failed", error: lastError, attempts };
     }
     lastAttempt = retryAfter === void 0 && wait < backoff;
@@ -425,7 +434,16 @@ import { createHash, randomUUID } from "node:crypto";
 var IDEMPOTENCY_KEY_MAX = 255;
 var checkIdempotencyKey = (key) => key.length >= 1 && key.length <= IDEMPOTENCY_KEY_MAX && /^[\x21-\x7e]+$/.test(key) && !key.includes(",") ? void 0 : `--idempotency-key must be 1 to ${IDEMPOTENCY_KEY_MAX} visible ASCII characters without a comma`;
 var ciIdempotencyKey = (run, record) => {
-  const material = JSON.stringify(["v1", run.provider, run.identity, record.FeedName, record.GroupName ?? "", record.PackageName, record.Version, record.Target]);
+  const material = JSON.stringify([
+    "v1",
+    run.provider,
+    run.identity,
+    record.FeedName,
+    record.GroupName ?? "",
+    record.PackageName,
+    record.Version,
+    record.Target
+  ]);
   return `pda-${run.provider}-${createHash("sha256").update(material, "utf8").digest("hex")}`;
 };
 var randomIdempotencyKey = () => `pda-${randomUUID()}`;
@@ -454,9 +472,17 @@ var buildRecord = (args, env, log) => {
     idempotencyKey = args.idempotencyKey;
     log(`Idempotency-Key ${idempotencyKey} (from --idempotency-key)`);
   } else if (ci.run) {
-    idempotencyKey = ciIdempotencyKey(ci.run, { FeedName: args.feed, GroupName: args.group, PackageName: args.package, Version: args.version, Target: args.target });
+    idempotencyKey = ciIdempotencyKey(ci.run, {
+      FeedName: args.feed,
+      GroupName: args.group,
+      PackageName: args.package,
+      Version: args.version,
+      Target: args.target
+    });
     log(`${ci.run.name}: ${ci.run.identity.join(" ")}`);
-    log(`Idempotency-Key ${idempotencyKey} (from the ${ci.run.name} run, attempt and job, and the record's feed, package, version and target: the same on a retried step)`);
+    log(
+      `Idempotency-Key ${idempotencyKey} (from the ${ci.run.name} run, attempt and job, and the record's feed, package, version and target: the same on a retried step)`
+    );
   } else {
     idempotencyKey = randomIdempotencyKey();
     log(`${ci.note}: Idempotency-Key ${idempotencyKey} is random, new for this invocation (its own retries are safe; running the command again records again)`);

@@ -34,9 +34,19 @@ const main = async (): Promise<number> => {
   delete process.env['INPUT_API-KEY'];
 
   const options: [string, string][] = [
-    ['url', 'url'], ['feed', 'feed'], ['package', 'package'], ['version', 'version'], ['target', 'target'],
-    ['application', 'application'], ['description', 'description'], ['group', 'group'], ['user', 'user'],
-    ['date', 'date'], ['link', 'link'], ['idempotency-key', 'idempotency-key'], ['timeout', 'timeout'],
+    ['url', 'url'],
+    ['feed', 'feed'],
+    ['package', 'package'],
+    ['version', 'version'],
+    ['target', 'target'],
+    ['application', 'application'],
+    ['description', 'description'],
+    ['group', 'group'],
+    ['user', 'user'],
+    ['date', 'date'],
+    ['link', 'link'],
+    ['idempotency-key', 'idempotency-key'],
+    ['timeout', 'timeout'],
   ];
   // An argument array in memory (not a command line): the key is not among these.
   const argv = ['record', ...options.flatMap(([inputName, option]) => (input(inputName) ? [`--${option}=${input(inputName)}`] : []))];
@@ -66,7 +76,10 @@ const main = async (): Promise<number> => {
     return result.exitCode;
   } catch (e) {
     // The inputs are named as the CLI's options, without the dashes.
-    const message = e instanceof UsageError ? `package-deployment: ${e.message.replace(' (see --help)', '').replace(/--([a-z][a-z-]*)/g, 'input $1')}` : `package-deployment: unexpected failure: ${(e as Error).message}`;
+    const message =
+      e instanceof UsageError
+        ? `package-deployment: ${e.message.replace(' (see --help)', '').replace(/--([a-z][a-z-]*)/g, 'input $1')}`
+        : `package-deployment: unexpected failure: ${(e as Error).message}`;
     process.stdout.write(`::error title=Deployment not recorded::${escapeData(message)}\n`);
     return e instanceof UsageError ? EXIT.invalid : EXIT.failed;
   }

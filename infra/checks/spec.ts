@@ -19,17 +19,58 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
 
 const TOP_LEVEL = new Set([
-  'AWSTemplateFormatVersion', 'Description', 'Metadata', 'Parameters', 'Mappings', 'Conditions', 'Transform', 'Resources', 'Outputs', 'Rules',
+  'AWSTemplateFormatVersion',
+  'Description',
+  'Metadata',
+  'Parameters',
+  'Mappings',
+  'Conditions',
+  'Transform',
+  'Resources',
+  'Outputs',
+  'Rules',
 ]);
 const RESOURCE_KEYS = new Set([
-  'Type', 'Properties', 'DependsOn', 'Condition', 'DeletionPolicy', 'UpdateReplacePolicy', 'Metadata', 'CreationPolicy', 'UpdatePolicy',
+  'Type',
+  'Properties',
+  'DependsOn',
+  'Condition',
+  'DeletionPolicy',
+  'UpdateReplacePolicy',
+  'Metadata',
+  'CreationPolicy',
+  'UpdatePolicy',
 ]);
 const PSEUDO = new Set([
-  'AWS::AccountId', 'AWS::NotificationARNs', 'AWS::NoValue', 'AWS::Partition', 'AWS::Region', 'AWS::StackId', 'AWS::StackName', 'AWS::URLSuffix',
+  'AWS::AccountId',
+  'AWS::NotificationARNs',
+  'AWS::NoValue',
+  'AWS::Partition',
+  'AWS::Region',
+  'AWS::StackId',
+  'AWS::StackName',
+  'AWS::URLSuffix',
 ]);
 const INTRINSICS = new Set([
-  'Ref', 'Fn::GetAtt', 'Fn::Sub', 'Fn::Join', 'Fn::If', 'Fn::Select', 'Fn::Split', 'Fn::GetAZs', 'Fn::ImportValue', 'Fn::FindInMap',
-  'Fn::Base64', 'Fn::Cidr', 'Fn::Equals', 'Fn::And', 'Fn::Or', 'Fn::Not', 'Fn::Length', 'Fn::ToJsonString', 'Condition',
+  'Ref',
+  'Fn::GetAtt',
+  'Fn::Sub',
+  'Fn::Join',
+  'Fn::If',
+  'Fn::Select',
+  'Fn::Split',
+  'Fn::GetAZs',
+  'Fn::ImportValue',
+  'Fn::FindInMap',
+  'Fn::Base64',
+  'Fn::Cidr',
+  'Fn::Equals',
+  'Fn::And',
+  'Fn::Or',
+  'Fn::Not',
+  'Fn::Length',
+  'Fn::ToJsonString',
+  'Condition',
 ]);
 
 const isObject = (v: Json | undefined): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -63,20 +104,32 @@ const TAG_PROPERTIES: Record<string, PropertySpec> = { Key: { type: { type: 'str
 /** Does a literal `value` have the shape `type` allows (intrinsics aside)? */
 const fits = (type: PropertyType, value: Json): boolean => {
   switch (type.type) {
-    case 'json': return true;
-    case 'string': case 'date-time': return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
-    case 'number': case 'integer': return typeof value === 'number' || (typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value)));
-    case 'boolean': return typeof value === 'boolean' || value === 'true' || value === 'false';
-    case 'null': return value === null;
-    case 'tag': case 'ref': case 'map': return isObject(value);
-    case 'array': return Array.isArray(value);
-    case 'union': return type.types.some((t) => fits(t, value));
-    default: return false;
+    case 'json':
+      return true;
+    case 'string':
+    case 'date-time':
+      return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+    case 'number':
+    case 'integer':
+      return typeof value === 'number' || (typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value)));
+    case 'boolean':
+      return typeof value === 'boolean' || value === 'true' || value === 'false';
+    case 'null':
+      return value === null;
+    case 'tag':
+    case 'ref':
+    case 'map':
+      return isObject(value);
+    case 'array':
+      return Array.isArray(value);
+    case 'union':
+      return type.types.some((t) => fits(t, value));
+    default:
+      return false;
   }
 };
 
-const shapeOf = (value: Json): string =>
-  Array.isArray(value) ? 'a list' : value === null ? 'null' : typeof value === 'object' ? 'an object' : typeof value;
+const shapeOf = (value: Json): string => (Array.isArray(value) ? 'a list' : value === null ? 'null' : typeof value === 'object' ? 'an object' : typeof value);
 
 /** `[condition, then, else]` of an Fn::If, or undefined when malformed. */
 const ifArguments = (arg: Json): [string, Json, Json] | undefined =>
@@ -158,7 +211,8 @@ class TemplateChecker {
   #resourceCondition(path: string, resource: JsonObject): Set<string> {
     const known = new Set<string>();
     if (resource.Condition === undefined) return known;
-    if (typeof resource.Condition !== 'string' || !(resource.Condition in this.#conditions)) this.#report(`${path}.Condition`, `no such condition ${String(resource.Condition)}`);
+    if (typeof resource.Condition !== 'string' || !(resource.Condition in this.#conditions))
+      this.#report(`${path}.Condition`, `no such condition ${String(resource.Condition)}`);
     else known.add(resource.Condition);
     return known;
   }
@@ -330,11 +384,17 @@ class TemplateChecker {
 
 const describe = (type: PropertyType): string => {
   switch (type.type) {
-    case 'ref': return 'an object';
-    case 'tag': return 'a tag';
-    case 'map': return 'a map';
-    case 'array': return 'a list';
-    case 'union': return type.types.map(describe).join(' or ');
-    default: return type.type;
+    case 'ref':
+      return 'an object';
+    case 'tag':
+      return 'a tag';
+    case 'map':
+      return 'a map';
+    case 'array':
+      return 'a list';
+    case 'union':
+      return type.types.map(describe).join(' or ');
+    default:
+      return type.type;
   }
 };

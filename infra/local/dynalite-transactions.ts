@@ -66,7 +66,11 @@ type DynaliteDb = {
 };
 /** What dynalite's updateIndexes needs of a store: index databases to put to and delete from. */
 type IndexWriter = {
-  getIndexDb: (indexType: string, tableName: string, indexName: string) => {
+  getIndexDb: (
+    indexType: string,
+    tableName: string,
+    indexName: string,
+  ) => {
     put: (key: string, item: AttributeMap, cb: Callback<void>) => void;
     del: (key: string, cb: Callback<void>) => void;
   };
@@ -109,8 +113,7 @@ class ApiError extends Error {
 }
 const validationError = (message: string) => new ApiError(400, { __type: 'com.amazon.coral.validate#ValidationException', message });
 
-const call = <T>(fn: (cb: Callback<T>) => void): Promise<T> =>
-  new Promise((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value as T))));
+const call = <T>(fn: (cb: Callback<T>) => void): Promise<T> => new Promise((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value as T))));
 
 /** Validates one TransactItem as dynalite validates the equivalent single-item request. */
 const prepare = async (store: DynaliteStore, raw: Record<string, unknown>, index: number): Promise<Step> => {
@@ -142,7 +145,11 @@ const lockAll = (store: DynaliteStore, steps: Step[]): Promise<() => void> => {
     a.table.TableName === b.table.TableName ? (a.key < b.key ? -1 : 1) : a.table.TableName < b.table.TableName ? -1 : 1,
   );
   const releases: Array<() => void> = [];
-  const releaseAll = () => releases.splice(0).reverse().forEach((r) => r());
+  const releaseAll = () =>
+    releases
+      .splice(0)
+      .reverse()
+      .forEach((r) => r());
   return new Promise((resolve) => {
     const next = (i: number): void => {
       if (i === ordered.length) return resolve(releaseAll);
@@ -322,9 +329,16 @@ const idempotent = async (tokens: Tokens, request: Record<string, unknown>, appl
   const seen = tokens.get(token);
   if (seen) {
     if (seen.fingerprint !== fingerprint) {
-      throw new ApiError(400, { __type: `${TYPE}IdempotentParameterMismatchException`, message: 'The request uses the same client token as a previous, but non-identical request.' });
+      throw new ApiError(400, {
+        __type: `${TYPE}IdempotentParameterMismatchException`,
+        message: 'The request uses the same client token as a previous, but non-identical request.',
+      });
     }
-    if (!seen.done) throw new ApiError(400, { __type: `${TYPE}TransactionInProgressException`, message: 'The transaction with the given request token is already in progress.' });
+    if (!seen.done)
+      throw new ApiError(400, {
+        __type: `${TYPE}TransactionInProgressException`,
+        message: 'The transaction with the given request token is already in progress.',
+      });
     return {};
   }
   tokens.set(token, { fingerprint, done: false, at: now });

@@ -41,12 +41,16 @@ export const startDynalite = async (options: {
 }): Promise<LocalDynamoDB> => {
   const { default: dynalite } = await import('dynalite');
   if (options.path) mkdirSync(options.path, { recursive: true });
-  const server = createDynaliteWithTransactions(dynalite, {
-    createTableMs: 0,
-    deleteTableMs: 0,
-    updateTableMs: 0,
-    ...(options.path ? { path: options.path } : {}),
-  }, { ...(options.onStreamRecord ? { onStreamRecord: options.onStreamRecord } : {}) });
+  const server = createDynaliteWithTransactions(
+    dynalite,
+    {
+      createTableMs: 0,
+      deleteTableMs: 0,
+      updateTableMs: 0,
+      ...(options.path ? { path: options.path } : {}),
+    },
+    { ...(options.onStreamRecord ? { onStreamRecord: options.onStreamRecord } : {}) },
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());

@@ -85,7 +85,10 @@ export const startLocalEvents = (options: {
       });
       const failed = batchItemFailures[0]?.itemIdentifier;
       if (failed === undefined) return;
-      const from = Math.max(0, pending.findIndex((r) => r.dynamodb?.SequenceNumber === failed));
+      const from = Math.max(
+        0,
+        pending.findIndex((r) => r.dynamodb?.SequenceNumber === failed),
+      );
       pending = pending.slice(from);
       if (attempt > DISPATCH_RETRIES) {
         const file = localDeadLetterFile();

@@ -164,8 +164,9 @@ const stripMappedIpv4 = (ip: string): string => (ip.startsWith('::ffff:') ? ip.s
 
 /** `Root=1-<epoch seconds in hex>-<24 hex digits>`, derived from the request id so the event is a pure function. */
 const traceId = (requestId: string, now: Date): string =>
-  `Root=1-${Math.floor(now.getTime() / 1000).toString(16).padStart(8, '0')}-` +
-  createHash('sha256').update(requestId).digest('hex').slice(0, 24);
+  `Root=1-${Math.floor(now.getTime() / 1000)
+    .toString(16)
+    .padStart(8, '0')}-` + createHash('sha256').update(requestId).digest('hex').slice(0, 24);
 
 /**
  * The payload format 2.0 event HTTP API would send for this request. Header names are lower-cased and repeated
@@ -249,12 +250,7 @@ export const toHttpApiEvent = (req: RawRequest, options: EventOptions = {}): API
 };
 
 /** A fake Lambda context for one invocation. */
-export const lambdaContext = (
-  requestId: string,
-  functionName = 'local-function',
-  timeoutMs = DEFAULT_TIMEOUT_MS,
-  start = Date.now(),
-): Context => {
+export const lambdaContext = (requestId: string, functionName = 'local-function', timeoutMs = DEFAULT_TIMEOUT_MS, start = Date.now()): Context => {
   const day = new Date(start).toISOString().slice(0, 10).replace(/-/g, '/');
   return {
     callbackWaitsForEmptyEventLoop: true,
@@ -450,7 +446,12 @@ const readBody = (req: IncomingMessage, res: ServerResponse, max: number): Promi
   });
 
 /** Runs a route's handler as Lambda would, within its timeout: its result as it would cross the wire, its error, or `timeout`. */
-const invoke = async (route: Route, event: APIGatewayProxyEventV2, context: Context, timeoutMs: number): Promise<{ result: unknown } | { error: unknown } | 'timeout'> => {
+const invoke = async (
+  route: Route,
+  event: APIGatewayProxyEventV2,
+  context: Context,
+  timeoutMs: number,
+): Promise<{ result: unknown } | { error: unknown } | 'timeout'> => {
   const timeout = timeoutAfter(timeoutMs);
   try {
     return await Promise.race([(async () => ({ result: overTheWire(await route.handler(event, context)) }))(), timeout.promise]);

@@ -149,7 +149,10 @@ console.log(
     : `DynamoDB (${engine}) at ${db.endpoint}, ${dataDir ? `data in ${dataDir}` : 'in memory'}; region ${process.env.AWS_REGION}.`,
 );
 console.log(`Admin CLI: AWS_ENDPOINT_URL_DYNAMODB=${db.endpoint} npm run -s admin -- feeds list`);
-if (!external) console.log(`A second region on the same tables: AWS_ENDPOINT_URL_DYNAMODB=${db.endpoint} AWS_REGION=us-east-1 PORT=${Number(new URL(gateway.url).port) + 1} npm start`);
+if (!external)
+  console.log(
+    `A second region on the same tables: AWS_ENDPOINT_URL_DYNAMODB=${db.endpoint} AWS_REGION=us-east-1 PORT=${Number(new URL(gateway.url).port) + 1} npm start`,
+  );
 console.log(`Deployments web page at ${gateway.url}/ and the API's description at ${gateway.url}/api/openapi.json`);
 console.log(`Package Deployment API listening on ${gateway.url}/api/package-deployment/`);
 console.log(

@@ -1,12 +1,4 @@
-import {
-  authenticate,
-  authorize,
-  extractCredential,
-  type ApiKeyRecord,
-  type FeedRecord,
-  type Principal,
-  type Privilege,
-} from '../domain/auth.ts';
+import { authenticate, authorize, extractCredential, type ApiKeyRecord, type FeedRecord, type Principal, type Privilege } from '../domain/auth.ts';
 import { Forbidden, InvalidInput, NotFound } from '../domain/errors.ts';
 import { hashApiKey } from '../domain/keys.ts';
 import type { Checked } from '../domain/result.ts';

@@ -4,7 +4,17 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { announcedEvent, webhookBody, webhookHeaders, type DeploymentEvent } from '../domain/events.ts';
 import { foldName } from '../domain/keys.ts';
-import { classify, DEFAULT_RETRY_POLICY, maskedUrl, retryAfterMs, retryDelayMs, type AddressPolicy, type AttemptOutcome, type RetryPolicy, type Webhook } from '../domain/webhooks.ts';
+import {
+  classify,
+  DEFAULT_RETRY_POLICY,
+  maskedUrl,
+  retryAfterMs,
+  retryDelayMs,
+  type AddressPolicy,
+  type AttemptOutcome,
+  type RetryPolicy,
+  type Webhook,
+} from '../domain/webhooks.ts';
 import * as z from '../domain/zod.ts';
 import { createDocumentClient } from '../store/client.ts';
 import { config } from '../store/config.ts';
@@ -155,7 +165,9 @@ export const dispatch = async (records: StreamRecord[], deps: DispatchDeps): Pro
   }
   for (const { event } of ready) {
     const d = event.detail;
-    log(`event ${event.id} ${d.Change} ${d.FeedName}/${d.GroupName ? `${d.GroupName}/` : ''}${d.PackageName} ${d.Version} -> ${d.Target} (${d.Region})`, { id: event.id });
+    log(`event ${event.id} ${d.Change} ${d.FeedName}/${d.GroupName ? `${d.GroupName}/` : ''}${d.PackageName} ${d.Version} -> ${d.Target} (${d.Region})`, {
+      id: event.id,
+    });
   }
 
   // Webhooks: every (event, webhook) pair, a few at a time; what cannot be delivered is dead-lettered on its own.
@@ -248,7 +260,13 @@ export const awsDispatchDeps = (settings: EventSettings, log: DispatchDeps['log'
         const chunk = events.slice(i, i + 10);
         const out = await bus.send(
           new PutEventsCommand({
-            Entries: chunk.map((e) => ({ EventBusName: eventBusName, Source: e.source, DetailType: e['detail-type'], Time: new Date(e.time), Detail: JSON.stringify(e.detail) })),
+            Entries: chunk.map((e) => ({
+              EventBusName: eventBusName,
+              Source: e.source,
+              DetailType: e['detail-type'],
+              Time: new Date(e.time),
+              Detail: JSON.stringify(e.detail),
+            })),
           }),
         );
         const entries = out.Entries ?? [];
@@ -261,7 +279,9 @@ export const awsDispatchDeps = (settings: EventSettings, log: DispatchDeps['log'
       // A name is looked up once, when the first letter is sent (GetQueueUrl; its URL holds the account id).
       queueUrl ??= /^https:\/\//.test(deadLetterQueue)
         ? Promise.resolve(deadLetterQueue)
-        : sqs.send(new GetQueueUrlCommand({ QueueName: deadLetterQueue })).then((r) => r.QueueUrl ?? Promise.reject(new Error(`no URL for queue ${deadLetterQueue}`)));
+        : sqs
+            .send(new GetQueueUrlCommand({ QueueName: deadLetterQueue }))
+            .then((r) => r.QueueUrl ?? Promise.reject(new Error(`no URL for queue ${deadLetterQueue}`)));
       const url = await queueUrl.catch((e: unknown) => {
         queueUrl = undefined;
         throw e;

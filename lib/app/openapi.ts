@@ -47,8 +47,7 @@ const requestSchema = (schema: ObjectSchema, options: { numbers: boolean }): Jso
     const field = name as FieldName;
     const limit = FIELD_LIMITS[field] as number | undefined;
     const base = FIELD_DESCRIPTIONS[field] ?? PARAMETER_DESCRIPTIONS[name];
-    const description =
-      base && NAME_FIELDS.has(field) ? `${base} No invisible format characters (Unicode category Cf, e.g. U+200B, U+202E, U+FEFF).` : base;
+    const description = base && NAME_FIELDS.has(field) ? `${base} No invisible format characters (Unicode category Cf, e.g. U+200B, U+202E, U+FEFF).` : base;
     properties[name] = {
       ...generated.properties?.[name],
       ...(options.numbers && limit !== undefined ? { type: ['string', 'number'] } : {}),
@@ -117,7 +116,7 @@ export const PackageOverviewSchema = z
     PackageName: z.string(),
     Versions: z.array(z.string()).describe("The distinct versions the package's targets (those shown) run, highest first."),
     Drift: z.boolean().describe('True when the targets shown run different versions (spellings of one version, such as 1.0 and 1.0.0, are not drift).'),
-    Targets: z.array(CurrentViewSchema).describe('Each target\'s current record, in target order.'),
+    Targets: z.array(CurrentViewSchema).describe("Each target's current record, in target order."),
   })
   .register(responses, { id: 'PackageOverview' });
 
@@ -142,7 +141,9 @@ export const FrequencySchema = z
 
 export const FeedsSchema = z
   .object({
-    Items: z.array(z.object({ Name: z.string(), Privileges: z.array(z.string()).describe(`What the caller may do on the feed, of ${PRIVILEGES.join(', ')}.`) })),
+    Items: z.array(
+      z.object({ Name: z.string(), Privileges: z.array(z.string()).describe(`What the caller may do on the feed, of ${PRIVILEGES.join(', ')}.`) }),
+    ),
   })
   .register(responses, { id: 'Feeds' });
 
@@ -356,7 +357,10 @@ const readPaths = () => ({
       parameters: queryParameters(FrequencyQuerySchema, FREQUENCY_NOTES),
       responses: {
         200: { description: 'The buckets, oldest first.', content: jsonContent('Frequency') },
-        ...problems({ ...READ_ERRORS, 400: `A parameter is missing, unknown or invalid, or the range spans more than ${MAX_BUCKETS.day} days or ${MAX_BUCKETS.week} weeks (\`detail\` says which).` }),
+        ...problems({
+          ...READ_ERRORS,
+          400: `A parameter is missing, unknown or invalid, or the range spans more than ${MAX_BUCKETS.day} days or ${MAX_BUCKETS.week} weeks (\`detail\` says which).`,
+        }),
       },
     },
   },
@@ -402,8 +406,7 @@ export const openApiDocument = (): Record<string, unknown> => ({
   info: {
     title: 'Package Deployment API',
     version: '1.0.0',
-    description:
-      "A drop-in replacement for ProGet's Package Deployment API, with a read API for deployment history and the current version on each target.",
+    description: "A drop-in replacement for ProGet's Package Deployment API, with a read API for deployment history and the current version on each target.",
   },
   paths: { '/api/package-deployment/': recordPath(), ...readPaths() },
   webhooks: { deploymentEvent: webhookOperation() },

@@ -162,9 +162,7 @@ export const listFeeds = async (deps: ReadDependencies, caller: Caller): Promise
   if (!parameters.ok) throw new InvalidInput(parameters);
   const feeds = await deps.feeds.list();
   return {
-    Items: feeds
-      .filter((f) => hasPrivilege(principal, f, VIEW_PRIVILEGE))
-      .map((f) => ({ Name: f.displayName, Privileges: privilegesOn(principal, f) })),
+    Items: feeds.filter((f) => hasPrivilege(principal, f, VIEW_PRIVILEGE)).map((f) => ({ Name: f.displayName, Privileges: privilegesOn(principal, f) })),
   };
 };
 

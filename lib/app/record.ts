@@ -41,9 +41,7 @@ export const recordDeployment = (deps: RecordDependencies, request: RecordReques
   withStore(() => record(deps, request), WRITE_UNAVAILABLE);
 
 const record = async (deps: RecordDependencies, request: RecordRequest): Promise<Recorded> => {
-  const fields: Validation = request.bodyError
-    ? invalid([{ field: 'body', detail: request.bodyError.detail }])
-    : validateDeployment(request.fields);
+  const fields: Validation = request.bodyError ? invalid([{ field: 'body', detail: request.bodyError.detail }]) : validateDeployment(request.fields);
   const now = deps.now();
   const { principal, feed, value } = await checkFeedAccess(deps.directory, request, {
     input: both(fields, parseIdempotencyKey(request.headers['idempotency-key'])),
@@ -54,13 +52,14 @@ const record = async (deps: RecordDependencies, request: RecordRequest): Promise
   const [input, idempotencyKey] = value;
 
   const receivedAt = nowIso(now);
-  const idempotency = idempotencyKey === undefined
-    ? undefined
-    : {
-        id: idempotencyId(idempotencyScope(principal, feed), idempotencyKey),
-        requestHash: requestHash(input),
-        expiresAt: Math.floor(now.getTime() / 1000) + IDEMPOTENCY_TTL_SECONDS,
-      };
+  const idempotency =
+    idempotencyKey === undefined
+      ? undefined
+      : {
+          id: idempotencyId(idempotencyScope(principal, feed), idempotencyKey),
+          requestHash: requestHash(input),
+          expiresAt: Math.floor(now.getTime() / 1000) + IDEMPOTENCY_TTL_SECONDS,
+        };
   return putDeployment(deps.client, deps.tables, newDeployment(input, { principal, receivedAt, region: deps.region, feedId: feed.id }), { idempotency });
 };
 

@@ -29,7 +29,10 @@ export const safeLookup =
       if (err) return callback(err, []);
       const refused = addresses.map((a) => refusedAddress(a.address, policy)).find((r) => r !== undefined);
       if (refused !== undefined || addresses.length === 0) {
-        return callback(new UnsafeAddress(`${hostname} resolves to ${addresses.map((a) => a.address).join(', ') || 'nothing'}: ${refused ?? 'no address'}`), []);
+        return callback(
+          new UnsafeAddress(`${hostname} resolves to ${addresses.map((a) => a.address).join(', ') || 'nothing'}: ${refused ?? 'no address'}`),
+          [],
+        );
       }
       if (options.all) callback(null, addresses);
       else callback(null, addresses[0]!.address, addresses[0]!.family);
@@ -52,7 +55,12 @@ export const refusedWebhookUrl = async (raw: string, policy: AddressPolicy): Pro
 };
 
 /** POSTs `body` once; the outcome says whether it was delivered, may be tried again, or failed for good. */
-export const postOnce = (raw: string, body: string, headers: Record<string, string>, options: { timeoutMs: number; policy: AddressPolicy }): Promise<AttemptOutcome> => {
+export const postOnce = (
+  raw: string,
+  body: string,
+  headers: Record<string, string>,
+  options: { timeoutMs: number; policy: AddressPolicy },
+): Promise<AttemptOutcome> => {
   const checked = checkWebhookUrl(raw, options.policy);
   if (!checked.ok) return Promise.resolve({ error: checked.reason, retryable: false });
   const { url } = checked;

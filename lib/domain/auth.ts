@@ -57,10 +57,7 @@ export type Principal = { kind: 'anonymous' } | { kind: 'key'; key: ApiKeyRecord
 
 /** Where a key arrived from, for messages; never the key itself. */
 export type KeySource = 'X-ApiKey header' | 'Authorization header' | 'key query parameter' | 'body';
-export type Credential =
-  | { kind: 'none' }
-  | { kind: 'key'; key: string; source: KeySource }
-  | { kind: 'invalid'; detail: string };
+export type Credential = { kind: 'none' } | { kind: 'key'; key: string; source: KeySource } | { kind: 'invalid'; detail: string };
 
 type Headers = Readonly<Record<string, string | undefined>>;
 type Query = Readonly<Record<string, string | undefined>> | undefined;
@@ -106,7 +103,8 @@ export const extractCredential = (headers: Headers, query: Query, body?: BodyFie
     if (scheme.toLowerCase() !== 'basic') {
       return {
         kind: 'invalid',
-        detail: 'Only HTTP Basic authentication (user "api", the API key as password) is accepted in the Authorization header; or send the API key in the X-ApiKey header.',
+        detail:
+          'Only HTTP Basic authentication (user "api", the API key as password) is accepted in the Authorization header; or send the API key in the X-ApiKey header.',
       };
     }
     const decoded = Buffer.from(rest.join(''), 'base64').toString('utf8');
@@ -165,8 +163,7 @@ export const legacyFeedId = (foldedName: string): string => `legacy:${foldedName
  * covers those that kept their legacy identity, never a feed created later under the same name.
  */
 export const coversFeed = (key: ApiKeyRecord, feed: FeedRecord): boolean =>
-  key.allFeeds ||
-  (key.feedIds !== undefined ? key.feedIds.includes(feed.id) : key.feeds.some((name) => legacyFeedId(name) === feed.id));
+  key.allFeeds || (key.feedIds !== undefined ? key.feedIds.includes(feed.id) : key.feeds.some((name) => legacyFeedId(name) === feed.id));
 
 /**
  * What anonymous users may do on a feed, everyone may: a valid key is never worth less than no key. Beyond that, a
@@ -187,11 +184,9 @@ export const authorize = (principal: Principal, feed: FeedRecord, privilege: Pri
   throw new Forbidden(`The API key (user ${principal.key.user}) is not granted ${privilege} on feed ${feed.displayName}.`);
 };
 
-export const principalName = (principal: Principal): string =>
-  principal.kind === 'anonymous' ? ANONYMOUS : principal.key.user;
+export const principalName = (principal: Principal): string => (principal.kind === 'anonymous' ? ANONYMOUS : principal.key.user);
 
-export const principalKeyId = (principal: Principal): string =>
-  principal.kind === 'anonymous' ? 'anonymous' : principal.key.id;
+export const principalKeyId = (principal: Principal): string => (principal.kind === 'anonymous' ? 'anonymous' : principal.key.id);
 
 /**
  * The scope of an Idempotency-Key: the API key's id, or for anonymous callers anonymous and the feed's id, so that an

@@ -46,7 +46,8 @@ const parseDate = (text: string): number | Fail => {
   if (year < 1) return fail('has year 0000; years start at 0001');
   const [month, day] = m[2] !== undefined ? [m[2], m[3]!] : m[4] !== undefined ? [m[4], m[5]!] : [undefined, undefined];
   if (month !== undefined && day !== undefined) {
-    const mo = Number(month), d = Number(day);
+    const mo = Number(month),
+      d = Number(day);
     if (mo < 1 || mo > 12) return fail(`has month ${month}, which does not exist`);
     if (d < 1 || d > daysInMonth(year, mo)) return fail(`has day ${day}, which ${m[1]}-${month} does not have`);
     const t = new Date(startOfYear(year));
@@ -73,7 +74,9 @@ const parseTime = (text: string): number | Fail => {
   const [, h, mExt, sExt, mBasic, sBasic, frac] = m;
   const minutes = mExt ?? mBasic;
   const seconds = sExt ?? sBasic;
-  const hour = Number(h), minute = Number(minutes ?? 0), second = Number(seconds ?? 0);
+  const hour = Number(h),
+    minute = Number(minutes ?? 0),
+    second = Number(seconds ?? 0);
   const fraction = frac === undefined ? 0 : Number(`0.${frac}`);
   if (hour === 24) {
     if (minute !== 0 || second !== 0 || fraction !== 0) return fail('has a time of day out of range (24:00 is the only time in hour 24)');
@@ -98,7 +101,8 @@ export const parseInstant = (input: string): DateResult => {
     const zone = ZONE.exec(timeWithZone);
     const clock = zone ? timeWithZone.slice(0, zone.index) : timeWithZone;
     if (zone?.[1] !== undefined) {
-      const oh = Number(zone[2]), om = Number(zone[3] ?? 0);
+      const oh = Number(zone[2]),
+        om = Number(zone[3] ?? 0);
       if (oh > 23 || om > 59) return fail('has a time-zone offset out of range');
       offsetMinutes = (zone[1] === '-' ? -1 : 1) * (oh * 60 + om);
     }

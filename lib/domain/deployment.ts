@@ -29,8 +29,7 @@ export type FieldName = keyof typeof FIELD_LIMITS;
 const FIELD_NAMES = Object.keys(FIELD_LIMITS) as FieldName[];
 const CANONICAL = new Map<string, FieldName>(FIELD_NAMES.map((f) => [f.toLowerCase(), f]));
 
-const describe = (v: unknown): string =>
-  v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+const describe = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `a ${typeof v}`);
 
 // C0 controls, DEL and C1 controls (U+009B starts terminal escape sequences); Description may hold tabs and line breaks.
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
@@ -48,16 +47,9 @@ const VISIBLE = /[^\s\p{Z}\p{Cf}\p{Default_Ignorable_Code_Point}]/u;
  */
 const FORMAT = /[\p{Cf}\p{Default_Ignorable_Code_Point}]/u;
 /** The fields that name things: these refuse invisible format characters (see FORMAT). */
-export const NAME_FIELDS: ReadonlySet<FieldName> = new Set<FieldName>([
-  'FeedName',
-  'GroupName',
-  'PackageName',
-  'Version',
-  'Target',
-  'Application',
-  'UserName',
-]);
-const FORMAT_MESSAGE = 'must not contain invisible format characters (Unicode category Cf or default-ignorable, such as U+200B zero-width space, U+202E right-to-left override, U+FEFF, U+034F or U+3164)';
+export const NAME_FIELDS: ReadonlySet<FieldName> = new Set<FieldName>(['FeedName', 'GroupName', 'PackageName', 'Version', 'Target', 'Application', 'UserName']);
+const FORMAT_MESSAGE =
+  'must not contain invisible format characters (Unicode category Cf or default-ignorable, such as U+200B zero-width space, U+202E right-to-left override, U+FEFF, U+034F or U+3164)';
 
 // A JSON number is accepted as its text (decodeBody keeps the source text, so `12.0` stays "12.0").
 const input = z.pipe(

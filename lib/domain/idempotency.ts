@@ -17,7 +17,9 @@ export const parseIdempotencyKey = (header: string | undefined): Checked<string 
     // An RFC 8941 string: \" and \\ are the only escapes, and a bare " cannot occur inside.
     const inner = key.slice(1, -1);
     if (!/^(?:[^"\\]|\\["\\])*$/.test(inner)) {
-      return invalid([{ field: 'Idempotency-Key', detail: 'The quoted Idempotency-Key is not a valid structured-field string (escape only " and \\ with a backslash).' }]);
+      return invalid([
+        { field: 'Idempotency-Key', detail: 'The quoted Idempotency-Key is not a valid structured-field string (escape only " and \\ with a backslash).' },
+      ]);
     }
     key = inner.replace(/\\(["\\])/g, '$1');
   } else if (key.includes(',')) {
@@ -38,7 +40,13 @@ export const parseIdempotencyKey = (header: string | undefined): Checked<string 
 /** What makes two requests "the same": the validated fields, whatever their order, casing or encoding on the wire. */
 export const requestHash = (input: DeploymentInput): string =>
   createHash('sha256')
-    .update(JSON.stringify(Object.entries(input).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1))))
+    .update(
+      JSON.stringify(
+        Object.entries(input)
+          .filter(([, v]) => v !== undefined)
+          .sort(([a], [b]) => (a < b ? -1 : 1)),
+      ),
+    )
     .digest('hex');
 
 /** What an Idempotency-Key claim remembers: the key's id (scoped, hashed), the request's hash, when it expires. */

@@ -45,8 +45,7 @@ export const currentKey = (feed: string, group: string | undefined, pkg: string,
   pk: currentPartitionKey(feed, group, pkg),
   sk: `T#${targetPart(target)}`,
 });
-export const currentPartitionKey = (feed: string, group: string | undefined, pkg: string): string =>
-  `C#${deploymentPartitionKey(feed, group, pkg)}`;
+export const currentPartitionKey = (feed: string, group: string | undefined, pkg: string): string => `C#${deploymentPartitionKey(feed, group, pkg)}`;
 
 /**
  * Partition keys of the deployments table's indexes, set on history records only: a feed's activity (`byFeed`),
@@ -117,7 +116,9 @@ export const counterPartitionKeys = (feed: string, group: string | undefined, pk
  * the same key never see each other's records. Stored as a SHA-256, like API keys.
  */
 export const idempotencyId = (scope: string, idempotencyKey: string): string =>
-  createHash('sha256').update(JSON.stringify([scope, idempotencyKey]), 'utf8').digest('hex');
+  createHash('sha256')
+    .update(JSON.stringify([scope, idempotencyKey]), 'utf8')
+    .digest('hex');
 
 /** Feeds are keyed by their folded name. */
 export const feedKey = (feedName: string): { name: string } => ({ name: foldName(feedName) });

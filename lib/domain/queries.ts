@@ -38,22 +38,24 @@ export const HistoryQuerySchema = z
     limit,
     cursor,
   })
-  .check(z.superRefine((q, ctx) => {
-    if (q.PackageName === undefined) {
-      for (const field of ['Version', 'GroupName'] as const) {
-        if (q[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: 'needs PackageName' });
+  .check(
+    z.superRefine((q, ctx) => {
+      if (q.PackageName === undefined) {
+        for (const field of ['Version', 'GroupName'] as const) {
+          if (q[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: 'needs PackageName' });
+        }
+      } else if (q.Target !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['Target'],
+          message: 'cannot be combined with PackageName; ask for the package (its history lists each target) or the target, or see /api/deployments/current',
+        });
       }
-    } else if (q.Target !== undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['Target'],
-        message: 'cannot be combined with PackageName; ask for the package (its history lists each target) or the target, or see /api/deployments/current',
-      });
-    }
-    if (q.from !== undefined && q.to !== undefined && q.from > q.to) {
-      ctx.addIssue({ code: 'custom', path: ['from'], message: 'is after to' });
-    }
-  }));
+      if (q.from !== undefined && q.to !== undefined && q.from > q.to) {
+        ctx.addIssue({ code: 'custom', path: ['from'], message: 'is after to' });
+      }
+    }),
+  );
 export type HistoryQuery = z.output<typeof HistoryQuerySchema>;
 
 /** `GET /api/deployments/current`: the latest record per target of one package. */
@@ -101,14 +103,16 @@ export const FrequencyQuerySchema = z
       }),
     ),
   })
-  .check(z.superRefine((q, ctx) => {
-    if (q.GroupName !== undefined && q.PackageName === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['GroupName'], message: 'needs PackageName' });
-    }
-    if (q.from !== undefined && q.to !== undefined && q.from > q.to) {
-      ctx.addIssue({ code: 'custom', path: ['from'], message: 'is after to' });
-    }
-  }));
+  .check(
+    z.superRefine((q, ctx) => {
+      if (q.GroupName !== undefined && q.PackageName === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['GroupName'], message: 'needs PackageName' });
+      }
+      if (q.from !== undefined && q.to !== undefined && q.from > q.to) {
+        ctx.addIssue({ code: 'custom', path: ['from'], message: 'is after to' });
+      }
+    }),
+  );
 export type FrequencyQuery = z.output<typeof FrequencyQuerySchema>;
 
 /** `GET /api/feeds`: no parameters besides an API key. */
@@ -148,4 +152,3 @@ export const readParameters = <T>(schema: z.ZodMiniType<T>, names: readonly stri
   const parsed = schema.safeParse(values);
   return parsed.success ? valid(parsed.data) : zodFailure(parsed.error, 'query');
 };
-

@@ -33,8 +33,7 @@ export type DeploymentRecord = {
 export type NewDeployment = Omit<DeploymentRecord, 'id'>;
 
 /** Whether a record dated `date` and received at `receivedAt` is dated in the future beyond the clock-skew allowance. */
-export const isDateInFuture = (date: string, receivedAt: string): boolean =>
-  Date.parse(date) > Date.parse(receivedAt) + FUTURE_DATE_SKEW_MS;
+export const isDateInFuture = (date: string, receivedAt: string): boolean => Date.parse(date) > Date.parse(receivedAt) + FUTURE_DATE_SKEW_MS;
 
 /** The instant a record is ordered by: its Date, unless that lies in the future (then the time it was received). */
 export const orderingInstant = (record: Pick<DeploymentRecord, 'date' | 'receivedAt' | 'dateInFuture'>): string =>

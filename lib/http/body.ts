@@ -17,8 +17,7 @@ export type BodyInput = {
 type Kind = 'json' | 'form' | 'multipart';
 type MediaType = { type: string; params: Map<string, string> };
 
-const SUPPORTED =
-  'application/json, application/x-www-form-urlencoded or multipart/form-data (charset utf-8 or iso-8859-1)';
+const SUPPORTED = 'application/json, application/x-www-form-urlencoded or multipart/form-data (charset utf-8 or iso-8859-1)';
 
 /** Parses `type/subtype; name=value; name="quoted value"` (RFC 9110 section 8.3.1), lower-casing type and names. */
 const parseMediaType = (header: string): MediaType => {
@@ -82,7 +81,6 @@ const decodeText = (bytes: Uint8Array, charset: Charset, what: string): string =
     throw badRequest(`${what} is not valid UTF-8; send UTF-8 or declare the charset (e.g. charset=iso-8859-1).`, cause);
   }
 };
-
 
 /**
  * JSON: the body must be one object. Numbers keep their source text (`"Version": 12.0` is "12.0", not "12"),
@@ -168,7 +166,7 @@ const unescapeBytes = (bytes: Uint8Array, start: number, end: number): Uint8Arra
 const decodeComponent = (bytes: Uint8Array, start: number, end: number, charset: Charset, literal: Charset, what: string): string => {
   if (charset === literal) return decodeText(unescapeBytes(bytes, start, end), charset, what);
   let out = '';
-  for (let i = start; i < end; ) {
+  for (let i = start; i < end;) {
     let j = i;
     if (isEscape(bytes, i, end)) {
       while (isEscape(bytes, j, end)) j += 3;

@@ -39,7 +39,10 @@ const SUPPORTED =
 
 /** Which door sent the event; an HTTP-looking event of another kind is a 400, anything else an UnsupportedEventError. */
 const doorOf = (event: unknown): Door => {
-  if (!isObject(event)) throw new UnsupportedEventError(`This function answers HTTP requests from ${SUPPORTED}; it was invoked with ${event === null ? 'null' : Array.isArray(event) ? 'an array' : typeof event}.`);
+  if (!isObject(event))
+    throw new UnsupportedEventError(
+      `This function answers HTTP requests from ${SUPPORTED}; it was invoked with ${event === null ? 'null' : Array.isArray(event) ? 'an array' : typeof event}.`,
+    );
   const context = event.requestContext;
   if (isObject(context) && isObject(context.elb) && isString(event.httpMethod) && isString(event.path)) return 'alb';
   if (event.version === '2.0' && isObject(context) && isObject(context.http) && isString(context.http.method) && isString(event.rawPath)) {
@@ -48,12 +51,18 @@ const doorOf = (event: unknown): Door => {
   if (isString(event.httpMethod) && isString(event.path) && isString(event.resource) && isObject(context)) return 'restApi';
   const looksHttp = ['httpMethod', 'rawPath', 'routeKey', 'method', 'version'].some((k) => k in event) || isObject(context);
   if (!looksHttp) {
-    throw new UnsupportedEventError(`This function answers HTTP requests from ${SUPPORTED}; the event (keys ${Object.keys(event).slice(0, 8).join(', ') || 'none'}) is none of them.`);
+    throw new UnsupportedEventError(
+      `This function answers HTTP requests from ${SUPPORTED}; the event (keys ${Object.keys(event).slice(0, 8).join(', ') || 'none'}) is none of them.`,
+    );
   }
-  const what = isObject(context) && isString(context.eventType) ? `a WebSocket API event (${context.eventType})`
-    : 'method' in event && 'raw_path' in event ? 'a VPC Lattice event'
-    : 'version' in event ? `an event of payload format ${JSON.stringify(event.version)}`
-    : 'an event of an unknown format';
+  const what =
+    isObject(context) && isString(context.eventType)
+      ? `a WebSocket API event (${context.eventType})`
+      : 'method' in event && 'raw_path' in event
+        ? 'a VPC Lattice event'
+        : 'version' in event
+          ? `an event of payload format ${JSON.stringify(event.version)}`
+          : 'an event of an unknown format';
   throw problem(400, `The function was invoked with ${what}; it accepts ${SUPPORTED}.`);
 };
 
@@ -164,7 +173,13 @@ const fromRest = (event: APIGatewayProxyEvent): APIGatewayProxyEventV2 => {
     headers,
     ...(queryStringParameters ? { queryStringParameters } : {}),
     requestContext: {
-      ...contextFields(rc.requestId ?? '', rc.domainName ?? headers.host ?? '', rc.stage ?? '', `${event.httpMethod} ${event.resource}`, rc.requestTimeEpoch ?? Date.now()),
+      ...contextFields(
+        rc.requestId ?? '',
+        rc.domainName ?? headers.host ?? '',
+        rc.stage ?? '',
+        `${event.httpMethod} ${event.resource}`,
+        rc.requestTimeEpoch ?? Date.now(),
+      ),
       accountId: rc.accountId ?? '',
       apiId: rc.apiId ?? '',
       http: {
@@ -249,9 +264,22 @@ const toInternalEvent = (event: unknown): { door: Door; event: APIGatewayProxyEv
 };
 
 const REASONS: Record<number, string> = {
-  200: 'OK', 201: 'Created', 204: 'No Content', 304: 'Not Modified', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden',
-  404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict', 413: 'Content Too Large', 415: 'Unsupported Media Type',
-  422: 'Unprocessable Content', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable',
+  200: 'OK',
+  201: 'Created',
+  204: 'No Content',
+  304: 'Not Modified',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
 };
 
 /** ALB's and REST API's answer to one of ours (payload 2.0's structured result passes unchanged). */

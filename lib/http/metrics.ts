@@ -23,18 +23,20 @@ export const createMetrics = (functionName: string): Metrics =>
 export const outcomeOf = (status: number, headers: Record<string, string> = {}, ok = 'Recorded'): string => {
   if (status === 200) return headers['Idempotent-Replayed'] === 'true' ? 'Replayed' : ok;
   return (
-    {
-      400: 'BadRequest',
-      403: 'Forbidden',
-      404: 'NotFound',
-      405: 'MethodNotAllowed',
-      409: 'Conflict',
-      413: 'TooLarge',
-      415: 'UnsupportedMediaType',
-      422: 'Unprocessable',
-      429: 'Throttled',
-      500: 'Failed',
-      503: 'Unavailable',
-    } as Record<number, string>
-  )[status] ?? `Status${status}`;
+    (
+      {
+        400: 'BadRequest',
+        403: 'Forbidden',
+        404: 'NotFound',
+        405: 'MethodNotAllowed',
+        409: 'Conflict',
+        413: 'TooLarge',
+        415: 'UnsupportedMediaType',
+        422: 'Unprocessable',
+        429: 'Throttled',
+        500: 'Failed',
+        503: 'Unavailable',
+      } as Record<number, string>
+    )[status] ?? `Status${status}`
+  );
 };

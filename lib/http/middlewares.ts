@@ -30,8 +30,7 @@ export const methodGuard = (methods: readonly string[]): Mw => {
   };
 };
 
-const isHead = (request: Request<APIGatewayProxyEventV2, Response>): boolean =>
-  request.event.requestContext?.http?.method?.toUpperCase() === 'HEAD';
+const isHead = (request: Request<APIGatewayProxyEventV2, Response>): boolean => request.event.requestContext?.http?.method?.toUpperCase() === 'HEAD';
 
 /**
  * HEAD is answered as GET (the handlers do not look at the method), then the body is dropped: same status and

@@ -41,9 +41,7 @@ export class ApiKeyRepository {
   /** The ids of the named feeds, in one BatchGetItem; an Error naming the feeds that do not exist. */
   async #feedIds(names: string[]): Promise<string[]> {
     if (names.length === 0) return [];
-    const out = await this.#client.send(
-      new BatchGetCommand({ RequestItems: { [this.#feedsTable]: { Keys: names.map(feedKey), ConsistentRead: true } } }),
-    );
+    const out = await this.#client.send(new BatchGetCommand({ RequestItems: { [this.#feedsTable]: { Keys: names.map(feedKey), ConsistentRead: true } } }));
     if (out.UnprocessedKeys && Object.keys(out.UnprocessedKeys).length > 0) throw new Error('DynamoDB is busy; try again.');
     const found = new Map((out.Responses?.[this.#feedsTable] ?? []).map((item) => FeedItem.parse(item)).map((f) => [f.name, f.id]));
     const missing = names.filter((n) => !found.has(n));
@@ -69,9 +67,7 @@ export class ApiKeyRepository {
       createdAt: now.toISOString(),
     };
     try {
-      await this.#client.send(
-        new PutCommand({ TableName: this.#table, Item: record, ConditionExpression: 'attribute_not_exists(keyHash)' }),
-      );
+      await this.#client.send(new PutCommand({ TableName: this.#table, Item: record, ConditionExpression: 'attribute_not_exists(keyHash)' }));
     } catch (e) {
       if (isConditionFailed(e)) throw new Error('That key is already registered.', { cause: e });
       throw e;

@@ -100,7 +100,12 @@ export const backfill = async (client: DynamoDBDocumentClient, table: string, op
           ConditionExpression: 'latest = :latest',
           UpdateExpression: `SET #opk = :opk, #osk = :osk${needsPrevious ? ', #prev = :prev' : ''}`,
           ExpressionAttributeNames: { '#opk': 'overviewPk', '#osk': 'overviewSk', ...(needsPrevious ? { '#prev': 'previousVersion' } : {}) },
-          ExpressionAttributeValues: { ':latest': current.latest, ':opk': keys.overviewPk, ':osk': keys.overviewSk, ...(needsPrevious ? { ':prev': previous } : {}) },
+          ExpressionAttributeValues: {
+            ':latest': current.latest,
+            ':opk': keys.overviewPk,
+            ':osk': keys.overviewSk,
+            ...(needsPrevious ? { ':prev': previous } : {}),
+          },
         }),
       );
       currentUpdated++;

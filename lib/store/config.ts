@@ -11,11 +11,13 @@ import * as z from '../domain/zod.ts';
 const TABLE_NAME_CHARACTERS = /^[A-Za-z0-9_.-]*$/;
 const tableName = (name: string) =>
   z._default(
-    z.string().check(
-      z.minLength(3),
-      z.maxLength(255),
-      z.regex(TABLE_NAME_CHARACTERS, 'not a DynamoDB table name: use only letters, digits, _, . and - (3 to 255 of them)'),
-    ),
+    z
+      .string()
+      .check(
+        z.minLength(3),
+        z.maxLength(255),
+        z.regex(TABLE_NAME_CHARACTERS, 'not a DynamoDB table name: use only letters, digits, _, . and - (3 to 255 of them)'),
+      ),
     name,
   );
 const EnvSchema = z.object({

@@ -154,7 +154,8 @@ export const putDeployment = async (
     } catch (e) {
       if (!(e instanceof TransactionCanceledException)) throw e;
       const next = afterCancellation(e, { idempotency, withCurrent, attempt });
-      if (next === 'without-current') withCurrent = false; // backdated: the target's current record is newer
+      if (next === 'without-current')
+        withCurrent = false; // backdated: the target's current record is newer
       else if (next === 'retry') await sleep(10 * attempt + Math.random() * 20);
       else return next;
     }

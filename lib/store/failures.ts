@@ -24,11 +24,7 @@ const isTransientStorageError = (e: unknown): boolean => {
   if (!(e instanceof Error)) return false;
   const meta = (e as { $metadata?: { httpStatusCode?: number } }).$metadata;
   const code = (e as { code?: string }).code;
-  return (
-    TRANSIENT_NAMES.has(e.name) ||
-    (code !== undefined && TRANSIENT_CODES.has(code)) ||
-    (meta?.httpStatusCode !== undefined && meta.httpStatusCode >= 500)
-  );
+  return TRANSIENT_NAMES.has(e.name) || (code !== undefined && TRANSIENT_CODES.has(code)) || (meta?.httpStatusCode !== undefined && meta.httpStatusCode >= 500);
 };
 
 /**

@@ -83,10 +83,7 @@ const keysOf = async (client: DynamoDBDocumentClient, table: string, partitions:
 export const purgeRecords = async (client: DynamoDBDocumentClient, tables: FeedRecordTables, feedName: string): Promise<Purged> => {
   const history: Array<{ pk: string; sk: string }> = [];
   const targets = new Set<string>();
-  for await (const page of paginateQuery(
-    { client },
-    { TableName: tables.deployments, ...feedPartition(feedName), ProjectionExpression: 'pk, sk, targetPk' },
-  )) {
+  for await (const page of paginateQuery({ client }, { TableName: tables.deployments, ...feedPartition(feedName), ProjectionExpression: 'pk, sk, targetPk' })) {
     for (const item of page.Items ?? []) {
       history.push({ pk: item.pk as string, sk: item.sk as string });
       targets.add(`${item.pk as string}\n${item.targetPk as string}`);

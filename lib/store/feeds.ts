@@ -47,11 +47,7 @@ export class FeedRepository {
    * Adds a feed with a new identity (a ULID); undefined if a feed of that name (case-insensitively) already exists.
    * Records stored under the name by an earlier feed are refused ({@link FeedNameHasRecords}) unless `takeOver`.
    */
-  async add(
-    displayName: string,
-    anonymousPrivileges: string[],
-    options: { takeOver?: boolean; now?: Date } = {},
-  ): Promise<FeedRecord | undefined> {
+  async add(displayName: string, anonymousPrivileges: string[], options: { takeOver?: boolean; now?: Date } = {}): Promise<FeedRecord | undefined> {
     const now = options.now ?? new Date();
     const tables = this.#recordTables();
     // An existing feed is "already exists", whatever is stored under its name (its own records).
@@ -95,7 +91,12 @@ export class FeedRepository {
   async remove(name: string): Promise<boolean> {
     try {
       await this.#client.send(
-        new DeleteCommand({ TableName: this.#table, Key: feedKey(name), ConditionExpression: 'attribute_exists(#n)', ExpressionAttributeNames: { '#n': 'name' } }),
+        new DeleteCommand({
+          TableName: this.#table,
+          Key: feedKey(name),
+          ConditionExpression: 'attribute_exists(#n)',
+          ExpressionAttributeNames: { '#n': 'name' },
+        }),
       );
       return true;
     } catch (e) {

@@ -33,7 +33,10 @@ const TARGETS_GUESS = 10;
 type Position = { overviewSk: string; pk: string; sk: string };
 
 const tag = (feedName: string, prefix: string | undefined): string =>
-  createHash('sha256').update(`${OVERVIEW_INDEX.name}\n${feedIndexKey(feedName)}\n${prefix ?? ''}`).digest('base64url').slice(0, 16);
+  createHash('sha256')
+    .update(`${OVERVIEW_INDEX.name}\n${feedIndexKey(feedName)}\n${prefix ?? ''}`)
+    .digest('base64url')
+    .slice(0, 16);
 
 const encodeCursor = (p: Position, request: OverviewRequest): string =>
   Buffer.from(JSON.stringify([p.overviewSk, p.pk, p.sk, tag(request.feedName, request.prefix)])).toString('base64url');

@@ -30,7 +30,10 @@ type Position = { sk: string; pk: string };
 const MAX_CURSOR = 4096;
 
 const partitionTag = (partition: Partition): string =>
-  createHash('sha256').update(`${partition.index ?? 'table'}\n${partition.value}`).digest('base64url').slice(0, 16);
+  createHash('sha256')
+    .update(`${partition.index ?? 'table'}\n${partition.value}`)
+    .digest('base64url')
+    .slice(0, 16);
 
 const encodeCursor = (position: Position, partition: Partition): string =>
   Buffer.from(JSON.stringify([position.sk, position.pk, partitionTag(partition)])).toString('base64url');
@@ -62,7 +65,14 @@ const decodeCursor = (cursor: string, partition: Partition, range?: PageRequest[
 const keyCondition = (attribute: string, range: PageRequest['range']) => {
   const low = range?.low;
   const high = range?.high;
-  const sk = low !== undefined && high !== undefined ? ' AND sk BETWEEN :low AND :high' : low !== undefined ? ' AND sk >= :low' : high !== undefined ? ' AND sk <= :high' : '';
+  const sk =
+    low !== undefined && high !== undefined
+      ? ' AND sk BETWEEN :low AND :high'
+      : low !== undefined
+        ? ' AND sk >= :low'
+        : high !== undefined
+          ? ' AND sk <= :high'
+          : '';
   return {
     KeyConditionExpression: `#p = :p${sk}`,
     ExpressionAttributeNames: { '#p': attribute },
@@ -93,7 +103,9 @@ export const queryPage = async (client: DynamoDBDocumentClient, table: string, r
       ScanIndexForward: request.ascending === true,
       Limit: limit + 1,
       ...(start
-        ? { ExclusiveStartKey: { pk: partition.index ? start.pk : partition.value, sk: start.sk, ...(partition.index ? { [attribute]: partition.value } : {}) } }
+        ? {
+            ExclusiveStartKey: { pk: partition.index ? start.pk : partition.value, sk: start.sk, ...(partition.index ? { [attribute]: partition.value } : {}) },
+          }
         : {}),
     }),
   );

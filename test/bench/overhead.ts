@@ -24,7 +24,13 @@ import { median } from './stats.ts';
 type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<Response>;
 
 export const handlerOverhead = async (tables: TableNames, feedName: string) => {
-  const feed: FeedRecord = { ...feedKey(feedName), id: 'bench', displayName: feedName, anonymousPrivileges: ['Feeds_ViewFeed', 'Feeds_DownloadPackage'], createdAt: '2024-01-01T00:00:00.000Z' };
+  const feed: FeedRecord = {
+    ...feedKey(feedName),
+    id: 'bench',
+    displayName: feedName,
+    anonymousPrivileges: ['Feeds_ViewFeed', 'Feeds_DownloadPackage'],
+    createdAt: '2024-01-01T00:00:00.000Z',
+  };
   let writes = 0;
   const store = {
     send: async (command: object) => {
@@ -52,7 +58,11 @@ export const handlerOverhead = async (tables: TableNames, feedName: string) => {
     if (!found) return problemResponse(404, `Feed ${input.FeedName} was not found.`);
     authorize({ kind: 'anonymous' }, found, RECORD_PRIVILEGE);
     const receivedAt = new Date().toISOString();
-    const { item } = await putDeployment(deps.client, deps.tables, newDeployment(input, { principal: { kind: 'anonymous' }, receivedAt, region: deps.region, feedId: 'bench' }));
+    const { item } = await putDeployment(
+      deps.client,
+      deps.tables,
+      newDeployment(input, { principal: { kind: 'anonymous' }, receivedAt, region: deps.region, feedId: 'bench' }),
+    );
     return json(200, toView(item));
   };
 

@@ -146,7 +146,13 @@ documentClient().middlewareStack.add(
 );
 
 const call = async (path: string, query: Record<string, string>): Promise<{ ms: number; items: number; scanned: number; body: { NextCursor?: string } }> => {
-  const event = toHttpApiEvent({ method: 'GET', url: `${path}?${new URLSearchParams(query)}`, rawHeaders: [], body: Buffer.alloc(0), remoteAddress: '127.0.0.1' });
+  const event = toHttpApiEvent({
+    method: 'GET',
+    url: `${path}?${new URLSearchParams(query)}`,
+    rawHeaders: [],
+    body: Buffer.alloc(0),
+    remoteAddress: '127.0.0.1',
+  });
   scanned = 0;
   const t = performance.now();
   const result = (await handler(event, lambdaContext(event.requestContext.requestId, 'query-deployments'))) as { statusCode: number; body: string };
@@ -209,10 +215,19 @@ for (const c of CASES) {
   rows.push([c.name, median(times.small).toFixed(2), median(times.big).toFixed(2), ratio.toFixed(2), `${reads.small} / ${reads.big}`, pass ? 'pass' : 'FAIL']);
 }
 
-const header = ['query', `${SMALL} records (ms)`, `${BIG.toLocaleString('en')} records (ms)`, 'ratio', 'items read', 'goal: ratio ≤ 1.5, ≤ 51 read (overview: ≤ 1.2, same items)'];
+const header = [
+  'query',
+  `${SMALL} records (ms)`,
+  `${BIG.toLocaleString('en')} records (ms)`,
+  'ratio',
+  'items read',
+  'goal: ratio ≤ 1.5, ≤ 51 read (overview: ≤ 1.2, same items)',
+];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
 const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ');
-console.log(`\nRead scaling on ${engine} (${ROUNDS} interleaved rounds, medians; loaded ${(2 * (SMALL + BIG)).toLocaleString('en')} records and ${(2 * OVERVIEW_PACKAGES * OVERVIEW_TARGETS).toLocaleString('en')} current items in ${loadSeconds.toFixed(1)} s)\n`);
+console.log(
+  `\nRead scaling on ${engine} (${ROUNDS} interleaved rounds, medians; loaded ${(2 * (SMALL + BIG)).toLocaleString('en')} records and ${(2 * OVERVIEW_PACKAGES * OVERVIEW_TARGETS).toLocaleString('en')} current items in ${loadSeconds.toFixed(1)} s)\n`,
+);
 console.log(line(header));
 console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
 for (const r of rows) console.log(line(r));

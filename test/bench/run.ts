@@ -194,15 +194,34 @@ const sizes = await build({ quiet: true });
 {
   const contents = (name: string) => {
     const meta = JSON.parse(readFileSync(join(ROOT, 'dist', name, 'meta.json'), 'utf8')) as esbuild.Metafile;
-    return new Set(Object.values(meta.outputs).flatMap((o) => Object.keys(o.inputs)).flatMap((file) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file)?.[1] ?? []));
+    return new Set(
+      Object.values(meta.outputs)
+        .flatMap((o) => Object.keys(o.inputs))
+        .flatMap((file) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file)?.[1] ?? []),
+    );
   };
   const kib = (name: string) => (sizes[name] ?? 0) / 1024;
   const sdkIn = (name: string) => [...contents(name)].some((p) => p.startsWith('@aws-sdk/') || p.startsWith('@smithy/'));
   const busboyIn = (name: string) => contents(name).has('@fastify/busboy');
   rows.push(
-    { figure: 'Bundle: record-deployment, loaded at a cold start (before the layers: 325.5 KiB)', measured: `${kib('record-deployment').toFixed(1)} KiB`, goal: '<= 325.5 KiB', pass: kib('record-deployment') <= 325.5 },
-    { figure: 'Bundle: site, without the AWS SDK', measured: `${kib('site').toFixed(1)} KiB, SDK ${sdkIn('site') ? 'in' : 'absent'}`, goal: '<= 100 KiB, no SDK', pass: kib('site') <= 100 && !sdkIn('site') },
-    { figure: 'Bundle: query-deployments, without busboy', measured: `${kib('query-deployments').toFixed(1)} KiB, busboy ${busboyIn('query-deployments') ? 'in' : 'absent'}`, goal: 'no busboy', pass: !busboyIn('query-deployments') },
+    {
+      figure: 'Bundle: record-deployment, loaded at a cold start (before the layers: 325.5 KiB)',
+      measured: `${kib('record-deployment').toFixed(1)} KiB`,
+      goal: '<= 325.5 KiB',
+      pass: kib('record-deployment') <= 325.5,
+    },
+    {
+      figure: 'Bundle: site, without the AWS SDK',
+      measured: `${kib('site').toFixed(1)} KiB, SDK ${sdkIn('site') ? 'in' : 'absent'}`,
+      goal: '<= 100 KiB, no SDK',
+      pass: kib('site') <= 100 && !sdkIn('site'),
+    },
+    {
+      figure: 'Bundle: query-deployments, without busboy',
+      measured: `${kib('query-deployments').toFixed(1)} KiB, busboy ${busboyIn('query-deployments') ? 'in' : 'absent'}`,
+      goal: 'no busboy',
+      pass: !busboyIn('query-deployments'),
+    },
   );
 }
 
@@ -276,7 +295,9 @@ const sizes = await build({ quiet: true });
     );
     // The service's own items: the current item's Update and the four counters' ADDs, as putDeployment sends them.
     const { pk: _pk, sk: _sk, id: _id, feedPk: _f, targetPk: _t, versionPk: _v, ...record } = history;
-    const asRaw = <U extends { TableName: string; UpdateExpression: string; Key: Record<string, unknown>; ExpressionAttributeValues: Record<string, unknown> }>(update: U) => ({
+    const asRaw = <U extends { TableName: string; UpdateExpression: string; Key: Record<string, unknown>; ExpressionAttributeValues: Record<string, unknown> }>(
+      update: U,
+    ) => ({
       ...update,
       Key: marshall(update.Key),
       ExpressionAttributeValues: marshall(update.ExpressionAttributeValues, { removeUndefinedValues: true }),
@@ -360,5 +381,7 @@ console.log(line(['figure', 'measured', 'goal', 'result']));
 console.log(line(widths.map((w) => '-'.repeat(w)).concat('------')));
 const goals = rows.filter((r) => r.pass !== 'info');
 for (const r of rows) console.log(line([r.figure, r.measured, r.goal, r.pass === 'info' ? 'info' : r.pass ? 'pass' : 'FAIL']));
-console.log(`(${goals.filter((r) => r.pass).length} of ${goals.length} goals pass; DynamoDB: ${dynamodb.info.engine}; bench took ${((performance.now() - started) / 1000).toFixed(0)} s)`);
+console.log(
+  `(${goals.filter((r) => r.pass).length} of ${goals.length} goals pass; DynamoDB: ${dynamodb.info.engine}; bench took ${((performance.now() - started) / 1000).toFixed(0)} s)`,
+);
 process.exit(goals.every((r) => r.pass) ? 0 : 1);

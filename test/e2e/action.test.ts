@@ -36,7 +36,10 @@ const runAction = async (inputs: Record<string, string>, extraEnv: Record<string
   child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
   const code = await new Promise<number | null>((r) => child.once('close', (c) => r(c)));
   const outputs = Object.fromEntries(
-    readFileSync(outputFile, 'utf8').split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    readFileSync(outputFile, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
   );
   return { code, stdout, stderr, outputs };
 };
@@ -44,17 +47,35 @@ const runAction = async (inputs: Record<string, string>, extraEnv: Record<string
 describe('action/dist/index.mjs', () => {
   it('records with the api-key input (masked, never otherwise printed), writes id and replayed; a retried step replays', async () => {
     const pkg = `Action.Demo.${suffix}`;
-    const inputs = { url: `${baseUrl()}/`, 'api-key': key, feed: FEED, package: pkg, version: '3.1.0', target: 'prod-web01', application: 'GitHub Actions', verbose: 'true' };
+    const inputs = {
+      url: `${baseUrl()}/`,
+      'api-key': key,
+      feed: FEED,
+      package: pkg,
+      version: '3.1.0',
+      target: 'prod-web01',
+      application: 'GitHub Actions',
+      verbose: 'true',
+    };
     const first = await runAction(inputs);
     expect(first.stderr).not.toContain('::error');
     expect(first.code).toBe(0);
     expect(first.stdout.split('\n')[0]).toBe(`::add-mask::${key}`);
     expect(first.stdout.split(key)).toHaveLength(2); // only in the mask command
     expect(first.stderr).not.toContain(key);
-    expect(first.outputs).toMatchObject({ id: expect.stringMatching(/^[0-9A-Z]{26}$/), replayed: 'false', 'idempotency-key': expect.stringMatching(/^pda-github-actions-[0-9a-f]{64}$/) });
+    expect(first.outputs).toMatchObject({
+      id: expect.stringMatching(/^[0-9A-Z]{26}$/),
+      replayed: 'false',
+      'idempotency-key': expect.stringMatching(/^pda-github-actions-[0-9a-f]{64}$/),
+    });
     const stored = JSON.parse(first.outputs.record!) as Record<string, unknown>;
     expect(stored).toMatchObject({
-      Id: first.outputs.id, FeedName: FEED, PackageName: pkg, Version: '3.1.0', Target: 'prod-web01', UserName: 'github-release',
+      Id: first.outputs.id,
+      FeedName: FEED,
+      PackageName: pkg,
+      Version: '3.1.0',
+      Target: 'prod-web01',
+      UserName: 'github-release',
       Url: 'https://github.com/acme/profit-calc/actions/runs/9876543210',
     });
 
@@ -74,6 +95,8 @@ describe('action/dist/index.mjs', () => {
     expect(run.outputs).toEqual({});
     const missing = await runAction({ url: baseUrl(), feed: FEED });
     expect(missing.code).toBe(2);
-    expect(missing.stdout).toMatch(/::error title=Deployment not recorded::package-deployment: missing input package, input version, input target, input application$/m);
+    expect(missing.stdout).toMatch(
+      /::error title=Deployment not recorded::package-deployment: missing input package, input version, input target, input application$/m,
+    );
   });
 });

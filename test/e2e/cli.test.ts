@@ -17,11 +17,28 @@ import { admin, baseUrl } from './support.ts';
 const suffix = randomUUID().slice(0, 8);
 const FEED = 'DefaultNuGet';
 const pkg = (name: string) => `Cli.${name}.${suffix}`;
-const record = (url: string, p: string, ...more: string[]) => ['record', '--url', url, '--feed', FEED, '--package', p, '--version', '1.0.0', '--target', 'web01', '--application', 'CLI test', ...more];
+const record = (url: string, p: string, ...more: string[]) => [
+  'record',
+  '--url',
+  url,
+  '--feed',
+  FEED,
+  '--package',
+  p,
+  '--version',
+  '1.0.0',
+  '--target',
+  'web01',
+  '--application',
+  'CLI test',
+  ...more,
+];
 
 /** Every record of a package, through the read API. */
 const history = async (p: string, feed = FEED, key?: string): Promise<Array<Record<string, unknown>>> => {
-  const res = await fetch(`${baseUrl()}/api/deployments?FeedName=${encodeURIComponent(feed)}&PackageName=${encodeURIComponent(p)}`, { headers: key ? { 'X-ApiKey': key } : {} });
+  const res = await fetch(`${baseUrl()}/api/deployments?FeedName=${encodeURIComponent(feed)}&PackageName=${encodeURIComponent(p)}`, {
+    headers: key ? { 'X-ApiKey': key } : {},
+  });
   expect(res.status).toBe(200);
   return ((await res.json()) as { Items: Array<Record<string, unknown>> }).Items;
 };
@@ -45,7 +62,12 @@ describe('the built file', () => {
     const run = await runCli(record(baseUrl(), p, '--json'));
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(JSON.parse(run.stdout)).toMatchObject({ PackageName: p, Version: '1.0.0', Target: 'web01', Description: 'Recorded with the package-deployment CLI' });
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      PackageName: p,
+      Version: '1.0.0',
+      Target: 'web01',
+      Description: 'Recorded with the package-deployment CLI',
+    });
     expect(await history(p)).toHaveLength(1);
   });
 
@@ -114,7 +136,6 @@ describe.skipIf(Boolean(process.env.E2E_BASE_URL))('retries through a faulty net
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/gave up after \d+ attempt\(s\) in 1 s: fetch failed \(ECONNREFUSED\)/);
   });
-
 });
 
 describe('Retry-After', () => {
@@ -175,12 +196,38 @@ describe('a retried GitHub Actions step (the same environment twice)', () => {
 describe('exit codes and messages', () => {
   it('0: recorded; --json prints the stored record; --link and the optional fields are sent', async () => {
     const p = pkg('Json');
-    const run = await runCli(record(`${baseUrl()}/`, p, '--json', '--description', 'Deployed by hand', '--group', 'grp', '--user', 'alice', '--date', '2026-05-01T12:00:00Z', '--link', 'https://ci.example.com/run/1'));
+    const run = await runCli(
+      record(
+        `${baseUrl()}/`,
+        p,
+        '--json',
+        '--description',
+        'Deployed by hand',
+        '--group',
+        'grp',
+        '--user',
+        'alice',
+        '--date',
+        '2026-05-01T12:00:00Z',
+        '--link',
+        'https://ci.example.com/run/1',
+      ),
+    );
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual({
-      Id: expect.stringMatching(/^[0-9A-Z]{26}$/), FeedName: FEED, GroupName: 'grp', PackageName: p, Version: '1.0.0', Target: 'web01', Application: 'CLI test',
-      Description: 'Deployed by hand', UserName: 'alice', Url: 'https://ci.example.com/run/1', Date: '2026-05-01T12:00:00.000Z',
-      ReceivedAt: expect.any(String), Region: expect.any(String),
+      Id: expect.stringMatching(/^[0-9A-Z]{26}$/),
+      FeedName: FEED,
+      GroupName: 'grp',
+      PackageName: p,
+      Version: '1.0.0',
+      Target: 'web01',
+      Application: 'CLI test',
+      Description: 'Deployed by hand',
+      UserName: 'alice',
+      Url: 'https://ci.example.com/run/1',
+      Date: '2026-05-01T12:00:00.000Z',
+      ReceivedAt: expect.any(String),
+      Region: expect.any(String),
     });
   });
 
@@ -206,7 +253,9 @@ describe('exit codes and messages', () => {
     try {
       const run = await runCli(record(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, pkg('Redirect')));
       expect(run.code).toBe(2);
-      expect(run.stderr).toBe('package-deployment: the service redirects (308) to https://deployments.example.com/api/package-deployment/: use that URL\'s base as --url\n');
+      expect(run.stderr).toBe(
+        "package-deployment: the service redirects (308) to https://deployments.example.com/api/package-deployment/: use that URL's base as --url\n",
+      );
     } finally {
       server.close();
     }
@@ -216,13 +265,46 @@ describe('exit codes and messages', () => {
     const unknown = await runCli(record(baseUrl(), pkg('Forbidden')), { PACKAGE_DEPLOYMENT_API_KEY: 'not-a-key-at-all' });
     expect(unknown.code).toBe(3);
     expect(unknown.stderr).toMatch(/^package-deployment: refused \(403\): /);
-    const viewer = await runCli(['record', '--url', baseUrl(), '--feed', privateFeed, '--package', pkg('Viewer'), '--version', '1', '--target', 't', '--application', 'a', '--key-env', 'MY_KEY'], { MY_KEY: viewKey });
+    const viewer = await runCli(
+      [
+        'record',
+        '--url',
+        baseUrl(),
+        '--feed',
+        privateFeed,
+        '--package',
+        pkg('Viewer'),
+        '--version',
+        '1',
+        '--target',
+        't',
+        '--application',
+        'a',
+        '--key-env',
+        'MY_KEY',
+      ],
+      { MY_KEY: viewKey },
+    );
     expect(viewer.code).toBe(3);
     expect(viewer.stderr).toMatch(/Feeds_DownloadPackage/);
   });
 
   it('4: the feed does not exist', async () => {
-    const run = await runCli(['record', '--url', baseUrl(), '--feed', `NoSuchFeed-${suffix}`, '--package', 'P', '--version', '1', '--target', 't', '--application', 'a']);
+    const run = await runCli([
+      'record',
+      '--url',
+      baseUrl(),
+      '--feed',
+      `NoSuchFeed-${suffix}`,
+      '--package',
+      'P',
+      '--version',
+      '1',
+      '--target',
+      't',
+      '--application',
+      'a',
+    ]);
     expect(run.code).toBe(4);
     expect(run.stderr).toMatch(/^package-deployment: not found \(404\): .*NoSuchFeed/);
   });
@@ -237,14 +319,28 @@ describe('exit codes and messages', () => {
 
   it('6 (and 0, 4): current --expect-version as a pipeline gate', async () => {
     const p = pkg('Current');
-    for (const [version, target] of [['1.0.0', 'web01'], ['1.0.0', 'web02'], ['2.0.0', 'web01']] as const) {
-      expect((await runCli(['record', '--url', baseUrl(), '--feed', FEED, '--package', p, '--version', version, '--target', target, '--application', 'a'])).code).toBe(0);
+    for (const [version, target] of [
+      ['1.0.0', 'web01'],
+      ['1.0.0', 'web02'],
+      ['2.0.0', 'web01'],
+    ] as const) {
+      expect(
+        (await runCli(['record', '--url', baseUrl(), '--feed', FEED, '--package', p, '--version', version, '--target', target, '--application', 'a'])).code,
+      ).toBe(0);
     }
     const q = ['current', '--url', `${baseUrl()}/`, '--feed', FEED, '--package', p];
     const listed = await runCli(q);
     expect(listed.code).toBe(0);
     expect(listed.stdout.split('\n')[0]).toMatch(/^TARGET\s+VERSION\s+DATE\s+USER\s+APPLICATION$/);
-    expect(listed.stdout.split('\n').slice(1, 3).map((l) => l.split(/\s+/).slice(0, 2))).toEqual([['web01', '2.0.0'], ['web02', '1.0.0']]);
+    expect(
+      listed.stdout
+        .split('\n')
+        .slice(1, 3)
+        .map((l) => l.split(/\s+/).slice(0, 2)),
+    ).toEqual([
+      ['web01', '2.0.0'],
+      ['web02', '1.0.0'],
+    ]);
     const gate = await runCli([...q, '--expect-version', '2.0.0']);
     expect(gate.code).toBe(6);
     expect(gate.stderr).toBe('package-deployment: 1 of 2 target(s) run another version than 2.0.0: web02 (1.0.0)\n');
@@ -263,10 +359,36 @@ describe('the API key', () => {
   it('is sent from the environment and never printed, even with --verbose, on success or failure', async () => {
     const p = pkg('Secret');
     const runs = [
-      await runCli(['record', '--url', baseUrl(), '--feed', privateFeed, '--package', p, '--version', '1', '--target', 't', '--application', 'a', '--verbose', '--json'], { PACKAGE_DEPLOYMENT_API_KEY: writeKey }),
+      await runCli(
+        ['record', '--url', baseUrl(), '--feed', privateFeed, '--package', p, '--version', '1', '--target', 't', '--application', 'a', '--verbose', '--json'],
+        { PACKAGE_DEPLOYMENT_API_KEY: writeKey },
+      ),
       await runCli(['current', '--url', baseUrl(), '--feed', privateFeed, '--package', p, '--verbose', '--json'], { PACKAGE_DEPLOYMENT_API_KEY: writeKey }),
-      await runCli(['record', '--url', baseUrl(), '--feed', privateFeed, '--package', p, '--version', '1', '--target', 't', '--application', 'a', '--verbose'], { PACKAGE_DEPLOYMENT_API_KEY: `${writeKey}x` }),
-      await runCli(['record', '--url', baseUrl(), '--feed', privateFeed, '--package', p, '--version', '1', '--target', 't', '--application', 'a', '--verbose', '--key-env', 'K'], { K: viewKey }),
+      await runCli(
+        ['record', '--url', baseUrl(), '--feed', privateFeed, '--package', p, '--version', '1', '--target', 't', '--application', 'a', '--verbose'],
+        { PACKAGE_DEPLOYMENT_API_KEY: `${writeKey}x` },
+      ),
+      await runCli(
+        [
+          'record',
+          '--url',
+          baseUrl(),
+          '--feed',
+          privateFeed,
+          '--package',
+          p,
+          '--version',
+          '1',
+          '--target',
+          't',
+          '--application',
+          'a',
+          '--verbose',
+          '--key-env',
+          'K',
+        ],
+        { K: viewKey },
+      ),
     ];
     expect(runs.map((r) => r.code)).toEqual([0, 0, 3, 3]);
     expect(JSON.parse(runs[0]!.stdout)).toMatchObject({ UserName: 'cli-release', FeedName: privateFeed });

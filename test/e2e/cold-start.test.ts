@@ -35,7 +35,9 @@ describe('cold starts under npm start', () => {
     expect(coldStarts('query-deployments')).toEqual([true, false, false]);
     expect(coldStarts('site')).toEqual([true, false]);
     expect(coldStarts('record-deployment')).toEqual([true]);
-    const coldStartMetrics = lines().filter((l) => typeof l.ColdStart === 'number').map((l) => [l.function_name, l.ColdStart]);
+    const coldStartMetrics = lines()
+      .filter((l) => typeof l.ColdStart === 'number')
+      .map((l) => [l.function_name, l.ColdStart]);
     expect(coldStartMetrics.map(([fn]) => fn).sort()).toEqual(['query-deployments', 'record-deployment', 'site']);
   });
 });

@@ -62,7 +62,12 @@ beforeAll(async () => {
   await admin('feeds', 'add', FEED, '--anonymous');
   if (!process.env.E2E_BASE_URL) {
     // A second region on the same tables (a deployed stage has its own regions).
-    second = await startLocalService({ AWS_ENDPOINT_URL_DYNAMODB: inject('adminEndpoint'), AWS_REGION: 'us-east-2', SEED_FEED: '', POWERTOOLS_LOG_LEVEL: 'WARN' });
+    second = await startLocalService({
+      AWS_ENDPOINT_URL_DYNAMODB: inject('adminEndpoint'),
+      AWS_REGION: 'us-east-2',
+      SEED_FEED: '',
+      POWERTOOLS_LOG_LEVEL: 'WARN',
+    });
   }
   regionTwo = second ? 'us-east-2' : '';
   for (const r of RECORDS) await post(r);
@@ -74,7 +79,7 @@ afterAll(async () => {
 });
 
 describe('the overview across regions', () => {
-  it('answers each target\'s version, region, PreviousVersion and Change, and each package\'s Drift', async () => {
+  it("answers each target's version, region, PreviousVersion and Change, and each package's Drift", async () => {
     const { Packages } = await getJson<{ Packages: Package[] }>(`/api/deployments/overview?FeedName=${FEED}`);
     const regionOne = Packages[0]!.Targets[0]!.Region;
     const two = regionTwo || regionOne;
@@ -110,7 +115,7 @@ describe('the overview page', () => {
       })),
     );
 
-  it('opens on the feed\'s overview: the matrix shows what the API says, drift and rollback marked, one bar per bucket', async () => {
+  it("opens on the feed's overview: the matrix shows what the API says, drift and rollback marked, one bar per bucket", async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));

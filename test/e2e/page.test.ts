@@ -28,7 +28,9 @@ const record = async (feed: string, r: (typeof RECORDS)[number], key?: string): 
 };
 
 const rows = (page: Page, table: string): Promise<string[][]> =>
-  page.$$eval(`#${table} tbody tr`, (trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td: { textContent: string | null }) => td.textContent ?? '')));
+  page.$$eval(`#${table} tbody tr`, (trs) =>
+    trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td: { textContent: string | null }) => td.textContent ?? '')),
+  );
 
 let browser: Browser;
 let key: string;
@@ -37,7 +39,9 @@ beforeAll(async () => {
   browser = await launchChromium();
   for (const r of RECORDS) await record('DefaultNuGet', r);
   await admin('feeds', 'add', PRIVATE_FEED);
-  key = (await admin('keys', 'add', '--user', 'viewer', '--feed', PRIVATE_FEED, '--privilege', 'Feeds_ViewFeed', '--privilege', 'Feeds_DownloadPackage')).at(-1)!;
+  key = (await admin('keys', 'add', '--user', 'viewer', '--feed', PRIVATE_FEED, '--privilege', 'Feeds_ViewFeed', '--privilege', 'Feeds_DownloadPackage')).at(
+    -1,
+  )!;
   await record(PRIVATE_FEED, RECORDS[0]!, key);
 }, 180_000);
 
@@ -63,9 +67,7 @@ describe('the deployments page', () => {
     expect((await rows(page, 'current')).map((r) => r.slice(0, 2))).toEqual(CURRENT_AFTER_SCENARIO.map((c) => c.slice(0, 2)));
     const history = await rows(page, 'history');
     expect(history.map((r) => [r[0], r[1], r[2]])).toEqual(
-      [...RECORDS]
-        .sort((a, b) => (a.Date < b.Date ? 1 : -1))
-        .map((r) => [r.Date.replace('T', ' ').replace('Z', ' UTC'), r.Version, r.Target]),
+      [...RECORDS].sort((a, b) => (a.Date < b.Date ? 1 : -1)).map((r) => [r.Date.replace('T', ' ').replace('Z', ' UTC'), r.Version, r.Target]),
     );
     // Every record shows the region that received it (the local gateway's `local`, or the deployed stage's region).
     expect(new Set(history.map((r) => r[6]))).toHaveLength(1);

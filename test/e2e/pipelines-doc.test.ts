@@ -78,11 +78,15 @@ describe('docs/pipelines.md', () => {
     const step = pipeline.steps.find((s) => s.script)!;
     const macros = { ...pipeline.variables, PackageDeploymentApiKey: '' }; // DefaultNuGet is open to anonymous users
     const script = step.script!.replace(/\$\((\w+)\)/g, (_, name: string) => macros[name as keyof typeof macros] ?? '');
-    const env = Object.fromEntries(Object.entries(step.env ?? {}).map(([k, v]) => [k, v.replace(/\$\((\w+)\)/g, (_, n: string) => macros[n as keyof typeof macros] ?? '')]));
+    const env = Object.fromEntries(
+      Object.entries(step.env ?? {}).map(([k, v]) => [k, v.replace(/\$\((\w+)\)/g, (_, n: string) => macros[n as keyof typeof macros] ?? '')]),
+    );
     const run = await bash(script, { ...ciEnv('azure-pipelines'), ...env });
     expect(run.code).toBe(0);
     expect(run.out).toMatch(/^Recorded .* on web01/);
-    expect((await history()).find((r) => r.Application === 'Azure Pipelines')).toMatchObject({ Url: 'https://dev.azure.com/acme/Profit%20Calc/_build/results?buildId=4711' });
+    expect((await history()).find((r) => r.Application === 'Azure Pipelines')).toMatchObject({
+      Url: 'https://dev.azure.com/acme/Profit%20Calc/_build/results?buildId=4711',
+    });
   });
 
   it('GitHub Actions without the Action: the run step with the key mapped into env', async () => {

@@ -19,8 +19,25 @@ beforeAll(async () => {
   await admin('feeds', 'add', FEED);
   key = (await admin('keys', 'add', '--user', 'release', '--feed', FEED, '--privilege', 'Feeds_ViewFeed', '--privilege', 'Feeds_DownloadPackage')).at(-1)!;
   for (const r of RECORDS) {
-    const answer = await curl(endpoint(), '-H', `X-ApiKey: ${key}`, '-F', `FeedName=${FEED}`, '-F', `PackageName=${PACKAGE}`, '-F', 'Application=CI',
-      '-F', 'Description=Deployed', '-F', `Version=${r.Version}`, '-F', `Target=${r.Target}`, '-F', `Date=${r.Date}`);
+    const answer = await curl(
+      endpoint(),
+      '-H',
+      `X-ApiKey: ${key}`,
+      '-F',
+      `FeedName=${FEED}`,
+      '-F',
+      `PackageName=${PACKAGE}`,
+      '-F',
+      'Application=CI',
+      '-F',
+      'Description=Deployed',
+      '-F',
+      `Version=${r.Version}`,
+      '-F',
+      `Target=${r.Target}`,
+      '-F',
+      `Date=${r.Date}`,
+    );
     expect(answer.status).toBe(200);
   }
 }, 60_000);
@@ -32,7 +49,15 @@ const get = async (path: string, ...args: string[]) => {
 
 describe('GET /api/deployments/current', () => {
   it('gives each target its latest version by Date; the backdated record replaces nothing', async () => {
-    const answer = await get('/api/deployments/current', '-H', `X-ApiKey: ${key}`, '--data-urlencode', `FeedName=${FEED}`, '--data-urlencode', `PackageName=${PACKAGE.toUpperCase()}`);
+    const answer = await get(
+      '/api/deployments/current',
+      '-H',
+      `X-ApiKey: ${key}`,
+      '--data-urlencode',
+      `FeedName=${FEED}`,
+      '--data-urlencode',
+      `PackageName=${PACKAGE.toUpperCase()}`,
+    );
     expect(answer.status).toBe(200);
     expect(answer.page().Items.map((d) => [d.Target, d.Version, d.Date])).toEqual(CURRENT_AFTER_SCENARIO);
   });
@@ -40,15 +65,41 @@ describe('GET /api/deployments/current', () => {
 
 describe('GET /api/deployments', () => {
   it("lists a package's history newest first, in pages, with the region of each record", async () => {
-    const first = await get('/api/deployments', '-u', `api:${key}`, '--data-urlencode', `FeedName=${FEED}`, '--data-urlencode', `PackageName=${PACKAGE}`, '-d', 'limit=4');
+    const first = await get(
+      '/api/deployments',
+      '-u',
+      `api:${key}`,
+      '--data-urlencode',
+      `FeedName=${FEED}`,
+      '--data-urlencode',
+      `PackageName=${PACKAGE}`,
+      '-d',
+      'limit=4',
+    );
     expect(first.status).toBe(200);
     const page1 = first.page();
     expect(page1.Items).toHaveLength(4);
-    const second = await get('/api/deployments', '-u', `api:${key}`, '--data-urlencode', `FeedName=${FEED}`, '--data-urlencode', `PackageName=${PACKAGE}`, '-d', 'limit=4', '--data-urlencode', `cursor=${page1.NextCursor}`);
+    const second = await get(
+      '/api/deployments',
+      '-u',
+      `api:${key}`,
+      '--data-urlencode',
+      `FeedName=${FEED}`,
+      '--data-urlencode',
+      `PackageName=${PACKAGE}`,
+      '-d',
+      'limit=4',
+      '--data-urlencode',
+      `cursor=${page1.NextCursor}`,
+    );
     const page2 = second.page();
     expect(page2.NextCursor).toBeUndefined();
     const dates = [...page1.Items, ...page2.Items].map((d) => d.Date);
-    expect(dates).toEqual(RECORDS.map((r) => r.Date.replace('Z', '.000Z')).sort().reverse());
+    expect(dates).toEqual(
+      RECORDS.map((r) => r.Date.replace('Z', '.000Z'))
+        .sort()
+        .reverse(),
+    );
     for (const d of [...page1.Items, ...page2.Items]) expect(d.Region).toMatch(/^[a-z0-9-]+$/);
   });
 
@@ -81,7 +132,14 @@ describe('GET /api/openapi.json', () => {
     expect(answer.status).toBe(200);
     const doc = answer.json() as { openapi: string; paths: Record<string, unknown> };
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths).sort()).toEqual(['/api/deployments', '/api/deployments/current', '/api/deployments/frequency', '/api/deployments/overview', '/api/feeds', '/api/package-deployment/']);
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/api/deployments',
+      '/api/deployments/current',
+      '/api/deployments/frequency',
+      '/api/deployments/overview',
+      '/api/feeds',
+      '/api/package-deployment/',
+    ]);
   });
 
   it('is the document the schemas generate (built into the site bundle at build time, gzipped)', async () => {

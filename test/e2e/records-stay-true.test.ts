@@ -53,14 +53,36 @@ describe('dates', () => {
     expect(await future.json()).toMatchObject({ Date: '2999-01-01T00:00:00.000Z', DateInFuture: true });
     const now = await postJson({ PackageName: pkg, Version: '1.0.0' });
     expect(await now.json()).not.toHaveProperty('DateInFuture');
-    const current = await curl('-G', `${baseUrl()}/api/deployments/current`, '--data-urlencode', 'FeedName=DefaultNuGet', '--data-urlencode', `PackageName=${pkg}`);
+    const current = await curl(
+      '-G',
+      `${baseUrl()}/api/deployments/current`,
+      '--data-urlencode',
+      'FeedName=DefaultNuGet',
+      '--data-urlencode',
+      `PackageName=${pkg}`,
+    );
     expect(PageSchema.parse(current.json()).Items.map((i) => i.Version)).toEqual(['1.0.0']);
     expect((await history({ FeedName: 'DefaultNuGet', PackageName: pkg })).page!.Items.map((i) => i.Version)).toEqual(['1.0.0', '9.0.0']);
   });
 
   it('a Date without a time zone is read as UTC, and the answer shows the instant used', async () => {
-    const res = await curl(endpoint(), '-F', 'FeedName=DefaultNuGet', '-F', `PackageName=Utc.${suffix}`, '-F', 'Version=1', '-F', 'Target=t',
-      '-F', 'Application=a', '-F', 'Description=d', '-F', 'Date=2024-05-01 12:30');
+    const res = await curl(
+      endpoint(),
+      '-F',
+      'FeedName=DefaultNuGet',
+      '-F',
+      `PackageName=Utc.${suffix}`,
+      '-F',
+      'Version=1',
+      '-F',
+      'Target=t',
+      '-F',
+      'Application=a',
+      '-F',
+      'Description=d',
+      '-F',
+      'Date=2024-05-01 12:30',
+    );
     expect(res.status).toBe(200);
     expect(res.json().Date).toBe('2024-05-01T12:30:00.000Z');
   });
@@ -84,14 +106,23 @@ describe('requests', () => {
     expect(((await res.json()) as { detail: string }).detail).toMatch(/^Target must not contain invisible format characters/);
   });
 
-  it.each(['/api/deployments?FeedName=DefaultNuGet', '/api/deployments?FeedName=Nope', '/api/feeds', '/', '/api/openapi.json'])('HEAD %s answers as GET without a body', async (path) => {
-    const get = await curl('-D', '-', `${baseUrl()}${path}`);
-    const head = await curl('-I', `${baseUrl()}${path}`);
-    expect(head.status).toBe(get.status);
-    const headers = (text: string) => text.split('\r\n\r\n')[0]!.split('\r\n').slice(1).filter((l) => !/^(date|apigw-requestid|content-length):/i.test(l)).sort();
-    expect(head.body).not.toContain('{');
-    expect(headers(head.body)).toEqual(headers(get.body));
-  });
+  it.each(['/api/deployments?FeedName=DefaultNuGet', '/api/deployments?FeedName=Nope', '/api/feeds', '/', '/api/openapi.json'])(
+    'HEAD %s answers as GET without a body',
+    async (path) => {
+      const get = await curl('-D', '-', `${baseUrl()}${path}`);
+      const head = await curl('-I', `${baseUrl()}${path}`);
+      expect(head.status).toBe(get.status);
+      const headers = (text: string) =>
+        text
+          .split('\r\n\r\n')[0]!
+          .split('\r\n')
+          .slice(1)
+          .filter((l) => !/^(date|apigw-requestid|content-length):/i.test(l))
+          .sort();
+      expect(head.body).not.toContain('{');
+      expect(headers(head.body)).toEqual(headers(get.body));
+    },
+  );
 });
 
 describe('local engine under load', () => {
@@ -100,7 +131,11 @@ describe('local engine under load', () => {
     const started = Date.now();
     const answers = await Promise.all(
       Array.from({ length: 200 }, (_, i) =>
-        postJson({ PackageName: pkg, Version: String(i) }).then(async (r) => ({ status: r.status, ms: Date.now() - started, body: (await r.json()) as { Id?: string } })),
+        postJson({ PackageName: pkg, Version: String(i) }).then(async (r) => ({
+          status: r.status,
+          ms: Date.now() - started,
+          body: (await r.json()) as { Id?: string },
+        })),
       ),
     );
     const byStatus: Record<number, number> = {};

@@ -37,7 +37,7 @@ beforeAll(async () => {
   key = (await admin('keys', 'add', '--user', 'release-server', '--feed', PRIVATE_FEED)).at(-1)!;
 });
 
-describe('the seed\'s PowerShell examples', () => {
+describe("the seed's PowerShell examples", () => {
   it('URL-encoded request: a raw string body with literal spaces, as PowerShell sends it (form content type)', async () => {
     const res = await fetch(endpoint(), {
       method: 'POST',
@@ -107,7 +107,13 @@ describe('the same requests with curl, as the README shows them', () => {
     const multipart = await curl(endpoint(), '-u', `api:${key}`, ...fields.flatMap((f) => ['-F', f]));
     expect(multipart.status).toBe(200);
     expect(multipart.json().UserName).toBe('release-server');
-    const json = await curl(`${endpoint()}?key=${encodeURIComponent(key)}`, '-H', 'Content-Type: application/json', '--data', JSON.stringify(Object.fromEntries(fields.map((f) => f.split('=')))));
+    const json = await curl(
+      `${endpoint()}?key=${encodeURIComponent(key)}`,
+      '-H',
+      'Content-Type: application/json',
+      '--data',
+      JSON.stringify(Object.fromEntries(fields.map((f) => f.split('=')))),
+    );
     expect(json.status).toBe(200);
     expect(json.contentType).toMatch(/^application\/json/);
   });

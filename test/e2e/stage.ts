@@ -36,7 +36,7 @@ export const preflight = async (baseUrl: string, adminEndpoint: string): Promise
   if (res.status !== 200) throw new Error(`E2E_BASE_URL=${baseUrl}: GET /api/openapi.json answered ${res.status}; is it the stage's API URL?`);
   if (!adminEndpoint && (!process.env.FEEDS_TABLE || !process.env.API_KEYS_TABLE)) {
     throw new Error(
-      'The end-to-end suite adds feeds and keys with the admin CLI, here against the stage\'s tables in AWS: set their names first, ' +
+      "The end-to-end suite adds feeds and keys with the admin CLI, here against the stage's tables in AWS: set their names first, " +
         'e.g. eval "$(npm run -s stage-env -- --stage STAGE --region REGION)"',
     );
   }
@@ -48,7 +48,7 @@ export const preflight = async (baseUrl: string, adminEndpoint: string): Promise
   }
   if (!feeds.some((line) => /^DefaultNuGet\s.*Feeds_DownloadPackage/i.test(line))) {
     throw new Error(
-      'The seed\'s examples record to DefaultNuGet as anonymous users; add that feed to the stage first: npm run -s admin -- feeds add DefaultNuGet --anonymous',
+      "The seed's examples record to DefaultNuGet as anonymous users; add that feed to the stage first: npm run -s admin -- feeds add DefaultNuGet --anonymous",
     );
   }
 };

@@ -37,7 +37,16 @@ describe.skipIf(!local)('webhooks under npm start', () => {
 
   const post = async (fields: Record<string, string>, headers: string[] = []) => {
     const sent = performance.timeOrigin + performance.now();
-    const answer = await curl('-X', 'POST', endpoint(), ...headers.flatMap((h) => ['-H', h]), ...Object.entries({ FeedName: feed, Application: 'Shop', Description: 'e2e', Target: 'web01', PackageName: 'App', ...fields }).flatMap(([k, v]) => ['--data-urlencode', `${k}=${v}`]));
+    const answer = await curl(
+      '-X',
+      'POST',
+      endpoint(),
+      ...headers.flatMap((h) => ['-H', h]),
+      ...Object.entries({ FeedName: feed, Application: 'Shop', Description: 'e2e', Target: 'web01', PackageName: 'App', ...fields }).flatMap(([k, v]) => [
+        '--data-urlencode',
+        `${k}=${v}`,
+      ]),
+    );
     const answeredAt = performance.timeOrigin + performance.now();
     expect(answer.status).toBe(200);
     return { id: String(answer.json().Id), sent, answeredAt };

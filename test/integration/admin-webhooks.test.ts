@@ -30,7 +30,18 @@ describe('admin CLI: webhooks', () => {
     const id = /^Added webhook (wh_[0-9a-z]+):/.exec(added[0]!)![1]!;
     const secret = added.at(-1)!;
     expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    const given = await admin('webhooks', 'add', '--feed', 'Hooked', '--url', 'http://127.0.0.1:9/services/T0/B0/tokentoken', '--format', 'slack', '--secret', 'given-secret-0123456789');
+    const given = await admin(
+      'webhooks',
+      'add',
+      '--feed',
+      'Hooked',
+      '--url',
+      'http://127.0.0.1:9/services/T0/B0/tokentoken',
+      '--format',
+      'slack',
+      '--secret',
+      'given-secret-0123456789',
+    );
     expect(given).toHaveLength(1);
     const list = (await admin('webhooks', 'list')).join('\n');
     expect(list).toContain(id);
@@ -61,7 +72,8 @@ describe('admin CLI: webhooks', () => {
   it('webhooks left under a name by an interrupted removal go with the next removal or a new feed of the name', async () => {
     // Prepare: the feed is gone but its webhook stayed (a removal stopped between the two, or a race with webhooks add).
     await admin('feeds', 'add', 'Orphaned');
-    const hook = async () => /^Added webhook (wh_[0-9a-z]+):/.exec((await admin('webhooks', 'add', '--feed', 'Orphaned', '--url', 'http://127.0.0.1:9/o'))[0]!)![1]!;
+    const hook = async () =>
+      /^Added webhook (wh_[0-9a-z]+):/.exec((await admin('webhooks', 'add', '--feed', 'Orphaned', '--url', 'http://127.0.0.1:9/o'))[0]!)![1]!;
     const first = await hook();
     await documentClient().send(new DeleteCommand({ TableName: TEST_TABLES.feeds, Key: feedKey('Orphaned') }));
     // Act, Assess: removing again completes the removal.
@@ -71,7 +83,9 @@ describe('admin CLI: webhooks', () => {
     await admin('feeds', 'add', 'Orphaned');
     const second = await hook();
     await documentClient().send(new DeleteCommand({ TableName: TEST_TABLES.feeds, Key: feedKey('Orphaned') }));
-    expect(await admin('feeds', 'add', 'Orphaned')).toContain('Removed 1 webhook(s) left under the name by a feed removed earlier: the new feed starts without them.');
+    expect(await admin('feeds', 'add', 'Orphaned')).toContain(
+      'Removed 1 webhook(s) left under the name by a feed removed earlier: the new feed starts without them.',
+    );
     expect((await admin('webhooks', 'list')).join('\n')).not.toContain(second);
   });
 

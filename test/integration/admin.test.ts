@@ -16,9 +16,7 @@ const suffix = randomUUID().slice(0, 8);
 describe('admin CLI against a real DynamoDB', () => {
   it('adds, lists and removes feeds; a name is unique case-insensitively', async () => {
     const name = `Admin-${suffix}`;
-    expect(await admin('feeds', 'add', name, '--anonymous')).toEqual([
-      `Added feed ${name} (anonymous users: Feeds_ViewFeed, Feeds_DownloadPackage).`,
-    ]);
+    expect(await admin('feeds', 'add', name, '--anonymous')).toEqual([`Added feed ${name} (anonymous users: Feeds_ViewFeed, Feeds_DownloadPackage).`]);
     await expect(admin('feeds', 'add', name.toLowerCase())).rejects.toThrow(/already exists/);
     const listed = await admin('feeds', 'list');
     expect(listed[0]).toMatch(/^NAME\s+ANONYMOUS\s+CREATED\s+ID$/);

@@ -54,12 +54,18 @@ it('counters backfill rebuilds counters and upgrades current items written befor
   await client.send(new BatchWriteCommand({ RequestItems: { [TEST_TABLES.deployments]: history.map((Item) => ({ PutRequest: { Item } })) } }));
   for (const latest of [history[2]!, history[3]!]) {
     const { pk: _pk, sk, feedPk: _f, targetPk: _t, versionPk: _v, ...fields } = latest;
-    await client.send(new PutCommand({ TableName: TEST_TABLES.deployments, Item: { ...currentKey(FEED, undefined, 'Legacy', fields.target), latest: sk, ...fields } }));
+    await client.send(
+      new PutCommand({ TableName: TEST_TABLES.deployments, Item: { ...currentKey(FEED, undefined, 'Legacy', fields.target), latest: sk, ...fields } }),
+    );
   }
   // A wrong counter and one no record backs, to be corrected and removed.
   const feedCounter = counterPartitionKey({ feed: FEED });
-  await client.send(new PutCommand({ TableName: TEST_TABLES.deployments, Item: { pk: feedCounter, sk: counterSortKey('2026-11-02', 'eu-west-1', 0), count: 40 } }));
-  await client.send(new PutCommand({ TableName: TEST_TABLES.deployments, Item: { pk: feedCounter, sk: counterSortKey('2026-10-01', 'eu-west-1', 3), count: 3 } }));
+  await client.send(
+    new PutCommand({ TableName: TEST_TABLES.deployments, Item: { pk: feedCounter, sk: counterSortKey('2026-11-02', 'eu-west-1', 0), count: 40 } }),
+  );
+  await client.send(
+    new PutCommand({ TableName: TEST_TABLES.deployments, Item: { pk: feedCounter, sk: counterSortKey('2026-10-01', 'eu-west-1', 3), count: 3 } }),
+  );
   expect((await get('/api/deployments/overview', { FeedName: FEED })).json.Packages).toEqual([]);
 
   // Act
@@ -67,7 +73,10 @@ it('counters backfill rebuilds counters and upgrades current items written befor
 
   // Assess
   expect(first).toEqual([`Counted 4 records of feed ${FEED.toLowerCase()}: 14 counters set, 1 other counter items removed; 2 current items updated.`]);
-  const overview = (await get('/api/deployments/overview', { FeedName: FEED })).json.Packages as Array<{ Drift: boolean; Targets: Array<Record<string, string>> }>;
+  const overview = (await get('/api/deployments/overview', { FeedName: FEED })).json.Packages as Array<{
+    Drift: boolean;
+    Targets: Array<Record<string, string>>;
+  }>;
   expect(overview).toHaveLength(1);
   expect(overview[0]!.Drift).toBe(true);
   expect(overview[0]!.Targets.map((t) => [t.Target, t.Version, t.PreviousVersion, t.Change])).toEqual([
@@ -81,11 +90,15 @@ it('counters backfill rebuilds counters and upgrades current items written befor
     ['2026-11-03', 1],
     ['2026-11-04', 2],
   ]);
-  const stale = await client.send(new GetCommand({ TableName: TEST_TABLES.deployments, Key: { pk: feedCounter, sk: counterSortKey('2026-10-01', 'eu-west-1', 3) } }));
+  const stale = await client.send(
+    new GetCommand({ TableName: TEST_TABLES.deployments, Key: { pk: feedCounter, sk: counterSortKey('2026-10-01', 'eu-west-1', 3) } }),
+  );
   expect(stale.Item).toBeUndefined();
 
   // Again: nothing changes.
-  expect(await admin('counters', 'backfill', '--feed', FEED)).toEqual([`Counted 4 records of feed ${FEED}: 14 counters set, 0 other counter items removed; 0 current items updated.`]);
+  expect(await admin('counters', 'backfill', '--feed', FEED)).toEqual([
+    `Counted 4 records of feed ${FEED}: 14 counters set, 0 other counter items removed; 0 current items updated.`,
+  ]);
   const again = await get('/api/deployments/frequency', { FeedName: FEED, interval: 'day', from: '2026-10-01', to: '2026-11-04' });
   expect(again.json.Buckets).toEqual(buckets);
 
@@ -93,7 +106,7 @@ it('counters backfill rebuilds counters and upgrades current items written befor
   await expect(admin('counters', 'backfill', '--feed', `${FEED}-typo`)).rejects.toThrow(`No feed named ${FEED}-typo, and no records stored under that name`);
 });
 
-it('feeds remove --purge deletes the feed\'s counters with its records', async () => {
+it("feeds remove --purge deletes the feed's counters with its records", async () => {
   const feed = `Purged-${suffix}`;
   const feeds = new FeedRepository(client, TEST_TABLES.feeds, TEST_TABLES);
   await feeds.add(feed, VIEW_AND_DOWNLOAD);
@@ -113,7 +126,13 @@ it('feeds remove --purge deletes the feed\'s counters with its records', async (
   await feeds.add(feed, VIEW_AND_DOWNLOAD);
   expect(await total()).toBe(0);
   for (const dimension of [{ feed }, { feed, group: 'G', pkg: 'Legacy' }, { feed, target: 'web02' }, { feed, group: 'G', pkg: 'Legacy', target: 'web01' }]) {
-    const out = await client.send(new QueryCommand({ TableName: TEST_TABLES.deployments, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': counterPartitionKey(dimension) } }));
+    const out = await client.send(
+      new QueryCommand({
+        TableName: TEST_TABLES.deployments,
+        KeyConditionExpression: 'pk = :p',
+        ExpressionAttributeValues: { ':p': counterPartitionKey(dimension) },
+      }),
+    );
     expect(out.Items).toEqual([]);
   }
 });

@@ -83,9 +83,7 @@ describe('the current version per target, written with the record', () => {
     const pkg = `Shape.${suffix}`;
     const res = await record({ PackageName: pkg, Target: 'app01', Version: '3.1.4' });
     const item = (
-      await client.send(
-        new GetCommand({ TableName: TEST_TABLES.deployments, Key: currentKey(FEED, undefined, pkg, 'APP01'), ConsistentRead: true }),
-      )
+      await client.send(new GetCommand({ TableName: TEST_TABLES.deployments, Key: currentKey(FEED, undefined, pkg, 'APP01'), ConsistentRead: true }))
     ).Item!;
     expect(item).toMatchObject({ id: res.json.Id, version: '3.1.4', region: 'eu-west-1', latest: `${res.json.Date as string}#${res.json.Id as string}` });
     expect(item).not.toHaveProperty('feedPk');
@@ -103,7 +101,13 @@ describe('Idempotency-Key', () => {
     // The same fields in another order, encoding and casing are the same request.
     const again = await invoke(handler, {
       headers: { 'Content-Type': 'application/json', 'Idempotency-Key': `"${key}"` },
-      body: JSON.stringify(Object.fromEntries(Object.entries(seedFields({ FeedName: FEED, PackageName: pkg })).reverse().map(([k, v]) => [k.toLowerCase(), v]))),
+      body: JSON.stringify(
+        Object.fromEntries(
+          Object.entries(seedFields({ FeedName: FEED, PackageName: pkg }))
+            .reverse()
+            .map(([k, v]) => [k.toLowerCase(), v]),
+        ),
+      ),
     });
     expect(again.status).toBe(200);
     expect(again.headers['Idempotent-Replayed']).toBe('true');
@@ -164,7 +168,16 @@ describe('Idempotency-Key', () => {
     const fresh = await recordDeployment(deps, request);
     expect(fresh.replayed).toBe(false);
     expect(fresh.item.id).not.toBe(first.item.id);
-    const claim = await client.send(new GetCommand({ TableName: TEST_TABLES.idempotency, Key: { id: createHash('sha256').update(JSON.stringify([`anonymous:${feedId}`, key])).digest('hex') } }));
+    const claim = await client.send(
+      new GetCommand({
+        TableName: TEST_TABLES.idempotency,
+        Key: {
+          id: createHash('sha256')
+            .update(JSON.stringify([`anonymous:${feedId}`, key]))
+            .digest('hex'),
+        },
+      }),
+    );
     expect(claim.Item).toMatchObject({ record: { id: fresh.item.id }, expiresAt: Math.floor(clock / 1000) + 24 * 3600 });
   });
 

@@ -86,7 +86,12 @@ describe.each(VARIANTS)('through $name', (v) => {
     });
     const { Description: _, ...fields } = seedFields({ FeedName: FEED, PackageName: pkg, Version: '1.0.2', Target: 'web03' });
     const latin1 = Buffer.from(`${formBody(fields)}&Description=D\xe9ploy\xe9`, 'latin1');
-    const c = await send(v, { method: 'POST', path: '/api/package-deployment/', headers: { 'Content-Type': 'application/x-www-form-urlencoded; charset=iso-8859-1' }, body: latin1 });
+    const c = await send(v, {
+      method: 'POST',
+      path: '/api/package-deployment/',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded; charset=iso-8859-1' },
+      body: latin1,
+    });
 
     for (const answer of [a, b, c]) {
       expect(answer.status, answer.text).toBe(200);
@@ -166,7 +171,12 @@ describe('events of no door', () => {
   it('a malformed direct invocation (values of the wrong type) is answered as a request without them, never a 5xx', async () => {
     // Prepare: payload 2.0 events whose header, query, cookie and body values are not strings (API Gateway never
     // sends them; `aws lambda invoke` with a hand-written event can).
-    const base = eventFor('httpApi', { method: 'POST', path: '/api/package-deployment/', headers: { 'Content-Type': 'application/json' }, body: '{}' }) as Record<string, unknown>;
+    const base = eventFor('httpApi', {
+      method: 'POST',
+      path: '/api/package-deployment/',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{}',
+    }) as Record<string, unknown>;
     const junk: unknown[] = [7, null, true, ['a'], { a: 1 }];
     const events = junk.flatMap((value) => [
       { ...base, headers: { 'content-type': value, 'x-apikey': value } },

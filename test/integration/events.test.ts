@@ -41,7 +41,14 @@ const receiver = async () => {
       const got = Buffer.from(String(req.headers['x-deployment-signature-256'] ?? ''));
       const feed = req.url!.slice(1);
       const step = scripts.get(feed)?.shift() ?? { status: 200 };
-      deliveries.push({ feed, headers: req.headers, body: raw.toString('utf8'), signed: got.length === expected.length && timingSafeEqual(got, expected), at: Date.now(), status: step.status });
+      deliveries.push({
+        feed,
+        headers: req.headers,
+        body: raw.toString('utf8'),
+        signed: got.length === expected.length && timingSafeEqual(got, expected),
+        at: Date.now(),
+        status: step.status,
+      });
       res.writeHead(step.status, step.headers ?? {}).end();
     });
   });
@@ -59,9 +66,15 @@ const waitFor = async (check: () => boolean, timeoutMs = 10_000) => {
 
 const engines = ['dynalite', ...(inject('dynamoEngine') === 'dynamodb-local' ? ['dynamodb-local' as const] : [])] as const;
 
-describe.each(engines)('events from the table\'s changes (%s)', (engine) => {
+describe.each(engines)("events from the table's changes (%s)", (engine) => {
   const run = Date.now().toString(36);
-  const names: TableNames = { deployments: `ev-${run}-deployments`, feeds: `ev-${run}-feeds`, apiKeys: `ev-${run}-keys`, idempotency: `ev-${run}-idem`, webhooks: `ev-${run}-webhooks` };
+  const names: TableNames = {
+    deployments: `ev-${run}-deployments`,
+    feeds: `ev-${run}-feeds`,
+    apiKeys: `ev-${run}-keys`,
+    idempotency: `ev-${run}-idem`,
+    webhooks: `ev-${run}-webhooks`,
+  };
   let own: LocalDynamoDB | undefined;
   let document: DynamoDBDocumentClient;
   let rx: Awaited<ReturnType<typeof receiver>>;
@@ -97,7 +110,13 @@ describe.each(engines)('events from the table\'s changes (%s)', (engine) => {
         },
         retry: { maxAttempts: 4, budgetMs: 6000, timeoutMs: 1000, baseDelayMs: 100 },
       };
-      const events = startLocalEvents({ engine, endpoint, deploymentsTable: names.deployments, deps, out: (l) => process.env.EVENTS_DEBUG && console.log(region, l) });
+      const events = startLocalEvents({
+        engine,
+        endpoint,
+        deploymentsTable: names.deployments,
+        deps,
+        out: (l) => process.env.EVENTS_DEBUG && console.log(region, l),
+      });
       listeners.push(events.push);
       await events.start();
       dispatchers.push(events);
@@ -110,10 +129,24 @@ describe.each(engines)('events from the table\'s changes (%s)', (engine) => {
     await own?.stop();
   });
 
-  const addWebhook = (feed: string) => new WebhookRepository(document, names.webhooks!).add({ feedName: feed, url: `${rx.url}/${feed}`, secret: SECRET, format: 'json' });
+  const addWebhook = (feed: string) =>
+    new WebhookRepository(document, names.webhooks!).add({ feedName: feed, url: `${rx.url}/${feed}`, secret: SECRET, format: 'json' });
   const record = (feed: string, version: string, over: Partial<NewDeployment> = {}): NewDeployment => {
     const now = new Date().toISOString();
-    return { feedName: feed, packageName: 'App', version, target: 'web01', application: 'Shop', description: 'd', userName: 'ci', date: now, receivedAt: now, keyId: 'anonymous', region: HOME, ...over };
+    return {
+      feedName: feed,
+      packageName: 'App',
+      version,
+      target: 'web01',
+      application: 'Shop',
+      description: 'd',
+      userName: 'ci',
+      date: now,
+      receivedAt: now,
+      keyId: 'anonymous',
+      region: HOME,
+      ...over,
+    };
   };
   const put = (r: NewDeployment, idempotency?: { id: string; requestHash: string; expiresAt: number }) =>
     putDeployment(document, { deployments: names.deployments, idempotency: names.idempotency }, r, { idempotency });
@@ -131,7 +164,11 @@ describe.each(engines)('events from the table\'s changes (%s)', (engine) => {
     ids.push(first.item.id);
 
     await waitFor(() => of('kinds').length >= 6).catch((e) => {
-      throw new Error(`${e.message}: got ${of('kinds').map((d) => d.headers['x-deployment-event']).join(',')}`);
+      throw new Error(
+        `${e.message}: got ${of('kinds')
+          .map((d) => d.headers['x-deployment-event'])
+          .join(',')}`,
+      );
     });
     await new Promise((r) => setTimeout(r, 1500)); // anything extra (a replay, a duplicate) would arrive by now
     const got = of('kinds');
@@ -152,7 +189,11 @@ describe.each(engines)('events from the table\'s changes (%s)', (engine) => {
     const there = await put(record('replicas', '1.1.0', { region: OTHER, target: 'web02' }));
     await waitFor(() => of('replicas').length >= 2);
     await new Promise((r) => setTimeout(r, 1500));
-    expect(of('replicas').map((d) => (JSON.parse(d.body) as DeploymentEvent).id).sort()).toEqual([here.item.id, there.item.id].sort());
+    expect(
+      of('replicas')
+        .map((d) => (JSON.parse(d.body) as DeploymentEvent).id)
+        .sort(),
+    ).toEqual([here.item.id, there.item.id].sort());
     expect(published[HOME]!.filter((e) => e.detail.FeedName === 'replicas').map((e) => e.id)).toEqual([here.item.id]);
     expect(published[OTHER]!.filter((e) => e.detail.FeedName === 'replicas').map((e) => e.id)).toEqual([there.item.id]);
   });

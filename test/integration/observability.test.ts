@@ -23,7 +23,11 @@ beforeAll(async () => {
   record = (await import('../../functions/record-deployment/handler.ts')).handler as LambdaHandler;
   query = (await import('../../functions/query-deployments/handler.ts')).handler as LambdaHandler;
   vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    lines.push(...String(chunk).split('\n').filter((l) => l.trim() !== ''));
+    lines.push(
+      ...String(chunk)
+        .split('\n')
+        .filter((l) => l.trim() !== ''),
+    );
     return true;
   });
 });
@@ -42,7 +46,9 @@ const metricNames = (line: Line) => line._aws!.CloudWatchMetrics[0]!.Metrics.map
 
 describe('EMF metrics, one flush per invocation', () => {
   it('a 200 emits Recorded, with the function and service dimensions', async () => {
-    const output = await captured(() => invoke(record, { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(seedFields({ FeedName: FEED })) }));
+    const output = await captured(() =>
+      invoke(record, { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(seedFields({ FeedName: FEED })) }),
+    );
     const flushed = emf(output).filter((l) => 'Recorded' in l);
     expect(flushed).toHaveLength(1);
     const line = flushed[0]!;
@@ -52,7 +58,9 @@ describe('EMF metrics, one flush per invocation', () => {
   });
 
   it('a 400 emits BadRequest, and no Recorded', async () => {
-    const output = await captured(() => invoke(record, { headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: formBody(seedFields({ FeedName: FEED, Version: '' })) }));
+    const output = await captured(() =>
+      invoke(record, { headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: formBody(seedFields({ FeedName: FEED, Version: '' })) }),
+    );
     const [line, ...more] = emf(output).filter((l) => !('ColdStart' in l));
     expect(more).toHaveLength(0);
     expect(metricNames(line!)).toEqual(['BadRequest']);
@@ -76,7 +84,11 @@ describe('request logs', () => {
   it('carry the Lambda request id, a redacted request at DEBUG and one INFO line per answer', async () => {
     const key = 'not-a-real-key-but-secret-all-the-same-0123';
     const output = await captured(() =>
-      invoke(record, { query: `key=${key}`, headers: { 'Content-Type': 'application/json', 'X-ApiKey': key }, body: JSON.stringify(seedFields({ FeedName: FEED })) }),
+      invoke(record, {
+        query: `key=${key}`,
+        headers: { 'Content-Type': 'application/json', 'X-ApiKey': key },
+        body: JSON.stringify(seedFields({ FeedName: FEED })),
+      }),
     );
     const logs = output.filter((l) => l._aws === undefined);
     const request = logs.find((l) => l.message === 'request');
@@ -103,7 +115,9 @@ describe('request logs', () => {
     vi.resetModules();
     const fresh = (await import('../../functions/record-deployment/handler.ts')).handler as LambdaHandler;
     const key = 'another-secret-key-that-must-not-be-logged-42';
-    const output = await captured(() => invoke(fresh, { headers: { Authorization: `Basic ${Buffer.from(`api:${key}`).toString('base64')}` }, body: `key=${key}` }));
+    const output = await captured(() =>
+      invoke(fresh, { headers: { Authorization: `Basic ${Buffer.from(`api:${key}`).toString('base64')}` }, body: `key=${key}` }),
+    );
     vi.stubEnv('POWERTOOLS_LOGGER_LOG_EVENT', 'false');
     expect(output.some((l) => l.message === 'answered')).toBe(true);
     expect(output.some((l) => l.message === 'Lambda invocation event')).toBe(false);

@@ -118,7 +118,21 @@ describe('GET /api/deployments/overview', () => {
     const web01 = packages[0]!.Targets[0]!;
     expect(web01).not.toHaveProperty('Url');
     expect(Object.keys(web01).sort()).toEqual(
-      ['Application', 'Change', 'Date', 'Description', 'FeedName', 'Id', 'PackageName', 'PreviousVersion', 'ReceivedAt', 'Region', 'Target', 'UserName', 'Version'].sort(),
+      [
+        'Application',
+        'Change',
+        'Date',
+        'Description',
+        'FeedName',
+        'Id',
+        'PackageName',
+        'PreviousVersion',
+        'ReceivedAt',
+        'Region',
+        'Target',
+        'UserName',
+        'Version',
+      ].sort(),
     );
   });
 
@@ -215,7 +229,15 @@ describe('GET /api/deployments/frequency', () => {
   });
 
   it('an idempotent replay counts once', async () => {
-    const body = JSON.stringify({ FeedName: OTHER_FEED, PackageName: 'Once', Version: '1.0.0', Target: 'web01', Application: 'a', Description: 'd', Date: '2026-11-20T10:00:00Z' });
+    const body = JSON.stringify({
+      FeedName: OTHER_FEED,
+      PackageName: 'Once',
+      Version: '1.0.0',
+      Target: 'web01',
+      Application: 'a',
+      Description: 'd',
+      Date: '2026-11-20T10:00:00Z',
+    });
     const post = () => invoke(record, { headers: { 'Content-Type': 'application/json', 'Idempotency-Key': `once-${suffix}` }, body });
     expect((await post()).status).toBe(200);
     const replay = await post();
@@ -226,7 +248,15 @@ describe('GET /api/deployments/frequency', () => {
   });
 
   it('counts a record dated in the future on the day it was received, as it is ordered', async () => {
-    const body = JSON.stringify({ FeedName: OTHER_FEED, PackageName: 'Future', Version: '1.0.0', Target: 'web01', Application: 'a', Description: 'd', Date: '2999-01-01T00:00:00Z' });
+    const body = JSON.stringify({
+      FeedName: OTHER_FEED,
+      PackageName: 'Future',
+      Version: '1.0.0',
+      Target: 'web01',
+      Application: 'a',
+      Description: 'd',
+      Date: '2999-01-01T00:00:00Z',
+    });
     const res = await invoke(record, { headers: { 'Content-Type': 'application/json' }, body });
     expect(res.status).toBe(200);
     const today = (res.json.ReceivedAt as string).slice(0, 10);
@@ -263,7 +293,9 @@ describe('GET /api/deployments/frequency', () => {
   });
 
   it('keeps the counters out of every other read: history, indexes and current items hold only records', async () => {
-    const out = await client.send(new ScanCommand({ TableName: TEST_TABLES.deployments, FilterExpression: 'begins_with(pk, :n)', ExpressionAttributeValues: { ':n': 'N#' } }));
+    const out = await client.send(
+      new ScanCommand({ TableName: TEST_TABLES.deployments, FilterExpression: 'begins_with(pk, :n)', ExpressionAttributeValues: { ':n': 'N#' } }),
+    );
     const counters = out.Items ?? [];
     expect(counters.length).toBeGreaterThan(0);
     for (const c of counters) expect(Object.keys(c).sort()).toEqual(['count', 'pk', 'sk']);

@@ -44,7 +44,7 @@ beforeAll(async () => {
 });
 
 describe('GET /api/deployments/current', () => {
-  it('shows each target\'s latest version by Date: a backdated record does not replace a newer one', async () => {
+  it("shows each target's latest version by Date: a backdated record does not replace a newer one", async () => {
     const res = await get('/api/deployments/current', { FeedName: OPEN, PackageName: PKG });
     expect(res.status).toBe(200);
     expect(items(res).map((i) => [i.Target, i.Version, i.Date])).toEqual(CURRENT_AFTER_SCENARIO);
@@ -68,7 +68,7 @@ describe('GET /api/deployments/current', () => {
 });
 
 describe('GET /api/deployments', () => {
-  it('lists a package\'s full history newest first, with the region of each record', async () => {
+  it("lists a package's full history newest first, with the region of each record", async () => {
     const res = await get('/api/deployments', { FeedName: OPEN, PackageName: PKG });
     expect(res.status).toBe(200);
     expect(items(res).map((i) => `${i.Version}@${i.Target}`)).toEqual([
@@ -97,7 +97,7 @@ describe('GET /api/deployments', () => {
     expect(items(res).map((i) => i.Version)).toEqual(['2.0.0', '1.0.0', '1.0.0']);
   });
 
-  it('lists a feed\'s recent activity, and pages through it without losing or repeating a record', async () => {
+  it("lists a feed's recent activity, and pages through it without losing or repeating a record", async () => {
     const all = await get('/api/deployments', { FeedName: OPEN });
     expect(items(all)).toHaveLength(6);
     const seen: string[] = [];
@@ -119,7 +119,7 @@ describe('GET /api/deployments', () => {
   });
 });
 
-describe('errors, in ProGet\'s order', () => {
+describe("errors, in ProGet's order", () => {
   it.each([
     [{ FeedName: OPEN, Package: PKG }, 'Package', /Package is not a parameter here; use FeedName, PackageName/],
     [{ FeedName: OPEN, Version: '1.0.0' }, 'Version', /Version needs PackageName/],
@@ -168,7 +168,7 @@ describe('errors, in ProGet\'s order', () => {
 });
 
 describe('GET /api/feeds', () => {
-  it('lists the feeds the caller may view, with the caller\'s privileges', async () => {
+  it("lists the feeds the caller may view, with the caller's privileges", async () => {
     const anonymous = items(await get('/api/feeds'));
     expect(anonymous.find((f) => f.Name === OPEN)).toEqual({ Name: OPEN, Privileges: ['Feeds_ViewFeed', 'Feeds_DownloadPackage'] });
     expect(anonymous.find((f) => f.Name === CLOSED)).toBeUndefined();
@@ -233,7 +233,13 @@ describe('records too large for one page', () => {
       const res = await invoke(record, {
         headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify(
-          seedFields({ FeedName: OPEN, PackageName: BIG, Target: `target-${String(i).padStart(3, '0')}-${'t'.repeat(200)}`, Description: 'd'.repeat(4000), Url: url }),
+          seedFields({
+            FeedName: OPEN,
+            PackageName: BIG,
+            Target: `target-${String(i).padStart(3, '0')}-${'t'.repeat(200)}`,
+            Description: 'd'.repeat(4000),
+            Url: url,
+          }),
         ),
       });
       expect(res.status).toBe(200);

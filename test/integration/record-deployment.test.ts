@@ -99,19 +99,19 @@ describe('recording a deployment through the Lambda handler', () => {
     ['X-ApiKey header', (k: string) => ({ headers: { ...form, 'X-ApiKey': k } })],
     ['HTTP Basic as user api', (k: string) => ({ headers: { ...form, ...basic(k) } })],
     ['key query parameter', (k: string) => ({ headers: form, query: `key=${encodeURIComponent(k)}` })],
-  ])('records with a key sent as the %s, as the key\'s user', async (_name, transport) => {
+  ])("records with a key sent as the %s, as the key's user", async (_name, transport) => {
     const res = await invoke(handler, { ...transport(deployKey), body: formBody(seedFields({ FeedName: CLOSED })) });
     expect(res.status).toBe(200);
     expect(res.json.UserName).toBe('ci-bot');
   });
 
-  it('matches the feed name case-insensitively and keeps the caller\'s casing', async () => {
+  it("matches the feed name case-insensitively and keeps the caller's casing", async () => {
     const res = await invoke(handler, { headers: form, body: formBody(seedFields({ FeedName: OPEN.toUpperCase(), UserName: 'alice' })) });
     expect(res.status).toBe(200);
     expect(res.json).toMatchObject({ FeedName: OPEN.toUpperCase(), UserName: 'alice' });
   });
 
-  describe('checks in ProGet\'s order', () => {
+  describe("checks in ProGet's order", () => {
     it('403 for an unknown key, even when the body is invalid too', async () => {
       const res = await invoke(handler, { headers: { ...form, 'X-ApiKey': 'not-a-key' }, body: 'Version=1' });
       expect(res.status).toBe(403);

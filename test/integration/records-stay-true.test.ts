@@ -123,11 +123,25 @@ describe('a feed identity outlives its name', () => {
     // Prepare: items exactly as the previous version stored them (no id, no feedIds)
     const name = `Legacy-${suffix}`;
     const apiKey = `legacy-key-${suffix}`;
-    await client.send(new PutCommand({ TableName: TEST_TABLES.feeds, Item: { ...feedKey(name), displayName: name, anonymousPrivileges: [], createdAt: '2024-01-01T00:00:00.000Z' } }));
+    await client.send(
+      new PutCommand({
+        TableName: TEST_TABLES.feeds,
+        Item: { ...feedKey(name), displayName: name, anonymousPrivileges: [], createdAt: '2024-01-01T00:00:00.000Z' },
+      }),
+    );
     await client.send(
       new PutCommand({
         TableName: TEST_TABLES.apiKeys,
-        Item: { keyHash: hashApiKey(apiKey), id: `01LEGACY${suffix}`, user: 'legacy', allFeeds: false, feeds: [name.toLowerCase()], privileges: ['Feeds_ViewFeed', 'Feeds_DownloadPackage'], revoked: false, createdAt: '2024-01-01T00:00:00.000Z' },
+        Item: {
+          keyHash: hashApiKey(apiKey),
+          id: `01LEGACY${suffix}`,
+          user: 'legacy',
+          allFeeds: false,
+          feeds: [name.toLowerCase()],
+          privileges: ['Feeds_ViewFeed', 'Feeds_DownloadPackage'],
+          revoked: false,
+          createdAt: '2024-01-01T00:00:00.000Z',
+        },
       }),
     );
 
@@ -185,16 +199,22 @@ describe('a Date cannot own the present', () => {
 
   it('the 200 answer carries DateInFuture and the given Date (through the function)', async () => {
     const date = new Date(Date.now() + 86_400_000).toISOString();
-    const res = await invoke(recordFunction, { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(seedFields({ FeedName: 'FutureFeed', PackageName: `${pkg}.http`, Date: date })) });
+    const res = await invoke(recordFunction, {
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(seedFields({ FeedName: 'FutureFeed', PackageName: `${pkg}.http`, Date: date })),
+    });
     expect(res.status).toBe(200);
     expect(res.json).toMatchObject({ Date: date, DateInFuture: true });
-    const plain = await invoke(recordFunction, { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(seedFields({ FeedName: 'FutureFeed', PackageName: `${pkg}.http` })) });
+    const plain = await invoke(recordFunction, {
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(seedFields({ FeedName: 'FutureFeed', PackageName: `${pkg}.http` })),
+    });
     expect(plain.json).not.toHaveProperty('DateInFuture');
   });
 });
 
 describe('Idempotency-Key scope', () => {
-  it('anonymous keys are scoped to the feed: the same key in two feeds records twice; with an API key it stays the key\'s', async () => {
+  it("anonymous keys are scoped to the feed: the same key in two feeds records twice; with an API key it stays the key's", async () => {
     const [a, b] = [`IdemA-${suffix}`, `IdemB-${suffix}`];
     await feeds.add(a, ['Feeds_ViewFeed', 'Feeds_DownloadPackage']);
     await feeds.add(b, ['Feeds_ViewFeed', 'Feeds_DownloadPackage']);
@@ -217,7 +237,10 @@ describe('names that look alike are not alike', () => {
     '%s refuses invisible format characters with a 400 naming the field',
     async (field) => {
       for (const c of ['\u200b', '\u202e', '\ufeff', '\u200d']) {
-        const res = await invoke(recordFunction, { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(seedFields({ [field]: `Name${c}x` })) });
+        const res = await invoke(recordFunction, {
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify(seedFields({ [field]: `Name${c}x` })),
+        });
         expect(res.status).toBe(400);
         expect(res.json.errors).toEqual([{ field, detail: expect.stringMatching(new RegExp(`^${field} must not contain invisible format characters`)) }]);
       }
@@ -225,7 +248,10 @@ describe('names that look alike are not alike', () => {
   );
 
   it('Description may keep them', async () => {
-    const res = await invoke(recordFunction, { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(seedFields({ FeedName: 'FutureFeed', Description: 'family 👩\u200d👧 \u202eok' })) });
+    const res = await invoke(recordFunction, {
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(seedFields({ FeedName: 'FutureFeed', Description: 'family 👩\u200d👧 \u202eok' })),
+    });
     expect(res.status).toBe(200);
     expect(res.json.Description).toBe('family 👩\u200d👧 \u202eok');
   });

@@ -41,10 +41,7 @@ describe(`TransactWriteItems on ${inject('dynamoEngine')}`, () => {
     try {
       await client.send(
         new TransactWriteCommand({
-          TransactItems: [
-            putNew('other'),
-            { Put: { ...putNew('old', { body: 'second' }).Put, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } },
-          ],
+          TransactItems: [putNew('other'), { Put: { ...putNew('old', { body: 'second' }).Put, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } }],
         }),
       );
     } catch (e) {
@@ -68,9 +65,7 @@ describe(`TransactWriteItems on ${inject('dynamoEngine')}`, () => {
     });
     await client.send(new TransactWriteCommand({ TransactItems: [newer('2024-05-02')] }));
     await client.send(new TransactWriteCommand({ TransactItems: [newer('2024-05-03')] }));
-    await expect(client.send(new TransactWriteCommand({ TransactItems: [newer('2024-05-01')] }))).rejects.toBeInstanceOf(
-      TransactionCanceledException,
-    );
+    await expect(client.send(new TransactWriteCommand({ TransactItems: [newer('2024-05-01')] }))).rejects.toBeInstanceOf(TransactionCanceledException);
     expect(await get('current')).toMatchObject({ date: '2024-05-03' });
     await client.send(
       new TransactWriteCommand({
@@ -85,9 +80,7 @@ describe(`TransactWriteItems on ${inject('dynamoEngine')}`, () => {
 
   it('lets exactly one of many concurrent transactions claim the same item', async () => {
     const attempts = await Promise.allSettled(
-      Array.from({ length: 20 }, (_, i) =>
-        client.send(new TransactWriteCommand({ TransactItems: [putNew(`race-${i}`), putNew('race', { winner: i })] })),
-      ),
+      Array.from({ length: 20 }, (_, i) => client.send(new TransactWriteCommand({ TransactItems: [putNew(`race-${i}`), putNew('race', { winner: i })] }))),
     );
     const won = attempts.filter((a) => a.status === 'fulfilled');
     expect(won).toHaveLength(1);

@@ -33,13 +33,17 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   report('3 faults (injected between the function and DynamoDB)', {
-    'requests': seen.requests,
+    requests: seen.requests,
     'faults injected': Object.values(proxy.injected).reduce((a, b) => a + b, 0),
-    'faults by kind': Object.entries(proxy.injected).map(([k, n]) => `${k}:${n}`).join(' '),
+    'faults by kind': Object.entries(proxy.injected)
+      .map(([k, n]) => `${k}:${n}`)
+      .join(' '),
     'DynamoDB calls (attempts)': Object.values(proxy.attempts).reduce((a, b) => a + b, 0),
     'SDK retries': seen.sdkRetries,
     'service retries (cancelled transactions)': seen.serviceRetries,
-    'answers by status': Object.entries(seen.status).map(([s, n]) => `${s}:${n}`).join(' '),
+    'answers by status': Object.entries(seen.status)
+      .map(([s, n]) => `${s}:${n}`)
+      .join(' '),
     '5xx other than 503': seen.fiveHundreds,
     '200 without a durable record': seen.okWithoutRecord,
   });

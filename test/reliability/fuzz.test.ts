@@ -29,11 +29,13 @@ describe(`fuzzing (seed ${seed})`, () => {
     expect(Object.keys(f.byStatus).filter((s) => Number(s) >= 500)).toEqual([]);
     report('1 fuzz: record-deployment', {
       seed: String(seed),
-      'cases': f.cases,
+      cases: f.cases,
       'answers by status': statusLine(f),
       'records written (each answered 200 once)': f.writes,
       'replays answered': f.replayed,
-      '5xx seen': Object.entries(f.byStatus).filter(([s]) => Number(s) >= 500).reduce((n, [, c]) => n + c, 0),
+      '5xx seen': Object.entries(f.byStatus)
+        .filter(([s]) => Number(s) >= 500)
+        .reduce((n, [, c]) => n + c, 0),
     });
   }, 600_000);
 
@@ -43,9 +45,11 @@ describe(`fuzzing (seed ${seed})`, () => {
     expect(f.writes).toBe(0);
     report('1 fuzz: query-deployments', {
       seed: String(seed + 1),
-      'cases': f.cases,
+      cases: f.cases,
       'answers by status': statusLine(f),
-      '5xx seen': Object.entries(f.byStatus).filter(([s]) => Number(s) >= 500).reduce((n, [, c]) => n + c, 0),
+      '5xx seen': Object.entries(f.byStatus)
+        .filter(([s]) => Number(s) >= 500)
+        .reduce((n, [, c]) => n + c, 0),
     });
   }, 600_000);
 });

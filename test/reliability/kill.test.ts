@@ -85,7 +85,11 @@ describe('killing the local DynamoDB mid-run', () => {
 
     const byStatus: Record<number, number> = {};
     for (const s of sent) byStatus[s.answer.status] = (byStatus[s.answer.status] ?? 0) + 1;
-    expect(Object.keys(byStatus).map(Number).filter((s) => s !== 200 && s !== 503)).toEqual([]);
+    expect(
+      Object.keys(byStatus)
+        .map(Number)
+        .filter((s) => s !== 200 && s !== 503),
+    ).toEqual([]);
     const unavailable = sent.filter((s) => s.answer.status === 503);
     expect(unavailable.length).toBeGreaterThan(0); // the kill was felt
     for (const s of unavailable) expect(s.answer.headers['Retry-After']).toBeDefined();
@@ -123,7 +127,9 @@ describe('killing the local DynamoDB mid-run', () => {
 
     report('3 faults: DynamoDB killed mid-run (SIGKILL, restarted on its data)', {
       'concurrent POSTs': REQUESTS,
-      'answers by status': Object.entries(byStatus).map(([s, n]) => `${s}:${n}`).join(' '),
+      'answers by status': Object.entries(byStatus)
+        .map(([s, n]) => `${s}:${n}`)
+        .join(' '),
       '5xx other than 503': sent.filter((s) => s.answer.status >= 500 && s.answer.status !== 503).length,
       '200s whose record is missing after the restart': lost.length,
       '503s retried with their Idempotency-Key': retried.length,

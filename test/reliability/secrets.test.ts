@@ -62,7 +62,12 @@ const calls = (keys: Keys): Call[] => {
 
 /** Each key as it could show up: itself, the Basic credentials in base64, its own base64. */
 const forms = (keys: Keys): string[] =>
-  Object.values(keys).flatMap((k) => [k, Buffer.from(`api:${k}`).toString('base64'), Buffer.from(`someone:${k}`).toString('base64'), Buffer.from(k).toString('base64')]);
+  Object.values(keys).flatMap((k) => [
+    k,
+    Buffer.from(`api:${k}`).toString('base64'),
+    Buffer.from(`someone:${k}`).toString('base64'),
+    Buffer.from(k).toString('base64'),
+  ]);
 
 const makeKeys = async (client: DynamoDBDocumentClient): Promise<Keys> => {
   const repo = new ApiKeyRepository(client, TABLES.apiKeys, TABLES.feeds);

@@ -39,10 +39,7 @@ export const seedWorld = async (endpoint: string, feed: string): Promise<{ key: 
  * The deployed handler, loaded afresh (its own client, configuration and caches) with this environment, exactly as a
  * new Lambda execution environment would load it.
  */
-export const loadHandler = async (
-  fn: 'record-deployment' | 'query-deployments',
-  env: Record<string, string>,
-): Promise<LambdaHandler> => {
+export const loadHandler = async (fn: 'record-deployment' | 'query-deployments', env: Record<string, string>): Promise<LambdaHandler> => {
   vi.unstubAllEnvs();
   for (const [name, value] of Object.entries({ ...lambdaEnvironment(TABLES), ...env })) {
     vi.stubEnv(name, value);

@@ -38,7 +38,11 @@ const endpoint = `${base}/api/package-deployment/`;
 const tables = stageTableNames(STAGE);
 const client = DynamoDBDocumentClient.from(new DynamoDBClient(localClientConfig(offline.match[1]!)));
 await new FeedRepository(client, tables.feeds, tables).add('Private', []);
-const { key } = await new ApiKeyRepository(client, tables.apiKeys, tables.feeds).add({ user: 'release-server', feeds: ['Private'], privileges: [RECORD_PRIVILEGE, VIEW_PRIVILEGE] });
+const { key } = await new ApiKeyRepository(client, tables.apiKeys, tables.feeds).add({
+  user: 'release-server',
+  feeds: ['Private'],
+  privileges: [RECORD_PRIVILEGE, VIEW_PRIVILEGE],
+});
 client.destroy();
 
 let passed = 0;
@@ -69,14 +73,21 @@ const recorded = async (res: Response, user = 'Anonymous', feed = 'DefaultNuGet'
 const form = { 'content-type': 'application/x-www-form-urlencoded' };
 
 await check('URL-encoded request (a raw string body, as Invoke-RestMethod -Body sends it)', async () =>
-  recorded(await fetch(endpoint, { method: 'POST', headers: form, body: SEED_FORM })));
+  recorded(await fetch(endpoint, { method: 'POST', headers: form, body: SEED_FORM })),
+);
 // Not sent without Content-Type: serverless-offline gives such a body `content-type: application/json`, which API
 // Gateway does not (npm start and the four-door contract tests cover that case); the seed's examples all send one.
 await check('JSON request (ConvertTo-Json)', async () =>
-  recorded(await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: SEED_JSON })));
+  recorded(await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: SEED_JSON })),
+);
 await check('Form post (a hashtable body)', async () => recorded(await fetch(endpoint, { method: 'POST', headers: form, body: SEED_HASHTABLE_FORM })));
 await check('Authentication (X-ApiKey on a closed feed)', async () =>
-  recorded(await fetch(endpoint, { method: 'POST', headers: { ...form, 'X-ApiKey': key }, body: SEED_FORM.replace('DefaultNuGet', 'Private') }), 'release-server', 'Private'));
+  recorded(
+    await fetch(endpoint, { method: 'POST', headers: { ...form, 'X-ApiKey': key }, body: SEED_FORM.replace('DefaultNuGet', 'Private') }),
+    'release-server',
+    'Private',
+  ),
+);
 await check('without the trailing slash', async () => recorded(await fetch(endpoint.slice(0, -1), { method: 'POST', headers: form, body: SEED_FORM })));
 await check('403 for an invalid key', async () => {
   const res = await fetch(endpoint, { method: 'POST', headers: { ...form, 'X-ApiKey': 'wrong' }, body: SEED_FORM });
@@ -104,10 +115,16 @@ await check('current deployments and feeds', async () => {
 await check('the page and the OpenAPI document', async () => {
   const page = await fetch(`${base}/`);
   const openapi = await fetch(`${base}/api/openapi.json`);
-  return page.status === 200 && (page.headers.get('content-type') ?? '').startsWith('text/html') && openapi.status === 200 ? undefined : `page ${page.status}, openapi ${openapi.status}`;
+  return page.status === 200 && (page.headers.get('content-type') ?? '').startsWith('text/html') && openapi.status === 200
+    ? undefined
+    : `page ${page.status}, openapi ${openapi.status}`;
 });
 await check('each function logs its first invocation as a cold start', async () => {
-  const answered = offline.output().split('\n').filter((l) => l.startsWith('{') && l.includes('"answered"')).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const answered = offline
+    .output()
+    .split('\n')
+    .filter((l) => l.startsWith('{') && l.includes('"answered"'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   const first = new Map<string, unknown>();
   for (const l of answered) if (!first.has(String(l.function_name))) first.set(String(l.function_name), l.cold_start);
   return first.size === 3 && [...first.values()].every((c) => c === true) ? undefined : `first cold_start per function: ${JSON.stringify([...first])}`;

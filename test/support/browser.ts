@@ -12,7 +12,9 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const ensureChromium = (): void => {
   if (existsSync(CHROMIUM)) return;
   if (process.getuid?.() !== 0) {
-    throw new Error(`${CHROMIUM} is missing: install Debian's chromium and chromium-driver (sudo apt-get install chromium chromium-driver) or set CHROMIUM_PATH.`);
+    throw new Error(
+      `${CHROMIUM} is missing: install Debian's chromium and chromium-driver (sudo apt-get install chromium chromium-driver) or set CHROMIUM_PATH.`,
+    );
   }
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   execFileSync('apt-get', ['update', '-qq'], { env, stdio: 'ignore' });

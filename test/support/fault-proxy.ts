@@ -33,8 +33,14 @@ export type Plan = (call: Call) => Fault;
 
 const TYPE = 'com.amazonaws.dynamodb.v20120810#';
 const errors: Partial<Record<Fault, { status: number; body: Record<string, unknown> }>> = {
-  throughput: { status: 400, body: { __type: `${TYPE}ProvisionedThroughputExceededException`, message: 'The level of configured provisioned throughput for the table was exceeded.' } },
-  throttling: { status: 400, body: { __type: 'com.amazon.coral.availability#ThrottlingException', message: 'Rate of requests exceeds the allowed throughput.' } },
+  throughput: {
+    status: 400,
+    body: { __type: `${TYPE}ProvisionedThroughputExceededException`, message: 'The level of configured provisioned throughput for the table was exceeded.' },
+  },
+  throttling: {
+    status: 400,
+    body: { __type: 'com.amazon.coral.availability#ThrottlingException', message: 'Rate of requests exceeds the allowed throughput.' },
+  },
   internal: { status: 500, body: { __type: `${TYPE}InternalServerError`, message: 'Internal server error' } },
   unavailable: { status: 503, body: { __type: 'com.amazon.coral.availability#ServiceUnavailableException', message: 'Service unavailable' } },
 };
@@ -61,15 +67,12 @@ export const startFaultProxy = async (target: string): Promise<FaultProxy> => {
 
   const forward = (req: IncomingMessage, body: Buffer): Promise<{ status: number; headers: IncomingMessage['headers']; body: Buffer }> =>
     new Promise((resolve, reject) => {
-      const out = httpRequest(
-        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 500, headers: res.headers, body: Buffer.concat(chunks) }));
-          res.on('error', reject);
-        },
-      );
+      const out = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 500, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      });
       out.on('error', reject);
       out.end(body);
     });
@@ -85,7 +88,10 @@ export const startFaultProxy = async (target: string): Promise<FaultProxy> => {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const raw = Buffer.concat(chunks);
-      const operation = String(req.headers['x-amz-target'] ?? '').split('.').pop() ?? '';
+      const operation =
+        String(req.headers['x-amz-target'] ?? '')
+          .split('.')
+          .pop() ?? '';
       const attempt = Number(/attempt=(\d+)/.exec(String(req.headers['amz-sdk-request'] ?? ''))?.[1] ?? 1);
       let body: Record<string, unknown> = {};
       try {
@@ -104,7 +110,11 @@ export const startFaultProxy = async (target: string): Promise<FaultProxy> => {
         return answer(res, 400, {
           __type: `${TYPE}TransactionCanceledException`,
           Message: 'Transaction cancelled, please refer cancellation reasons for specific reasons [ThrottlingError]',
-          CancellationReasons: items.map((_, i) => (i === 0 ? { Code: 'ThrottlingError', Message: 'Throughput exceeds the current capacity for one or more global secondary indexes.' } : { Code: 'None' })),
+          CancellationReasons: items.map((_, i) =>
+            i === 0
+              ? { Code: 'ThrottlingError', Message: 'Throughput exceeds the current capacity for one or more global secondary indexes.' }
+              : { Code: 'None' },
+          ),
         });
       }
       if (fault === 'reset') return req.socket.destroy();

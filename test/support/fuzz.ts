@@ -35,10 +35,47 @@ export const KEYS = {
 };
 const NOW = new Date().toISOString();
 const keyItems: Record<string, Record<string, unknown>> = {
-  [sha(KEYS.valid)]: { keyHash: sha(KEYS.valid), id: 'K1', user: 'ci', allFeeds: true, feeds: [], privileges: ['Feeds_ViewFeed', 'Feeds_DownloadPackage'], revoked: false, createdAt: NOW },
-  [sha(KEYS.viewOnly)]: { keyHash: sha(KEYS.viewOnly), id: 'K2', user: 'viewer', allFeeds: false, feeds: ['private'], privileges: ['Feeds_ViewFeed'], revoked: false, createdAt: NOW },
-  [sha(KEYS.revoked)]: { keyHash: sha(KEYS.revoked), id: 'K3', user: 'gone', allFeeds: true, feeds: [], privileges: ['Feeds_DownloadPackage'], revoked: true, createdAt: NOW },
-  [sha(KEYS.expired)]: { keyHash: sha(KEYS.expired), id: 'K4', user: 'old', allFeeds: true, feeds: [], privileges: ['Feeds_DownloadPackage'], expiresAt: '2020-01-01T00:00:00Z', revoked: false, createdAt: NOW },
+  [sha(KEYS.valid)]: {
+    keyHash: sha(KEYS.valid),
+    id: 'K1',
+    user: 'ci',
+    allFeeds: true,
+    feeds: [],
+    privileges: ['Feeds_ViewFeed', 'Feeds_DownloadPackage'],
+    revoked: false,
+    createdAt: NOW,
+  },
+  [sha(KEYS.viewOnly)]: {
+    keyHash: sha(KEYS.viewOnly),
+    id: 'K2',
+    user: 'viewer',
+    allFeeds: false,
+    feeds: ['private'],
+    privileges: ['Feeds_ViewFeed'],
+    revoked: false,
+    createdAt: NOW,
+  },
+  [sha(KEYS.revoked)]: {
+    keyHash: sha(KEYS.revoked),
+    id: 'K3',
+    user: 'gone',
+    allFeeds: true,
+    feeds: [],
+    privileges: ['Feeds_DownloadPackage'],
+    revoked: true,
+    createdAt: NOW,
+  },
+  [sha(KEYS.expired)]: {
+    keyHash: sha(KEYS.expired),
+    id: 'K4',
+    user: 'old',
+    allFeeds: true,
+    feeds: [],
+    privileges: ['Feeds_DownloadPackage'],
+    expiresAt: '2020-01-01T00:00:00Z',
+    revoked: false,
+    createdAt: NOW,
+  },
 };
 const feedItems: Record<string, Record<string, unknown>> = {
   defaultnuget: { name: 'defaultnuget', displayName: 'DefaultNuGet', anonymousPrivileges: ['Feeds_ViewFeed', 'Feeds_DownloadPackage'], createdAt: NOW },
@@ -111,40 +148,65 @@ export const fuzzWorld = async (): Promise<FuzzWorld> => {
 
 /** Each character upper- or lower-cased at random. */
 const anyCase = (name: string): fc.Arbitrary<string> =>
-  fc.array(fc.boolean(), { minLength: name.length, maxLength: name.length }).map((flags) =>
-    [...name].map((c, i) => (flags[i] ? c.toUpperCase() : c.toLowerCase())).join(''),
-  );
+  fc
+    .array(fc.boolean(), { minLength: name.length, maxLength: name.length })
+    .map((flags) => [...name].map((c, i) => (flags[i] ? c.toUpperCase() : c.toLowerCase())).join(''));
 
 const FIELDS = ['FeedName', 'Application', 'Description', 'Target', 'PackageName', 'Version', 'GroupName', 'UserName', 'Url', 'Date'];
 const fieldName = fc.oneof(
   { weight: 8, arbitrary: fc.constantFrom(...FIELDS).chain(anyCase) },
   { weight: 1, arbitrary: fc.constantFrom('key', 'API_Key', 'apikey').chain(anyCase) },
-  { weight: 1, arbitrary: fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', '', ' FeedName ', 'Feed Name', 'Version[]', 'a.b') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', '', ' FeedName ', 'Feed Name', 'Version[]', 'a.b'),
+  },
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 12 }) },
 );
 
 /** `s` repeated up to `n` characters: values of any size without generating them character by character. */
-const huge = fc.tuple(fc.string({ unit: 'binary', minLength: 1, maxLength: 4 }), fc.integer({ min: 200, max: 80_000 })).map(([s, n]) => s.repeat(Math.ceil(n / s.length)).slice(0, n));
+const huge = fc
+  .tuple(fc.string({ unit: 'binary', minLength: 1, maxLength: 4 }), fc.integer({ min: 200, max: 80_000 }))
+  .map(([s, n]) => s.repeat(Math.ceil(n / s.length)).slice(0, n));
 const controls = fc.string({ unit: fc.integer({ min: 0, max: 0x9f }).map((c) => String.fromCharCode(c)), maxLength: 20 });
 const isoDate = fc
   .tuple(fc.date({ min: new Date('0001-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true }), fc.integer({ min: 0, max: 9 }))
   .map(([d, variant]) => {
     const iso = d.toISOString();
     switch (variant) {
-      case 0: return iso;
-      case 1: return iso.replace('Z', '+02:00');
-      case 2: return iso.replace(/\.\d{3}Z$/, '.1234567Z');
-      case 3: return iso.slice(0, 10);
-      case 4: return iso.replace(/[-:]/g, '');
-      case 5: return iso.replace('T', ' ');
-      case 6: return iso.replace('Z', '');
-      case 7: return iso.replace(/T.*/, 'T24:00:00Z');
-      case 8: return `${iso.slice(0, 4)}-W${String((d.getUTCDate() % 53) + 1).padStart(2, '0')}-${(d.getUTCDay() % 7) + 1}`;
-      default: return iso.replace(/\d/g, (c) => String((Number(c) * 7) % 10));
+      case 0:
+        return iso;
+      case 1:
+        return iso.replace('Z', '+02:00');
+      case 2:
+        return iso.replace(/\.\d{3}Z$/, '.1234567Z');
+      case 3:
+        return iso.slice(0, 10);
+      case 4:
+        return iso.replace(/[-:]/g, '');
+      case 5:
+        return iso.replace('T', ' ');
+      case 6:
+        return iso.replace('Z', '');
+      case 7:
+        return iso.replace(/T.*/, 'T24:00:00Z');
+      case 8:
+        return `${iso.slice(0, 4)}-W${String((d.getUTCDate() % 53) + 1).padStart(2, '0')}-${(d.getUTCDay() % 7) + 1}`;
+      default:
+        return iso.replace(/\d/g, (c) => String((Number(c) * 7) % 10));
     }
   });
 const seedValue = (name: string): string =>
-  ({ feedname: 'DefaultNuGet', application: 'ProfitCalc', description: 'Deployed by Custom Release Server', target: 'localhost', packagename: 'Newtonsoft.Json', version: '12.0.3', url: 'https://example.com/x' } as Record<string, string>)[name.toLowerCase()] ?? 'value';
+  (
+    ({
+      feedname: 'DefaultNuGet',
+      application: 'ProfitCalc',
+      description: 'Deployed by Custom Release Server',
+      target: 'localhost',
+      packagename: 'Newtonsoft.Json',
+      version: '12.0.3',
+      url: 'https://example.com/x',
+    }) as Record<string, string>
+  )[name.toLowerCase()] ?? 'value';
 
 /** A JSON value of any kind (the form encodings stringify it). */
 const jsonLeaf = fc.oneof(
@@ -155,7 +217,22 @@ const jsonLeaf = fc.oneof(
   { weight: 3, arbitrary: isoDate },
   { weight: 2, arbitrary: fc.oneof(fc.integer(), fc.double(), fc.constant(Number.POSITIVE_INFINITY), fc.constant(-0)) },
   { weight: 1, arbitrary: fc.constantFrom(true, false, null) },
-  { weight: 2, arbitrary: fc.constantFrom('DefaultNuGet', 'defaultnuget', 'Private', 'Missing', 'http://h/x', 'ftp://h', ' ', '\u200b', '\ufffd', KEYS.valid, KEYS.revoked) },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(
+      'DefaultNuGet',
+      'defaultnuget',
+      'Private',
+      'Missing',
+      'http://h/x',
+      'ftp://h',
+      ' ',
+      '\u200b',
+      '\ufffd',
+      KEYS.valid,
+      KEYS.revoked,
+    ),
+  },
 );
 const value: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 12, arbitrary: jsonLeaf },
@@ -185,16 +262,21 @@ const entries: fc.Arbitrary<Entry[]> = fc
 
 /** Percent-encoding that also takes lone surrogates (as UTF-8 encoders do: U+FFFD). */
 const enc = (s: string): string => encodeURIComponent(s.toWellFormed());
-const asText = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v) ?? 'undefined');
+const asText = (v: unknown): string => (typeof v === 'string' ? v : (JSON.stringify(v) ?? 'undefined'));
 
 const jsonBody = fc.tuple(entries, fc.integer({ min: 0, max: 9 })).map(([list, mode]) => {
   const members = list.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v) ?? 'null'}`).join(',');
   switch (mode) {
-    case 0: return `[${members}]`;
-    case 1: return `{${members}`;
-    case 2: return `${'['.repeat(5000)}${']'.repeat(5000)}`;
-    case 3: return `{"a":${'{"a":'.repeat(300)}1${'}'.repeat(301)}`;
-    default: return `{${members}}`;
+    case 0:
+      return `[${members}]`;
+    case 1:
+      return `{${members}`;
+    case 2:
+      return `${'['.repeat(5000)}${']'.repeat(5000)}`;
+    case 3:
+      return `{"a":${'{"a":'.repeat(300)}1${'}'.repeat(301)}`;
+    default:
+      return `{${members}}`;
   }
 });
 const formBody = fc.tuple(entries, fc.constantFrom('encode', 'raw', 'plus', 'broken')).map(([list, how]) =>
@@ -211,7 +293,11 @@ const formBody = fc.tuple(entries, fc.constantFrom('encode', 'raw', 'plus', 'bro
 const multipartBody = fc.tuple(entries, fc.constantFrom('ok', 'file', 'noname', 'truncated', 'wrongboundary')).map(([list, how]) => {
   const parts = list.map(([k, v], i) => {
     const disposition =
-      how === 'noname' && i === 0 ? 'form-data' : how === 'file' && i === 0 ? `form-data; name="${k}"; filename="a.txt"` : `form-data; name="${k.replace(/"/g, '%22')}"`;
+      how === 'noname' && i === 0
+        ? 'form-data'
+        : how === 'file' && i === 0
+          ? `form-data; name="${k}"; filename="a.txt"`
+          : `form-data; name="${k.replace(/"/g, '%22')}"`;
     return `--BOUNDARY\r\nContent-Disposition: ${disposition}\r\n\r\n${asText(v)}\r\n`;
   });
   const text = `${parts.join('')}--BOUNDARY--\r\n`;
@@ -236,7 +322,12 @@ const mediaType = fc.constantFrom(
   'application/json; charset',
 );
 const contentType = fc.option(
-  fc.tuple(mediaType, fc.option(fc.constantFrom('utf-8', 'UTF-8', 'iso-8859-1', 'ISO-8859-1', 'latin1', 'utf-16', 'us-ascii', 'bogus', '"utf-8"', '')), fc.boolean())
+  fc
+    .tuple(
+      mediaType,
+      fc.option(fc.constantFrom('utf-8', 'UTF-8', 'iso-8859-1', 'ISO-8859-1', 'latin1', 'utf-16', 'us-ascii', 'bogus', '"utf-8"', '')),
+      fc.boolean(),
+    )
     .chain(([type, charset, upper]) => anyCase(type).map((t) => (upper ? t : type) + (charset === null ? '' : `; charset=${charset}`))),
   { freq: 8 },
 );
@@ -253,35 +344,94 @@ const bodyBytes = fc.oneof(
   { weight: 1, arbitrary: fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)) },
 );
 
-const keyValue = fc.constantFrom(KEYS.valid, KEYS.viewOnly, KEYS.revoked, KEYS.expired, 'wrong-key', '', ' ', `${KEYS.valid},${KEYS.valid}`, `${KEYS.valid},other`, '\u00e9t\u00e9');
-const basic = fc.tuple(fc.constantFrom('api', 'API', 'user', ''), keyValue, fc.constantFrom('Basic', 'basic', 'Bearer', 'Digest', 'Basic  ')).map(
-  ([user, key, scheme]) => `${scheme} ${Buffer.from(user ? `${user}:${key}` : key).toString('base64')}`,
+const keyValue = fc.constantFrom(
+  KEYS.valid,
+  KEYS.viewOnly,
+  KEYS.revoked,
+  KEYS.expired,
+  'wrong-key',
+  '',
+  ' ',
+  `${KEYS.valid},${KEYS.valid}`,
+  `${KEYS.valid},other`,
+  '\u00e9t\u00e9',
 );
+const basic = fc
+  .tuple(fc.constantFrom('api', 'API', 'user', ''), keyValue, fc.constantFrom('Basic', 'basic', 'Bearer', 'Digest', 'Basic  '))
+  .map(([user, key, scheme]) => `${scheme} ${Buffer.from(user ? `${user}:${key}` : key).toString('base64')}`);
 const header = fc.oneof(
   fc.tuple(anyCase('X-ApiKey'), keyValue),
   fc.tuple(anyCase('Authorization'), fc.oneof(basic, fc.constantFrom('Basic !!!', 'Basic', 'Basic ' + 'QQ=='.repeat(3000)))),
-  fc.tuple(anyCase('Idempotency-Key'), fc.oneof(fc.uuid().map((u) => u.slice(0, 2)), fc.uuid(), fc.constantFrom('', '""', '"abc"', 'x'.repeat(300), 'cl\u00e9', 'a b'))),
-  fc.tuple(fc.constantFrom('Content-Encoding', 'Content-Length', 'Transfer-Encoding', 'Host', 'Cookie', 'X-Forwarded-For', 'Accept'), fc.string({ maxLength: 20 })),
-  fc.tuple(fc.stringMatching(/^[A-Za-z0-9-]{1,20}$/), fc.string({ unit: 'binary', maxLength: 40 }).map((s) => s.replace(/[\r\n\0]/g, ''))),
-);
-const queryString = fc.array(
   fc.tuple(
+    anyCase('Idempotency-Key'),
     fc.oneof(
-      fc
-        .constantFrom('key', 'FeedName', 'PackageName', 'GroupName', 'Version', 'Target', 'Region', 'Application', 'from', 'to', 'interval', 'limit', 'cursor', '__proto__', 'constructor')
-        .chain(anyCase),
-      fc.string({ maxLength: 8 }),
-    ),
-    fc.oneof(
-      keyValue,
-      jsonLeaf.map(asText),
-      fc.constantFrom('DefaultNuGet', 'Private', '0', '201', '50', 'eyJ4IjoxfQ', 'WyJhIiwiRiMiXQ', 'day', 'week', '2026-11-01', '0001-01-01', '9999-12-31T23:59:59Z'),
+      fc.uuid().map((u) => u.slice(0, 2)),
+      fc.uuid(),
+      fc.constantFrom('', '""', '"abc"', 'x'.repeat(300), 'cl\u00e9', 'a b'),
     ),
   ),
-  { maxLength: 5 },
-).map((pairs) => pairs.map(([k, v]) => `${enc(k)}=${enc(v)}`).join('&'));
+  fc.tuple(
+    fc.constantFrom('Content-Encoding', 'Content-Length', 'Transfer-Encoding', 'Host', 'Cookie', 'X-Forwarded-For', 'Accept'),
+    fc.string({ maxLength: 20 }),
+  ),
+  fc.tuple(
+    fc.stringMatching(/^[A-Za-z0-9-]{1,20}$/),
+    fc.string({ unit: 'binary', maxLength: 40 }).map((s) => s.replace(/[\r\n\0]/g, '')),
+  ),
+);
+const queryString = fc
+  .array(
+    fc.tuple(
+      fc.oneof(
+        fc
+          .constantFrom(
+            'key',
+            'FeedName',
+            'PackageName',
+            'GroupName',
+            'Version',
+            'Target',
+            'Region',
+            'Application',
+            'from',
+            'to',
+            'interval',
+            'limit',
+            'cursor',
+            '__proto__',
+            'constructor',
+          )
+          .chain(anyCase),
+        fc.string({ maxLength: 8 }),
+      ),
+      fc.oneof(
+        keyValue,
+        jsonLeaf.map(asText),
+        fc.constantFrom(
+          'DefaultNuGet',
+          'Private',
+          '0',
+          '201',
+          '50',
+          'eyJ4IjoxfQ',
+          'WyJhIiwiRiMiXQ',
+          'day',
+          'week',
+          '2026-11-01',
+          '0001-01-01',
+          '9999-12-31T23:59:59Z',
+        ),
+      ),
+    ),
+    { maxLength: 5 },
+  )
+  .map((pairs) => pairs.map(([k, v]) => `${enc(k)}=${enc(v)}`).join('&'));
 
-const method = fc.oneof({ weight: 12, arbitrary: fc.constant('POST') }, { weight: 1, arbitrary: fc.constant('GET') }, { weight: 1, arbitrary: fc.constantFrom('PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'post', 'TRACE', 'BREW') });
+const method = fc.oneof(
+  { weight: 12, arbitrary: fc.constant('POST') },
+  { weight: 1, arbitrary: fc.constant('GET') },
+  { weight: 1, arbitrary: fc.constantFrom('PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'post', 'TRACE', 'BREW') },
+);
 const path = (paths: string[]) => fc.oneof({ weight: 8, arbitrary: fc.constantFrom(...paths) }, { weight: 1, arbitrary: fc.webPath() });
 
 /** A whole HTTP API event, as AWS would build it for the request (base64 when AWS would), sometimes with the flag lied about. */
@@ -326,7 +476,10 @@ const plausibleRecord = fc
     version: fc.oneof(fc.constant('12.0.3'), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 12 }), isoDate),
     charset: fc.constantFrom<'utf-8' | 'iso-8859-1' | null>(null, 'utf-8', 'iso-8859-1'),
     credential: fc.option(
-      fc.tuple(fc.constantFrom('X-ApiKey', 'Authorization', 'query', 'body'), fc.constantFrom(KEYS.valid, KEYS.valid, KEYS.viewOnly, KEYS.revoked, KEYS.expired, 'unknown-key')),
+      fc.tuple(
+        fc.constantFrom('X-ApiKey', 'Authorization', 'query', 'body'),
+        fc.constantFrom(KEYS.valid, KEYS.valid, KEYS.viewOnly, KEYS.revoked, KEYS.expired, 'unknown-key'),
+      ),
       { freq: 2 },
     ),
     idempotencyKey: fc.option(fc.constantFrom(...IDEMPOTENCY_POOL), { freq: 2 }),
@@ -367,7 +520,16 @@ export const recordEvents = fc.oneof(
 );
 export const queryEvents = eventOf(
   fc.oneof({ weight: 6, arbitrary: fc.constant('GET') }, { weight: 1, arbitrary: fc.constantFrom('POST', 'PUT', 'HEAD', 'get', 'OPTIONS') }),
-  ['/api/deployments', '/api/deployments/', '/api/deployments/current', '/api/deployments/overview', '/api/deployments/frequency/', '/api/feeds', '/api/feeds/', '/api/nothing'],
+  [
+    '/api/deployments',
+    '/api/deployments/',
+    '/api/deployments/current',
+    '/api/deployments/overview',
+    '/api/deployments/frequency/',
+    '/api/feeds',
+    '/api/feeds/',
+    '/api/nothing',
+  ],
   false,
 );
 
@@ -390,11 +552,7 @@ const check = (ok: boolean, message: string) => {
  * reject or throw outside the handler. Throws (with fast-check's seed and the shrunk counterexample) on the first
  * failure.
  */
-export const fuzz = async (
-  world: FuzzWorld,
-  which: 'record' | 'query',
-  options: { numRuns: number; seed?: number },
-): Promise<FuzzFigures> => {
+export const fuzz = async (world: FuzzWorld, which: 'record' | 'query', options: { numRuns: number; seed?: number }): Promise<FuzzFigures> => {
   const handler = which === 'record' ? world.record : world.query;
   const figures: FuzzFigures = { cases: 0, byStatus: {}, recorded: 0, replayed: 0, writes: 0 };
   const stray: unknown[] = [];
@@ -420,7 +578,10 @@ export const fuzz = async (
         if (event.requestContext.http.method.toUpperCase() === 'HEAD') {
           // Answered as GET without the body (RFC 9110): same status and headers, errors included.
           check(result.body === undefined, `HEAD answered with a body: ${result.body}`);
-          check(result.statusCode === 200 || result.headers['Content-Type']?.startsWith('application/problem+json') === true, `HEAD ${result.statusCode} not problem+json`);
+          check(
+            result.statusCode === 200 || result.headers['Content-Type']?.startsWith('application/problem+json') === true,
+            `HEAD ${result.statusCode} not problem+json`,
+          );
           check(world.writes() === writes, 'a HEAD wrote a record');
           return;
         }

@@ -7,12 +7,7 @@ export type Child = { child: ChildProcess; output: () => string; exited: Promise
  * Starts a node script of this repository on the Node that runs the tests; resolves once its output matches `ready`
  * (with the match), keeping everything it prints (stdout and stderr) for the caller.
  */
-export const startNode = (
-  args: string[],
-  ready: RegExp,
-  env: NodeJS.ProcessEnv = {},
-  timeoutMs = 90_000,
-): Promise<Child & { match: RegExpExecArray }> => {
+export const startNode = (args: string[], ready: RegExp, env: NodeJS.ProcessEnv = {}, timeoutMs = 90_000): Promise<Child & { match: RegExpExecArray }> => {
   const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));

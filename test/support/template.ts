@@ -6,8 +6,7 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
 export type Resource = { Type: string; Condition?: string; Properties: Record<string, Json>; DependsOn?: string | string[] };
 export type Template = { Resources: Record<string, Resource>; Conditions?: Record<string, Json>; Outputs?: Record<string, Json> };
 
-export const resourcesOfType = (t: Template, type: string): Array<[string, Resource]> =>
-  Object.entries(t.Resources).filter(([, r]) => r.Type === type);
+export const resourcesOfType = (t: Template, type: string): Array<[string, Resource]> => Object.entries(t.Resources).filter(([, r]) => r.Type === type);
 
 export const SERVICE = 'package-deployment-api';
 
@@ -66,7 +65,12 @@ export const resolveSub = (value: Json, pseudo: Record<string, string>): string 
 
 /** IAM's wildcard matching of a resource ARN against a pattern (`*` any run, `?` one character). */
 export const arnMatches = (pattern: string, arn: string): boolean =>
-  new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`).test(arn);
+  new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  ).test(arn);
 
 /**
  * A planter of faults: each call writes a mutated copy of a packaged template into `dir` (for the real checks to

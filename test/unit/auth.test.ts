@@ -43,7 +43,12 @@ describe('extractCredential', () => {
   });
 
   it('refuses a body key property given twice, whatever the values (JSON keeps only the last)', () => {
-    expect(extractCredential({}, {}, [['API_Key', 'a'], ['API_Key', 'a']])).toMatchObject({ kind: 'invalid', detail: expect.stringMatching(/given more than once/) });
+    expect(
+      extractCredential({}, {}, [
+        ['API_Key', 'a'],
+        ['API_Key', 'a'],
+      ]),
+    ).toMatchObject({ kind: 'invalid', detail: expect.stringMatching(/given more than once/) });
   });
 
   it('takes a null body key as none, like an empty one', () => {
@@ -51,7 +56,10 @@ describe('extractCredential', () => {
   });
 
   it('refuses a body key that is not a string', () => {
-    expect(extractCredential({}, undefined, [['API_Key', { nested: KEY }]])).toMatchObject({ kind: 'invalid', detail: expect.stringMatching(/API_Key must hold the API key as a string/) });
+    expect(extractCredential({}, undefined, [['API_Key', { nested: KEY }]])).toMatchObject({
+      kind: 'invalid',
+      detail: expect.stringMatching(/API_Key must hold the API key as a string/),
+    });
   });
 
   it('finds no key in an empty request', () => {
@@ -219,14 +227,11 @@ describe('authenticate', () => {
     );
   });
 
-  it.each(['2024-05-01T11:59:59.999Z', '2024-05-01T12:00:00.000Z', '2020-01-01T00:00:00.000Z'])(
-    'refuses a key that expired at %s with 403',
-    (expiresAt) => {
-      expect(() => authenticate(keyRecord({ expiresAt }), NOW)).toThrow(
-        expect.objectContaining({ kind: 'forbidden', detail: `The API key expired at ${expiresAt}.` }),
-      );
-    },
-  );
+  it.each(['2024-05-01T11:59:59.999Z', '2024-05-01T12:00:00.000Z', '2020-01-01T00:00:00.000Z'])('refuses a key that expired at %s with 403', (expiresAt) => {
+    expect(() => authenticate(keyRecord({ expiresAt }), NOW)).toThrow(
+      expect.objectContaining({ kind: 'forbidden', detail: `The API key expired at ${expiresAt}.` }),
+    );
+  });
 
   it('refuses a key whose expiry cannot be read (fails closed)', () => {
     expect(() => authenticate(keyRecord({ expiresAt: 'not a date' }), NOW)).toThrow(

@@ -26,8 +26,7 @@ const rejectsWith = async (input: BodyInput, statusCode: number, detail: RegExp)
 /** A multipart body as `curl -F name=value ...` builds it. */
 const CURL_BOUNDARY = '------------------------d74496d66958873e';
 const curlMultipart = (fields: Array<[string, string]>, boundary = CURL_BOUNDARY): string =>
-  fields.map(([n, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${n}"\r\n\r\n${v}\r\n`).join('') +
-  `--${boundary}--\r\n`;
+  fields.map(([n, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${n}"\r\n\r\n${v}\r\n`).join('') + `--${boundary}--\r\n`;
 const MULTIPART = `multipart/form-data; boundary=${CURL_BOUNDARY}`;
 
 describe('the Content-Type header, as decodeBody reads it', () => {
@@ -109,12 +108,8 @@ describe('decodeBody: JSON', () => {
   });
 
   it('accepts structured-syntax +json types and a charset parameter', async () => {
-    await expect(
-      decodeBody({ body: '{"a":"b"}', contentType: 'application/vnd.example+json; charset=utf-8' }),
-    ).resolves.toEqual([['a', 'b']]);
-    await expect(decodeBody({ body: '{"a":"b"}', contentType: 'Application/Json; Charset="UTF-8"' })).resolves.toEqual([
-      ['a', 'b'],
-    ]);
+    await expect(decodeBody({ body: '{"a":"b"}', contentType: 'application/vnd.example+json; charset=utf-8' })).resolves.toEqual([['a', 'b']]);
+    await expect(decodeBody({ body: '{"a":"b"}', contentType: 'Application/Json; Charset="UTF-8"' })).resolves.toEqual([['a', 'b']]);
   });
 
   it('decodes non-ASCII text and escapes', async () => {
@@ -132,17 +127,13 @@ describe('decodeBody: JSON', () => {
 
   it('reads a base64 JSON body in the declared iso-8859-1 charset', async () => {
     const body = b64('{"Description":"Caf\xe9"}', 'latin1');
-    await expect(
-      decodeBody({ body, isBase64Encoded: true, contentType: 'application/json; charset=iso-8859-1' }),
-    ).resolves.toEqual([['Description', 'Café']]);
+    await expect(decodeBody({ body, isBase64Encoded: true, contentType: 'application/json; charset=iso-8859-1' })).resolves.toEqual([['Description', 'Café']]);
   });
 
   it('skips a UTF-8 byte-order mark, in text and in base64 bodies', async () => {
     await expect(decodeBody({ body: '\uFEFF{"a":"b"}', contentType: JSON_TYPE })).resolves.toEqual([['a', 'b']]);
     const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"a":"b"}')]);
-    await expect(decodeBody({ body: b64(bytes), isBase64Encoded: true, contentType: JSON_TYPE })).resolves.toEqual([
-      ['a', 'b'],
-    ]);
+    await expect(decodeBody({ body: b64(bytes), isBase64Encoded: true, contentType: JSON_TYPE })).resolves.toEqual([['a', 'b']]);
   });
 
   it.each([
@@ -229,9 +220,7 @@ describe('decodeBody: x-www-form-urlencoded', () => {
   });
 
   it('decodes the same body base64-encoded, as HTTP API passes form bodies', async () => {
-    await expect(decodeBody({ body: b64(SEED_RAW), isBase64Encoded: true, contentType: FORM })).resolves.toEqual(
-      SEED_FIELDS,
-    );
+    await expect(decodeBody({ body: b64(SEED_RAW), isBase64Encoded: true, contentType: FORM })).resolves.toEqual(SEED_FIELDS);
   });
 
   it("decodes PowerShell's hashtable body (+ as space, percent-escapes)", async () => {
@@ -271,16 +260,12 @@ describe('decodeBody: x-www-form-urlencoded', () => {
 
   it('keeps literal characters of a text body while reading escapes in iso-8859-1', async () => {
     const contentType = `${FORM}; charset=ISO-8859-1`;
-    await expect(decodeBody({ body: 'Description=Zürich%E9 🚀%20x', contentType })).resolves.toEqual([
-      ['Description', 'Züriché 🚀 x'],
-    ]);
+    await expect(decodeBody({ body: 'Description=Zürich%E9 🚀%20x', contentType })).resolves.toEqual([['Description', 'Züriché 🚀 x']]);
   });
 
   it('reads raw latin1 bytes and escapes of a base64 body in iso-8859-1', async () => {
     const body = b64('Description=Caf\xe9&Target=Z%FCrich', 'latin1');
-    await expect(
-      decodeBody({ body, isBase64Encoded: true, contentType: `${FORM}; charset=iso-8859-1` }),
-    ).resolves.toEqual([
+    await expect(decodeBody({ body, isBase64Encoded: true, contentType: `${FORM}; charset=iso-8859-1` })).resolves.toEqual([
       ['Description', 'Café'],
       ['Target', 'Zürich'],
     ]);
@@ -355,9 +340,7 @@ describe('decodeBody: multipart/form-data', () => {
 
   it('decodes a base64 curl -F body with non-ASCII text', async () => {
     const body = b64(curlMultipart([['Description', 'Café 🚀 line1\nline2']]));
-    await expect(decodeBody({ body, isBase64Encoded: true, contentType: MULTIPART })).resolves.toEqual([
-      ['Description', 'Café 🚀 line1\nline2'],
-    ]);
+    await expect(decodeBody({ body, isBase64Encoded: true, contentType: MULTIPART })).resolves.toEqual([['Description', 'Café 🚀 line1\nline2']]);
   });
 
   it('accepts a quoted boundary', async () => {
@@ -367,9 +350,7 @@ describe('decodeBody: multipart/form-data', () => {
 
   it('reads base64 multipart values in the declared iso-8859-1 charset', async () => {
     const body = b64(curlMultipart([['Description', 'Caf\xe9']]), 'latin1');
-    await expect(
-      decodeBody({ body, isBase64Encoded: true, contentType: `${MULTIPART}; charset=iso-8859-1` }),
-    ).resolves.toEqual([['Description', 'Café']]);
+    await expect(decodeBody({ body, isBase64Encoded: true, contentType: `${MULTIPART}; charset=iso-8859-1` })).resolves.toEqual([['Description', 'Café']]);
   });
 
   it('refuses a file part (curl -F name=@file), naming it', async () => {
@@ -394,9 +375,7 @@ describe('decodeBody: multipart/form-data', () => {
 
   it('refuses a field name over 200 characters, and accepts one of 200', async () => {
     await rejectsWith({ body: curlMultipart([['n'.repeat(201), 'v']]), contentType: MULTIPART }, 400, /longer than 200/);
-    await expect(decodeBody({ body: curlMultipart([['n'.repeat(200), 'v']]), contentType: MULTIPART })).resolves.toEqual([
-      ['n'.repeat(200), 'v'],
-    ]);
+    await expect(decodeBody({ body: curlMultipart([['n'.repeat(200), 'v']]), contentType: MULTIPART })).resolves.toEqual([['n'.repeat(200), 'v']]);
   });
 
   it('refuses more than 200 parts instead of dropping the rest', async () => {
@@ -533,9 +512,7 @@ describe('decodeBody: bytes that are not text', () => {
   it('reads multipart values strictly in the request charset: invalid UTF-8 is 400, iso-8859-1 is honoured', async () => {
     const latin1 = part('form-data; name="Description"', Buffer.from('café', 'latin1'));
     await rejectsWith({ body: multipart(latin1), isBase64Encoded: true, contentType: MP }, 400, /Description is not valid UTF-8/);
-    expect(await decodeBody({ body: multipart(latin1), isBase64Encoded: true, contentType: `${MP}; charset=iso-8859-1` })).toEqual([
-      ['Description', 'café'],
-    ]);
+    expect(await decodeBody({ body: multipart(latin1), isBase64Encoded: true, contentType: `${MP}; charset=iso-8859-1` })).toEqual([['Description', 'café']]);
     const utf8 = part('form-data; name="Description"', Buffer.from('café 🚀', 'utf8'));
     expect(await decodeBody({ body: multipart(utf8), isBase64Encoded: true, contentType: MP })).toEqual([['Description', 'café 🚀']]);
   });
@@ -553,7 +530,9 @@ describe('decodeBody: bytes that are not text', () => {
     await rejectsWith({ body: multipart(broken), isBase64Encoded: true, contentType: MP }, 400, /U\+FFFD/);
     // A name written as RFC 5987 (name*=UTF-8''...) is an unknown field, ignored, not a 400.
     const starred = part("form-data; name*=UTF-8''Versi%C3%B3n", '1');
-    await expect(decodeBody({ body: multipart(starred, part('form-data; name="Version"', '2')), isBase64Encoded: true, contentType: MP })).resolves.toContainEqual(['Version', '2']);
+    await expect(
+      decodeBody({ body: multipart(starred, part('form-data; name="Version"', '2')), isBase64Encoded: true, contentType: MP }),
+    ).resolves.toContainEqual(['Version', '2']);
   });
 
   it('refuses a text body holding U+FFFD (bytes API Gateway could not read as UTF-8), and says how to send UTF-8', async () => {

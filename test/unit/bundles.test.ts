@@ -10,7 +10,9 @@ import { root } from '../../infra/paths.ts';
  * chunks it imports statically: its packages, source files and size) and the packages only loaded when needed.
  */
 const bundle = async (name: string) => {
-  const options = lambdaBundleOptions(join(root, 'functions', name, 'handler.ts'), join(root, 'dist', 'test', name, 'index.mjs'), [openApiAsset(await openApiJson())]);
+  const options = lambdaBundleOptions(join(root, 'functions', name, 'handler.ts'), join(root, 'dist', 'test', name, 'index.mjs'), [
+    openApiAsset(await openApiJson()),
+  ]);
   const { metafile } = await esbuild.build({ ...options, write: false });
   const outputs = Object.entries(metafile.outputs).filter(([file]) => file.endsWith('.mjs'));
   const entry = outputs.find(([, o]) => o.entryPoint !== undefined)![0];

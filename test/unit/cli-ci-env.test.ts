@@ -101,8 +101,19 @@ describe('outside CI', () => {
 
 describe('the record built for a CI run', () => {
   const args: RecordArgs = {
-    command: 'record', url: 'http://x', keyEnv: 'K', keyEnvExplicit: false, timeoutMs: 1000, attemptTimeoutMs: 1000, json: false, verbose: false,
-    feed: 'DefaultNuGet', package: 'ProfitCalc', version: '1.2.3', target: 'web01', application: 'CI',
+    command: 'record',
+    url: 'http://x',
+    keyEnv: 'K',
+    keyEnvExplicit: false,
+    timeoutMs: 1000,
+    attemptTimeoutMs: 1000,
+    json: false,
+    verbose: false,
+    feed: 'DefaultNuGet',
+    package: 'ProfitCalc',
+    version: '1.2.3',
+    target: 'web01',
+    application: 'CI',
   };
   it('takes Url and Description from the environment unless given; an explicit Idempotency-Key wins', () => {
     const env = ciEnv('github-actions');
@@ -112,7 +123,15 @@ describe('the record built for a CI run', () => {
     expect(built.idempotencyKey).toBe(ciIdempotencyKey(detectCi(env).run!, RECORD));
     const explicit = buildRecord({ ...args, link: 'https://example.com/x', description: 'Mine', idempotencyKey: 'mine-1' }, env, () => {});
     expect(explicit).toEqual({
-      body: { FeedName: 'DefaultNuGet', PackageName: 'ProfitCalc', Version: '1.2.3', Target: 'web01', Application: 'CI', Description: 'Mine', Url: 'https://example.com/x' },
+      body: {
+        FeedName: 'DefaultNuGet',
+        PackageName: 'ProfitCalc',
+        Version: '1.2.3',
+        Target: 'web01',
+        Application: 'CI',
+        Description: 'Mine',
+        Url: 'https://example.com/x',
+      },
       idempotencyKey: 'mine-1',
     });
     expect(() => buildRecord({ ...args, idempotencyKey: 'a,b' }, env, () => {})).toThrow(/without a comma/);

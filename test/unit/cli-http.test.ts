@@ -51,7 +51,9 @@ describe('--url', () => {
     expect(normaliseBase('https://host/prod/')).toBe('https://host/prod');
     expect(normaliseBase('https://host/prod/api/package-deployment/')).toBe('https://host/prod');
     expect(apiUrl('https://host/prod', '/api/package-deployment/')).toBe('https://host/prod/api/package-deployment/');
-    expect(apiUrl('https://host/prod', '/api/deployments/current', { FeedName: 'A B', GroupName: undefined })).toBe('https://host/prod/api/deployments/current?FeedName=A+B');
+    expect(apiUrl('https://host/prod', '/api/deployments/current', { FeedName: 'A B', GroupName: undefined })).toBe(
+      'https://host/prod/api/deployments/current?FeedName=A+B',
+    );
   });
   it('refuses other schemes, credentials and queries', () => {
     expect(() => normaliseBase('ftp://host')).toThrow(/http/);
@@ -76,9 +78,19 @@ describe('options', () => {
     }
   });
   it('parses record and current, with defaults', () => {
-    expect(parseCommandLine(['record', ...base])).toMatchObject({ command: 'record', timeoutMs: 60_000, keyEnv: 'PACKAGE_DEPLOYMENT_API_KEY', description: undefined });
-    expect(parseCommandLine(['current', '--url', 'http://h/', '--feed', 'F', '--package', 'P', '--target', 'a', '--target', 'b', '--timeout', '5'])).toMatchObject({
-      command: 'current', url: 'http://h', targets: ['a', 'b'], timeoutMs: 5000,
+    expect(parseCommandLine(['record', ...base])).toMatchObject({
+      command: 'record',
+      timeoutMs: 60_000,
+      keyEnv: 'PACKAGE_DEPLOYMENT_API_KEY',
+      description: undefined,
+    });
+    expect(
+      parseCommandLine(['current', '--url', 'http://h/', '--feed', 'F', '--package', 'P', '--target', 'a', '--target', 'b', '--timeout', '5']),
+    ).toMatchObject({
+      command: 'current',
+      url: 'http://h',
+      targets: ['a', 'b'],
+      timeoutMs: 5000,
     });
     expect(() => parseCommandLine(['record', ...base.slice(2)])).toThrow(/missing --url/);
     expect(() => parseCommandLine(['record', ...base, '--timeout', 'x'])).toThrow(/--timeout/);
@@ -107,7 +119,12 @@ describe('output', () => {
     expect(problemDetail('<html> Bad   gateway </html>')).toBe('<html> Bad gateway </html>');
   });
   it('aligns a table', () => {
-    expect(table([['A', 'BB', 'C'], ['aaa', 'b', 'c']])).toEqual(['A    BB  C', 'aaa  b   c']);
+    expect(
+      table([
+        ['A', 'BB', 'C'],
+        ['aaa', 'b', 'c'],
+      ]),
+    ).toEqual(['A    BB  C', 'aaa  b   c']);
   });
 });
 
@@ -115,7 +132,18 @@ describe('sendWithRetries (fetch stubbed, a fake clock)', () => {
   const fakeClock = () => {
     let t = 0;
     const slept: number[] = [];
-    return { slept, clock: { now: () => t, random: () => 0.999, sleep: async (ms: number) => { slept.push(ms); t += ms; } }, advance: (ms: number) => (t += ms) };
+    return {
+      slept,
+      clock: {
+        now: () => t,
+        random: () => 0.999,
+        sleep: async (ms: number) => {
+          slept.push(ms);
+          t += ms;
+        },
+      },
+      advance: (ms: number) => (t += ms),
+    };
   };
   const answers = (...list: Array<[number, Record<string, string>?] | 'network'>) => {
     const sent: Array<RequestInit | undefined> = [];
@@ -170,6 +198,9 @@ describe('sendWithRetries (fetch stubbed, a fake clock)', () => {
 
   it('reports a network failure that lasts past --timeout', async () => {
     answers('network');
-    expect(await sendWithRetries(request, { ...policy, totalMs: 2_000 }, () => {}, fakeClock().clock)).toMatchObject({ kind: 'failed', error: 'fetch failed (ECONNRESET)' });
+    expect(await sendWithRetries(request, { ...policy, totalMs: 2_000 }, () => {}, fakeClock().clock)).toMatchObject({
+      kind: 'failed',
+      error: 'fetch failed (ECONNRESET)',
+    });
   });
 });

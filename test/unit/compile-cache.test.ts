@@ -27,16 +27,30 @@ beforeAll(async () => {
  */
 const load = (cache: string, at = task): { stdout: string; verdict: string } => {
   const bundle = `file://${join(at, 'index.mjs')}`;
-  const run = spawnSync(process.execPath, ['--input-type=module', '-e', `const { handler } = await import(${JSON.stringify(bundle)}); console.log(typeof handler);`], {
-    env: { PATH: process.env.PATH, NODE_COMPILE_CACHE: cache, NODE_COMPILE_CACHE_PORTABLE: '1', NODE_DEBUG_NATIVE: 'COMPILE_CACHE', POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' },
-    encoding: 'utf8',
-  });
+  const run = spawnSync(
+    process.execPath,
+    ['--input-type=module', '-e', `const { handler } = await import(${JSON.stringify(bundle)}); console.log(typeof handler);`],
+    {
+      env: {
+        PATH: process.env.PATH,
+        NODE_COMPILE_CACHE: cache,
+        NODE_COMPILE_CACHE_PORTABLE: '1',
+        NODE_DEBUG_NATIVE: 'COMPILE_CACHE',
+        POWERTOOLS_LOG_LEVEL: 'SILENT',
+        POWERTOOLS_METRICS_DISABLED: 'true',
+      },
+      encoding: 'utf8',
+    },
+  );
   expect(run.status).toBe(0);
   const verdict = run.stderr.split('\n').find((line) => line.includes(`${bundle} was`)) ?? '';
   return { stdout: run.stdout, verdict };
 };
 
-const entries = (cache: string): string[] => readdirSync(cache, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+const entries = (cache: string): string[] =>
+  readdirSync(cache, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name));
 
 describe("the bundle's compile cache", () => {
   it('is made for this Node version and architecture, in a folder of their own', () => {

@@ -24,12 +24,15 @@ describe('configuration', () => {
     expect(loadConfig({ DEPLOYMENTS_TABLE: 'A.z', FEEDS_TABLE: `a_-.9${'x'.repeat(250)}` })).toMatchObject({ deploymentsTable: 'A.z' });
   });
 
-  it.each([['LOOKUP_CACHE_TTL_SECONDS', 'abc'], ['LOOKUP_CACHE_TTL_SECONDS', '-1'], ['DEPLOYMENTS_TABLE', 'x'], ['DYNAMODB_MAX_ATTEMPTS', '0'], ['DYNAMODB_REQUEST_TIMEOUT_MS', 'soon']])(
-    'refuses %s=%s, naming the variable',
-    (name, value) => {
-      expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`Invalid configuration: ${name}`));
-    },
-  );
+  it.each([
+    ['LOOKUP_CACHE_TTL_SECONDS', 'abc'],
+    ['LOOKUP_CACHE_TTL_SECONDS', '-1'],
+    ['DEPLOYMENTS_TABLE', 'x'],
+    ['DYNAMODB_MAX_ATTEMPTS', '0'],
+    ['DYNAMODB_REQUEST_TIMEOUT_MS', 'soon'],
+  ])('refuses %s=%s, naming the variable', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`Invalid configuration: ${name}`));
+  });
 
   // zod/mini has no messages of its own (lib/domain/zod.ts installs classic zod's English ones): these are the same as before.
   it.each([

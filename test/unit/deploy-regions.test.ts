@@ -21,20 +21,30 @@ describe('requireRegions', () => {
   it('refuses a deployment whose regions are stated nowhere, saying why and how', () => {
     expect(pinned).not.toBe(serverlessYml);
     for (const args of [['--stage', 'prod', '--region', 'eu-west-1'], [], ['-s', 'prod'], ['--stage=dev', '--param', 'deletionProtection=false']]) {
-      expect(() => requireRegions(args, serverlessYml), args.join(' ')).toThrow(/replicas and their data[\s\S]*params:\n {4}\w+:\n {6}regions: [\s\S]*--param regions=/);
+      expect(() => requireRegions(args, serverlessYml), args.join(' ')).toThrow(
+        /replicas and their data[\s\S]*params:\n {4}\w+:\n {6}regions: [\s\S]*--param regions=/,
+      );
     }
     expect(() => requireRegions(['--stage', 'dev'], pinned)).toThrow(/stage "dev" are not stated/);
   });
 
   it('accepts --param regions=... on the command line, in either form', () => {
-    expect(requireRegions(['--stage', 'prod', '--param', 'regions=eu-west-1,us-east-1'], serverlessYml)).toEqual({ stage: 'prod', regions: 'eu-west-1,us-east-1', from: 'command line' });
+    expect(requireRegions(['--stage', 'prod', '--param', 'regions=eu-west-1,us-east-1'], serverlessYml)).toEqual({
+      stage: 'prod',
+      regions: 'eu-west-1,us-east-1',
+      from: 'command line',
+    });
     expect(requireRegions(['--param=regions=eu-west-1'], serverlessYml)).toMatchObject({ stage: 'dev', regions: 'eu-west-1' });
   });
 
   it('accepts regions pinned for the stage in serverless.yml (read with its CloudFormation tags)', () => {
     expect(pinnedRegions(serverlessYml, 'prod')).toBeUndefined();
     expect(pinnedRegions(serverlessYml, 'default')).toBe('');
-    expect(requireRegions(['--stage', 'prod', '--region', 'us-east-1'], pinned)).toEqual({ stage: 'prod', regions: 'eu-west-1,us-east-1', from: 'serverless.yml' });
+    expect(requireRegions(['--stage', 'prod', '--region', 'us-east-1'], pinned)).toEqual({
+      stage: 'prod',
+      regions: 'eu-west-1,us-east-1',
+      from: 'serverless.yml',
+    });
     expect(requireRegions(['-s', 'prod'], pinned)).toMatchObject({ from: 'serverless.yml' });
   });
 

@@ -143,7 +143,13 @@ describe('tables', () => {
       const [logicalId] = resourcesOfType(t, 'AWS::DynamoDB::GlobalTable').find(([, r]) => r.Properties.TableName === value) ?? [];
       return { logicalId, name: value as string };
     };
-    return { deployments: entry('DEPLOYMENTS_TABLE'), feeds: entry('FEEDS_TABLE'), apiKeys: entry('API_KEYS_TABLE'), idempotency: entry('IDEMPOTENCY_TABLE'), webhooks: entry('WEBHOOKS_TABLE') };
+    return {
+      deployments: entry('DEPLOYMENTS_TABLE'),
+      feeds: entry('FEEDS_TABLE'),
+      apiKeys: entry('API_KEYS_TABLE'),
+      idempotency: entry('IDEMPOTENCY_TABLE'),
+      webhooks: entry('WEBHOOKS_TABLE'),
+    };
   };
 
   it('the functions wait for the five tables where the stack creates them (TablesReady)', () => {
@@ -151,7 +157,13 @@ describe('tables', () => {
       const ready = t.Resources.TablesReady as Resource & { Metadata?: Json };
       expect(ready.Type).toBe('AWS::CloudFormation::WaitConditionHandle');
       expect(ready.Metadata).toEqual({
-        Tables: { 'Fn::If': ['IsPrimaryRegion', ['DeploymentsTable', 'FeedsTable', 'ApiKeysTable', 'IdempotencyTable', 'WebhooksTable'].map((Ref) => ({ Ref })), { Ref: 'AWS::NoValue' }] },
+        Tables: {
+          'Fn::If': [
+            'IsPrimaryRegion',
+            ['DeploymentsTable', 'FeedsTable', 'ApiKeysTable', 'IdempotencyTable', 'WebhooksTable'].map((Ref) => ({ Ref })),
+            { Ref: 'AWS::NoValue' },
+          ],
+        },
       });
     }
   });
@@ -159,7 +171,10 @@ describe('tables', () => {
   const keyed = <T extends { AttributeName?: string; IndexName?: string }>(items: T[] | undefined) =>
     [...(items ?? [])].sort((a, b) => (a.AttributeName ?? a.IndexName ?? '').localeCompare(b.AttributeName ?? b.IndexName ?? ''));
 
-  for (const [label, stage, stageName] of [['single region', () => single, 'dev'], ['three regions', () => multi, 'prod']] as const) {
+  for (const [label, stage, stageName] of [
+    ['single region', () => single, 'dev'],
+    ['three regions', () => multi, 'prod'],
+  ] as const) {
     it(`${label}: tables are named as stageTableNames (and npm run stage-env) name them`, () => {
       const env = envTables(stage().template);
       expect(Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v.name]))).toEqual(stageTableNames(stageName));
@@ -220,7 +235,11 @@ describe('planted faults fail the real checks', () => {
     const path = plant(single.template, (t) => {
       t.Resources.ExtraTable = {
         Type: 'AWS::DynamoDB::Table',
-        Properties: { BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }] },
+        Properties: {
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+          KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        },
       };
     });
     await guardFails(path, 'dynamodb_table_pitr', /table without point-in-time recovery/);
@@ -254,10 +273,22 @@ describe('planted faults fail the real checks', () => {
       ['every table of an account', 'arn:aws:dynamodb:us-east-1:123456789012:table/*', ENDS],
       ['any region, as an Fn::Sub', { 'Fn::Sub': 'arn:${AWS::Partition}:dynamodb:*:${AWS::AccountId}:table/package-deployment-api-dev-feeds' }, HAS],
       ['every table, as an Fn::Sub', { 'Fn::Sub': 'arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/*' }, ENDS],
-      ['every table\'s indexes, as an Fn::Sub with variables', { 'Fn::Sub': ['arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/*/index/${I}', { I: 'x' }] }, HAS],
+      [
+        "every table's indexes, as an Fn::Sub with variables",
+        { 'Fn::Sub': ['arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/*/index/${I}', { I: 'x' }] },
+        HAS,
+      ],
       ['every log group', { 'Fn::Sub': 'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*' }, ENDS],
-      ['every table, as an Fn::Join', { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':dynamodb:', { Ref: 'AWS::Region' }, ':', account, ':table/*']] }, ENDS],
-      ['any region, as an Fn::Join element', { 'Fn::Join': [':', ['arn', 'aws', 'dynamodb', '*', account, 'table/package-deployment-api-dev-feeds']] }, /a \* element of an Fn::Join/],
+      [
+        'every table, as an Fn::Join',
+        { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':dynamodb:', { Ref: 'AWS::Region' }, ':', account, ':table/*']] },
+        ENDS,
+      ],
+      [
+        'any region, as an Fn::Join element',
+        { 'Fn::Join': [':', ['arn', 'aws', 'dynamodb', '*', account, 'table/package-deployment-api-dev-feeds']] },
+        /a \* element of an Fn::Join/,
+      ],
     ];
     for (const [label, resource, message] of faults) {
       it(label, async () => {
@@ -268,14 +299,23 @@ describe('planted faults fail the real checks', () => {
       });
     }
 
-    it('but a table\'s indexes and a log group\'s streams pass, however written', async () => {
+    it("but a table's indexes and a log group's streams pass, however written", async () => {
       const path = plant(single.template, (t) => {
         (statements(t, 'QueryDeploymentsRole')[3]!.Resource as Json[]).push(
           'arn:aws:dynamodb:us-east-1:123456789012:table/package-deployment-api-dev-deployments/index/*',
-          { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':dynamodb:', { Ref: 'AWS::Region' }, ':', account, ':table/package-deployment-api-dev-deployments/index/*']] },
-          { 'Fn::Sub': ['arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${T}/stream/*', { T: 'package-deployment-api-dev-deployments' }] },
+          {
+            'Fn::Join': [
+              '',
+              ['arn:', { Ref: 'AWS::Partition' }, ':dynamodb:', { Ref: 'AWS::Region' }, ':', account, ':table/package-deployment-api-dev-deployments/index/*'],
+            ],
+          },
+          {
+            'Fn::Sub': ['arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${T}/stream/*', { T: 'package-deployment-api-dev-deployments' }],
+          },
         );
-        statements(t, 'SiteRole')[0]!.Resource = { 'Fn::Sub': 'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/package-deployment-api-dev-site:*' };
+        statements(t, 'SiteRole')[0]!.Resource = {
+          'Fn::Sub': 'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/package-deployment-api-dev-site:*',
+        };
       });
       expect((await check(path)).guardFailures).toEqual([]);
     });
@@ -370,7 +410,10 @@ describe('planted faults fail the real checks', () => {
     });
     const report = await check(path);
     expect(report.specProblems.map((p) => p.message)).toEqual(
-      expect.arrayContaining([expect.stringMatching(/SiteLogGroup\.LogGroupName: AWS::Logs::LogGroup has no attribute/), expect.stringMatching(/Fn::GetAtt of FeedTable: no such resource/)]),
+      expect.arrayContaining([
+        expect.stringMatching(/SiteLogGroup\.LogGroupName: AWS::Logs::LogGroup has no attribute/),
+        expect.stringMatching(/Fn::GetAtt of FeedTable: no such resource/),
+      ]),
     );
   });
 

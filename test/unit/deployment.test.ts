@@ -244,11 +244,13 @@ describe('validateDeployment: length limits', () => {
 
   it('keeps every partition key within DynamoDB limits for ASCII names at the limits', () => {
     const v = valid(
-      entries({ FeedName: '%'.repeat(FIELD_LIMITS.FeedName), GroupName: '#'.repeat(FIELD_LIMITS.GroupName), PackageName: '%'.repeat(FIELD_LIMITS.PackageName) }),
+      entries({
+        FeedName: '%'.repeat(FIELD_LIMITS.FeedName),
+        GroupName: '#'.repeat(FIELD_LIMITS.GroupName),
+        PackageName: '%'.repeat(FIELD_LIMITS.PackageName),
+      }),
     );
-    expect(Buffer.byteLength(deploymentPartitionKey(v.FeedName, v.GroupName, v.PackageName))).toBeLessThanOrEqual(
-      MAX_PARTITION_KEY_BYTES,
-    );
+    expect(Buffer.byteLength(deploymentPartitionKey(v.FeedName, v.GroupName, v.PackageName))).toBeLessThanOrEqual(MAX_PARTITION_KEY_BYTES);
   });
 
   it('refuses names that grow past the partition key limit once normalised, naming the longest', () => {

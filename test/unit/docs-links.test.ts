@@ -5,7 +5,12 @@ import { githubAnchor, readMarkdown } from '../support/markdown.ts';
 import { root } from '../../infra/paths.ts';
 
 /** Every relative link in README.md and docs/*.md points to a file that exists and, with a #fragment, to a heading in it. */
-const documents = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const documents = [
+  'README.md',
+  ...readdirSync(join(root, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 
 describe('links in the docs', () => {
   it('GitHub anchors are computed as GitHub does', () => {

@@ -24,11 +24,27 @@ let urlPath: string;
 
 beforeAll(async () => {
   const a = await packageStage(
-    ['--stage', 'prod', '--region', 'us-east-1', '--param', 'door=restApi', '--param', `wafWebAclArn=${WEB_ACL}`, '--param', `privateVpcEndpointIds=${VPCE}`, '--package', join(work, 'rest')],
+    [
+      '--stage',
+      'prod',
+      '--region',
+      'us-east-1',
+      '--param',
+      'door=restApi',
+      '--param',
+      `wafWebAclArn=${WEB_ACL}`,
+      '--param',
+      `privateVpcEndpointIds=${VPCE}`,
+      '--package',
+      join(work, 'rest'),
+    ],
     { quiet: true, build: true },
   );
   const b = await packageStage(['--stage', 'dev', '--region', 'us-east-1', '--param', 'door=restApi', '--package', join(work, 'rest-public')], { quiet: true });
-  const c = await packageStage(['--stage', 'dev', '--region', 'us-east-1', '--param', 'door=functionUrl', '--param', 'reservedConcurrency=7', '--package', join(work, 'url')], { quiet: true });
+  const c = await packageStage(
+    ['--stage', 'dev', '--region', 'us-east-1', '--param', 'door=functionUrl', '--param', 'reservedConcurrency=7', '--package', join(work, 'url')],
+    { quiet: true },
+  );
   [rest, restPublic, url] = [a, b, c].map((r) => r.template as Template) as [Template, Template, Template];
   [restPath, restPublicPath, urlPath] = [a, b, c].map((r) => r.templatePath) as [string, string, string];
 }, 240_000);
@@ -74,7 +90,7 @@ describe('REST API', () => {
       return `${pathOf(r.Properties.ParentId!)}/${String(r.Properties.PathPart)}`;
     };
     const routes = resourcesOfType(rest, 'AWS::ApiGateway::Method').map(([, m]) => {
-      const uri = (m.Properties.Integration as { Type: string; Uri: { 'Fn::Join': [string, Json[]] } });
+      const uri = m.Properties.Integration as { Type: string; Uri: { 'Fn::Join': [string, Json[]] } };
       expect([m.Properties.HttpMethod, uri.Type, m.Properties.AuthorizationType]).toEqual(['ANY', 'AWS_PROXY', 'NONE']);
       const fnRef = uri.Uri['Fn::Join'][1].find((p) => typeof p === 'object' && p !== null && 'Fn::GetAtt' in (p as object));
       return `${functionKey(rest, targetOf(fnRef), 'prod')} ${pathOf(m.Properties.ResourceId!) || '/'}`;
@@ -90,7 +106,9 @@ describe('REST API', () => {
     expect(stage.Properties).toMatchObject({ StageName: 'prod', DeploymentId: { Ref: deploymentId }, RestApiId: { Ref: 'ApiGatewayRestApi' } });
     expect(stage.Properties.AccessLogSetting).toMatchObject({ DestinationArn: { 'Fn::GetAtt': ['RestApiAccessLogGroup', 'Arn'] } });
     expect(rest.Resources.RestApiAccessLogGroup!.Properties.RetentionInDays).toBe(30);
-    expect(stage.Properties.MethodSettings).toEqual([expect.objectContaining({ ResourcePath: '/*', HttpMethod: '*', ThrottlingBurstLimit: 200, ThrottlingRateLimit: 100 })]);
+    expect(stage.Properties.MethodSettings).toEqual([
+      expect.objectContaining({ ResourcePath: '/*', HttpMethod: '*', ThrottlingBurstLimit: 200, ThrottlingRateLimit: 100 }),
+    ]);
   });
 
   it('private: only through the listed VPC endpoint; WAF: the web ACL on the stage; regional and public otherwise', () => {
@@ -104,24 +122,42 @@ describe('REST API', () => {
   });
 
   it('planted faults fail: a deployment that makes its own stage, a stage without throttling or access log, a private API without its policy', async () => {
-    await guardFails(plant(rest, (t) => {
-      for (const [, d] of resourcesOfType(t, 'AWS::ApiGateway::Deployment')) d.Properties.StageName = 'prod';
-    }), 'rest_api_deployments_make_no_stage');
-    await guardFails(plant(rest, (t) => {
-      t.Resources.ApiGatewayStage!.Properties.MethodSettings = [{ ResourcePath: '/*', HttpMethod: '*', MetricsEnabled: true }];
-    }), 'rest_api_throttling');
-    await guardFails(plant(rest, (t) => {
-      delete t.Resources.ApiGatewayStage!.Properties.AccessLogSetting;
-    }), 'rest_api_access_logs');
-    await guardFails(plant(rest, (t) => {
-      t.Resources.ApiGatewayRestApi!.Properties.Policy = '';
-    }), 'private_rest_api_has_a_source_vpce_policy');
-    await guardFails(plant(rest, (t) => {
-      t.Resources.WebAclAssociation!.Properties.WebACLArn = 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/pda/x';
-    }), 'waf_associations_name_a_regional_web_acl_and_a_rest_stage');
-    await guardFails(plant(rest, (t) => {
-      delete t.Resources.RecordDashdeploymentLambdaPermissionApiGateway!.Properties.SourceArn;
-    }), 'lambda_permissions_are_scoped');
+    await guardFails(
+      plant(rest, (t) => {
+        for (const [, d] of resourcesOfType(t, 'AWS::ApiGateway::Deployment')) d.Properties.StageName = 'prod';
+      }),
+      'rest_api_deployments_make_no_stage',
+    );
+    await guardFails(
+      plant(rest, (t) => {
+        t.Resources.ApiGatewayStage!.Properties.MethodSettings = [{ ResourcePath: '/*', HttpMethod: '*', MetricsEnabled: true }];
+      }),
+      'rest_api_throttling',
+    );
+    await guardFails(
+      plant(rest, (t) => {
+        delete t.Resources.ApiGatewayStage!.Properties.AccessLogSetting;
+      }),
+      'rest_api_access_logs',
+    );
+    await guardFails(
+      plant(rest, (t) => {
+        t.Resources.ApiGatewayRestApi!.Properties.Policy = '';
+      }),
+      'private_rest_api_has_a_source_vpce_policy',
+    );
+    await guardFails(
+      plant(rest, (t) => {
+        t.Resources.WebAclAssociation!.Properties.WebACLArn = 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/pda/x';
+      }),
+      'waf_associations_name_a_regional_web_acl_and_a_rest_stage',
+    );
+    await guardFails(
+      plant(rest, (t) => {
+        delete t.Resources.RecordDashdeploymentLambdaPermissionApiGateway!.Properties.SourceArn;
+      }),
+      'lambda_permissions_are_scoped',
+    );
   });
 });
 
@@ -138,17 +174,26 @@ describe('function URLs', () => {
   });
 
   it('planted faults fail: no reserved concurrency, a public permission that is not a function URL’s, no door at all', async () => {
-    await guardFails(plant(url, (t) => {
-      delete t.Resources.SiteLambdaFunction!.Properties.ReservedConcurrentExecutions;
-    }), 'function_urls_are_throttled_by_reserved_concurrency');
-    await guardFails(plant(url, (t) => {
-      const p = t.Resources.SiteLambdaPermissionFnUrl!.Properties;
-      delete p.FunctionUrlAuthType;
-      p.Action = 'lambda:InvokeFunction';
-    }), 'lambda_permissions_are_scoped');
-    await guardFails(plant(url, (t) => {
-      for (const [id] of resourcesOfType(t, 'AWS::Lambda::Url')) delete t.Resources[id];
-    }), 'front_door_declared');
+    await guardFails(
+      plant(url, (t) => {
+        delete t.Resources.SiteLambdaFunction!.Properties.ReservedConcurrentExecutions;
+      }),
+      'function_urls_are_throttled_by_reserved_concurrency',
+    );
+    await guardFails(
+      plant(url, (t) => {
+        const p = t.Resources.SiteLambdaPermissionFnUrl!.Properties;
+        delete p.FunctionUrlAuthType;
+        p.Action = 'lambda:InvokeFunction';
+      }),
+      'lambda_permissions_are_scoped',
+    );
+    await guardFails(
+      plant(url, (t) => {
+        for (const [id] of resourcesOfType(t, 'AWS::Lambda::Url')) delete t.Resources[id];
+      }),
+      'front_door_declared',
+    );
   });
 });
 
@@ -161,6 +206,10 @@ describe('door parameters', () => {
     [['--param', 'door=functionUrl', '--param', 'reservedConcurrency=-1'], /reservedConcurrency: "-1" must be an integer/],
     [['--param', 'door=restApi', '--param', 'corsOrigins=https://ci.example.com'], /CORS is set on the HTTP API only/],
   ])('packaging refuses %j', async (params, message) => {
-    await expect(packageStage(['--stage', 'dev', '--region', 'us-east-1', ...params, '--package', join(work, `bad-${params.join('-').replace(/[^\w-]/g, '_')}`)], { quiet: true })).rejects.toThrow(message);
+    await expect(
+      packageStage(['--stage', 'dev', '--region', 'us-east-1', ...params, '--package', join(work, `bad-${params.join('-').replace(/[^\w-]/g, '_')}`)], {
+        quiet: true,
+      }),
+    ).rejects.toThrow(message);
   });
 });

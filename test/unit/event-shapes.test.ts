@@ -44,8 +44,18 @@ const refusal = async (event: unknown): Promise<unknown> => {
 };
 const REQUESTS: Request[] = [
   { method: 'POST', path: '/api/package-deployment/', headers: { 'Content-Type': 'application/json', 'X-ApiKey': 'k' }, body: '{"FeedName":"DefaultNuGet"}' },
-  { method: 'POST', path: '/api/package-deployment', headers: { 'Content-Type': 'application/x-www-form-urlencoded; charset=iso-8859-1' }, body: Buffer.from('Description=D\xe9ploy\xe9&Version=1.0', 'latin1') },
-  { method: 'GET', path: '/api/deployments', query: 'FeedName=My%20Feed&PackageName=a+b&limit=2&limit=3', headers: { Accept: ['application/json', 'text/html'] } },
+  {
+    method: 'POST',
+    path: '/api/package-deployment',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded; charset=iso-8859-1' },
+    body: Buffer.from('Description=D\xe9ploy\xe9&Version=1.0', 'latin1'),
+  },
+  {
+    method: 'GET',
+    path: '/api/deployments',
+    query: 'FeedName=My%20Feed&PackageName=a+b&limit=2&limit=3',
+    headers: { Accept: ['application/json', 'text/html'] },
+  },
   { method: 'GET', path: '/' },
   { method: 'PUT', path: '/api/feeds/', query: 'key=s%C3%A9cret' },
 ];
@@ -150,7 +160,11 @@ describe('answers in each door’s shape', () => {
   });
   it('ALB: statusDescription, and multiValueHeaders only when the event had them', async () => {
     expect((await through(albEvent(r))).out).toEqual({
-      statusCode: 405, statusDescription: '405 Method Not Allowed', headers: ANSWER.headers, body: ANSWER.body, isBase64Encoded: false,
+      statusCode: 405,
+      statusDescription: '405 Method Not Allowed',
+      headers: ANSWER.headers,
+      body: ANSWER.body,
+      isBase64Encoded: false,
     });
     const multi = (await through(albEvent(r, { multiValue: true }))).out;
     expect(multi).toMatchObject({ statusDescription: '405 Method Not Allowed', multiValueHeaders: { Allow: ['POST'] } });
@@ -159,9 +173,12 @@ describe('answers in each door’s shape', () => {
 });
 
 describe('events of no door', () => {
-  it.each([null, 'text', [], {}, { Records: [{ eventSource: 'aws:sqs' }] }, { source: 'aws.events', detail: {} }])('%j is an UnsupportedEventError', async (event) => {
-    expect(await refusal(event)).toBeInstanceOf(UnsupportedEventError);
-  });
+  it.each([null, 'text', [], {}, { Records: [{ eventSource: 'aws:sqs' }] }, { source: 'aws.events', detail: {} }])(
+    '%j is an UnsupportedEventError',
+    async (event) => {
+      expect(await refusal(event)).toBeInstanceOf(UnsupportedEventError);
+    },
+  );
   it.each([
     [{ version: '1.0', routeKey: '$default', rawPath: '/' }, 'payload format "1.0"'],
     [{ method: 'GET', raw_path: '/', is_base64_encoded: false }, 'VPC Lattice'],

@@ -29,10 +29,16 @@ const STREAM = `arn:aws:dynamodb:us-east-1:123456789012:table/package-deployment
 
 beforeAll(async () => {
   const regions = `${REGION},us-east-1`;
-  primary = (await packageStage(['--stage', 'dev', '--region', REGION, '--param', `regions=${regions}`, '--package', join(work, 'p')], { quiet: true, build: true })).template as Template;
-  secondary = (await packageStage(['--stage', 'dev', '--region', 'us-east-1', '--param', `regions=${regions}`, '--package', join(work, 's')], { quiet: true })).template as Template;
+  primary = (
+    await packageStage(['--stage', 'dev', '--region', REGION, '--param', `regions=${regions}`, '--package', join(work, 'p')], { quiet: true, build: true })
+  ).template as Template;
+  secondary = (await packageStage(['--stage', 'dev', '--region', 'us-east-1', '--param', `regions=${regions}`, '--package', join(work, 's')], { quiet: true }))
+    .template as Template;
   secondaryWithStream = (
-    await packageStage(['--stage', 'dev', '--region', 'us-east-1', '--param', `regions=${regions}`, '--param', `deploymentsStreamArn=${STREAM}`, '--package', join(work, 's2')], { quiet: true })
+    await packageStage(
+      ['--stage', 'dev', '--region', 'us-east-1', '--param', `regions=${regions}`, '--param', `deploymentsStreamArn=${STREAM}`, '--package', join(work, 's2')],
+      { quiet: true },
+    )
   ).template as Template;
 }, 240_000);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -51,8 +57,19 @@ const matches = (pattern: Json, value: unknown): boolean => {
 };
 
 const record = (over: Record<string, unknown> = {}) => ({
-  id: '01J00000000000000000000001', feedName: 'F', packageName: 'P', version: '2.0.0', target: 't', application: 'a',
-  description: 'd', userName: 'u', date: '2026-01-01T00:00:00.000Z', receivedAt: '2026-01-01T00:00:00.000Z', keyId: 'anonymous', region: REGION, ...over,
+  id: '01J00000000000000000000001',
+  feedName: 'F',
+  packageName: 'P',
+  version: '2.0.0',
+  target: 't',
+  application: 'a',
+  description: 'd',
+  userName: 'u',
+  date: '2026-01-01T00:00:00.000Z',
+  receivedAt: '2026-01-01T00:00:00.000Z',
+  keyId: 'anonymous',
+  region: REGION,
+  ...over,
 });
 const cur = (over: Record<string, unknown> = {}) => ({ ...currentKey('F', undefined, 'P', 't'), latest: 'x', ...record(over) });
 const hist = (over: Record<string, unknown> = {}) => ({ pk: deploymentPartitionKey('F', undefined, 'P'), sk: 'x', ...record(over) });
@@ -69,12 +86,17 @@ const SAMPLES: Array<{ eventName: string; newImage?: Record<string, unknown>; ol
 ];
 
 describe('the event source mapping', () => {
-  it('reads the deployments table\'s stream with partial batch failures, bisecting, a retry limit and the SQS dead-letter queue', () => {
+  it("reads the deployments table's stream with partial batch failures, bisecting, a retry limit and the SQS dead-letter queue", () => {
     const esm = mapping(primary)[0]![1];
     const p = esm.Properties;
     expect(p.EventSourceArn).toEqual({ 'Fn::If': ['IsPrimaryRegion', { 'Fn::GetAtt': ['DeploymentsTable', 'StreamArn'] }, ''] });
     expect(primary.Conditions?.IsPrimaryRegion).toEqual({ 'Fn::Equals': [{ Ref: 'AWS::Region' }, REGION] });
-    expect(p).toMatchObject({ BisectBatchOnFunctionError: true, MaximumRetryAttempts: 10, FunctionResponseTypes: ['ReportBatchItemFailures'], ParallelizationFactor: 10 });
+    expect(p).toMatchObject({
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ParallelizationFactor: 10,
+    });
     const dlq = targetOf((p.DestinationConfig as { OnFailure: { Destination: Json } }).OnFailure.Destination);
     expect(primary.Resources[dlq]!.Type).toBe('AWS::SQS::Queue');
     expect(primary.Resources[targetOf(p.FunctionName)]!.Properties.FunctionName).toBe('package-deployment-api-dev-dispatch-events');
@@ -84,7 +106,9 @@ describe('the event source mapping', () => {
 
   it('its filter criteria pass every stream record the dispatcher announces, and drop replicas, removals and other items', () => {
     const esm = mapping(primary)[0]![1];
-    const filters = (esm.Properties.FilterCriteria as { Filters: Array<{ Pattern: Json }> }).Filters.map((f) => JSON.parse(resolveSub(f.Pattern, PSEUDO)) as Json);
+    const filters = (esm.Properties.FilterCriteria as { Filters: Array<{ Pattern: Json }> }).Filters.map(
+      (f) => JSON.parse(resolveSub(f.Pattern, PSEUDO)) as Json,
+    );
     const passes = SAMPLES.map((s) => {
       const streamRecord = {
         eventName: s.eventName,
@@ -99,18 +123,27 @@ describe('the event source mapping', () => {
     expect(passes).toEqual([true, true, false, true, false, false, false, false, false]);
   });
 
-  it('a secondary region maps its replica\'s stream when deploy gives it, and has no mapping without it', () => {
+  it("a secondary region maps its replica's stream when deploy gives it, and has no mapping without it", () => {
     expect(mapping(secondary)).toHaveLength(1);
     expect(secondary.Conditions?.HasDeploymentsStream).toEqual({ 'Fn::Or': [{ Condition: 'IsPrimaryRegion' }, { 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] }] });
-    expect(mapping(secondaryWithStream)[0]![1].Properties.EventSourceArn).toEqual({ 'Fn::If': ['IsPrimaryRegion', { 'Fn::GetAtt': ['DeploymentsTable', 'StreamArn'] }, STREAM] });
+    expect(mapping(secondaryWithStream)[0]![1].Properties.EventSourceArn).toEqual({
+      'Fn::If': ['IsPrimaryRegion', { 'Fn::GetAtt': ['DeploymentsTable', 'StreamArn'] }, STREAM],
+    });
   });
 });
 
 describe('the dispatch-events role allows exactly what the function and its mapping do', () => {
   const grants = () => {
-    const [id] = resourcesOfType(primary, 'AWS::Lambda::Function').find(([, fn]) => fn.Properties.FunctionName === 'package-deployment-api-dev-dispatch-events')!;
+    const [id] = resourcesOfType(primary, 'AWS::Lambda::Function').find(
+      ([, fn]) => fn.Properties.FunctionName === 'package-deployment-api-dev-dispatch-events',
+    )!;
     return roleStatements(primary, id).flatMap((s) =>
-      [s.Action].flat().map((a) => `${a} ${typeof s.Resource === 'object' && s.Resource && 'Fn::Sub' in s.Resource ? resolveSub(s.Resource, PSEUDO) : JSON.stringify(s.Resource)}`),
+      [s.Action]
+        .flat()
+        .map(
+          (a) =>
+            `${a} ${typeof s.Resource === 'object' && s.Resource && 'Fn::Sub' in s.Resource ? resolveSub(s.Resource, PSEUDO) : JSON.stringify(s.Resource)}`,
+        ),
     );
   };
 
@@ -140,7 +173,7 @@ describe('the dispatch-events role allows exactly what the function and its mapp
     expect(env.WEBHOOKS_ALLOW_LOOPBACK).toBeUndefined();
   });
 
-  it('the function\'s requests: Query of the webhooks table, PutEvents to the bus, the queue\'s URL and SendMessage to it, nothing else', async () => {
+  it("the function's requests: Query of the webhooks table, PutEvents to the bus, the queue's URL and SendMessage to it, nothing else", async () => {
     const ddb = mockClient(DynamoDBDocumentClient);
     const bus = mockClient(EventBridgeClient);
     const sqs = mockClient(SQSClient);
@@ -150,7 +183,9 @@ describe('the dispatch-events role allows exactly what the function and its mapp
     vi.stubEnv('AWS_REGION', REGION);
     try {
       // A webhook to a loopback address: refused at delivery on AWS settings, so dead-lettered.
-      ddb.on(QueryCommand).resolves({ Items: [{ feed: 'f', id: 'wh_1', feedName: 'F', url: 'https://127.0.0.1/hook', secret: 's'.repeat(32), format: 'json', createdAt: '' }] });
+      ddb
+        .on(QueryCommand)
+        .resolves({ Items: [{ feed: 'f', id: 'wh_1', feedName: 'F', url: 'https://127.0.0.1/hook', secret: 's'.repeat(32), format: 'json', createdAt: '' }] });
       bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e1' }] });
       sqs.on(GetQueueUrlCommand).resolves({ QueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/package-deployment-api-dev-events-dlq' });
       sqs.on(SendMessageCommand).resolves({ MessageId: 'm1' });
@@ -164,7 +199,9 @@ describe('the dispatch-events role allows exactly what the function and its mapp
       expect(out.batchItemFailures).toEqual([]);
       expect(ddb.commandCalls(QueryCommand).map((c) => c.args[0].input.TableName)).toEqual(['package-deployment-api-dev-webhooks']);
       const [put] = bus.commandCalls(PutEventsCommand);
-      expect(put!.args[0].input.Entries).toMatchObject([{ EventBusName: 'package-deployment-api-dev', Source: 'package-deployment-api', DetailType: 'dev.cdevents.service.deployed' }]);
+      expect(put!.args[0].input.Entries).toMatchObject([
+        { EventBusName: 'package-deployment-api-dev', Source: 'package-deployment-api', DetailType: 'dev.cdevents.service.deployed' },
+      ]);
       expect(sqs.commandCalls(GetQueueUrlCommand).map((c) => c.args[0].input.QueueName)).toEqual(['package-deployment-api-dev-events-dlq']);
       const [sent] = sqs.commandCalls(SendMessageCommand);
       expect(sent!.args[0].input.QueueUrl).toBe('https://sqs.eu-west-1.amazonaws.com/123456789012/package-deployment-api-dev-events-dlq');
@@ -202,28 +239,56 @@ describe('planted faults fail the events rules (infra/guard/events.guard)', () =
   });
 
   it('a mapping that retries forever, does not bisect, takes no partial responses, loses failures or is unfiltered', async () => {
-    await guardFails(plant(primary, (t) => void (props(t).MaximumRetryAttempts = -1)), 'event_source_mappings_fail_safely', /without a bound/);
-    await guardFails(plant(primary, (t) => void (props(t).BisectBatchOnFunctionError = false)), 'event_source_mappings_fail_safely', /bisect/);
-    await guardFails(plant(primary, (t) => void delete props(t).FunctionResponseTypes), 'event_source_mappings_fail_safely', /ReportBatchItemFailures/);
-    await guardFails(plant(primary, (t) => void delete props(t).DestinationConfig), 'event_source_mappings_fail_safely', /no on-failure destination/);
-    await guardFails(plant(primary, (t) => void delete props(t).FilterCriteria), 'event_source_mappings_fail_safely', /no filter criteria/);
+    await guardFails(
+      plant(primary, (t) => void (props(t).MaximumRetryAttempts = -1)),
+      'event_source_mappings_fail_safely',
+      /without a bound/,
+    );
+    await guardFails(
+      plant(primary, (t) => void (props(t).BisectBatchOnFunctionError = false)),
+      'event_source_mappings_fail_safely',
+      /bisect/,
+    );
+    await guardFails(
+      plant(primary, (t) => void delete props(t).FunctionResponseTypes),
+      'event_source_mappings_fail_safely',
+      /ReportBatchItemFailures/,
+    );
+    await guardFails(
+      plant(primary, (t) => void delete props(t).DestinationConfig),
+      'event_source_mappings_fail_safely',
+      /no on-failure destination/,
+    );
+    await guardFails(
+      plant(primary, (t) => void delete props(t).FilterCriteria),
+      'event_source_mappings_fail_safely',
+      /no filter criteria/,
+    );
   });
 
   it('an unencrypted dead-letter queue', async () => {
-    await guardFails(plant(primary, (t) => void delete t.Resources.EventsDeadLetterQueue!.Properties.SqsManagedSseEnabled), 'sqs_queues_are_encrypted', /not encrypted/);
+    await guardFails(
+      plant(primary, (t) => void delete t.Resources.EventsDeadLetterQueue!.Properties.SqsManagedSseEnabled),
+      'sqs_queues_are_encrypted',
+      /not encrypted/,
+    );
   });
 
-  it('PutEvents on another bus than the stack\'s, and stream reads of something other than a named stream', async () => {
+  it("PutEvents on another bus than the stack's, and stream reads of something other than a named stream", async () => {
     await guardFails(
       plant(primary, (t) => {
-        dispatcher(t).find((s) => s.Sid === 'PutEventsOnTheStackBus')!.Resource = { 'Fn::Sub': 'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default' };
+        dispatcher(t).find((s) => s.Sid === 'PutEventsOnTheStackBus')!.Resource = {
+          'Fn::Sub': 'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default',
+        };
       }),
       'put_events_names_the_bus',
       /other than the stack's bus/,
     );
     await guardFails(
       plant(primary, (t) => {
-        dispatcher(t).find((s) => s.Sid === 'ReadDeploymentsStream')!.Resource = { 'Fn::Sub': 'arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/package-deployment-api-dev-webhooks' };
+        dispatcher(t).find((s) => s.Sid === 'ReadDeploymentsStream')!.Resource = {
+          'Fn::Sub': 'arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/package-deployment-api-dev-webhooks',
+        };
       }),
       'stream_reads_name_a_stream',
       /named table's stream/,

@@ -44,7 +44,15 @@ describe('which change of the table announces a record', () => {
     expect(event.detail.Change).toBe('deployed');
     expect(event.detail.PreviousVersion).toBeUndefined();
     expect(event['detail-type']).toBe('dev.cdevents.service.deployed');
-    expect(event.detail).toMatchObject({ Id: event.id, FeedName: 'Releases', PackageName: 'App', Version: '1.2.0', Target: 'web01', Region: REGION, UserName: 'alice' });
+    expect(event.detail).toMatchObject({
+      Id: event.id,
+      FeedName: 'Releases',
+      PackageName: 'App',
+      Version: '1.2.0',
+      Target: 'web01',
+      Region: REGION,
+      UserName: 'alice',
+    });
     // The item's own keys never leak into the event.
     expect(Object.keys(event.detail)).not.toContain('pk');
     expect(Object.keys(event.detail)).not.toContain('latest');
@@ -83,7 +91,10 @@ describe('which change of the table announces a record', () => {
   });
 });
 
-const event = announcedEvent({ eventName: 'MODIFY', oldImage: current({ id: '01J00000000000000000000000', version: '1.1.0' }), newImage: current({ url: 'https://ci.example.com/b/7' }) }, REGION)!;
+const event = announcedEvent(
+  { eventName: 'MODIFY', oldImage: current({ id: '01J00000000000000000000000', version: '1.1.0' }), newImage: current({ url: 'https://ci.example.com/b/7' }) },
+  REGION,
+)!;
 
 describe('webhook payloads', () => {
   it('json: the event itself, signed as GitHub signs (HMAC-SHA256 of the raw body, hex, sha256= prefix)', () => {
@@ -92,15 +103,24 @@ describe('webhook payloads', () => {
     const headers = webhookHeaders(event, body, 's3cret-s3cret-s3cret', 'delivery-1');
     const expected = `sha256=${createHmac('sha256', 's3cret-s3cret-s3cret').update(Buffer.from(body)).digest('hex')}`;
     expect(headers['X-Deployment-Signature-256']).toBe(expected);
-    expect(headers).toMatchObject({ 'X-Deployment-Event': 'upgraded', 'X-Deployment-Delivery': 'delivery-1', 'X-Deployment-Id': event.id, 'Content-Type': 'application/json' });
+    expect(headers).toMatchObject({
+      'X-Deployment-Event': 'upgraded',
+      'X-Deployment-Delivery': 'delivery-1',
+      'X-Deployment-Id': event.id,
+      'Content-Type': 'application/json',
+    });
     expect(signBody('other-secret-other', body)).not.toBe(expected);
   });
 
   it('slack: one line naming package, version, target, region, who and the change, escaped for mrkdwn', () => {
     const text = slackText(event);
     expect(JSON.parse(webhookBody(event, 'slack'))).toEqual({ text });
-    for (const part of ['App 1.2.0', 'upgraded', 'web01', 'was 1.1.0', 'alice', REGION, 'Releases', '<https://ci.example.com/b/7|details>']) expect(text).toContain(part);
-    const tricky = announcedEvent({ eventName: 'INSERT', newImage: current({ packageName: '<!channel>', userName: 'a&b', url: 'javascript:alert(1)' }) }, REGION)!;
+    for (const part of ['App 1.2.0', 'upgraded', 'web01', 'was 1.1.0', 'alice', REGION, 'Releases', '<https://ci.example.com/b/7|details>'])
+      expect(text).toContain(part);
+    const tricky = announcedEvent(
+      { eventName: 'INSERT', newImage: current({ packageName: '<!channel>', userName: 'a&b', url: 'javascript:alert(1)' }) },
+      REGION,
+    )!;
     const escaped = slackText(tricky);
     expect(escaped).toContain('&lt;!channel&gt;');
     expect(escaped).toContain('a&amp;b');
@@ -116,12 +136,42 @@ describe('webhook payloads', () => {
 describe('which addresses may receive deliveries (AWS settings: no loopback)', () => {
   const aws = { allowLoopback: false };
   it('refuses private, loopback, link-local, unique-local and other special addresses, and http', () => {
-    for (const address of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '::1', 'fd00::1', 'fe80::1', '::ffff:127.0.0.1', '::ffff:10.0.0.1', '0.0.0.0', '100.64.0.1', '64:ff9b::a9fe:a9fe', '224.0.0.1', '::a9fe:a9fe', '::7f00:1', '::0a00:1', '4000::1']) {
+    for (const address of [
+      '127.0.0.1',
+      '10.1.2.3',
+      '172.16.0.1',
+      '192.168.1.1',
+      '169.254.169.254',
+      '::1',
+      'fd00::1',
+      'fe80::1',
+      '::ffff:127.0.0.1',
+      '::ffff:10.0.0.1',
+      '0.0.0.0',
+      '100.64.0.1',
+      '64:ff9b::a9fe:a9fe',
+      '224.0.0.1',
+      '::a9fe:a9fe',
+      '::7f00:1',
+      '::0a00:1',
+      '4000::1',
+    ]) {
       expect(refusedAddress(address, aws), address).toBeDefined();
     }
     expect(refusedAddress('93.184.215.14', aws)).toBeUndefined();
     expect(refusedAddress('2606:4700::1111', aws)).toBeUndefined();
-    for (const url of ['https://127.0.0.1/', 'https://10.0.0.5/hook', 'https://169.254.169.254/latest/meta-data/', 'https://[::1]:8443/', 'https://[fd12::1]/', 'https://localhost/', 'http://93.184.215.14/', 'ftp://example.com/', 'https://u:p@example.com/', 'not a url']) {
+    for (const url of [
+      'https://127.0.0.1/',
+      'https://10.0.0.5/hook',
+      'https://169.254.169.254/latest/meta-data/',
+      'https://[::1]:8443/',
+      'https://[fd12::1]/',
+      'https://localhost/',
+      'http://93.184.215.14/',
+      'ftp://example.com/',
+      'https://u:p@example.com/',
+      'not a url',
+    ]) {
       expect(checkWebhookUrl(url, aws).ok, url).toBe(false);
     }
     expect(checkWebhookUrl('https://hooks.example.com/x', aws).ok).toBe(true);
@@ -136,9 +186,7 @@ describe('which addresses may receive deliveries (AWS settings: no loopback)', (
   });
 
   it('a name is checked after resolution: one resolving to loopback is refused, at the connection too', async () => {
-    const reason = await new Promise<string>((resolve) =>
-      safeLookup(aws)('localhost', {}, (err) => resolve(err ? err.message : 'connected')),
-    );
+    const reason = await new Promise<string>((resolve) => safeLookup(aws)('localhost', {}, (err) => resolve(err ? err.message : 'connected')));
     expect(reason).toMatch(/loopback/);
     const own = hostname();
     const addresses = await lookup(own, { all: true }).catch(() => []);
@@ -164,7 +212,7 @@ describe('retries', () => {
     expect(classify({ error: 'loopback', retryable: false })).toBe('failed');
   });
 
-  it('exponential backoff with jitter, or the receiver\'s Retry-After (seconds or a date)', () => {
+  it("exponential backoff with jitter, or the receiver's Retry-After (seconds or a date)", () => {
     expect(retryDelayMs(2, policy, undefined, () => 1)).toBe(1000);
     expect(retryDelayMs(3, policy, undefined, () => 1)).toBe(2000);
     expect(retryDelayMs(4, policy, undefined, () => 0)).toBe(2000);
@@ -216,7 +264,11 @@ describe('retries', () => {
     expect(await deliver(webhook, event, { ...s.deps, deadline: 2_000 })).toMatchObject({ delivered: false, attempts: 2 });
     // Past it, a delivery is not attempted at all (and the dispatcher dead-letters it).
     s = scripted([{ status: 200 }]);
-    expect(await deliver(webhook, event, { ...s.deps, deadline: 500 })).toMatchObject({ delivered: false, attempts: 0, outcome: /no time left in this invocation/ });
+    expect(await deliver(webhook, event, { ...s.deps, deadline: 500 })).toMatchObject({
+      delivered: false,
+      attempts: 0,
+      outcome: /no time left in this invocation/,
+    });
   });
 });
 

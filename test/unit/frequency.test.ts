@@ -36,10 +36,12 @@ describe('buckets', () => {
     expect(bucketEnd('week', '9999-12-31')).toBe('9999-12-31');
     expect(weekStart('0001-01-01')).toBe('0001-01-01');
     expect(bucketStarts('day', '2024-02-28', '2024-03-01')).toEqual(['2024-02-28', '2024-02-29', '2024-03-01']);
-    fc.assert(fc.property(day, day, fc.constantFrom('day' as const, 'week' as const), (a, b, interval) => {
-      const [from, to] = a <= b ? [a, b] : [b, a];
-      return bucketStarts(interval, from, to).length === bucketCount(interval, from, to);
-    }));
+    fc.assert(
+      fc.property(day, day, fc.constantFrom('day' as const, 'week' as const), (a, b, interval) => {
+        const [from, to] = a <= b ? [a, b] : [b, a];
+        return bucketStarts(interval, from, to).length === bucketCount(interval, from, to);
+      }),
+    );
     expect(bucketStarts('week', defaultFromDay('week', '2026-11-30'), '2026-11-30')).toHaveLength(12);
     expect(bucketStarts('day', defaultFromDay('day', '2026-11-30'), '2026-11-30')).toHaveLength(30);
   });
@@ -75,12 +77,7 @@ describe('counter and overview keys', () => {
       counterPartitionKey({ feed: 'F', target: '#' }),
     ];
     expect(new Set(keys).size).toBe(keys.length);
-    expect(counterPartitionKeys('F', undefined, 'P', 'web01')).toEqual([
-      'N#F#f',
-      'N#F#f#G##P#p',
-      'N#F#f#T#web01',
-      'N#F#f#G##P#p#T#web01',
-    ]);
+    expect(counterPartitionKeys('F', undefined, 'P', 'web01')).toEqual(['N#F#f', 'N#F#f#G##P#p', 'N#F#f#T#web01', 'N#F#f#G##P#p#T#web01']);
     expect(counterPartitionKey({ feed: 'Feed', pkg: 'PKG', target: 'WEB01' })).toBe(counterPartitionKey({ feed: 'feed', pkg: 'pkg', target: 'web01' }));
   });
 
@@ -101,7 +98,7 @@ describe('counter and overview keys', () => {
     }
   });
 
-  it('keeps a package\'s targets together in the overview order', () => {
+  it("keeps a package's targets together in the overview order", () => {
     const a = overviewKeys('F', 'g', 'a', 'web01').overviewSk;
     const ab = overviewKeys('F', 'g', 'a#b', 'web01').overviewSk; // escaped: cannot fall between a's targets
     const a2 = overviewKeys('F', 'g', 'a', 'zz').overviewSk;

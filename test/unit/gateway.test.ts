@@ -1,12 +1,6 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  startGateway,
-  toHttpApiEvent,
-  type Gateway,
-  type LambdaHandler,
-  type RawRequest,
-} from '../../infra/local/gateway.ts';
+import { startGateway, toHttpApiEvent, type Gateway, type LambdaHandler, type RawRequest } from '../../infra/local/gateway.ts';
 
 // Every test must assert something.
 beforeEach(() => {
@@ -38,7 +32,9 @@ const withBody = (contentType: string | undefined, body: Buffer | string): RawRe
 
 describe('toHttpApiEvent', () => {
   it('a query parameter or header named __proto__ is one like any other (as AWS parses JSON)', () => {
-    const event = toHttpApiEvent(request({ method: 'GET', url: '/api/deployments?__proto__=x&FeedName=F', rawHeaders: ['Host', 'h', '__proto__', 'y'] }), { now: NOW });
+    const event = toHttpApiEvent(request({ method: 'GET', url: '/api/deployments?__proto__=x&FeedName=F', rawHeaders: ['Host', 'h', '__proto__', 'y'] }), {
+      now: NOW,
+    });
     expect(Object.keys(event.queryStringParameters ?? {})).toEqual(['__proto__', 'FeedName']);
     expect(event.queryStringParameters?.['__proto__']).toBe('x');
     expect(event.headers['__proto__']).toBe('y');
@@ -203,9 +199,7 @@ describe('toHttpApiEvent', () => {
   });
 
   it('moves Cookie headers into cookies, split on "; "', () => {
-    const event = toHttpApiEvent(
-      request({ rawHeaders: ['Host', 'localhost', 'Cookie', 'a=1; b=2', 'Accept', '*/*', 'cookie', 'c=3'] }),
-    );
+    const event = toHttpApiEvent(request({ rawHeaders: ['Host', 'localhost', 'Cookie', 'a=1; b=2', 'Accept', '*/*', 'cookie', 'c=3'] }));
     expect(event.cookies).toEqual(['a=1', 'b=2', 'c=3']);
     expect(event.headers).not.toHaveProperty('cookie');
     expect(event.headers.accept).toBe('*/*');

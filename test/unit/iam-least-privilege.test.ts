@@ -80,7 +80,18 @@ beforeEach(() => {
         table,
         table === tables.feeds
           ? [{ ...feedKey(FEED), displayName: FEED, anonymousPrivileges: privileges, createdAt: '2024-01-01T00:00:00.000Z' }]
-          : [{ keyHash: hashApiKey(KEY), id: '01J0000000000000000000000K', user: 'ci', allFeeds: true, feeds: [], privileges, revoked: false, createdAt: '2024-01-01T00:00:00.000Z' }],
+          : [
+              {
+                keyHash: hashApiKey(KEY),
+                id: '01J0000000000000000000000K',
+                user: 'ci',
+                allFeeds: true,
+                feeds: [],
+                privileges,
+                revoked: false,
+                createdAt: '2024-01-01T00:00:00.000Z',
+              },
+            ],
       ]),
     ),
   }));
@@ -141,8 +152,14 @@ const allows = (grants: string[], pair: string) => {
 
 const expectExactly = (fn: string, used: Set<string>) => {
   const grants = granted(fn);
-  expect([...used].filter((pair) => !allows(grants, pair)), `${fn} needs, but is not granted`).toEqual([]);
-  expect(grants.filter((g) => ![...used].some((pair) => allows([g], pair))), `${fn} is granted, but never uses`).toEqual([]);
+  expect(
+    [...used].filter((pair) => !allows(grants, pair)),
+    `${fn} needs, but is not granted`,
+  ).toEqual([]);
+  expect(
+    grants.filter((g) => ![...used].some((pair) => allows([g], pair))),
+    `${fn} is granted, but never uses`,
+  ).toEqual([]);
 };
 
 const post = (headers: Record<string, string> = {}) =>
@@ -199,7 +216,7 @@ describe('each role allows exactly the DynamoDB requests its function makes', ()
     expect(granted('site')).toEqual([]);
   });
 
-  it('every role may write only to its own function\'s log group', () => {
+  it("every role may write only to its own function's log group", () => {
     for (const [logicalId, fn] of resourcesOfType(template, 'AWS::Lambda::Function')) {
       const logGroup = (fn.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
       const logs = roleStatements(template, logicalId).filter((s) => [s.Action].flat().some((a) => a.startsWith('logs:')));

@@ -121,7 +121,7 @@ describe('deploymentPartitionKey', () => {
   });
 });
 
-describe('the test\'s own inverse of the partition key', () => {
+describe("the test's own inverse of the partition key", () => {
   it('inverts the key of folded names', () => {
     expect(parseDeploymentPartitionKey(deploymentPartitionKey('Feed#1', '50%', 'P%23#'))).toEqual({
       feed: 'feed#1',
@@ -166,14 +166,19 @@ describe('hashApiKey', () => {
 
 describe('deploymentSortKey', () => {
   it('joins the date and the id', () => {
-    expect(deploymentSortKey('2024-05-01T12:00:00.000Z', '01HWZ3Y6Q8X2N4K7J9M1P5R3T6')).toBe(
-      '2024-05-01T12:00:00.000Z#01HWZ3Y6Q8X2N4K7J9M1P5R3T6',
-    );
+    expect(deploymentSortKey('2024-05-01T12:00:00.000Z', '01HWZ3Y6Q8X2N4K7J9M1P5R3T6')).toBe('2024-05-01T12:00:00.000Z#01HWZ3Y6Q8X2N4K7J9M1P5R3T6');
   });
 
   it('sorts by date, then by id', () => {
     const rand = prng(7);
-    const dates = ['0001-01-01T00:00:00.000Z', '1999-12-31T23:59:59.999Z', '2024-05-01T12:00:00.000Z', '2024-05-01T12:00:00.001Z', '2024-05-02T00:00:00.000Z', '9999-12-31T23:59:59.999Z'];
+    const dates = [
+      '0001-01-01T00:00:00.000Z',
+      '1999-12-31T23:59:59.999Z',
+      '2024-05-01T12:00:00.000Z',
+      '2024-05-01T12:00:00.001Z',
+      '2024-05-02T00:00:00.000Z',
+      '9999-12-31T23:59:59.999Z',
+    ];
     const rows: Array<{ date: string; id: string }> = [];
     for (let i = 0; i < 300; i++) {
       const date = dates[Math.floor(rand() * dates.length)]!;
@@ -185,9 +190,7 @@ describe('deploymentSortKey', () => {
       const y = deploymentSortKey(b.date, b.id);
       return x < y ? -1 : x > y ? 1 : 0;
     });
-    const byDateThenId = [...rows].sort((a, b) =>
-      a.date !== b.date ? (a.date < b.date ? -1 : 1) : a.id < b.id ? -1 : a.id > b.id ? 1 : 0,
-    );
+    const byDateThenId = [...rows].sort((a, b) => (a.date !== b.date ? (a.date < b.date ? -1 : 1) : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     expect(byKey).toEqual(byDateThenId);
   });
 

@@ -7,8 +7,7 @@ const KEY = 'k3y-S3cret-value_0123456789abcdefghijklmnopq';
 const REDACTED = '[redacted]';
 
 /** An event as the gateway builds it for this query string. */
-const eventWithQuery = (query: string) =>
-  toHttpApiEvent({ method: 'POST', url: `/api/package-deployment/?${query}`, rawHeaders: [], body: Buffer.alloc(0) });
+const eventWithQuery = (query: string) => toHttpApiEvent({ method: 'POST', url: `/api/package-deployment/?${query}`, rawHeaders: [], body: Buffer.alloc(0) });
 /** The query string as it would be logged. */
 const loggedQuery = (query: string) => redactEvent(eventWithQuery(query)).rawQueryString;
 
@@ -79,7 +78,11 @@ describe('redaction', () => {
   });
 
   it('the logger redacts key transports in any logged object', () => {
-    const line = logLine({ headers: { 'X-ApiKey': KEY, Authorization: `Basic ${KEY}` }, nested: { api_key: KEY, rawQueryString: `key=${KEY}` }, keyHash: 'ab' });
+    const line = logLine({
+      headers: { 'X-ApiKey': KEY, Authorization: `Basic ${KEY}` },
+      nested: { api_key: KEY, rawQueryString: `key=${KEY}` },
+      keyHash: 'ab',
+    });
     expect(line).toContain('"probe"');
     expect(line).not.toContain(KEY);
     expect(JSON.parse(line)).toMatchObject({ keyHash: 'ab', headers: { 'X-ApiKey': REDACTED } });
@@ -92,8 +95,18 @@ describe('outcome metrics', () => {
     expect(outcomeOf(200, { 'Idempotent-Replayed': 'true' })).toBe('Replayed');
     expect(outcomeOf(200, {}, 'Served')).toBe('Served');
     expect([400, 403, 404, 405, 409, 413, 415, 422, 429, 500, 503, 418].map((s) => outcomeOf(s))).toEqual([
-      'BadRequest', 'Forbidden', 'NotFound', 'MethodNotAllowed', 'Conflict', 'TooLarge', 'UnsupportedMediaType',
-      'Unprocessable', 'Throttled', 'Failed', 'Unavailable', 'Status418',
+      'BadRequest',
+      'Forbidden',
+      'NotFound',
+      'MethodNotAllowed',
+      'Conflict',
+      'TooLarge',
+      'UnsupportedMediaType',
+      'Unprocessable',
+      'Throttled',
+      'Failed',
+      'Unavailable',
+      'Status418',
     ]);
   });
 });

@@ -7,7 +7,10 @@ import { CurrentQuerySchema, HistoryQuerySchema } from '../../lib/domain/queries
 import { toCurrentView, toPackageOverview, toView } from '../../lib/domain/record.ts';
 import { problemResponse } from '../../lib/http/responses.ts';
 
-type Operation = { parameters?: Array<{ name: string; in: string; required: boolean }>; requestBody?: { content: Record<string, { schema: { required?: string[]; properties: Record<string, { maxLength?: number }> } }> } };
+type Operation = {
+  parameters?: Array<{ name: string; in: string; required: boolean }>;
+  requestBody?: { content: Record<string, { schema: { required?: string[]; properties: Record<string, { maxLength?: number }> } }> };
+};
 const doc = openApiDocument() as { openapi: string; paths: Record<string, Record<string, Operation>> };
 
 describe('the OpenAPI document', () => {
@@ -50,11 +53,42 @@ describe('the OpenAPI document', () => {
 
   it('describes the overview and frequency answers as the handlers build them', () => {
     const target = toCurrentView({
-      id: '01J', feedName: 'F', packageName: 'P', version: '2.0.0', previousVersion: '1.0.0', target: 'T', application: 'A',
-      description: 'D', userName: 'U', date: '2026-01-01T00:00:00.000Z', receivedAt: '2026-01-01T00:00:01.000Z', region: 'eu-west-1', keyId: 'anonymous',
+      id: '01J',
+      feedName: 'F',
+      packageName: 'P',
+      version: '2.0.0',
+      previousVersion: '1.0.0',
+      target: 'T',
+      application: 'A',
+      description: 'D',
+      userName: 'U',
+      date: '2026-01-01T00:00:00.000Z',
+      receivedAt: '2026-01-01T00:00:01.000Z',
+      region: 'eu-west-1',
+      keyId: 'anonymous',
     });
     expect(target).toMatchObject({ PreviousVersion: '1.0.0', Change: 'upgraded' });
-    const overview = { Packages: [toPackageOverview([{ ...target, id: '01J', feedName: 'F', packageName: 'P', version: '2.0.0', target: 'T', application: 'A', description: 'D', userName: 'U', date: target.Date, receivedAt: target.ReceivedAt, region: 'eu-west-1', keyId: 'anonymous' }])] };
+    const overview = {
+      Packages: [
+        toPackageOverview([
+          {
+            ...target,
+            id: '01J',
+            feedName: 'F',
+            packageName: 'P',
+            version: '2.0.0',
+            target: 'T',
+            application: 'A',
+            description: 'D',
+            userName: 'U',
+            date: target.Date,
+            receivedAt: target.ReceivedAt,
+            region: 'eu-west-1',
+            keyId: 'anonymous',
+          },
+        ]),
+      ],
+    };
     expect(OverviewSchema.safeParse(overview).success).toBe(true);
     expect(CurrentPageSchema.safeParse({ Items: [target] }).success).toBe(true);
     expect(CurrentPageSchema.safeParse({ Items: [{ ...target, Change: 'downgraded' }] }).success).toBe(false);
@@ -64,9 +98,20 @@ describe('the OpenAPI document', () => {
 
   it('has response schemas that accept what the handlers return', () => {
     const view = toView({
-      pk: 'p', sk: 's', id: '2026-01-01T00:00:00.000Z#01J', feedName: 'F', packageName: 'P', version: '1', target: 'T',
-      application: 'A', description: 'D', userName: 'U', date: '2026-01-01T00:00:00.000Z', receivedAt: '2026-01-01T00:00:01.000Z',
-      region: 'eu-west-1', keyId: 'anonymous',
+      pk: 'p',
+      sk: 's',
+      id: '2026-01-01T00:00:00.000Z#01J',
+      feedName: 'F',
+      packageName: 'P',
+      version: '1',
+      target: 'T',
+      application: 'A',
+      description: 'D',
+      userName: 'U',
+      date: '2026-01-01T00:00:00.000Z',
+      receivedAt: '2026-01-01T00:00:01.000Z',
+      region: 'eu-west-1',
+      keyId: 'anonymous',
     } as Parameters<typeof toView>[0]);
     expect(PageSchema.parse({ Items: [view], NextCursor: 'c' })).toEqual({ Items: [view], NextCursor: 'c' });
     expect(ProblemSchema.safeParse(JSON.parse(problemResponse(404, 'no such feed').body as string)).success).toBe(true);
@@ -78,12 +123,47 @@ describe('the webhooks section', () => {
   it('documents the delivery: its headers, and a body that is the event the dispatcher sends (or a Slack message)', async () => {
     const { DeploymentEventSchema, SlackMessageSchema } = await import('../../lib/app/openapi.ts');
     const { announcedEvent, webhookBody } = await import('../../lib/domain/events.ts');
-    const hooks = (openApiDocument() as { webhooks: Record<string, { post: { parameters: Array<{ name: string; in: string }>; requestBody: { content: Record<string, { schema: { oneOf: Array<{ $ref: string }> } }> } } }> }).webhooks;
+    const hooks = (
+      openApiDocument() as {
+        webhooks: Record<
+          string,
+          {
+            post: { parameters: Array<{ name: string; in: string }>; requestBody: { content: Record<string, { schema: { oneOf: Array<{ $ref: string }> } }> } };
+          }
+        >;
+      }
+    ).webhooks;
     const post = hooks.deploymentEvent!.post;
-    expect(post.parameters.map((p) => `${p.in}:${p.name}`)).toEqual(['header:X-Deployment-Event', 'header:X-Deployment-Id', 'header:X-Deployment-Delivery', 'header:X-Deployment-Signature-256']);
-    expect(post.requestBody.content['application/json']!.schema.oneOf.map((s) => s.$ref)).toEqual(['#/components/schemas/DeploymentEvent', '#/components/schemas/SlackMessage']);
-    const image = { pk: 'C#F#x', sk: 'T#t', id: '01J00000000000000000000001', feedName: 'F', packageName: 'P', version: '2.0', target: 't', application: 'a', description: 'd', userName: 'u', date: '2026-01-01T00:00:00.000Z', receivedAt: '2026-01-01T00:00:00.000Z', keyId: 'anonymous', region: 'eu-west-1' };
-    const event = announcedEvent({ eventName: 'MODIFY', newImage: image, oldImage: { ...image, id: '01J00000000000000000000000', version: '1.0' } }, 'eu-west-1')!;
+    expect(post.parameters.map((p) => `${p.in}:${p.name}`)).toEqual([
+      'header:X-Deployment-Event',
+      'header:X-Deployment-Id',
+      'header:X-Deployment-Delivery',
+      'header:X-Deployment-Signature-256',
+    ]);
+    expect(post.requestBody.content['application/json']!.schema.oneOf.map((s) => s.$ref)).toEqual([
+      '#/components/schemas/DeploymentEvent',
+      '#/components/schemas/SlackMessage',
+    ]);
+    const image = {
+      pk: 'C#F#x',
+      sk: 'T#t',
+      id: '01J00000000000000000000001',
+      feedName: 'F',
+      packageName: 'P',
+      version: '2.0',
+      target: 't',
+      application: 'a',
+      description: 'd',
+      userName: 'u',
+      date: '2026-01-01T00:00:00.000Z',
+      receivedAt: '2026-01-01T00:00:00.000Z',
+      keyId: 'anonymous',
+      region: 'eu-west-1',
+    };
+    const event = announcedEvent(
+      { eventName: 'MODIFY', newImage: image, oldImage: { ...image, id: '01J00000000000000000000000', version: '1.0' } },
+      'eu-west-1',
+    )!;
     expect(DeploymentEventSchema.strict().safeParse(JSON.parse(webhookBody(event, 'json'))).success).toBe(true);
     expect(SlackMessageSchema.safeParse(JSON.parse(webhookBody(event, 'slack'))).success).toBe(true);
     expect(DeploymentEventSchema.safeParse({ ...event, detail: { ...event.detail, Change: 'promoted' } }).success).toBe(false);

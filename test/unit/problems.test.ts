@@ -37,7 +37,11 @@ describe('storage failures (lib/store/failures.ts)', () => {
     sdkError('Error', { code: 'ECONNREFUSED' }),
     sdkError('UnknownError', { $metadata: { httpStatusCode: 502 } }),
   ])('%s is transient and becomes Unavailable with the detail given', async (error) => {
-    await expect(withStore(() => Promise.reject(error), 'retry the read')).rejects.toMatchObject({ kind: 'unavailable', detail: 'retry the read', cause: error });
+    await expect(withStore(() => Promise.reject(error), 'retry the read')).rejects.toMatchObject({
+      kind: 'unavailable',
+      detail: 'retry the read',
+      cause: error,
+    });
   });
 
   it.each([sdkError('ResourceNotFoundException'), sdkError('ValidationException', { $metadata: { httpStatusCode: 400 } }), new Forbidden('no')])(

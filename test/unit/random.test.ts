@@ -2,7 +2,7 @@ import { isValid, monotonicFactory } from 'ulid';
 import { describe, expect, it } from 'vitest';
 import { pooledRandom } from '../../lib/store/random.ts';
 
-describe('pooledRandom (the record ids\' source of randomness)', () => {
+describe("pooledRandom (the record ids' source of randomness)", () => {
   it('gives bytes / 256 in [0, 1), past a refill of its pool, and not all the same', () => {
     // Act
     const values = Array.from({ length: 1000 }, () => pooledRandom());
@@ -16,7 +16,7 @@ describe('pooledRandom (the record ids\' source of randomness)', () => {
     expect(new Set(values).size).toBeGreaterThan(100);
   });
 
-  it('makes valid, increasing ULIDs in ulid\'s monotonic factory', () => {
+  it("makes valid, increasing ULIDs in ulid's monotonic factory", () => {
     // Prepare
     const next = monotonicFactory(pooledRandom);
 

@@ -50,7 +50,9 @@ describe('future dates', () => {
   const receivedAt = '2030-01-01T00:00:00.000Z';
   const at = (ms: number) => new Date(Date.parse(receivedAt) + ms).toISOString();
   const record = (date: string) => {
-    const input = validateDeployment(Object.entries({ FeedName: 'F', PackageName: 'P', Version: '1', Target: 'T', Application: 'A', Description: 'D', Date: date }));
+    const input = validateDeployment(
+      Object.entries({ FeedName: 'F', PackageName: 'P', Version: '1', Target: 'T', Application: 'A', Description: 'D', Date: date }),
+    );
     if (!input.ok) throw new Error('invalid');
     return newDeployment(input.value, { principal: { kind: 'anonymous' }, receivedAt, region: 'r', feedId: '01A' });
   };
@@ -77,11 +79,17 @@ describe('future dates', () => {
 
 describe('names', () => {
   const base = { FeedName: 'F', PackageName: 'P', Version: '1', Target: 'T', Application: 'A', Description: 'D' };
-  it.each(['\u200b', '\u200c', '\u200d', '\u2060', '\u202e', '\u2066', '\ufeff', '\u00ad', '\u{e0001}', '\u034f', '\ufe0f', '\u3164', '\u115f'])('refuses %j inside a name, keeps it in Description', (c) => {
-    const refused = validateDeployment(Object.entries({ ...base, GroupName: `g${c}g` }));
-    expect(refused).toMatchObject({ ok: false, errors: [{ field: 'GroupName', detail: expect.stringMatching(/^GroupName must not contain invisible format characters/) }] });
-    expect(validateDeployment(Object.entries({ ...base, Description: `d${c}d` })).ok).toBe(true);
-  });
+  it.each(['\u200b', '\u200c', '\u200d', '\u2060', '\u202e', '\u2066', '\ufeff', '\u00ad', '\u{e0001}', '\u034f', '\ufe0f', '\u3164', '\u115f'])(
+    'refuses %j inside a name, keeps it in Description',
+    (c) => {
+      const refused = validateDeployment(Object.entries({ ...base, GroupName: `g${c}g` }));
+      expect(refused).toMatchObject({
+        ok: false,
+        errors: [{ field: 'GroupName', detail: expect.stringMatching(/^GroupName must not contain invisible format characters/) }],
+      });
+      expect(validateDeployment(Object.entries({ ...base, Description: `d${c}d` })).ok).toBe(true);
+    },
+  );
 });
 
 describe('HEAD', () => {

@@ -16,7 +16,16 @@ const bundle = async (withMap: boolean): Promise<string> => {
   const source = join(dir, 'thrower.ts');
   writeFileSync(source, ['export const fail = (): void => {', '  const why: string = "planted";', '  throw new Error(why);', '};', ''].join('\n'));
   const file = join(dir, withMap ? 'with-map.mjs' : 'without-map.mjs');
-  await esbuild.build({ entryPoints: [source], outfile: file, bundle: true, minify: true, format: 'esm', platform: 'node', sourcemap: withMap, logLevel: 'silent' });
+  await esbuild.build({
+    entryPoints: [source],
+    outfile: file,
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'node',
+    sourcemap: withMap,
+    logLevel: 'silent',
+  });
   return file;
 };
 

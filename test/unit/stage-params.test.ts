@@ -52,7 +52,20 @@ describe('replicas', () => {
 
 describe('deletion protection', () => {
   it('auto: on for stages named like production only', () => {
-    for (const name of ['prod', 'production', 'PROD', 'prd', 'live', 'prod-eu', 'production_2', 'eu-prod', 'test-prod', 'eu_live', 'us.prd.2', 'a-Production-b']) {
+    for (const name of [
+      'prod',
+      'production',
+      'PROD',
+      'prd',
+      'live',
+      'prod-eu',
+      'production_2',
+      'eu-prod',
+      'test-prod',
+      'eu_live',
+      'us.prd.2',
+      'a-Production-b',
+    ]) {
       expect(stage.parseDeletionProtection('auto', name), name).toBe(true);
     }
     for (const name of ['dev', 'staging', 'preprod', 'product', 'eu-preprod', 'productive-eu', 'prods', 'lively', 'deliver']) {
@@ -79,7 +92,9 @@ describe('numbers and CORS', () => {
 
   it('CORS is off unless origins are listed; origins are checked', () => {
     expect(stage.parseCors('')).toBe(false);
-    expect(stage.parseCors('https://ci.example.com, http://localhost:8080')).toMatchObject({ allowedOrigins: ['https://ci.example.com', 'http://localhost:8080'] });
+    expect(stage.parseCors('https://ci.example.com, http://localhost:8080')).toMatchObject({
+      allowedOrigins: ['https://ci.example.com', 'http://localhost:8080'],
+    });
     expect(stage.parseCors('*')).toMatchObject({ allowedOrigins: ['*'] });
     expect(() => stage.parseCors('ci.example.com')).toThrow(/scheme and host/);
   });
@@ -89,7 +104,7 @@ describe('stage name', () => {
   const service = 'package-deployment-api';
   const functions = { 'record-deployment': {}, 'query-deployments': {}, site: {} };
 
-  it('up to 23 characters keeps package-deployment-api-<stage>-record-deployment within Lambda\'s 64', () => {
+  it("up to 23 characters keeps package-deployment-api-<stage>-record-deployment within Lambda's 64", () => {
     expect(stage.checkStage('a'.repeat(23), service, functions)).toBe('a'.repeat(23));
     expect(stage.checkStage('prod-eu-2', service, functions)).toBe('prod-eu-2');
     expect(() => stage.checkStage('a'.repeat(24), service, functions)).toThrow(
@@ -102,7 +117,8 @@ describe('stage name', () => {
   });
 
   it('only letters, digits and hyphens', () => {
-    for (const name of ['my_stage', 'eu.prod', 'prod eu', 'prod/eu', '']) expect(() => stage.checkStage(name, service, functions), name).toThrow(/only letters, digits and hyphens/);
+    for (const name of ['my_stage', 'eu.prod', 'prod eu', 'prod/eu', ''])
+      expect(() => stage.checkStage(name, service, functions), name).toThrow(/only letters, digits and hyphens/);
   });
 
   it('is read through serverless variables', async () => {

@@ -3,10 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { changeOf, compareVersions } from '../../lib/domain/versions.ts';
 
 /** Versions as pipelines send them: SemVer, NuGet four-part, dotted numbers, a `v` prefix, pre-releases, build metadata. */
-const identifier = fc.oneof(
-  fc.nat({ max: 20 }).map(String),
-  fc.constantFrom('alpha', 'beta', 'rc', 'Alpha', 'x-y', '0a', 'a0', '-', '01'),
-);
+const identifier = fc.oneof(fc.nat({ max: 20 }).map(String), fc.constantFrom('alpha', 'beta', 'rc', 'Alpha', 'x-y', '0a', 'a0', '-', '01'));
 const version = fc
   .record({
     v: fc.constantFrom('', 'v', 'V'),

@@ -47,7 +47,10 @@ describe('infra/zip.ts, read back with unzip', () => {
   });
 
   it('lists the names sorted, as regular files -rw-r--r--, deflated, dated 1980-01-01 00:00', () => {
-    const lines = execFileSync('zipinfo', ['-T', path]).toString().split('\n').filter((l) => l.startsWith('-'));
+    const lines = execFileSync('zipinfo', ['-T', path])
+      .toString()
+      .split('\n')
+      .filter((l) => l.startsWith('-'));
     expect(lines.map((l) => l.split(/\s+/).slice(7).join(' '))).toEqual(ENTRIES.map((e) => e.name).sort((a, b) => a.localeCompare(b)));
     for (const line of lines) {
       const [mode, , , size, , method, time] = line.split(/\s+/);
