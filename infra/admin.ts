@@ -41,9 +41,10 @@ const USAGE = `Usage: npm run -s admin -- <command>
   webhooks add --feed NAME --url URL [--secret S] [--format json|slack]
                                  POST each new deployment record of the (existing) feed to URL (https, public
                                  addresses only; http://127.0.0.1 too when the tables are local); signed with the
-                                 secret (X-Deployment-Signature-256). Prints the webhook's id and, when generated
-                                 (256 random bits), the secret alone on the last line. --format slack posts a Slack
-                                 incoming-webhook message instead of the event.
+                                 secret (X-Deployment-Signature-256; --secret: at least 16 characters). Prints the
+                                 webhook's id and, when generated (256 random bits), the secret alone on the last
+                                 line; it is not shown again (lost: remove the webhook and add it anew). --format
+                                 slack posts a Slack incoming-webhook message instead of the event.
   webhooks list                  list webhooks (never their secrets; URLs as scheme, host and port, since a
                                  path may be a credential, as Slack's are)
   webhooks remove ID             remove a webhook by its id
@@ -275,9 +276,17 @@ const HANDLERS: Record<string, (c: Context) => Promise<void>> = {
     if (!(WEBHOOK_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format must be ${WEBHOOK_FORMATS.join(' or ')}`);
     if (values.secret !== undefined && values.secret.length < 16) throw new UsageError('--secret must have at least 16 characters');
     const refused = await refusedWebhookUrl(values.url, { allowLoopback: localTables() });
-    if (refused) throw new UsageError(`--url refused: ${refused}`);
+    // Not a usage error: the command was right, the URL is not one deliveries may go to (exit 1, one line).
+    if (refused) throw new Error(`--url refused: ${refused}`);
     const feed = (await feeds.list()).find((f) => f.name === foldName(feedName));
     if (!feed) throw new Error(`No feed named ${feedName} (see feeds list).`);
+    const same = (await webhooks.forFeed(feed.displayName)).filter((w) => w.url === values.url);
+    if (same.length > 0) {
+      console.error(
+        `warning: feed ${feed.displayName} already has ${same.length} webhook(s) to this URL (${same.map((w) => w.id).join(', ')}); each delivers every event, ` +
+          'signed with its own secret. Lost a secret? Remove the old webhook (webhooks remove ID).',
+      );
+    }
     const secret = values.secret ?? newWebhookSecret();
     const created = await webhooks.add({ feedName: feed.displayName, url: values.url, secret, format });
     out(`Added webhook ${created.id}: ${format} deliveries of feed ${feed.displayName}'s new deployment records to ${maskedUrl(created.url)}.`);
@@ -292,7 +301,8 @@ const HANDLERS: Record<string, (c: Context) => Promise<void>> = {
     out(table([['ID', 'FEED', 'FORMAT', 'URL', 'CREATED'], ...list.map((w) => [w.id, w.feedName, w.format, maskedUrl(w.url), w.createdAt])]));
   },
   'webhooks remove': async ({ arg, webhooks, out }) => {
-    const id = arg?.trim();
+    // Ids are printed in lower case; one typed in another case is the same id.
+    const id = arg?.trim().toLowerCase();
     if (!id) throw new UsageError('webhooks remove needs an ID (see webhooks list)');
     if (!(await webhooks.remove(id))) throw new Error(`No webhook with id ${id}.`);
     out(`Removed webhook ${id}.`);

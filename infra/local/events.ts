@@ -1,5 +1,5 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DescribeStreamCommand,
@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import { dispatch, webhookDeps, type DeadLetter, type DispatchDeps, type EventSettings } from '../../lib/app/events.ts';
 import type { LocalStreamRecord } from './dynalite-transactions.ts';
+import { root } from '../paths.ts';
 import { localClientConfig, type Engine } from './dynamodb.ts';
 
 /**
@@ -45,7 +46,8 @@ export type LocalEvents = {
   stop: () => Promise<void>;
 };
 
-export const localDeadLetterFile = (env: NodeJS.ProcessEnv = process.env): string => env.DEAD_LETTER_FILE ?? '.data/dead-letters.jsonl';
+/** DEAD_LETTER_FILE, or .data/dead-letters.jsonl in the repository (wherever npm start is run from). */
+export const localDeadLetterFile = (env: NodeJS.ProcessEnv = process.env): string => env.DEAD_LETTER_FILE ?? join(root, '.data', 'dead-letters.jsonl');
 
 export const localDispatchDeps = (settings: EventSettings, options: { region: string; out: (line: string) => void; deadLetterFile: string }): DispatchDeps => ({
   region: options.region,
@@ -58,7 +60,13 @@ export const localDispatchDeps = (settings: EventSettings, options: { region: st
     options.out(`dead letter: event ${letter.event.id} for webhook ${letter.webhook.id} (${letter.reason}) -> ${options.deadLetterFile}`);
   },
   retry: settings.retry,
-  log: (message, fields) => options.out(message.startsWith('event ') ? message : `events: ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`),
+  // One line per event, delivery, retry and dead letter; the fields only where the message does not already name them.
+  log: (message, fields) =>
+    options.out(
+      message.startsWith('event ')
+        ? message
+        : `events: ${message}${fields && !(typeof fields.id === 'string' && message.includes(fields.id)) ? ` ${JSON.stringify(fields)}` : ''}`,
+    ),
 });
 
 export const startLocalEvents = (options: {

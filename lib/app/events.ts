@@ -100,6 +100,10 @@ export const deliver = async (webhook: Webhook, event: DeploymentEvent, deps: Di
     if (now() - started + delay + retry.timeoutMs > retry.budgetMs || outOfTime(delay)) {
       return { ...report, delivered: false, outcome: `${report.outcome}; no time left to retry` };
     }
+    deps.log?.(`delivery of ${event.id} to webhook ${webhook.id}: attempt ${attempt} ${report.outcome}; retrying in ${delay} ms`, {
+      id: event.id,
+      webhook: webhook.id,
+    });
     await wait(delay);
   }
 };
@@ -174,7 +178,10 @@ export const dispatch = async (records: StreamRecord[], deps: DispatchDeps): Pro
   const tasks = ready.flatMap(({ index, event }) =>
     (webhooks.get(foldName(event.detail.FeedName)) ?? []).map((webhook) => async (): Promise<DeliveryReport> => {
       const { last: _last, ...report } = await deliver(webhook, event, deps);
-      if (report.delivered) return report;
+      if (report.delivered) {
+        deps.log?.(`delivered ${event.id} to webhook ${webhook.id} (${report.outcome}, attempt ${report.attempts})`, { id: event.id, webhook: webhook.id });
+        return report;
+      }
       const letter: DeadLetter = {
         reason: `not delivered after ${report.attempts} attempt(s): ${report.outcome}`,
         attempts: report.attempts,

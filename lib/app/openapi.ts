@@ -182,7 +182,13 @@ export const DeploymentEventSchema = z
   .register(responses, { id: 'DeploymentEvent' });
 
 export const SlackMessageSchema = z
-  .object({ text: z.string().describe('One line naming the package, version, change, target, previous version, who, region and feed.') })
+  .object({
+    text: z
+      .string()
+      .describe(
+        "Slack mrkdwn, one line: the package and version, the change, the target, the previous version, who, the region, the feed and the record's Date, and the record's Url as a <Url|details> link when it has one.",
+      ),
+  })
   .register(responses, { id: 'SlackMessage' });
 
 // The response schemas describe exactly what the handlers return (a compile error otherwise).
@@ -382,7 +388,7 @@ const webhookOperation = () => ({
   post: {
     summary: 'A new deployment record (one per record, at least once)',
     description:
-      "POSTed to each webhook of the record's feed (`npm run -s admin -- webhooks add`). The same event goes to the stack's EventBridge bus (source package-deployment-api, detail = the `detail` below). Verify X-Deployment-Signature-256 over the raw body before parsing it. A 2xx takes the delivery; 5xx, 429 (Retry-After honoured) and timeouts are retried with backoff for up to 30 s, then dead-lettered; other answers are dead-lettered at once.",
+      "POSTed to each webhook of the record's feed (`npm run -s admin -- webhooks add`). The same event goes to the stack's EventBridge bus (source package-deployment-api, detail = the `detail` below). Verify X-Deployment-Signature-256 over the raw body before parsing it. Sent with User-Agent package-deployment-api-webhooks; only the status of the answer is read. A 2xx takes the delivery; 5xx, 429 (Retry-After honoured) and timeouts (5 s per attempt) are retried with backoff, at most 5 attempts within 30 s, then dead-lettered; other answers (redirects are not followed) are dead-lettered at once.",
     parameters: [
       webhookHeader('X-Deployment-Event', `The Change: ${EVENT_CHANGES.join(', ')}.`),
       webhookHeader('X-Deployment-Id', "The event's id (the record's Id)."),

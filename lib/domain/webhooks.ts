@@ -26,6 +26,30 @@ export type AddressPolicy = { allowLoopback: boolean };
 
 const GLOBAL_UNICAST = ipaddr.IPv6.parseCIDR('2000::/3');
 
+/** ipaddr.js's range names, in words. */
+const RANGE_NAMES: Readonly<Record<string, string>> = {
+  private: 'a private address',
+  loopback: 'a loopback address',
+  linkLocal: 'a link-local address (169.254.0.0/16 holds the instance metadata service)',
+  uniqueLocal: 'a unique-local IPv6 address',
+  carrierGradeNat: 'a carrier-grade NAT address',
+  multicast: 'a multicast address',
+  broadcast: 'the broadcast address',
+  unspecified: 'the unspecified address',
+  reserved: 'a reserved address',
+  ipv4Mapped: 'an IPv4-mapped IPv6 address',
+  rfc6052: 'a NAT64 address (it embeds an IPv4 address)',
+  rfc6145: 'an IPv4-translated address',
+  '6to4': 'a 6to4 address (it embeds an IPv4 address)',
+  teredo: 'a Teredo address (it embeds an IPv4 address)',
+  benchmarking: 'a benchmarking address',
+  amt: 'an AMT address',
+  as112: 'an AS112 address',
+  deprecated: 'a deprecated address',
+  orchid2: 'an ORCHIDv2 address',
+  droneRemoteIdProtocolEntityTags: 'a reserved address',
+};
+
 /** Why an address may not receive deliveries, or undefined when it may. */
 export const refusedAddress = (address: string, policy: AddressPolicy): string | undefined => {
   if (!ipaddr.isValid(address)) return `${address} is not an IP address`;
@@ -38,7 +62,7 @@ export const refusedAddress = (address: string, policy: AddressPolicy): string |
   }
   if (range === 'unicast') return undefined;
   if (range === 'loopback' && policy.allowLoopback) return undefined;
-  return `${address} is a ${range} address; webhooks are delivered only to public addresses`;
+  return `${address} is ${RANGE_NAMES[range] ?? `a special-purpose (${range}) address`}; webhooks are delivered only to public addresses`;
 };
 
 /** A webhook URL checked before any name is resolved: its scheme, and its host when that is an IP address. */
@@ -50,7 +74,8 @@ export const checkWebhookUrl = (raw: string, policy: AddressPolicy): { ok: true;
     return { ok: false, reason: `${raw} is not an absolute URL` };
   }
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && policy.allowLoopback)) {
-    return { ok: false, reason: `webhook URLs must use https (got ${url.protocol.replace(/:$/, '')})` };
+    const allowed = policy.allowLoopback ? 'https (or http, locally)' : 'https';
+    return { ok: false, reason: `webhook URLs must use ${allowed} (got ${url.protocol.replace(/:$/, '')})` };
   }
   if (url.username || url.password) return { ok: false, reason: 'webhook URLs may not carry a user name or password; use the signature to authenticate' };
   const host = url.hostname.replace(/^\[|\]$/g, '');
