@@ -176,11 +176,13 @@ const HANDLERS: Record<string, (c: Context) => Promise<void>> = {
     const feed = name('FeedName', 'a feed name', arg);
     const anonymous = values.anonymous ? VIEW_AND_DOWNLOAD : [];
     const takeOver = values['take-over'] === true;
+    // A new feed starts without webhooks, even if a removal of an earlier feed of this name left some behind: they go
+    // before the feed exists, so that none of its records can reach them.
+    const exists = (await feeds.list()).some((f) => f.name === foldName(feed));
+    const stale = exists ? 0 : await webhooks.removeForFeed(feed);
     if (!(await feeds.add(feed, anonymous, { takeOver }))) throw new Error(`A feed named ${feed} already exists.`);
-    out(`Added feed ${feed}${values.anonymous ? ` (anonymous users: ${anonymous.join(', ')})` : ''}.`);
-    // A new feed starts without webhooks, even if a removal of an earlier feed of this name left some behind.
-    const stale = await webhooks.removeForFeed(feed);
     if (stale > 0) out(`Removed ${stale} webhook(s) left under the name by a feed removed earlier: the new feed starts without them.`);
+    out(`Added feed ${feed}${values.anonymous ? ` (anonymous users: ${anonymous.join(', ')})` : ''}.`);
     if (takeOver) {
       const adopted = await feeds.countRecords(feed);
       out(adopted > 0 ? `It took over ${adopted} deployment record(s) stored under that name.` : 'There were no records to take over.');

@@ -108,6 +108,20 @@ export const deliver = async (webhook: Webhook, event: DeploymentEvent, deps: Di
   }
 };
 
+/** Items grouped by key, groups and items in their first order. */
+const groups = <T>(items: T[], key: (item: T) => string): T[][] => {
+  const out = new Map<string, T[]>();
+  for (const item of items) out.set(key(item), [...(out.get(key(item)) ?? []), item]);
+  return [...out.values()];
+};
+
+/** One from each group in turn: [[a1, a2], [b1]] -> [a1, b1, a2]. */
+const interleave = <T>(lists: T[][]): T[] => {
+  const out: T[] = [];
+  for (let i = 0; out.length < lists.reduce((n, l) => n + l.length, 0); i++) for (const list of lists) if (i < list.length) out.push(list[i]!);
+  return out;
+};
+
 /** Runs `tasks` with at most `limit` at once. */
 const pool = async <T>(tasks: Array<() => Promise<T>>, limit: number): Promise<T[]> => {
   const results: T[] = new Array(tasks.length);
@@ -175,29 +189,31 @@ export const dispatch = async (records: StreamRecord[], deps: DispatchDeps): Pro
   }
 
   // Webhooks: every (event, webhook) pair, a few at a time; what cannot be delivered is dead-lettered on its own.
-  const tasks = ready.flatMap(({ index, event }) =>
-    (webhooks.get(foldName(event.detail.FeedName)) ?? []).map((webhook) => async (): Promise<DeliveryReport> => {
-      const { last: _last, ...report } = await deliver(webhook, event, deps);
-      if (report.delivered) {
-        deps.log?.(`delivered ${event.id} to webhook ${webhook.id} (${report.outcome}, attempt ${report.attempts})`, { id: event.id, webhook: webhook.id });
-        return report;
-      }
-      const letter: DeadLetter = {
-        reason: `not delivered after ${report.attempts} attempt(s): ${report.outcome}`,
-        attempts: report.attempts,
-        lastOutcome: report.outcome,
-        webhook: { id: webhook.id, feedName: webhook.feedName, url: maskedUrl(webhook.url) },
-        event,
-        at: new Date((deps.now ?? Date.now)()).toISOString(),
-      };
-      try {
-        await deps.deadLetter(letter);
-      } catch (e) {
-        fail(index, 'could not dead-letter a failed delivery; the record will be retried', { id: event.id, webhook: webhook.id, error: (e as Error).message });
-      }
+  // Taken in turns, feed by feed and within a feed webhook by webhook (each webhook's events in stream order), so
+  // that receivers that hang, however many, cannot use up the invocation's time before another feed's are tried.
+  const pairs = ready.flatMap(({ index, event }) => (webhooks.get(foldName(event.detail.FeedName)) ?? []).map((webhook) => ({ index, event, webhook })));
+  const byFeed = groups(pairs, (p) => foldName(p.event.detail.FeedName)).map((feed) => interleave(groups(feed, (p) => p.webhook.id)));
+  const tasks = interleave(byFeed).map(({ index, event, webhook }) => async (): Promise<DeliveryReport> => {
+    const { last: _last, ...report } = await deliver(webhook, event, deps);
+    if (report.delivered) {
+      deps.log?.(`delivered ${event.id} to webhook ${webhook.id} (${report.outcome}, attempt ${report.attempts})`, { id: event.id, webhook: webhook.id });
       return report;
-    }),
-  );
+    }
+    const letter: DeadLetter = {
+      reason: `not delivered after ${report.attempts} attempt(s): ${report.outcome}`,
+      attempts: report.attempts,
+      lastOutcome: report.outcome,
+      webhook: { id: webhook.id, feedName: webhook.feedName, url: maskedUrl(webhook.url) },
+      event,
+      at: new Date((deps.now ?? Date.now)()).toISOString(),
+    };
+    try {
+      await deps.deadLetter(letter);
+    } catch (e) {
+      fail(index, 'could not dead-letter a failed delivery; the record will be retried', { id: event.id, webhook: webhook.id, error: (e as Error).message });
+    }
+    return report;
+  });
   const deliveries = await pool(tasks, 25);
   const failed = records[failedAt]?.dynamodb?.SequenceNumber;
   return {

@@ -137,14 +137,22 @@ const apiPathV2 = (event: APIGatewayProxyEventV2): string => {
 const apiPathV1 = (event: APIGatewayProxyEvent): string => {
   // HTTP API's payload 1.0 names its catch-all route `$default` here: then only `path` says where the request went.
   if (!event.resource.startsWith('/')) return event.path;
-  const params = event.pathParameters ?? {};
-  let missing = false;
-  const path = event.resource.replace(/\{([^}+]+)\+?\}/g, (_, name: string) => {
+  const params: Record<string, unknown> = isObject(event.pathParameters) ? event.pathParameters : {};
+  // A linear scan for `{name}` and `{name+}` (a regular expression backtracked quadratically on a resource of many
+  // unclosed braces, which only a direct invocation can send).
+  let path = '';
+  let at = 0;
+  while (at < event.resource.length) {
+    const open = event.resource.indexOf('{', at);
+    const close = open < 0 ? -1 : event.resource.indexOf('}', open);
+    if (open < 0 || close < 0) break;
+    const name = event.resource.slice(open + 1, close).replace(/\+$/, '');
     const value = params[name];
-    if (value === undefined) missing = true;
-    return value ?? '';
-  });
-  return missing ? event.path : path;
+    if (name === '' || name.includes('{') || !isString(value)) return event.path;
+    path += event.resource.slice(at, open) + value;
+    at = close + 1;
+  }
+  return path + event.resource.slice(at);
 };
 
 const contextFields = (requestId: string, domainName: string, stage: string, routeKey: string, now: number) => ({
@@ -159,10 +167,30 @@ const contextFields = (requestId: string, domainName: string, stage: string, rou
   timeEpoch: now,
 });
 
+/** A string field of a map as sent, or undefined (a direct invocation may send anything). */
+const text = (map: unknown, key: string): string | undefined => (isObject(map) && isString(map[key]) ? map[key] : undefined);
+
 const fromRest = (event: APIGatewayProxyEvent): APIGatewayProxyEventV2 => {
   const headers = joinedHeaders(event.headers, event.multiValueHeaders);
   const pairs = queryPairs(event.queryStringParameters, event.multiValueQueryStringParameters);
-  const rc = event.requestContext;
+  // Only what has its documented type: API Gateway sends nothing else, a direct invocation may.
+  const raw: unknown = event.requestContext;
+  const epoch =
+    isObject(raw) && typeof raw.requestTimeEpoch === 'number' && Number.isFinite(raw.requestTimeEpoch) && Math.abs(raw.requestTimeEpoch) < 8.64e15
+      ? raw.requestTimeEpoch
+      : undefined;
+  const identity = isObject(raw) ? raw.identity : undefined;
+  const rc = {
+    requestId: text(raw, 'requestId'),
+    domainName: text(raw, 'domainName'),
+    stage: text(raw, 'stage'),
+    requestTimeEpoch: epoch,
+    accountId: text(raw, 'accountId'),
+    apiId: text(raw, 'apiId'),
+    path: text(raw, 'path'),
+    protocol: text(raw, 'protocol'),
+    identity: { sourceIp: text(identity, 'sourceIp'), userAgent: text(identity, 'userAgent') },
+  };
   const apiPath = apiPathV1(event);
   const queryStringParameters = joinedQuery(pairs);
   return {

@@ -30,7 +30,11 @@ export const methodGuard = (methods: readonly string[]): Mw => {
   };
 };
 
-const isHead = (request: Request<APIGatewayProxyEventV2, Response>): boolean => request.event.requestContext?.http?.method?.toUpperCase() === 'HEAD';
+/** Read from the event as it is when an error stopped the chain: possibly not yet through the front door, so anything. */
+const isHead = (request: Request<APIGatewayProxyEventV2, Response>): boolean => {
+  const method: unknown = (request.event as Partial<APIGatewayProxyEventV2> | null | undefined)?.requestContext?.http?.method;
+  return typeof method === 'string' && method.toUpperCase() === 'HEAD';
+};
 
 /**
  * HEAD is answered as GET (the handlers do not look at the method), then the body is dropped: same status and

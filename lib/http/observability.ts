@@ -1,3 +1,4 @@
+import { UnsupportedEventError } from './event.ts';
 import type { MiddlewareObj, Request } from '@middy/core';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import { LogLevelThreshold, type Logger } from '@aws-lambda-powertools/logger';
@@ -18,14 +19,17 @@ const started = new WeakMap<object, Started>();
 export const observe = <E extends APIGatewayProxyEventV2>(options: { logger: Logger; metrics: Metrics; ok: string }): MiddlewareObj<E, Response> => {
   const { logger, metrics, ok } = options;
   const finish = (request: Request<E, Response>): void => {
+    // An invocation that is no HTTP request (the front door throws it on) is answered by no one: nothing to log here.
+    if (request.error instanceof UnsupportedEventError) return;
     const response = request.response;
     const status = response?.statusCode ?? 500;
     const outcome = outcomeOf(status, response?.headers, ok);
-    const durationMs = Date.now() - (started.get(request.event)?.at ?? Date.now());
+    const durationMs = Date.now() - ((request.event !== null && typeof request.event === 'object' ? started.get(request.event) : undefined)?.at ?? Date.now());
     // One metric per answer: each costs the function ~2 µs in Powertools, and API Gateway (4xx, 5xx, Latency) and
     // Lambda (Duration, Errors) already publish the status classes and times.
     metrics.addMetric(outcome, MetricUnit.Count, 1);
-    const line = { method: request.event.requestContext?.http?.method, path: request.event.rawPath, status, outcome, durationMs };
+    const event = request.event as Partial<APIGatewayProxyEventV2> | null;
+    const line = { method: event?.requestContext?.http?.method, path: event?.rawPath, status, outcome, durationMs };
     if (status >= 500) logger.warn('answered', line);
     // Built and passed only when INFO is on: the bench and quiet stages run at WARN.
     else if (logger.level <= LogLevelThreshold.INFO) logger.info('answered', line);

@@ -194,6 +194,36 @@ describe('events of no door', () => {
       }
     }
   });
+  it('a malformed REST API or HTTP API event (wrong types in the context, a pathological resource) is a 4xx or the named error', async () => {
+    // Prepare (attacker review): values API Gateway never sends, which a direct invocation can.
+    const rest = eventFor('restApi', { method: 'GET', path: '/api/feeds' }) as Record<string, unknown> & { requestContext: Record<string, unknown> };
+    const http = eventFor('httpApi', { method: 'GET', path: '/api/feeds' }) as Record<string, unknown> & { requestContext: Record<string, unknown> };
+    const events: unknown[] = [
+      ...[7, true, ['x'], { a: 1 }].map((v) => ({ ...rest, requestContext: { ...rest.requestContext, domainName: v } })),
+      ...['x', '', 1e300, [], {}].map((v) => ({ ...rest, requestContext: { ...rest.requestContext, requestTimeEpoch: v } })),
+      { ...rest, requestContext: { ...rest.requestContext, identity: 'x' } },
+      ...[1, ['GET'], {}, true].map((v) => ({
+        ...http,
+        requestContext: { ...http.requestContext, http: { ...(http.requestContext.http as object), method: v } },
+      })),
+    ];
+    for (const fn of ['record-deployment', 'query-deployments', 'site']) {
+      for (const event of events) {
+        // Act
+        const answer = await handlers[fn]!(structuredClone(event), lambdaContext(randomUUID(), fn));
+        // Assess
+        expect(answer.statusCode, `${fn} ${JSON.stringify(event).slice(0, 300)}`).toBeLessThan(500);
+      }
+      // null is no HTTP request: the named error, not a TypeError.
+      await expect(handlers[fn]!(null, lambdaContext(randomUUID(), fn))).rejects.toMatchObject({ name: 'UnsupportedEventError' });
+    }
+    // A resource of 160,000 unclosed braces is read in linear time (a regular expression took 13 s on it).
+    const started = performance.now();
+    const answer = await handlers['query-deployments']!({ ...rest, resource: `/${'{'.repeat(160_000)}` }, lambdaContext(randomUUID(), 'query-deployments'));
+    expect(answer.statusCode).toBeLessThan(500);
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+
   it('answers 400 naming the format for an HTTP event of another kind', async () => {
     const answer = await handlers['record-deployment']!({ version: '1.0', routeKey: 'x', rawPath: '/' }, lambdaContext('y', 'record-deployment'));
     expect(answer.statusCode).toBe(400);

@@ -299,6 +299,40 @@ describe('dispatch: failures in stream order', () => {
     return { deps, posted, letters };
   };
 
+  it("receivers that hang, however many, do not use up the invocation's time before another feed's are tried", async () => {
+    // Prepare: 9 records of feed Hanging with 40 webhooks that never answer (each attempt costs the 100 ms timeout),
+    // then 1 record of feed Healthy; a deadline that leaves time for a few rounds of the pool only.
+    const records = [
+      ...Array.from({ length: 9 }, (_, n) => streamRecord(n + 1, current({ id: `01J0000000000000000000000${n + 1}`, feedName: 'Hanging', target: `t${n}` }))),
+      streamRecord(10, current({ id: '01J00000000000000000000010', feedName: 'Healthy' })),
+    ];
+    const hook = (id: string, feedName: string): Webhook => ({
+      id,
+      feedName,
+      url: `https://${id}.example.com/`,
+      secret: 'x'.repeat(32),
+      format: 'json',
+      createdAt: '',
+    });
+    let clock = 0;
+    const { deps, letters } = base({
+      now: () => clock,
+      deadline: 400,
+      webhooksFor: async (feed) => (feed === 'Hanging' ? Array.from({ length: 40 }, (_, i) => hook(`wh_h${i}`, feed)) : [hook('wh_ok', feed)]),
+      post: async (webhook) => {
+        if (webhook.id === 'wh_ok') return { status: 200 };
+        clock += 100;
+        return { error: 'no answer within 100 ms', retryable: true };
+      },
+    });
+    // Act
+    const out = await dispatch(records, deps);
+    // Assess: the healthy feed's delivery was made; the hanging ones that found no time left were dead-lettered.
+    expect(out.deliveries.find((d) => d.webhookId === 'wh_ok')).toMatchObject({ delivered: true, attempts: 1 });
+    expect(letters.some((l) => l.reason.includes('no time left in this invocation'))).toBe(true);
+    expect(out.deliveries).toHaveLength(9 * 40 + 1);
+  });
+
   it('all good: one event and one delivery per record, no failure', async () => {
     const { deps, posted } = base();
     const out = await dispatch(batch, deps);
