@@ -291,25 +291,6 @@ const toInternalEvent = (event: unknown): { door: Door; event: APIGatewayProxyEv
   }
 };
 
-const REASONS: Record<number, string> = {
-  200: 'OK',
-  201: 'Created',
-  204: 'No Content',
-  304: 'Not Modified',
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  409: 'Conflict',
-  413: 'Content Too Large',
-  415: 'Unsupported Media Type',
-  422: 'Unprocessable Content',
-  429: 'Too Many Requests',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-};
-
 /** ALB's and REST API's answer to one of ours (payload 2.0's structured result passes unchanged). */
 type DoorResponse = {
   statusCode: number;
@@ -329,7 +310,9 @@ const toDoorResponse = (door: Door, original: unknown, response: Response): Resp
   if (door === 'httpApi' || door === 'functionUrl') return response;
   const base = { statusCode: response.statusCode, body: response.body ?? '', isBase64Encoded: response.isBase64Encoded === true };
   if (door === 'restApi') return { ...base, headers: response.headers };
-  const statusDescription = `${response.statusCode} ${REASONS[response.statusCode] ?? ''}`.trim();
+  // Node's reason phrases, loaded only for ALB (the site function otherwise never loads node:http at its cold start).
+  const reason = process.getBuiltinModule('node:http').STATUS_CODES[response.statusCode] ?? '';
+  const statusDescription = `${response.statusCode} ${reason}`.trim();
   if (isObject(original) && isObject(original.multiValueHeaders)) {
     return { ...base, statusDescription, multiValueHeaders: Object.fromEntries(Object.entries(response.headers).map(([n, v]) => [n, [v]])) };
   }
