@@ -108,17 +108,14 @@ export const deliver = async (webhook: Webhook, event: DeploymentEvent, deps: Di
   }
 };
 
-/** Items grouped by key, groups and items in their first order. */
-const groups = <T>(items: T[], key: (item: T) => string): T[][] => {
-  const out = new Map<string, T[]>();
-  for (const item of items) out.set(key(item), [...(out.get(key(item)) ?? []), item]);
-  return [...out.values()];
-};
+/** Items grouped by key (Map.groupBy keeps groups and items in their first order). */
+const groups = <T>(items: T[], key: (item: T) => string): T[][] => [...Map.groupBy(items, key).values()];
 
 /** One from each group in turn: [[a1, a2], [b1]] -> [a1, b1, a2]. */
 const interleave = <T>(lists: T[][]): T[] => {
   const out: T[] = [];
-  for (let i = 0; out.length < lists.reduce((n, l) => n + l.length, 0); i++) for (const list of lists) if (i < list.length) out.push(list[i]!);
+  const rounds = Math.max(0, ...lists.map((l) => l.length));
+  for (let i = 0; i < rounds; i++) for (const list of lists) if (i < list.length) out.push(list[i]!);
   return out;
 };
 
