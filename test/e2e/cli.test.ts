@@ -34,6 +34,24 @@ const record = (url: string, p: string, ...more: string[]) => [
   ...more,
 ];
 
+/** `record` of version 1 to target t of any feed (the shape the exit-code tests send). */
+const recordIn = (feed: string, p: string, ...more: string[]) => [
+  'record',
+  '--url',
+  baseUrl(),
+  '--feed',
+  feed,
+  '--package',
+  p,
+  '--version',
+  '1',
+  '--target',
+  't',
+  '--application',
+  'a',
+  ...more,
+];
+
 /** Every record of a package, through the read API. */
 const history = async (p: string, feed = FEED, key?: string): Promise<Array<Record<string, unknown>>> => {
   const res = await fetch(`${baseUrl()}/api/deployments?FeedName=${encodeURIComponent(feed)}&PackageName=${encodeURIComponent(p)}`, {
@@ -265,46 +283,13 @@ describe('exit codes and messages', () => {
     const unknown = await runCli(record(baseUrl(), pkg('Forbidden')), { PACKAGE_DEPLOYMENT_API_KEY: 'not-a-key-at-all' });
     expect(unknown.code).toBe(3);
     expect(unknown.stderr).toMatch(/^package-deployment: refused \(403\): /);
-    const viewer = await runCli(
-      [
-        'record',
-        '--url',
-        baseUrl(),
-        '--feed',
-        privateFeed,
-        '--package',
-        pkg('Viewer'),
-        '--version',
-        '1',
-        '--target',
-        't',
-        '--application',
-        'a',
-        '--key-env',
-        'MY_KEY',
-      ],
-      { MY_KEY: viewKey },
-    );
+    const viewer = await runCli(recordIn(privateFeed, pkg('Viewer'), '--key-env', 'MY_KEY'), { MY_KEY: viewKey });
     expect(viewer.code).toBe(3);
     expect(viewer.stderr).toMatch(/Feeds_DownloadPackage/);
   });
 
   it('4: the feed does not exist', async () => {
-    const run = await runCli([
-      'record',
-      '--url',
-      baseUrl(),
-      '--feed',
-      `NoSuchFeed-${suffix}`,
-      '--package',
-      'P',
-      '--version',
-      '1',
-      '--target',
-      't',
-      '--application',
-      'a',
-    ]);
+    const run = await runCli(recordIn(`NoSuchFeed-${suffix}`, 'P'));
     expect(run.code).toBe(4);
     expect(run.stderr).toMatch(/^package-deployment: not found \(404\): .*NoSuchFeed/);
   });
@@ -359,36 +344,10 @@ describe('the API key', () => {
   it('is sent from the environment and never printed, even with --verbose, on success or failure', async () => {
     const p = pkg('Secret');
     const runs = [
-      await runCli(
-        ['record', '--url', baseUrl(), '--feed', privateFeed, '--package', p, '--version', '1', '--target', 't', '--application', 'a', '--verbose', '--json'],
-        { PACKAGE_DEPLOYMENT_API_KEY: writeKey },
-      ),
+      await runCli(recordIn(privateFeed, p, '--verbose', '--json'), { PACKAGE_DEPLOYMENT_API_KEY: writeKey }),
       await runCli(['current', '--url', baseUrl(), '--feed', privateFeed, '--package', p, '--verbose', '--json'], { PACKAGE_DEPLOYMENT_API_KEY: writeKey }),
-      await runCli(
-        ['record', '--url', baseUrl(), '--feed', privateFeed, '--package', p, '--version', '1', '--target', 't', '--application', 'a', '--verbose'],
-        { PACKAGE_DEPLOYMENT_API_KEY: `${writeKey}x` },
-      ),
-      await runCli(
-        [
-          'record',
-          '--url',
-          baseUrl(),
-          '--feed',
-          privateFeed,
-          '--package',
-          p,
-          '--version',
-          '1',
-          '--target',
-          't',
-          '--application',
-          'a',
-          '--verbose',
-          '--key-env',
-          'K',
-        ],
-        { K: viewKey },
-      ),
+      await runCli(recordIn(privateFeed, p, '--verbose'), { PACKAGE_DEPLOYMENT_API_KEY: `${writeKey}x` }),
+      await runCli(recordIn(privateFeed, p, '--verbose', '--key-env', 'K'), { K: viewKey }),
     ];
     expect(runs.map((r) => r.code)).toEqual([0, 0, 3, 3]);
     expect(JSON.parse(runs[0]!.stdout)).toMatchObject({ UserName: 'cli-release', FeedName: privateFeed });

@@ -65,33 +65,25 @@ describe('GET /api/deployments/current', () => {
 
 describe('GET /api/deployments', () => {
   it("lists a package's history newest first, in pages, with the region of each record", async () => {
-    const first = await get(
-      '/api/deployments',
-      '-u',
-      `api:${key}`,
-      '--data-urlencode',
-      `FeedName=${FEED}`,
-      '--data-urlencode',
-      `PackageName=${PACKAGE}`,
-      '-d',
-      'limit=4',
-    );
+    // The package's history, 4 at a time, as the API key's user.
+    const history = (...more: string[]) =>
+      get(
+        '/api/deployments',
+        '-u',
+        `api:${key}`,
+        '--data-urlencode',
+        `FeedName=${FEED}`,
+        '--data-urlencode',
+        `PackageName=${PACKAGE}`,
+        '-d',
+        'limit=4',
+        ...more,
+      );
+    const first = await history();
     expect(first.status).toBe(200);
     const page1 = first.page();
     expect(page1.Items).toHaveLength(4);
-    const second = await get(
-      '/api/deployments',
-      '-u',
-      `api:${key}`,
-      '--data-urlencode',
-      `FeedName=${FEED}`,
-      '--data-urlencode',
-      `PackageName=${PACKAGE}`,
-      '-d',
-      'limit=4',
-      '--data-urlencode',
-      `cursor=${page1.NextCursor}`,
-    );
+    const second = await history('--data-urlencode', `cursor=${page1.NextCursor}`);
     const page2 = second.page();
     expect(page2.NextCursor).toBeUndefined();
     const dates = [...page1.Items, ...page2.Items].map((d) => d.Date);
