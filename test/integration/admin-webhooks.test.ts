@@ -30,6 +30,17 @@ describe('admin CLI: webhooks', () => {
     const id = /^Added webhook (wh_[0-9a-z]+):/.exec(added[0]!)![1]!;
     const secret = added.at(-1)!;
     expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    // A second webhook to the same URL (someone who lost the secret) is added, with a warning naming the first.
+    const warnings = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const again = await admin('webhooks', 'add', '--feed', 'Hooked', '--url', 'http://127.0.0.1:9/hook');
+      expect(warnings.mock.calls.flat().join('\n')).toMatch(
+        new RegExp(`already has 1 webhook\\(s\\) to this URL \\(${id}\\).*Lost a secret\\? Remove the old webhook`),
+      );
+      await admin('webhooks', 'remove', /^Added webhook (wh_[0-9a-z]+):/.exec(again[0]!)![1]!);
+    } finally {
+      warnings.mockRestore();
+    }
     const given = await admin(
       'webhooks',
       'add',

@@ -125,6 +125,8 @@ describe('the event source mapping', () => {
 
   it("a secondary region maps its replica's stream when deploy gives it, and has no mapping without it", () => {
     expect(mapping(secondary)).toHaveLength(1);
+    // The mapping exists only under the condition, which is false in a secondary region without the stream's ARN.
+    expect(mapping(secondary)[0]![1].Condition).toBe('HasDeploymentsStream');
     expect(secondary.Conditions?.HasDeploymentsStream).toEqual({ 'Fn::Or': [{ Condition: 'IsPrimaryRegion' }, { 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] }] });
     expect(mapping(secondaryWithStream)[0]![1].Properties.EventSourceArn).toEqual({
       'Fn::If': ['IsPrimaryRegion', { 'Fn::GetAtt': ['DeploymentsTable', 'StreamArn'] }, STREAM],
@@ -210,6 +212,19 @@ describe('the dispatch-events role allows exactly what the function and its mapp
       expect(ddb.calls()).toHaveLength(1);
       expect(bus.calls()).toHaveLength(1);
       expect(sqs.calls()).toHaveLength(2);
+
+      // With less than the 15 s margin left in the invocation, a delivery is not attempted: dead-lettered as such.
+      await handler(
+        {
+          Records: [
+            { eventID: '2', eventName: 'INSERT', dynamodb: { SequenceNumber: '2', NewImage: marshall(cur({ id: '01J00000000000000000000002' })) as never } },
+          ],
+        } as DynamoDBStreamEvent,
+        { getRemainingTimeInMillis: () => 15_500 },
+      );
+      const late = sqs.commandCalls(SendMessageCommand).at(-1)!;
+      expect(JSON.parse(late.args[0].input.MessageBody!)).toMatchObject({ event: { id: '01J00000000000000000000002' }, attempts: 0 });
+      expect(late.args[0].input.MessageBody).toMatch(/no time left in this invocation/);
     } finally {
       vi.unstubAllEnvs();
       ddb.restore();

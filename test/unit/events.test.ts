@@ -87,6 +87,11 @@ describe('which change of the table announces a record', () => {
     expect(announcedEvent({ eventName: 'MODIFY', oldImage: current(), newImage: { ...current(), overviewPk: 'x' } }, REGION)).toBeUndefined();
     expect(announcedEvent({ eventName: 'REMOVE', oldImage: current() }, REGION)).toBeUndefined();
     expect(announcedEvent({ eventName: 'INSERT', newImage: { pk: 'N#feed', sk: '2026-01-01', count: 1, region: REGION } }, REGION)).toBeUndefined();
+    // Every field of a record, under another kind of key: still not announced (the key prefix decides).
+    expect(announcedEvent({ eventName: 'INSERT', newImage: { ...history(), pk: 'N#feed', sk: 'x' } }, REGION)).toBeUndefined();
+    expect(
+      announcedEvent({ eventName: 'MODIFY', oldImage: current(), newImage: { ...current({ id: '01J00000000000000000000009' }), pk: 'N#feed' } }, REGION),
+    ).toBeUndefined();
     expect(announcedEvent({ eventName: 'MODIFY', newImage: { ...history(), backdated: true } }, REGION)).toBeUndefined();
   });
 });
@@ -188,11 +193,17 @@ describe('which addresses may receive deliveries (AWS settings: no loopback)', (
   it('a name is checked after resolution: one resolving to loopback is refused, at the connection too', async () => {
     const reason = await new Promise<string>((resolve) => safeLookup(aws)('localhost', {}, (err) => resolve(err ? err.message : 'connected')));
     expect(reason).toMatch(/loopback/);
+    // This machine's own name resolves to a loopback or private address wherever tests run (a container's /etc/hosts
+    // names its private IP): refused when the webhook is added, and again by the lookup postOnce connects with.
     const own = hostname();
     const addresses = await lookup(own, { all: true }).catch(() => []);
-    if (addresses.length > 0 && addresses.every((a) => refusedAddress(a.address, aws)?.includes('loopback'))) {
-      expect(await refusedWebhookUrl(`https://${own}/hook`, aws)).toMatch(/resolves to .*loopback/);
-    }
+    expect(addresses.length).toBeGreaterThan(0);
+    expect(addresses.every((a) => refusedAddress(a.address, aws) !== undefined)).toBe(true);
+    expect(await refusedWebhookUrl(`https://${own}/hook`, aws)).toMatch(/resolves to /);
+    expect(await postOnce(`https://${own}:1/hook`, '{}', {}, { timeoutMs: 2000, policy: aws })).toMatchObject({
+      retryable: false,
+      error: expect.stringMatching(/resolves to .*webhooks are delivered only to public addresses/),
+    });
     expect(await refusedWebhookUrl('https://name-that-does-not-exist.invalid/', aws)).toMatch(/does not resolve/);
   });
 });
@@ -349,11 +360,22 @@ describe('dispatch: failures in stream order', () => {
   });
 
   it('a webhook that refuses is dead-lettered on its own: the record is not retried', async () => {
-    const { deps, letters } = base({ post: async () => ({ status: 500 }) });
+    // A Slack-like URL, whose path is its credential: the letter names the webhook by scheme and host only.
+    const slackLike: Webhook = {
+      id: 'wh_1',
+      feedName: 'Releases',
+      url: 'https://hooks.example.com/services/T0/B0/tok3n',
+      secret: 'x'.repeat(32),
+      format: 'slack',
+      createdAt: '',
+    };
+    const { deps, letters } = base({ post: async () => ({ status: 500 }), webhooksFor: async () => [slackLike] });
     const out = await dispatch(batch, deps);
     expect(out.batchItemFailures).toEqual([]);
     expect(letters.map((l) => l.event.id)).toHaveLength(3);
     expect(JSON.stringify(letters)).not.toContain('x'.repeat(32)); // never the secret
+    expect(JSON.stringify(letters)).not.toContain('tok3n'); // nor the URL's path
+    expect(letters[0]!.webhook.url).toMatch(/^https:\/\/hooks\.example\.com/);
   });
 
   it('a dead letter that cannot be written fails the batch from that record', async () => {
@@ -367,13 +389,16 @@ describe('dispatch: failures in stream order', () => {
   });
 
   it('webhooks that cannot be read fail the batch from the first record that needs them', async () => {
+    // Records 1 and 2 of feed Releases, record 3 of feed Other, whose webhooks cannot be read.
+    const mixed = [...batch.slice(0, 2), streamRecord(3, current({ id: '01J00000000000000000000003', feedName: 'Other', target: 'web03' }))];
     const { deps, posted } = base({
-      webhooksFor: async () => {
-        throw new Error('throttled');
+      webhooksFor: async (feed) => {
+        if (feed === 'Other') throw new Error('throttled');
+        return [{ id: 'wh_1', feedName: feed, url: 'https://hooks.example.com/', secret: 'x'.repeat(32), format: 'json', createdAt: '' }];
       },
     });
-    expect((await dispatch(batch, deps)).batchItemFailures).toEqual([{ itemIdentifier: '1' }]);
-    expect(posted).toEqual([]);
+    expect((await dispatch(mixed, deps)).batchItemFailures).toEqual([{ itemIdentifier: '3' }]);
+    expect(posted).toEqual(['01J00000000000000000000001', '01J00000000000000000000002']);
   });
 });
 

@@ -14,6 +14,8 @@ describe("pooledRandom (the record ids' source of randomness)", () => {
       expect(Number.isInteger(v * 256)).toBe(true);
     }
     expect(new Set(values).size).toBeGreaterThan(100);
+    // Refilled, not reused: each window of the pool's 256 bytes differs from the one before.
+    for (let at = 256; at + 256 <= values.length; at += 256) expect(values.slice(at, at + 256)).not.toEqual(values.slice(at - 256, at));
   });
 
   it("makes valid, increasing ULIDs in ulid's monotonic factory", () => {
