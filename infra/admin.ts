@@ -291,7 +291,7 @@ const HANDLERS: Record<string, (c: Context) => Promise<void>> = {
     }
     const secret = values.secret ?? newWebhookSecret();
     const created = await webhooks.add({ feedName: feed.displayName, url: values.url, secret, format });
-    out(`Added webhook ${created.id}: ${format} deliveries of feed ${feed.displayName}'s new deployment records to ${maskedUrl(created.url)}.`);
+    out(`Added webhook ${created.id}: ${format} deliveries of feed ${feed.displayName}'s new deployment records to ${maskedUrl(created.url)}`);
     if (values.secret === undefined) {
       out('Store the secret now; it verifies X-Deployment-Signature-256 and is not shown again. Secret:');
       out(secret);
