@@ -13,7 +13,7 @@ import type { CurrentPageView, FeedView, FrequencyView, OverviewView, PageView }
  * required, their limits) and from zod schemas of the responses that are checked against the handlers' types below.
  */
 
-/** A request schema (zod/mini, see lib/zod.ts): an object schema with its fields. */
+/** A request schema (zod/mini, see lib/domain/zod.ts): an object schema with its fields. */
 type ObjectSchema = z.core.$ZodType & { shape: Record<string, z.core.$ZodType> };
 
 type JsonSchema = Record<string, unknown> & { properties?: Record<string, Record<string, unknown>>; required?: string[] };

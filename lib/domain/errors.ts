@@ -1,7 +1,7 @@
 import type { FieldError } from './result.ts';
 
 /**
- * What can go wrong in the domain, as named error classes: no HTTP status here. lib/http/problems.ts maps each kind to
+ * What can go wrong in the domain, as named error classes: no HTTP status here. lib/http/errors.ts maps each kind to
  * its status (400, 403, 404, 409, 422, 503) and renders RFC 9457 problem+json; lib/store/failures.ts turns storage
  * outages into {@link Unavailable}. `detail` is written for the client: it names the field and the problem, never a
  * secret.
