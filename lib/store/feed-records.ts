@@ -9,7 +9,6 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { counterPartitionKey, feedIndexKey } from '../domain/keys.ts';
-import { TABLES, type DeploymentsIndex } from './tables.ts';
 
 /**
  * What is stored under a feed's name, for `feeds add` (are there records a new feed would inherit?) and
@@ -20,8 +19,8 @@ import { TABLES, type DeploymentsIndex } from './tables.ts';
 export type FeedRecordTables = { deployments: string; idempotency: string };
 
 const feedPartition = (feedName: string) => ({
-  IndexName: 'byFeed' satisfies DeploymentsIndex,
-  KeyConditionExpression: `${TABLES.deployments.indexes.byFeed.partition} = :f`,
+  IndexName: 'byFeed',
+  KeyConditionExpression: 'feedPk = :f',
   ExpressionAttributeValues: { ':f': feedIndexKey(feedName) },
 });
 

@@ -2,9 +2,8 @@ import { createHash } from 'node:crypto';
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { InvalidInput } from '../domain/errors.ts';
 import { MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES } from '../domain/deployment.ts';
-import type { IndexName } from '../domain/keys.ts';
+import { INDEXES, type IndexName } from '../domain/keys.ts';
 import type { DeploymentItem } from './items.ts';
-import { TABLES } from './tables.ts';
 
 /** Which partition to read: the table's own (`pk`), or one of its indexes. */
 export type Partition = { index?: IndexName | undefined; value: string };
@@ -92,7 +91,7 @@ const keyCondition = (attribute: string, range: PageRequest['range']) => {
  */
 export const queryPage = async (client: DynamoDBDocumentClient, table: string, request: PageRequest): Promise<Page> => {
   const { partition, limit } = request;
-  const attribute = partition.index ? TABLES.deployments.indexes[partition.index].partition : TABLES.deployments.key.partition;
+  const attribute = partition.index ? INDEXES[partition.index] : 'pk';
   const condition = keyCondition(attribute, request.range);
   const start = request.cursor === undefined ? undefined : decodeCursor(request.cursor, partition, request.range);
   const out = await client.send(
