@@ -280,7 +280,13 @@ module.exports = {
    * stripping (Node 22.18 or later; the project runs Node 24).
    */
   tables: async ({ resolveVariable }) => {
-    const { cloudFormationTables } = await import('./tables.ts');
+    const { cloudFormationTables } = await import('./tables.ts').catch((e) => {
+      throw new Error(
+        `serverless.yml tables: infra/tables.ts could not be loaded (${e.message}). It is TypeScript, which Node runs from ` +
+          `22.18 on; package and deploy with npm run package / npm run deploy, which run the project's Node 24.`,
+        { cause: e },
+      );
+    });
     const regions = parseRegions(await param(resolveVariable, 'regions'), await deployRegion(resolveVariable));
     const stage = await stageName(resolveVariable);
     return cloudFormationTables({

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { cloudFormationTables, stageTableNames, tableDefinitions, tableLogicalId } from '../../infra/tables.ts';
 import { INDEXES, OVERVIEW_INDEX } from '../../lib/domain/keys.ts';
@@ -78,5 +79,27 @@ describe('local CreateTable inputs and CloudFormation resources, from the one de
       IdempotencyTableName: { Value: names.idempotency },
       WebhooksTableName: { Value: names.webhooks },
     });
+  });
+});
+
+describe("infra/stage.cjs's tables resolver (serverless.yml's resources)", () => {
+  type Resolver = (input: { resolveVariable: (v: string) => Promise<unknown> }) => Promise<ReturnType<typeof cloudFormationTables>>;
+  const { tables } = createRequire(import.meta.url)('../../infra/stage.cjs') as { tables: Resolver };
+
+  it("takes the names from custom.tables, the primary region from regions, deletion protection from the stage's name", async () => {
+    const custom = stageTableNames('prod-eu');
+    const variables: Record<string, unknown> = {
+      'param:regions': 'eu-west-1,us-east-1',
+      'param:deletionProtection': 'auto',
+      'self:provider.region': 'us-east-1',
+      'sls:stage': 'prod-eu',
+      'self:custom.tables': custom,
+    };
+    const made = await tables({ resolveVariable: async (v) => variables[v] });
+    expect(made.Conditions.IsPrimaryRegion).toEqual({ 'Fn::Equals': [{ Ref: 'AWS::Region' }, 'eu-west-1'] });
+    expect(made.Conditions.DeletionProtected).toEqual({ 'Fn::Equals': ['true', 'true'] });
+    const deployments = (made.Resources as unknown as Record<string, GlobalTable>).DeploymentsTable!;
+    expect(deployments.Properties.TableName).toBe(custom.deployments);
+    expect((deployments.Properties.Replicas as Array<{ Region: string }>).map((r) => r.Region)).toEqual(['eu-west-1', 'us-east-1']);
   });
 });
