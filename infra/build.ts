@@ -52,8 +52,8 @@ const lambdaRuntime: esbuild.Plugin = {
 const OPENAPI_MODULE = /[\\/]lib[\\/]app[\\/]site[\\/]openapi-document\.ts$/;
 
 /**
- * The OpenAPI document is generated once, here, from the request schemas (lib/app/openapi.ts, which needs classic
- * zod's JSON Schema support), and the site function bundles only its text.
+ * The OpenAPI document is generated once, here, from the request and response schemas (lib/app/openapi.ts, with zod's
+ * JSON Schema generator), and the site function bundles only its text.
  */
 export const openApiAsset = (json: string): esbuild.Plugin => ({
   name: 'openapi-asset',

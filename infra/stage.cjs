@@ -274,6 +274,28 @@ module.exports = {
     replicaSpecs(parseRegions(await param(resolveVariable, 'regions'), await deployRegion(resolveVariable)), await stageName(resolveVariable)),
   deletionProtection: async ({ resolveVariable }) =>
     String(parseDeletionProtection(await param(resolveVariable, 'deletionProtection'), await stageName(resolveVariable))),
+  /**
+   * The tables' Conditions, Resources and Outputs for serverless.yml's `resources`, made from their one declaration
+   * (lib/store/tables.ts) by infra/tables.ts, with the names of custom.tables. TypeScript, loaded by Node's type
+   * stripping (Node 22.18 or later; the project runs Node 24).
+   */
+  tables: async ({ resolveVariable }) => {
+    const { cloudFormationTables } = await import('./tables.ts').catch((e) => {
+      throw new Error(
+        `serverless.yml tables: infra/tables.ts could not be loaded (${e.message}). It is TypeScript, which Node runs from ` +
+          `22.18 on; package and deploy with npm run package / npm run deploy, which run the project's Node 24.`,
+        { cause: e },
+      );
+    });
+    const regions = parseRegions(await param(resolveVariable, 'regions'), await deployRegion(resolveVariable));
+    const stage = await stageName(resolveVariable);
+    return cloudFormationTables({
+      names: await resolveVariable('self:custom.tables'),
+      primaryRegion: regions[0],
+      deletionProtected: parseDeletionProtection(await param(resolveVariable, 'deletionProtection'), stage),
+      replicas: replicaSpecs(regions, stage),
+    });
+  },
   /** CORS is the HTTP API's; with another door, listed origins are refused rather than silently ignored. */
   cors: async ({ resolveVariable }) => {
     const cors = parseCors(await param(resolveVariable, 'corsOrigins'));

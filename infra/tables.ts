@@ -1,10 +1,11 @@
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { loadConfig } from '../lib/store/config.ts';
-import { INDEXES, OVERVIEW_INDEX, type IndexName } from '../lib/domain/keys.ts';
+import { keyAttributes, TABLES, type KeyDeclaration, type TableDeclaration, type TableKey } from '../lib/store/tables.ts';
 
 /**
- * The service's tables, as CreateTable inputs for the local engines and tests. Attribute names here are the ones
- * lib/domain/keys.ts builds; serverless.yml declares the same tables for AWS.
+ * The service's tables, made from their one declaration (lib/store/tables.ts, TABLES): CreateTable inputs for the
+ * local engines and tests (tableDefinitions), and the CloudFormation resources of a deployed stage
+ * (cloudFormationTables, which serverless.yml takes through infra/stage.cjs's `tables` when it is packaged).
  */
 export type TableNames = { deployments: string; feeds: string; apiKeys: string; idempotency: string; webhooks?: string };
 
@@ -26,82 +27,102 @@ export const stageTableNames = (stage: string): TableNames => ({
   webhooks: `${SERVICE}-${stage}-webhooks`,
 });
 
-/** The deployments table's indexes: each keyed by its own attribute, sorted by the record's sort key `sk`. */
-const index = (name: IndexName) => ({
-  IndexName: name,
-  KeySchema: [
-    { AttributeName: INDEXES[name], KeyType: 'HASH' as const },
-    { AttributeName: 'sk', KeyType: 'RANGE' as const },
-  ],
-  Projection: { ProjectionType: 'ALL' as const },
-});
-
-export const tableDefinitions = (names: TableNames): CreateTableCommandInput[] => [
-  {
-    TableName: names.deployments,
-    BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [
-      { AttributeName: 'pk', AttributeType: 'S' },
-      { AttributeName: 'sk', AttributeType: 'S' },
-      ...Object.values(INDEXES).map((AttributeName) => ({ AttributeName, AttributeType: 'S' as const })),
-      { AttributeName: OVERVIEW_INDEX.partitionKey, AttributeType: 'S' },
-      { AttributeName: OVERVIEW_INDEX.sortKey, AttributeType: 'S' },
-    ],
-    KeySchema: [
-      { AttributeName: 'pk', KeyType: 'HASH' },
-      { AttributeName: 'sk', KeyType: 'RANGE' },
-    ],
-    GlobalSecondaryIndexes: [
-      ...(Object.keys(INDEXES) as IndexName[]).map(index),
-      // Current items only (history records lack its keys): a feed's packages and their targets, for the overview.
-      {
-        IndexName: OVERVIEW_INDEX.name,
-        KeySchema: [
-          { AttributeName: OVERVIEW_INDEX.partitionKey, KeyType: 'HASH' },
-          { AttributeName: OVERVIEW_INDEX.sortKey, KeyType: 'RANGE' },
-        ],
-        Projection: { ProjectionType: 'ALL' },
-      },
-    ],
-    // The event dispatcher reads the table's changes (DynamoDB Local has streams; dynalite ignores this and its
-    // transactions publish them instead, see infra/local/events.ts).
-    StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
-  },
-  {
-    TableName: names.feeds,
-    BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [{ AttributeName: 'name', AttributeType: 'S' }],
-    KeySchema: [{ AttributeName: 'name', KeyType: 'HASH' }],
-  },
-  {
-    TableName: names.apiKeys,
-    BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [{ AttributeName: 'keyHash', AttributeType: 'S' }],
-    KeySchema: [{ AttributeName: 'keyHash', KeyType: 'HASH' }],
-  },
-  {
-    // Idempotency-Key records; on AWS they expire through TTL on `expiresAt` (epoch seconds), see serverless.yml.
-    TableName: names.idempotency,
-    BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-    KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-  },
-  // Webhooks (lib/store/webhooks.ts): a feed's webhooks are one partition. Optional in TableNames, so that callers
-  // that never deliver events (tests of the record path) need not name it.
-  ...(names.webhooks
-    ? [
-        {
-          TableName: names.webhooks,
-          BillingMode: 'PAY_PER_REQUEST' as const,
-          AttributeDefinitions: [
-            { AttributeName: 'feed', AttributeType: 'S' as const },
-            { AttributeName: 'id', AttributeType: 'S' as const },
-          ],
-          KeySchema: [
-            { AttributeName: 'feed', KeyType: 'HASH' as const },
-            { AttributeName: 'id', KeyType: 'RANGE' as const },
-          ],
-        },
-      ]
-    : []),
+const keySchema = (key: KeyDeclaration) => [
+  { AttributeName: key.partition, KeyType: 'HASH' as const },
+  ...(key.sort !== undefined ? [{ AttributeName: key.sort, KeyType: 'RANGE' as const }] : []),
 ];
+
+const attributeDefinitions = (table: TableDeclaration) => keyAttributes(table).map(({ name, type }) => ({ AttributeName: name, AttributeType: type }));
+
+/** Each index keyed as declared, projecting every attribute. */
+const globalSecondaryIndexes = (table: TableDeclaration) =>
+  Object.entries(table.indexes ?? {}).map(([IndexName, key]) => ({ IndexName, KeySchema: keySchema(key), Projection: { ProjectionType: 'ALL' as const } }));
+
+/** The tables in declaration order, with the name each has here (a table without a name is left out). */
+const named = (names: Partial<Record<TableKey, string>>) =>
+  (Object.keys(TABLES) as TableKey[]).flatMap((key) => {
+    const name = names[key];
+    return name === undefined ? [] : [{ key, name, table: TABLES[key] as TableDeclaration }];
+  });
+
+/**
+ * CreateTable inputs for the local engines. A table's TTL is not set here (the local engines keep expired
+ * Idempotency-Key claims; the record transaction takes a claim past its `expiresAt` as free); a stream is set where the service reads
+ * one (DynamoDB Local has streams; dynalite ignores this and its transactions publish the changes instead, see
+ * infra/local/events.ts). webhooks is optional in TableNames, so that callers that never deliver events (tests of the
+ * record path) need not name it.
+ */
+export const tableDefinitions = (names: TableNames): CreateTableCommandInput[] =>
+  named(names).map(({ name, table }) => ({
+    TableName: name,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: attributeDefinitions(table),
+    KeySchema: keySchema(table.key),
+    ...(table.indexes !== undefined ? { GlobalSecondaryIndexes: globalSecondaryIndexes(table) } : {}),
+    ...(table.stream === true ? { StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' } } : {}),
+  }));
+
+/** A table's logical id in the template: DeploymentsTable, FeedsTable, ApiKeysTable, ... */
+export const tableLogicalId = (key: TableKey): string => `${key[0]!.toUpperCase()}${key.slice(1)}Table`;
+
+export type StageTables = {
+  /** Every table's name (serverless.yml's custom.tables). */
+  names: Required<TableNames>;
+  /** The first of the stage's regions, whose stack creates the tables. */
+  primaryRegion: string;
+  deletionProtected: boolean;
+  /** One replica per region (infra/stage.cjs replicaSpecs: PITR, deletion protection by condition, tags). */
+  replicas: unknown[];
+};
+
+/**
+ * The tables' part of the CloudFormation template (Conditions, Resources, Outputs), for serverless.yml's `resources`.
+ *
+ * Always AWS::DynamoDB::GlobalTable, even for one region: a global table with one replica costs what a table costs,
+ * and adding a region later is a change to its replicas, not a migration. Only the primary region's stack (the
+ * first of the `regions` parameter) creates them, with a replica in every listed region; the other regions' stacks
+ * use the replica in their own region by name (see custom.tables in serverless.yml). Every table has a stream
+ * (NEW_AND_OLD_IMAGES): a global table requires one once it has more than one replica, and it can be changed only
+ * while there is one, so it is always set.
+ *
+ * TablesReady is what the functions wait for (DependsOn) before they can be invoked: the tables, where this stack
+ * creates them. A DependsOn cannot name a resource whose condition may be false, so the functions name this handle,
+ * which refers to the tables only in the primary region (elsewhere the replicas exist before the stack is deployed).
+ */
+export const cloudFormationTables = ({ names, primaryRegion, deletionProtected, replicas }: StageTables) => {
+  const tables = named(names);
+  return {
+    Conditions: {
+      IsPrimaryRegion: { 'Fn::Equals': [{ Ref: 'AWS::Region' }, primaryRegion] },
+      DeletionProtected: { 'Fn::Equals': [String(deletionProtected), 'true'] },
+    },
+    Resources: {
+      TablesReady: {
+        Type: 'AWS::CloudFormation::WaitConditionHandle',
+        Metadata: {
+          Tables: { 'Fn::If': ['IsPrimaryRegion', tables.map(({ key }) => ({ Ref: tableLogicalId(key) })), { Ref: 'AWS::NoValue' }] },
+        },
+      },
+      ...Object.fromEntries(
+        tables.map(({ key, name, table }) => [
+          tableLogicalId(key),
+          {
+            Type: 'AWS::DynamoDB::GlobalTable',
+            Condition: 'IsPrimaryRegion',
+            Properties: {
+              TableName: name,
+              BillingMode: 'PAY_PER_REQUEST',
+              StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+              AttributeDefinitions: attributeDefinitions(table),
+              KeySchema: keySchema(table.key),
+              ...(table.indexes !== undefined ? { GlobalSecondaryIndexes: globalSecondaryIndexes(table) } : {}),
+              ...(table.ttl !== undefined ? { TimeToLiveSpecification: { AttributeName: table.ttl, Enabled: true } } : {}),
+              Replicas: replicas,
+            },
+          },
+        ]),
+      ),
+    },
+    Outputs: Object.fromEntries(tables.map(({ key, name }) => [`${tableLogicalId(key)}Name`, { Value: name }])),
+  };
+};

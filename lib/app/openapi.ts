@@ -1,16 +1,26 @@
-import * as z from 'zod';
-import { PRIVILEGES, RECORD_PRIVILEGE, VIEW_PRIVILEGE } from '../domain/auth.ts';
+import * as z from '../domain/zod.ts';
+import { RECORD_PRIVILEGE, VIEW_PRIVILEGE } from '../domain/auth.ts';
 import { DeploymentSchema, FIELD_LIMITS, NAME_FIELDS, type FieldName } from '../domain/deployment.ts';
-import { INTERVALS, MAX_BUCKETS } from '../domain/frequency.ts';
+import { MAX_BUCKETS } from '../domain/frequency.ts';
 import { CurrentQuerySchema, DEFAULT_LIMIT, FrequencyQuerySchema, HistoryQuerySchema, MAX_LIMIT, OverviewQuerySchema } from '../domain/queries.ts';
-import type { CurrentView, DeploymentView, PackageOverview } from '../domain/record.ts';
-import { CHANGES } from '../domain/versions.ts';
-import { EVENT_SOURCE, type DeploymentEvent } from '../domain/events.ts';
-import type { CurrentPageView, FeedView, FrequencyView, OverviewView, PageView } from './read.ts';
+import {
+  CurrentPageSchema,
+  CurrentViewSchema,
+  DeploymentEventSchema,
+  DeploymentViewSchema,
+  EVENT_CHANGES,
+  FeedsSchema,
+  FrequencySchema,
+  OverviewSchema,
+  PackageOverviewSchema,
+  PageSchema,
+  ProblemSchema,
+  SlackMessageSchema,
+} from '../domain/views.ts';
 
 /**
  * The API's OpenAPI 3.1 description, generated from the zod schemas that validate requests (their fields, which are
- * required, their limits) and from zod schemas of the responses that are checked against the handlers' types below.
+ * required, their limits) and from those of the responses (lib/domain/views.ts, whose types the handlers build).
  */
 
 /** A request schema (zod/mini, see lib/domain/zod.ts): an object schema with its fields. */
@@ -62,147 +72,21 @@ const requestSchema = (schema: ObjectSchema, options: { numbers: boolean }): Jso
 
 /** The response schemas, each named in components/schemas by its id. */
 const responses = z.registry<{ id: string }>();
-
-const DeploymentViewSchema = z
-  .object({
-    Id: z.string().describe('The record id (a ULID, unique across the service).'),
-    FeedName: z.string(),
-    GroupName: z.string().optional(),
-    PackageName: z.string(),
-    Version: z.string(),
-    Target: z.string(),
-    Application: z.string(),
-    Description: z.string(),
-    UserName: z.string(),
-    Url: z.string().optional(),
-    Date: z.string().describe('When it was deployed, ISO 8601 in UTC: the instant used (a Date sent without a zone was read as UTC).'),
-    ReceivedAt: z.string().describe('When the service received it, ISO 8601 in UTC.'),
-    DateInFuture: z
-      .literal(true)
-      .optional()
-      .describe(
-        'Present when Date lay more than 5 minutes after ReceivedAt: the record is kept with its Date but ordered by ReceivedAt (in histories, for the current version per target, and for from/to), so a wrong clock cannot own the present.',
-      ),
-    Region: z.string().describe('The AWS region that received it.'),
-  })
-  .register(responses, { id: 'Deployment' });
-
-export const PageSchema = z
-  .object({
-    Items: z.array(DeploymentViewSchema),
-    NextCursor: z.string().optional().describe('Present when there are more records: pass it as cursor.'),
-  })
-  .register(responses, { id: 'DeploymentPage' });
-
-export const CurrentViewSchema = DeploymentViewSchema.extend({
-  PreviousVersion: z.string().optional().describe('The version the target ran before this record; absent on a first deployment.'),
-  Change: z
-    .enum(CHANGES)
-    .describe(
-      'What this deployment did to the target: deployed (first deployment), upgraded (a higher version than PreviousVersion), rolledback (a lower one), redeployed (the same version), changed (versions that cannot be ordered). Versions are ordered as SemVer 2.0, NuGet four-part versions and dotted numbers (numeric parts as numbers, a leading v ignored).',
-    ),
-}).register(responses, { id: 'CurrentDeployment' });
-
-export const CurrentPageSchema = z
-  .object({
-    Items: z.array(CurrentViewSchema),
-    NextCursor: z.string().optional().describe('Present when there are more targets: pass it as cursor.'),
-  })
-  .register(responses, { id: 'CurrentPage' });
-
-export const PackageOverviewSchema = z
-  .object({
-    GroupName: z.string().optional(),
-    PackageName: z.string(),
-    Versions: z.array(z.string()).describe("The distinct versions the package's targets (those shown) run, highest first."),
-    Drift: z.boolean().describe('True when the targets shown run different versions (spellings of one version, such as 1.0 and 1.0.0, are not drift).'),
-    Targets: z.array(CurrentViewSchema).describe("Each target's current record, in target order."),
-  })
-  .register(responses, { id: 'PackageOverview' });
-
-export const OverviewSchema = z
-  .object({
-    Packages: z.array(PackageOverviewSchema),
-    NextCursor: z.string().optional().describe('Present when there are more packages: pass it as cursor.'),
-  })
-  .register(responses, { id: 'Overview' });
-
-export const FrequencySchema = z
-  .object({
-    Interval: z.enum(INTERVALS),
-    Buckets: z.array(
-      z.object({
-        Start: z.string().describe('The first day of the bucket (YYYY-MM-DD, UTC; a Monday for weeks).'),
-        Count: z.number().int().describe('Deployments recorded with a Date in the bucket, in every region.'),
-      }),
-    ),
-  })
-  .register(responses, { id: 'Frequency' });
-
-export const FeedsSchema = z
-  .object({
-    Items: z.array(
-      z.object({ Name: z.string(), Privileges: z.array(z.string()).describe(`What the caller may do on the feed, of ${PRIVILEGES.join(', ')}.`) }),
-    ),
-  })
-  .register(responses, { id: 'Feeds' });
-
-export const ProblemSchema = z
-  .object({
-    type: z.string(),
-    title: z.string(),
-    status: z.number().int(),
-    detail: z.string().describe('What was wrong, naming the field.'),
-    errors: z.array(z.object({ field: z.string(), detail: z.string() })).optional(),
-    requestId: z.string().optional(),
-  })
-  .register(responses, { id: 'Problem' });
-
-const EVENT_CHANGES = [...CHANGES, 'backdated'] as const;
-export const DeploymentEventSchema = z
-  .object({
-    id: z.string().describe("The record's Id: the same on every redelivery of this event; deduplicate on it."),
-    source: z.literal(EVENT_SOURCE),
-    'detail-type': z
-      .string()
-      .describe(
-        'CDEvents name by Change: deployed, redeployed and backdated -> dev.cdevents.service.deployed; upgraded and changed -> dev.cdevents.service.upgraded; rolledback -> dev.cdevents.service.rolledback.',
-      ),
-    time: z.string().describe('When the service received the record (ISO 8601, UTC).'),
-    region: z.string().describe('The AWS region that received the record (the only one that announces it).'),
-    detail: DeploymentViewSchema.extend({
-      PreviousVersion: z.string().optional().describe('The version the target ran before; absent on a first deployment and on a backdated record.'),
-      Change: z
-        .enum(EVENT_CHANGES)
-        .describe(
-          "deployed (first on the target), upgraded / rolledback (a higher / lower version than PreviousVersion), redeployed (the same version), changed (versions that cannot be ordered), backdated (a record dated before the target's current one, which it did not change). Versions are ordered as in /api/deployments/current.",
-        ),
-    }),
-  })
-  .register(responses, { id: 'DeploymentEvent' });
-
-export const SlackMessageSchema = z
-  .object({
-    text: z
-      .string()
-      .describe(
-        "Slack mrkdwn, one line: the package and version, the change, the target, the previous version, who, the region, the feed and the record's Date, and the record's Url as a <Url|details> link when it has one.",
-      ),
-  })
-  .register(responses, { id: 'SlackMessage' });
-
-// The response schemas describe exactly what the handlers return (a compile error otherwise).
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const exact = <T extends true>(): T => true as T;
-exact<Same<z.output<typeof DeploymentViewSchema>, DeploymentView>>();
-exact<Same<z.output<typeof PageSchema>, PageView>>();
-exact<Same<z.output<typeof FeedsSchema>, { Items: FeedView[] }>>();
-exact<Same<z.output<typeof CurrentViewSchema>, CurrentView>>();
-exact<Same<z.output<typeof CurrentPageSchema>, CurrentPageView>>();
-exact<Same<z.output<typeof PackageOverviewSchema>, PackageOverview>>();
-exact<Same<z.output<typeof OverviewSchema>, OverviewView>>();
-exact<Same<z.output<typeof FrequencySchema>, FrequencyView>>();
-exact<Same<z.output<typeof DeploymentEventSchema>, DeploymentEvent>>();
+for (const [schema, id] of [
+  [DeploymentViewSchema, 'Deployment'],
+  [PageSchema, 'DeploymentPage'],
+  [CurrentViewSchema, 'CurrentDeployment'],
+  [CurrentPageSchema, 'CurrentPage'],
+  [PackageOverviewSchema, 'PackageOverview'],
+  [OverviewSchema, 'Overview'],
+  [FrequencySchema, 'Frequency'],
+  [FeedsSchema, 'Feeds'],
+  [ProblemSchema, 'Problem'],
+  [DeploymentEventSchema, 'DeploymentEvent'],
+  [SlackMessageSchema, 'SlackMessage'],
+] as const) {
+  responses.add(schema, { id });
+}
 
 const webhookHeader = (name: string, description: string) => ({ name, in: 'header', required: true, schema: { type: 'string' }, description });
 

@@ -2,7 +2,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { hasPrivilege, PRIVILEGES, VIEW_PRIVILEGE, type FeedRecord, type Principal } from '../domain/auth.ts';
 import { InvalidInput, NotFound } from '../domain/errors.ts';
-import { bucketCount, bucketEnd, bucketOf, dayOf, defaultFromDay, MAX_BUCKETS, sumIntoBuckets, type Bucket, type Interval } from '../domain/frequency.ts';
+import { bucketCount, bucketEnd, bucketOf, dayOf, defaultFromDay, MAX_BUCKETS, sumIntoBuckets } from '../domain/frequency.ts';
 import {
   currentPartitionKey,
   deploymentPartitionKey,
@@ -22,7 +22,8 @@ import {
   readParameters,
   type HistoryQuery,
 } from '../domain/queries.ts';
-import { toCurrentView, toPackageOverview, toView, type CurrentView, type DeploymentView, type PackageOverview } from '../domain/record.ts';
+import { toCurrentView, toPackageOverview, toView } from '../domain/record.ts';
+import type { CurrentPageView, FeedsView, FrequencyView, OverviewView, PageView } from '../domain/views.ts';
 import { json, type Response } from '../http/responses.ts';
 import { documentClient } from '../store/client.ts';
 import { config } from '../store/config.ts';
@@ -48,7 +49,6 @@ export type ReadDependencies = {
   now: () => Date;
 };
 
-export type PageView = { Items: DeploymentView[]; NextCursor?: string };
 const pageView = (page: Page): PageView => ({
   Items: page.items.map(toView),
   ...(page.cursor !== undefined ? { NextCursor: page.cursor } : {}),
@@ -76,8 +76,6 @@ export const listDeployments = async (deps: ReadDependencies, caller: Caller): P
   return pageView(await queryPage(deps.client, deps.deploymentsTable, { partition: historyPartition(q), range, limit: q.limit, cursor: q.cursor }));
 };
 
-export type CurrentPageView = { Items: CurrentView[]; NextCursor?: string };
-
 /** For each target of a package, its latest record by Date, in target order, with the version it ran before. */
 export const currentDeployments = async (deps: ReadDependencies, caller: Caller): Promise<CurrentPageView> => {
   const { value: q } = await checkFeedAccess(deps.directory, caller, {
@@ -93,8 +91,6 @@ export const currentDeployments = async (deps: ReadDependencies, caller: Caller)
     ...(page.cursor !== undefined ? { NextCursor: page.cursor } : {}),
   };
 };
-
-export type OverviewView = { Packages: PackageOverview[]; NextCursor?: string };
 
 /**
  * Every package of a feed (a page of `limit` packages, in group and package order), each with its current record per
@@ -119,8 +115,6 @@ export const deploymentOverview = async (deps: ReadDependencies, caller: Caller)
   });
   return { Packages: page.packages.map(toPackageOverview), ...(page.cursor !== undefined ? { NextCursor: page.cursor } : {}) };
 };
-
-export type FrequencyView = { Interval: Interval; Buckets: Bucket[] };
 
 /**
  * Deployments per day or per week (weeks start Monday UTC; a range is widened to whole weeks), zero buckets included,
@@ -152,11 +146,10 @@ export const deploymentFrequency = async (deps: ReadDependencies, caller: Caller
   return { Interval: interval, Buckets: sumIntoBuckets(interval, first, last, counts) };
 };
 
-export type FeedView = { Name: string; Privileges: string[] };
 const privilegesOn = (principal: Principal, feed: FeedRecord): string[] => PRIVILEGES.filter((p) => hasPrivilege(principal, feed, p));
 
 /** The feeds the caller may view, with what the caller may do on each. */
-export const listFeeds = async (deps: ReadDependencies, caller: Caller): Promise<{ Items: FeedView[] }> => {
+export const listFeeds = async (deps: ReadDependencies, caller: Caller): Promise<FeedsView> => {
   const principal = await authenticateCaller(deps.directory, caller, deps.now());
   const parameters = readParameters(FeedsQuerySchema, [], caller.query, caller.rawQuery);
   if (!parameters.ok) throw new InvalidInput(parameters);

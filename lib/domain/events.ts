@@ -1,6 +1,9 @@
 import { createHmac } from 'node:crypto';
-import { changeOf, type Change } from './versions.ts';
-import { toView, type DeploymentRecord, type DeploymentView } from './record.ts';
+import { changeOf } from './versions.ts';
+import { toView, type DeploymentRecord } from './record.ts';
+import type { DeploymentEvent, EventChange, SlackMessage } from './views.ts';
+
+export type { DeploymentEvent, EventChange, EventDetail } from './views.ts';
 
 /**
  * Deployment events: which change of the deployments table announces a new record, and what the event says.
@@ -20,9 +23,6 @@ import { toView, type DeploymentRecord, type DeploymentView } from './record.ts'
  */
 export const EVENT_SOURCE = 'package-deployment-api';
 
-/** The record's Change, or `backdated`: a record dated before the target's current one, which it did not change. */
-export type EventChange = Change | 'backdated';
-
 /**
  * EventBridge detail-types, named after CDEvents' service events. CDEvents has no redeployed, changed or backdated:
  * a redeployment of the same version is `service.deployed`, a change between versions that cannot be ordered is
@@ -36,20 +36,6 @@ export const DETAIL_TYPES: Readonly<Record<EventChange, string>> = {
   redeployed: 'dev.cdevents.service.deployed',
   changed: 'dev.cdevents.service.upgraded',
   backdated: 'dev.cdevents.service.deployed',
-};
-
-/** The event's detail: the record as the read API returns it, plus what it changed (Region is the record's own). */
-export type EventDetail = DeploymentView & { PreviousVersion?: string; Change: EventChange };
-
-export type DeploymentEvent = {
-  /** The record's Id: the same on every redelivery, so consumers can deduplicate. */
-  id: string;
-  source: typeof EVENT_SOURCE;
-  'detail-type': string;
-  /** When the service received the record. */
-  time: string;
-  region: string;
-  detail: EventDetail;
 };
 
 /** One change of an item of the deployments table, as its stream tells it (NEW_AND_OLD_IMAGES, unmarshalled). */
@@ -125,7 +111,7 @@ export const slackText = (event: DeploymentEvent): string => {
 
 /** The raw body of a delivery: the event itself (json), or a Slack message (slack). */
 export const webhookBody = (event: DeploymentEvent, format: WebhookFormat): string =>
-  format === 'slack' ? JSON.stringify({ text: slackText(event) }) : JSON.stringify(event);
+  format === 'slack' ? JSON.stringify({ text: slackText(event) } satisfies SlackMessage) : JSON.stringify(event);
 
 /** GitHub's scheme: `sha256=` and the hex HMAC-SHA256 of the raw body, keyed with the webhook's secret. */
 export const signBody = (secret: string, body: string): string => `sha256=${createHmac('sha256', secret).update(body, 'utf8').digest('hex')}`;

@@ -3,6 +3,7 @@
  * answers with. Pure functions; the counters themselves are items kept by the record transaction (lib/store).
  */
 import { orderingInstant, type NewDeployment } from './record.ts';
+import type { Bucket } from './views.ts';
 
 export const INTERVALS = ['day', 'week'] as const;
 export type Interval = (typeof INTERVALS)[number];
@@ -62,8 +63,6 @@ export const defaultFromDay = (interval: Interval, toDay_: string): string => {
   const step = interval === 'week' ? 7 * DAY_MS : DAY_MS;
   return toDay(toMs(bucketOf(interval, toDay_)) - (DEFAULT_BUCKETS[interval] - 1) * step);
 };
-
-export type Bucket = { Start: string; Count: number };
 
 /** The last day of the bucket holding `day` (weeks are whole: a range is widened to the weeks it touches). */
 export const bucketEnd = (interval: Interval, day: string): string => (interval === 'week' ? toDay(toMs(weekStart(day)) + 6 * DAY_MS) : day);

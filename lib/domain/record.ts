@@ -1,7 +1,8 @@
 import { principalKeyId, principalName, type Principal } from './auth.ts';
 import { FUTURE_DATE_SKEW_MS } from './dates.ts';
 import type { DeploymentInput } from './deployment.ts';
-import { changeOf, compareVersions, type Change } from './versions.ts';
+import { changeOf, compareVersions } from './versions.ts';
+import type { CurrentView, DeploymentView, PackageOverview } from './views.ts';
 
 /** A recorded deployment: the seed's fields, plus what the service adds (its id, when and where it was received). */
 export type DeploymentRecord = {
@@ -64,25 +65,7 @@ export const newDeployment = (
   region: received.region,
 });
 
-/** The stored record as the API returns it: the seed's field names, plus the id and what the service added. */
-export type DeploymentView = {
-  Id: string;
-  FeedName: string;
-  GroupName?: string;
-  PackageName: string;
-  Version: string;
-  Target: string;
-  Application: string;
-  Description: string;
-  UserName: string;
-  Url?: string;
-  Date: string;
-  ReceivedAt: string;
-  /** Present (true) when Date lay beyond the clock-skew allowance: the record is ordered by ReceivedAt. */
-  DateInFuture?: true;
-  Region: string;
-};
-
+/** The stored record as the API returns it (see DeploymentViewSchema). */
 export const toView = (record: DeploymentRecord): DeploymentView => ({
   Id: record.id,
   FeedName: record.feedName,
@@ -100,12 +83,7 @@ export const toView = (record: DeploymentRecord): DeploymentView => ({
   Region: record.region,
 });
 
-/**
- * A target's current record as the API returns it: the record, the version the target ran before it (absent on a
- * first deployment) and what the deployment did (see changeOf).
- */
-export type CurrentView = DeploymentView & { PreviousVersion?: string; Change: Change };
-
+/** A target's current record as the API returns it, with what the deployment did (see changeOf). */
 export const toCurrentView = (record: DeploymentRecord & { previousVersion?: string | null | undefined }): CurrentView => {
   const previous = record.previousVersion ?? undefined;
   return {
@@ -113,15 +91,6 @@ export const toCurrentView = (record: DeploymentRecord & { previousVersion?: str
     ...(previous !== undefined ? { PreviousVersion: previous } : {}),
     Change: changeOf(record.version, previous),
   };
-};
-
-/** One package of the overview: its current record per target, its distinct versions and whether they differ. */
-export type PackageOverview = {
-  GroupName?: string;
-  PackageName: string;
-  Versions: string[];
-  Drift: boolean;
-  Targets: CurrentView[];
 };
 
 /** Distinct versions, highest first (those that cannot be ordered last, in text order). */

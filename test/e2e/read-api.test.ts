@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { openApiDocument, PageSchema } from '../../lib/app/openapi.ts';
+import { openApiDocument } from '../../lib/app/openapi.ts';
+import { PageSchema } from '../../lib/domain/views.ts';
 import { CURRENT_AFTER_SCENARIO, TWO_VERSIONS_THREE_TARGETS } from '../support/scenario.ts';
 import { admin, baseUrl, curl, endpoint } from './support.ts';
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { PageSchema } from '../../lib/app/openapi.ts';
+import { PageSchema } from '../../lib/domain/views.ts';
 import { seedFields } from '../support/seed.ts';
 import { admin, baseUrl, curl, endpoint } from './support.ts';
 

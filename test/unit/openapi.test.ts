@@ -2,9 +2,20 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { describe, expect, it } from 'vitest';
 import { ROUTES } from '../../infra/routes.ts';
 import { DeploymentSchema, FIELD_LIMITS } from '../../lib/domain/deployment.ts';
-import { CurrentPageSchema, FrequencySchema, openApiDocument, OverviewSchema, PageSchema, ProblemSchema } from '../../lib/app/openapi.ts';
+import { openApiDocument } from '../../lib/app/openapi.ts';
 import { CurrentQuerySchema, HistoryQuerySchema } from '../../lib/domain/queries.ts';
 import { toCurrentView, toPackageOverview, toView } from '../../lib/domain/record.ts';
+import {
+  CurrentPageSchema,
+  DeploymentEventSchema,
+  EventDetailSchema,
+  FrequencySchema,
+  OverviewSchema,
+  PageSchema,
+  ProblemSchema,
+  SlackMessageSchema,
+} from '../../lib/domain/views.ts';
+import * as z from '../../lib/domain/zod.ts';
 import { problemResponse } from '../../lib/http/responses.ts';
 
 type Operation = {
@@ -121,7 +132,6 @@ describe('the OpenAPI document', () => {
 
 describe('the webhooks section', () => {
   it('documents the delivery: its headers, and a body that is the event the dispatcher sends (or a Slack message)', async () => {
-    const { DeploymentEventSchema, SlackMessageSchema } = await import('../../lib/app/openapi.ts');
     const { announcedEvent, webhookBody } = await import('../../lib/domain/events.ts');
     const hooks = (
       openApiDocument() as {
@@ -164,7 +174,10 @@ describe('the webhooks section', () => {
       { eventName: 'MODIFY', newImage: image, oldImage: { ...image, id: '01J00000000000000000000000', version: '1.0' } },
       'eu-west-1',
     )!;
-    expect(DeploymentEventSchema.strict().safeParse(JSON.parse(webhookBody(event, 'json'))).success).toBe(true);
+    // Exactly the documented fields, in the event and in its detail.
+    const exactEvent = z.strictObject({ ...DeploymentEventSchema.shape, detail: z.strictObject(EventDetailSchema.shape) });
+    expect(exactEvent.safeParse(JSON.parse(webhookBody(event, 'json'))).success).toBe(true);
+    expect(exactEvent.safeParse({ ...event, detail: { ...event.detail, keyId: 'anonymous' } }).success).toBe(false);
     expect(SlackMessageSchema.safeParse(JSON.parse(webhookBody(event, 'slack'))).success).toBe(true);
     expect(DeploymentEventSchema.safeParse({ ...event, detail: { ...event.detail, Change: 'promoted' } }).success).toBe(false);
   });
