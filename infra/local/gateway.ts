@@ -27,7 +27,7 @@ export type RawRequest = {
 };
 
 export type EventOptions = {
-  /** `$default`, or a route key such as `ANY /api/feeds`. */
+  /** `$default`, or a route key such as `ANY /some/path`. */
   routeKey?: string;
   stage?: string;
   now?: Date;
