@@ -122,8 +122,8 @@ if (!streamless) await events.start();
 
 await build({ quiet: true });
 type Handler = Parameters<typeof startGateway>[0]['routes'][number]['handler'];
-// Each function's bundle, loaded as Lambda loads it; every path of lib/domain/routes.ts is served, and the `$default`
-// route reaches the function HTTP API's does.
+// Each function's bundle, loaded as Lambda loads it; every path of lib/domain/routes.ts is served, and a path no route
+// matches reaches DEFAULT_ROUTE_FUNCTION, as HTTP API's `$default` route does.
 const handlers = Object.fromEntries(
   await Promise.all(
     HTTP_FUNCTIONS.map(async (fn) => {
