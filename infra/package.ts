@@ -118,7 +118,8 @@ const withLock = async <T>(fn: () => Promise<T>): Promise<T> => {
  * door=restApi: infra/cloudformation/door-restApi.yml declares the REST API's stage (access log, throttling) with
  * `DeploymentId: { Ref: ApiGatewayDeployment }`; osls's deployment has a new logical id at every packaging
  * (ApiGatewayDeployment<instance id>) and creates the stage itself through its StageName. This points the stage at
- * that deployment and takes the stage name off it, so that the stage is the template's own resource. Other
+ * that deployment and takes the stage name off it, so that the stage is the template's own resource; the deployment waits for the gateway
+ * responses, so that it has them. Other
  * templates are returned unchanged.
  */
 const linkRestApiStage = (template: Record<string, unknown>): Record<string, unknown> => {
@@ -130,6 +131,9 @@ const linkRestApiStage = (template: Record<string, unknown>): Record<string, unk
   const id = deployments[0]!;
   delete resources[id]!.Properties.StageName;
   stage.Properties.DeploymentId = { Ref: id };
+  // A deployment is a snapshot of the API: made after the gateway responses (door-restApi.yml), it carries them.
+  const responses = Object.keys(resources).filter((r) => resources[r]!.Type === 'AWS::ApiGateway::GatewayResponse');
+  if (responses.length > 0) resources[id]!.DependsOn = [...[resources[id]!.DependsOn ?? []].flat(), ...responses];
   return template;
 };
 

@@ -184,20 +184,72 @@ const resourcePolicyFor = (ids) =>
       ];
 
 /**
- * Each function's paths: infra/routes.ts ROUTES without the trailing-slash twins (a unit test compares the packaged
- * routes with ROUTES; HTTP API's twins are in infra/cloudformation/door-httpApi.yml, REST API matches both).
+ * The routes, from lib/domain/routes.ts, the one table of them. Required as it is: Node (22.18 and later, and the
+ * Node 24 every npm script runs on) strips its types and loads the ES module for require(), so there is no generated
+ * copy to build first or to go stale, and `osls print`, `osls remove` and serverless-offline read the same table as
+ * the functions do.
  */
-const FUNCTION_PATHS = {
-  'record-deployment': ['/api/package-deployment'],
-  'query-deployments': ['/api/deployments', '/api/deployments/current', '/api/deployments/overview', '/api/deployments/frequency', '/api/feeds'],
-  site: ['/', '/api/openapi.json'],
-};
-/** A function's events for a door: HTTP API routes, REST API methods (`ANY`, Lambda proxy), none for function URLs. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS file, which osls and Serverless require()
+const { ROUTES, ROUTE_IDS, HTTP_FUNCTIONS, DEFAULT_ROUTE_FUNCTION, servedPaths, documentedPath } = require('../lib/domain/routes.ts');
+
+/** Each function's paths, without the trailing-slash twins (REST API matches both; HTTP API's are httpApiRoutes'). */
+const FUNCTION_PATHS = Object.fromEntries(HTTP_FUNCTIONS.map((fn) => [fn, ROUTE_IDS.filter((id) => ROUTES[id].function === fn).map((id) => ROUTES[id].path)]));
+
+/**
+ * A function's events for a door: HTTP API routes (`ANY`, so that a wrong method gets the function's own 405 with
+ * Allow; the site also takes the `$default` route, so that a path no route matches gets its problem+json 404), REST
+ * API methods (`ANY`, Lambda proxy), none for function URLs.
+ */
 const eventsFor = (door, fn) => {
   const paths = FUNCTION_PATHS[fn] ?? fail(`events: no paths for function ${fn}.`);
-  if (door === 'httpApi') return paths.map((path) => ({ httpApi: { method: '*', path } }));
+  if (door === 'httpApi') return [...paths.map((path) => ({ httpApi: { method: '*', path } })), ...(fn === DEFAULT_ROUTE_FUNCTION ? [{ httpApi: '*' }] : [])];
   if (door === 'restApi') return paths.map((path) => ({ http: { method: 'any', path } }));
   return [];
+};
+
+/** osls's normalized name (`record-deployment` -> `RecordDashdeployment`, `/api/x.json` -> `ApiXDotjson`), for logical ids. */
+const normalized = (name) =>
+  name
+    .split('/')
+    .filter((part) => part !== '')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('')
+    .replace(/-/g, 'Dash')
+    .replace(/_/g, 'Underscore')
+    .replace(/\./g, 'Dot');
+
+/**
+ * HTTP API matches a path with and without its trailing slash separately, and osls gives `/a` and `/a/` one logical
+ * id, so only one of them can be an event: the twins are these routes, on the integrations osls creates for the
+ * events (its Lambda permissions cover every route of the API).
+ */
+const httpApiTwinRoutes = () =>
+  Object.fromEntries(
+    ROUTE_IDS.flatMap((id) => {
+      const route = ROUTES[id];
+      return servedPaths(route)
+        .filter((path) => path !== route.path)
+        .map((path) => [
+          `HttpApiRouteAny${normalized(route.path)}Slash`,
+          {
+            Type: 'AWS::ApiGatewayV2::Route',
+            Properties: {
+              ApiId: { Ref: 'HttpApi' },
+              RouteKey: `ANY ${path}`,
+              Target: { 'Fn::Join': ['/', ['integrations', { Ref: `HttpApiIntegration${normalized(route.function)}` }]] },
+            },
+          },
+        ]);
+    }),
+  );
+
+/** A function's Lambda description: its routes' methods and paths. */
+const describeFunction = (fn) => {
+  const routes = ROUTE_IDS.filter((id) => ROUTES[id].function === fn).map((id) => {
+    const route = ROUTES[id];
+    return `${route.methods.join(',')} ${documentedPath(route)}`;
+  });
+  return `${routes.join('; ')}${fn === DEFAULT_ROUTE_FUNCTION ? '; and any other path (404)' : ''}`;
 };
 
 const param = (resolveVariable, name) => resolveVariable(`param:${name}`);
@@ -219,6 +271,8 @@ module.exports = {
   parseVpcEndpointIds,
   resourcePolicyFor,
   eventsFor,
+  httpApiTwinRoutes,
+  describeFunction,
 
   /** The front door (door parameter): httpApi, restApi or functionUrl. */
   door: async ({ resolveVariable }) => parseDoor(await param(resolveVariable, 'door')),
@@ -227,6 +281,10 @@ module.exports = {
     const door = parseDoor(await param(resolveVariable, 'door'));
     return Object.fromEntries(Object.keys(FUNCTION_PATHS).map((fn) => [fn, eventsFor(door, fn)]));
   },
+  /** door=httpApi: the trailing-slash twins of the routes (see httpApiTwinRoutes); otherwise nothing. */
+  httpApiRoutes: async ({ resolveVariable }) => (parseDoor(await param(resolveVariable, 'door')) === 'httpApi' ? { Resources: httpApiTwinRoutes() } : {}),
+  /** Each HTTP function's description, by function name (`descriptions.site`). */
+  descriptions: async () => Object.fromEntries(HTTP_FUNCTIONS.map((fn) => [fn, describeFunction(fn)])),
   /** A function URL for each function (auth NONE: the service checks API keys itself) when door=functionUrl. */
   functionUrl: async ({ resolveVariable }) => parseDoor(await param(resolveVariable, 'door')) === 'functionUrl',
   reservedConcurrency: async ({ resolveVariable }) => parseInteger('reservedConcurrency', await param(resolveVariable, 'reservedConcurrency'), 0, 10000),

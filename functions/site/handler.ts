@@ -1,5 +1,5 @@
 import { httpFunction } from '../../lib/http/chain.ts';
 import { siteHandler } from '../../lib/app/site/site.ts';
 
-/** GET / (the deployments web page) and GET /api/openapi.json (the API's description). */
-export const handler = httpFunction({ name: 'site', methods: ['GET'], ok: 'Served' }).handler(siteHandler());
+/** The site's routes of lib/domain/routes.ts (the web page and the API's description), and any path no route matches. */
+export const handler = httpFunction({ name: 'site', ok: 'Served' }).handler(siteHandler());

@@ -27,7 +27,7 @@ export type RawRequest = {
 };
 
 export type EventOptions = {
-  /** `$default`, or a route such as `POST /api/package-deployment`. */
+  /** `$default`, or a route key such as `ANY /some/path`. */
   routeKey?: string;
   stage?: string;
   now?: Date;
@@ -50,6 +50,11 @@ export type GatewayOptions = {
   port: number;
   host?: string;
   routes: Route[];
+  /**
+   * HTTP API's `$default` route: what a path no route matches reaches (within the stage), with routeKey `$default`.
+   * Without one, or outside the stage, the gateway answers the service's problem+json 404 itself.
+   */
+  defaultRoute?: Route;
   /** The largest request body accepted; HTTP API's limit (10 MiB) unless given. */
   maxBodyBytes?: number;
   /** HTTP API's integration timeout (29 s unless given): a slower handler's caller gets a 503. */
@@ -284,6 +289,13 @@ const jsonMessage = (statusCode: number, message: string): Rendered => ({
   body: Buffer.from(JSON.stringify({ message })),
 });
 
+/** A path no route matches: a problem+json 404 (RFC 9457), as the service answers one. */
+const notFound = (path: string): Rendered => ({
+  statusCode: 404,
+  headers: { 'content-type': 'application/problem+json; charset=utf-8', 'cache-control': 'no-store' },
+  body: Buffer.from(JSON.stringify({ type: 'about:blank', title: 'Not Found', status: 404, detail: `No route of this API matches ${path}.` })),
+});
+
 const headerValue = (name: string, v: unknown): string => {
   if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') {
     const s = String(v);
@@ -491,9 +503,9 @@ export const startGateway = async (options: GatewayOptions): Promise<Gateway> =>
     res.setHeader('apigw-requestid', requestId);
     const url = req.url ?? '/';
     const path = routePath(splitTarget(url).path);
-    const route = path === undefined ? undefined : routes.get(path);
+    const route = path === undefined ? undefined : (routes.get(path) ?? (options.defaultRoute && { routeKey: '$default', ...options.defaultRoute }));
     if (!route) {
-      send(res, jsonMessage(404, 'Not Found'));
+      send(res, notFound(splitTarget(url).path));
       return;
     }
     const body = await readBody(req, res, maxBodyBytes);

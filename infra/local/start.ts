@@ -5,7 +5,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { VIEW_AND_DOWNLOAD } from '../../lib/domain/auth.ts';
 import { FeedNameHasRecords, FeedRepository } from '../../lib/store/feeds.ts';
 import { build, bundlePath } from '../build.ts';
-import { ROUTES } from '../routes.ts';
+import { DEFAULT_ROUTE_FUNCTION, documentedPath, HTTP_FUNCTIONS, ROUTE_IDS, ROUTES, servedPaths, type HttpFunctionName } from '../../lib/domain/routes.ts';
 import { tableNamesFromEnv } from '../tables.ts';
 import { eventSettings } from '../../lib/app/events.ts';
 import type { LocalStreamRecord } from './dynalite-transactions.ts';
@@ -122,20 +122,28 @@ if (!streamless) await events.start();
 
 await build({ quiet: true });
 type Handler = Parameters<typeof startGateway>[0]['routes'][number]['handler'];
-// Each function's bundle, loaded as Lambda loads it; every route of infra/routes.ts is served.
-const routes = await Promise.all(
-  ROUTES.map(async (route) => {
-    const { handler } = (await import(pathToFileURL(bundlePath(route.function)).href).catch((e: unknown) =>
-      fail(`${route.function} failed to load: ${(e as Error).message}`),
-    )) as { handler: Handler };
-    return route.paths.map((path) => ({ path, handler, functionName: route.function }));
-  }),
+// Each function's bundle, loaded as Lambda loads it; every path of lib/domain/routes.ts is served, and a path no route
+// matches reaches DEFAULT_ROUTE_FUNCTION, as HTTP API's `$default` route does.
+const handlers = Object.fromEntries(
+  await Promise.all(
+    HTTP_FUNCTIONS.map(async (fn) => {
+      const { handler } = (await import(pathToFileURL(bundlePath(fn)).href).catch((e: unknown) => fail(`${fn} failed to load: ${(e as Error).message}`))) as {
+        handler: Handler;
+      };
+      return [fn, handler] as const;
+    }),
+  ),
+) as Record<HttpFunctionName, Handler>;
+const routes = ROUTE_IDS.flatMap((id) =>
+  servedPaths(ROUTES[id]).map((path) => ({ path, handler: handlers[ROUTES[id].function], functionName: ROUTES[id].function })),
 );
+const defaultRoute = { path: '$default', handler: handlers[DEFAULT_ROUTE_FUNCTION], functionName: DEFAULT_ROUTE_FUNCTION };
 // STAGE: serve under a named stage, as HTTP API does (/<stage>/api/...), to try the service as deployed there.
 const stage = process.env.STAGE || undefined;
 const started = await startGateway({
   port,
-  routes: routes.flat(),
+  routes,
+  defaultRoute,
   ...(stage ? { stage } : {}),
 }).catch(async (e: unknown) => {
   await db.stop();
@@ -153,8 +161,8 @@ if (!external)
   console.log(
     `A second region on the same tables: AWS_ENDPOINT_URL_DYNAMODB=${db.endpoint} AWS_REGION=us-east-1 PORT=${Number(new URL(gateway.url).port) + 1} npm start`,
   );
-console.log(`Deployments web page at ${gateway.url}/ and the API's description at ${gateway.url}/api/openapi.json`);
-console.log(`Package Deployment API listening on ${gateway.url}/api/package-deployment/`);
+console.log(`Deployments web page at ${gateway.url}${ROUTES.page.path} and the API's description at ${gateway.url}${ROUTES.openapi.path}`);
+console.log(`Package Deployment API listening on ${gateway.url}${documentedPath(ROUTES.record)}`);
 console.log(
   streamless
     ? `Events: none from this region: the DynamoDB at ${db.endpoint} has no streams (an embedded dynalite shows its changes only to the npm start that runs it). For events in two local regions, start the first one with DYNAMODB_ENGINE=dynamodb-local.`

@@ -17,6 +17,7 @@ import {
   ProblemSchema,
   SlackMessageSchema,
 } from '../domain/views.ts';
+import { documentedPath, ROUTE_IDS, ROUTES, type DocumentedRoute } from '../domain/routes.ts';
 
 /**
  * The API's OpenAPI 3.1 description, generated from the zod schemas that validate requests (their fields, which are
@@ -99,9 +100,9 @@ const problems = (statuses: Record<number, string>) =>
 
 /** What the read endpoints' own checks add to a query parameter (see HistoryQuerySchema's refinements). */
 const QUERY_NOTES: Record<string, string> = {
-  Version: ' On /api/deployments: needs PackageName.',
-  GroupName: ' On /api/deployments: needs PackageName.',
-  Target: ' On /api/deployments: cannot be combined with PackageName.',
+  Version: ` On ${ROUTES.history.path}: needs PackageName.`,
+  GroupName: ` On ${ROUTES.history.path}: needs PackageName.`,
+  Target: ` On ${ROUTES.history.path}: cannot be combined with PackageName.`,
 };
 const QUERY_SCHEMAS: Record<string, Record<string, unknown>> = {
   limit: { type: 'string', pattern: '^[0-9]{1,4}$' },
@@ -159,7 +160,7 @@ const componentSchemas = () => {
   );
 };
 
-/** POST /api/package-deployment/: ProGet's endpoint, its three body types from the validation schema. */
+/** The recording route: ProGet's endpoint, its three body types from the validation schema. */
 const recordPath = () => {
   const body = requestSchema(DeploymentSchema, { numbers: true });
   const form = { ...body, properties: Object.fromEntries(Object.entries(body.properties ?? {}).map(([k, v]) => [k, { ...v, type: 'string' }])) };
@@ -204,9 +205,9 @@ const recordPath = () => {
   };
 };
 
-/** The read API's paths, their parameters from the query schemas. */
+/** The read API's operations by route (lib/domain/routes.ts), their parameters from the query schemas. */
 const readPaths = () => ({
-  '/api/deployments': {
+  history: {
     get: {
       operationId: 'listDeployments',
       summary: "Deployment history, newest first: a package's (optionally one version's), a target's (Target), or a feed's recent activity.",
@@ -215,7 +216,7 @@ const readPaths = () => ({
       responses: { 200: { description: 'A page of records.', content: jsonContent('DeploymentPage') }, ...problems(READ_ERRORS) },
     },
   },
-  '/api/deployments/current': {
+  current: {
     get: {
       operationId: 'currentDeployments',
       summary: 'For each target of a package, the latest deployment by Date (a backdated record never replaces a newer one), in target order.',
@@ -227,7 +228,7 @@ const readPaths = () => ({
       },
     },
   },
-  '/api/deployments/overview': {
+  overview: {
     get: {
       operationId: 'deploymentOverview',
       summary:
@@ -237,7 +238,7 @@ const readPaths = () => ({
       responses: { 200: { description: 'A page of packages.', content: jsonContent('Overview') }, ...problems(READ_ERRORS) },
     },
   },
-  '/api/deployments/frequency': {
+  frequency: {
     get: {
       operationId: 'deploymentFrequency',
       summary: "Deployments per day or per week (Monday UTC), zero buckets included, in every region: DORA's deployment frequency.",
@@ -254,7 +255,7 @@ const readPaths = () => ({
       },
     },
   },
-  '/api/feeds': {
+  feeds: {
     get: {
       operationId: 'listFeeds',
       summary: 'The feeds the caller may view, with the privileges the caller has on each.',
@@ -291,6 +292,15 @@ const webhookOperation = () => ({
   },
 });
 
+/**
+ * The document's paths: each documented route of lib/domain/routes.ts at its path, with its operations (one per
+ * method; a route without operations is a compile error, and a unit test checks their methods against the route's).
+ */
+const documentedPaths = () => {
+  const operations: Record<DocumentedRoute, Record<string, unknown>> = { record: recordPath(), ...readPaths() };
+  return Object.fromEntries(ROUTE_IDS.filter((id): id is DocumentedRoute => ROUTES[id].documented).map((id) => [documentedPath(ROUTES[id]), operations[id]]));
+};
+
 export const openApiDocument = (): Record<string, unknown> => ({
   openapi: '3.1.0',
   info: {
@@ -298,7 +308,7 @@ export const openApiDocument = (): Record<string, unknown> => ({
     version: '1.0.0',
     description: "A drop-in replacement for ProGet's Package Deployment API, with a read API for deployment history and the current version on each target.",
   },
-  paths: { '/api/package-deployment/': recordPath(), ...readPaths() },
+  paths: documentedPaths(),
   webhooks: { deploymentEvent: webhookOperation() },
   components: {
     schemas: componentSchemas(),

@@ -22,6 +22,7 @@ import {
   readParameters,
   type HistoryQuery,
 } from '../domain/queries.ts';
+import { findRoute, ROUTES, type RouteOf } from '../domain/routes.ts';
 import { toCurrentView, toPackageOverview, toView } from '../domain/record.ts';
 import type { CurrentPageView, FeedsView, FrequencyView, OverviewView, PageView } from '../domain/views.ts';
 import { json, type Response } from '../http/responses.ts';
@@ -172,22 +173,21 @@ export const defaultReadDependencies = (): ReadDependencies => {
   };
 };
 
-/** The read API's routes, by path without a trailing slash. */
-const READ_ROUTES = {
-  '/api/deployments': listDeployments,
-  '/api/deployments/current': currentDeployments,
-  '/api/deployments/overview': deploymentOverview,
-  '/api/deployments/frequency': deploymentFrequency,
-  '/api/feeds': listFeeds,
-} as const;
+/** The read API's handlers, one per route of the function (lib/domain/routes.ts): a route without one is a compile error. */
+const READ_HANDLERS: Record<RouteOf<'query-deployments'>, (deps: ReadDependencies, caller: Caller) => Promise<object>> = {
+  history: listDeployments,
+  current: currentDeployments,
+  overview: deploymentOverview,
+  frequency: deploymentFrequency,
+  feeds: listFeeds,
+};
 
 /** The Lambda handler function behind the middlewares: routes by path (with or without a trailing slash). */
 export const readHandler =
   (deps: ReadDependencies) =>
   async (event: APIGatewayProxyEventV2, _context: Context): Promise<Response> => {
-    const path = event.rawPath.length > 1 ? event.rawPath.replace(/\/+$/, '') : event.rawPath;
-    const route = (READ_ROUTES as Record<string, (deps: ReadDependencies, caller: Caller) => Promise<object>>)[path];
-    if (!route) throw new NotFound(`There is no ${event.rawPath} here; see /api/openapi.json.`);
+    const id = findRoute('query-deployments', event.rawPath);
+    if (id === undefined) throw new NotFound(`There is no ${event.rawPath} here; see ${ROUTES.openapi.path}.`);
     const caller = { headers: event.headers, query: event.queryStringParameters, rawQuery: event.rawQueryString };
-    return json(200, await withStore(() => route(deps, caller), READ_UNAVAILABLE));
+    return json(200, await withStore(() => READ_HANDLERS[id](deps, caller), READ_UNAVAILABLE));
   };

@@ -4,6 +4,7 @@ import { instant, optional, required, zodFailure } from './deployment.ts';
 import { isForbiddenKey } from './fields.ts';
 import { INTERVALS } from './frequency.ts';
 import { invalid, valid, type Checked, type FieldError } from './result.ts';
+import { ROUTES } from './routes.ts';
 
 /**
  * The read API's parameters: one schema per route (the OpenAPI document is generated from them), and how a query
@@ -25,7 +26,7 @@ const limit = z.pipe(
 );
 const cursor = z.optional(z.string().check(z.maxLength(4096, 'is not a cursor this API returned')));
 
-/** `GET /api/deployments`: a package's history (optionally of one version), a target's, or a feed's. */
+/** The history route (`ROUTES.history`): a package's history (optionally of one version), a target's, or a feed's. */
 export const HistoryQuerySchema = z
   .object({
     FeedName: required('FeedName'),
@@ -48,7 +49,7 @@ export const HistoryQuerySchema = z
         ctx.addIssue({
           code: 'custom',
           path: ['Target'],
-          message: 'cannot be combined with PackageName; ask for the package (its history lists each target) or the target, or see /api/deployments/current',
+          message: `cannot be combined with PackageName; ask for the package (its history lists each target) or the target, or see ${ROUTES.current.path}`,
         });
       }
       if (q.from !== undefined && q.to !== undefined && q.from > q.to) {
@@ -58,7 +59,7 @@ export const HistoryQuerySchema = z
   );
 export type HistoryQuery = z.output<typeof HistoryQuerySchema>;
 
-/** `GET /api/deployments/current`: the latest record per target of one package. */
+/** The current route (`ROUTES.current`): the latest record per target of one package. */
 export const CurrentQuerySchema = z.object({
   FeedName: required('FeedName'),
   PackageName: required('PackageName'),
@@ -69,7 +70,7 @@ export const CurrentQuerySchema = z.object({
 export type CurrentQuery = z.output<typeof CurrentQuerySchema>;
 
 /**
- * `GET /api/deployments/overview`: every package of a feed with its current record per target. `limit` counts
+ * The overview route (`ROUTES.overview`): every package of a feed with its current record per target. `limit` counts
  * packages; the filters keep the targets that match (GroupName also narrows the read itself).
  */
 export const OverviewQuerySchema = z.object({
@@ -84,7 +85,7 @@ export const OverviewQuerySchema = z.object({
 });
 export type OverviewQuery = z.output<typeof OverviewQuerySchema>;
 
-/** `GET /api/deployments/frequency`: deployments per day or week (Monday UTC), from the per-day counters. */
+/** The frequency route (`ROUTES.frequency`): deployments per day or week (Monday UTC), from the per-day counters. */
 export const FrequencyQuerySchema = z
   .object({
     FeedName: required('FeedName'),
@@ -115,7 +116,7 @@ export const FrequencyQuerySchema = z
   );
 export type FrequencyQuery = z.output<typeof FrequencyQuerySchema>;
 
-/** `GET /api/feeds`: no parameters besides an API key. */
+/** The feeds route (`ROUTES.feeds`): no parameters besides an API key. */
 export const FeedsQuerySchema = z.object({});
 
 type Query = Readonly<Record<string, string | undefined>> | undefined;

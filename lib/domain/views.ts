@@ -1,6 +1,7 @@
 import { PRIVILEGES } from './auth.ts';
 import { EVENT_SOURCE } from './events.ts';
 import { INTERVALS } from './frequency.ts';
+import { ROUTES } from './routes.ts';
 import { CHANGES } from './versions.ts';
 import * as z from './zod.ts';
 
@@ -41,7 +42,7 @@ export const DeploymentViewSchema = z.object({
 });
 export type DeploymentView = z.infer<typeof DeploymentViewSchema>;
 
-/** A page of records (GET /api/deployments). */
+/** A page of records (the `history` route). */
 export const PageSchema = z.object({
   Items: z.array(DeploymentViewSchema),
   NextCursor: described(z.optional(z.string()), 'Present when there are more records: pass it as cursor.'),
@@ -61,7 +62,7 @@ export const CurrentViewSchema = z.extend(DeploymentViewSchema, {
 });
 export type CurrentView = z.infer<typeof CurrentViewSchema>;
 
-/** A page of a package's targets (GET /api/deployments/current). */
+/** A page of a package's targets (the `current` route). */
 export const CurrentPageSchema = z.object({
   Items: z.array(CurrentViewSchema),
   NextCursor: described(z.optional(z.string()), 'Present when there are more targets: pass it as cursor.'),
@@ -78,7 +79,7 @@ export const PackageOverviewSchema = z.object({
 });
 export type PackageOverview = z.infer<typeof PackageOverviewSchema>;
 
-/** A page of a feed's packages (GET /api/deployments/overview). */
+/** A page of a feed's packages (the `overview` route). */
 export const OverviewSchema = z.object({
   Packages: z.array(PackageOverviewSchema),
   NextCursor: described(z.optional(z.string()), 'Present when there are more packages: pass it as cursor.'),
@@ -92,7 +93,7 @@ export const BucketSchema = z.object({
 });
 export type Bucket = z.infer<typeof BucketSchema>;
 
-/** Deployments per day or week (GET /api/deployments/frequency). */
+/** Deployments per day or week (the `frequency` route). */
 export const FrequencySchema = z.object({ Interval: z.enum(INTERVALS), Buckets: z.array(BucketSchema) });
 export type FrequencyView = z.infer<typeof FrequencySchema>;
 
@@ -103,7 +104,7 @@ export const FeedViewSchema = z.object({
 });
 export type FeedView = z.infer<typeof FeedViewSchema>;
 
-/** GET /api/feeds. */
+/** The feeds the caller may view (the `feeds` route). */
 export const FeedsSchema = z.object({ Items: z.array(FeedViewSchema) });
 export type FeedsView = z.infer<typeof FeedsSchema>;
 
@@ -116,7 +117,7 @@ export const EventDetailSchema = z.extend(DeploymentViewSchema, {
   PreviousVersion: described(z.optional(z.string()), 'The version the target ran before; absent on a first deployment and on a backdated record.'),
   Change: described(
     z.enum(EVENT_CHANGES),
-    "deployed (first on the target), upgraded / rolledback (a higher / lower version than PreviousVersion), redeployed (the same version), changed (versions that cannot be ordered), backdated (a record dated before the target's current one, which it did not change). Versions are ordered as in /api/deployments/current.",
+    `deployed (first on the target), upgraded / rolledback (a higher / lower version than PreviousVersion), redeployed (the same version), changed (versions that cannot be ordered), backdated (a record dated before the target's current one, which it did not change). Versions are ordered as in ${ROUTES.current.path}.`,
   ),
 });
 export type EventDetail = z.infer<typeof EventDetailSchema>;

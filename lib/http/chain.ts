@@ -6,7 +6,8 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { frontDoor } from './event.ts';
 import { logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
-import { headWithoutBody, methodGuard, problemResponses } from './middlewares.ts';
+import type { HttpFunctionName } from '../domain/routes.ts';
+import { headWithoutBody, problemResponses, routeGuard } from './middlewares.ts';
 import { observe } from './observability.ts';
 import type { Response } from './responses.ts';
 
@@ -15,11 +16,13 @@ import type { Response } from './responses.ts';
  * function URL, REST API or ALB event becomes one internal shape, and the answer the shape that door expects), the Lambda context in every log line (the event itself
  * is never logged as received, whatever POWERTOOLS_LOGGER_LOG_EVENT says: observe logs a redacted copy), one EMF metric
  * line per invocation, request logging and the outcome metrics, the one error handler (problem+json), lower-cased
- * headers, and 405 with Allow for other methods (HEAD is allowed wherever GET is, and answered without a body). A function adds what it needs after these, then its handler.
+ * headers, and the route guard: 404 for a path none of the function's routes (lib/domain/routes.ts) answers, 405 with
+ * Allow for a method its route does not take (HEAD is allowed wherever GET is, and answered without a body). A
+ * function adds what it needs after these, then its handler.
  */
 export const httpFunction = <E extends APIGatewayProxyEventV2 = APIGatewayProxyEventV2>(options: {
-  name: string;
-  methods: readonly string[];
+  /** The function, whose routes (lib/domain/routes.ts) it answers. */
+  name: HttpFunctionName;
   /** The outcome metric of a 200 (`Recorded`, `Served`). */
   ok: string;
 }): MiddyfiedHandler<E, Response, Error, Context> => {
@@ -32,5 +35,5 @@ export const httpFunction = <E extends APIGatewayProxyEventV2 = APIGatewayProxyE
     .use(headWithoutBody())
     .use(problemResponses(logger))
     .use(httpHeaderNormalizer())
-    .use(methodGuard(options.methods));
+    .use(routeGuard(options.name));
 };

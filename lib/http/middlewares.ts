@@ -2,6 +2,7 @@ import type { MiddlewareObj, Request } from '@middy/core';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { isDomainError } from '../domain/errors.ts';
+import { findRoute, ROUTES, type HttpFunctionName } from '../domain/routes.ts';
 import { isProblem, problem, problemOf } from './errors.ts';
 import { problemResponse, type Response } from './responses.ts';
 import { withSourceStack } from './stack.ts';
@@ -15,20 +16,27 @@ type Mw = MiddlewareObj<APIGatewayProxyEventV2, Response>;
 export const allowedMethods = (methods: readonly string[]): string[] =>
   methods.includes('GET') && !methods.includes('HEAD') ? [...methods, 'HEAD'] : [...methods];
 
-/** 405 with an `Allow` header for any other method. */
-export const methodGuard = (methods: readonly string[]): Mw => {
-  const allowed = allowedMethods(methods);
-  return {
-    before: (request) => {
-      const method = request.event.requestContext.http.method.toUpperCase();
-      if (!allowed.includes(method)) {
-        throw problem(405, `${method} is not allowed here; use ${allowed.join(' or ')}.`, {
-          headers: { Allow: allowed.join(', ') },
-        });
-      }
-    },
-  };
-};
+/**
+ * The route a request reaches among a function's routes (lib/domain/routes.ts), by its path within the API: a path
+ * none of them answers is a 404 (HTTP API's `$default` route and a function URL pass any path), a method the route
+ * does not take a 405 with `Allow` (the route's methods, HEAD wherever GET is).
+ */
+export const routeGuard = (fn: HttpFunctionName): Mw => ({
+  before: (request) => {
+    const path = request.event.rawPath;
+    const id = findRoute(fn, path);
+    if (id === undefined) {
+      throw problem(404, `There is no ${path} here; see ${ROUTES.page.path} or ${ROUTES.openapi.path}.`);
+    }
+    const allowed = allowedMethods(ROUTES[id].methods);
+    const method = request.event.requestContext.http.method.toUpperCase();
+    if (!allowed.includes(method)) {
+      throw problem(405, `${method} is not allowed here; use ${allowed.join(' or ')}.`, {
+        headers: { Allow: allowed.join(', ') },
+      });
+    }
+  },
+});
 
 /** Read from the event as it is when an error stopped the chain: possibly not yet through the front door, so anything. */
 const isHead = (request: Request<APIGatewayProxyEventV2, Response>): boolean => {

@@ -9,7 +9,7 @@ import * as z from '../domain/zod.ts';
 /**
  * Webhooks, in a table of their own: partition key `feed` (the folded feed name, so a feed's webhooks are one Query
  * for the dispatcher), sort key `id`. A table of its own rather than items in the feeds table: the feeds table is
- * read whole (Scan) by /api/feeds, and its readers (the API functions) must never be able to read a webhook's secret.
+ * read whole (Scan) by the feeds route, and its readers (the API functions) must never be able to read a webhook's secret.
  */
 const WebhookItem = z.object({
   feed: z.string(),

@@ -119,6 +119,17 @@ describe('GET /api/deployments', () => {
   });
 });
 
+describe('a path no route matches', () => {
+  it('answers a problem+json 404 whatever the method, not the gateway’s own message', async () => {
+    for (const method of ['GET', 'POST', 'DELETE']) {
+      const answer = await curl('-X', method, `${baseUrl()}/api/deployments/nothing-here`);
+      expect(answer.status, method).toBe(404);
+      expect(answer.contentType).toMatch(/^application\/problem\+json/);
+      expect(answer.json()).toMatchObject({ title: 'Not Found', status: 404 });
+    }
+  });
+});
+
 describe('GET /api/openapi.json', () => {
   it('serves the OpenAPI 3.1 document of every endpoint', async () => {
     const answer = await curl(`${baseUrl()}/api/openapi.json`);

@@ -127,7 +127,8 @@ describe.each(VARIANTS)('through $name', (v) => {
     const page = await send(v, { method: 'GET', path: '/' });
     expect(page.status).toBe(200);
     expect(page.headers['content-type']).toMatch(/^text\/html/);
-    expect(page.text).toContain("api('api/deployments'");
+    expect(page.text).toContain('"history":"api/deployments"');
+    expect(page.text).toContain('api(PATHS.history,');
     expect(page.text).not.toMatch(/["']\/api\//);
     shapeOf(v, page);
     const openapi = await send(v, { method: 'GET', path: '/api/openapi.json' });

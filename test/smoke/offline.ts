@@ -119,6 +119,13 @@ await check('the page and the OpenAPI document', async () => {
     ? undefined
     : `page ${page.status}, openapi ${openapi.status}`;
 });
+await check('a path no route matches: problem+json 404 (the $default route, to the site)', async () => {
+  const res = await fetch(`${base}/api/nothing-here`, { method: 'DELETE' });
+  const body = (await res.json().catch(() => ({}))) as { status?: number };
+  return res.status === 404 && (res.headers.get('content-type') ?? '').startsWith('application/problem+json') && body.status === 404
+    ? undefined
+    : `status ${res.status}, ${res.headers.get('content-type')}, ${JSON.stringify(body)}`;
+});
 await check('each function logs its first invocation as a cold start', async () => {
   const answered = offline
     .output()

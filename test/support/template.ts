@@ -10,7 +10,7 @@ export const resourcesOfType = (t: Template, type: string): Array<[string, Resou
 
 export const SERVICE = 'package-deployment-api';
 
-/** The function key (as in serverless.yml and infra/routes.ts) of a Lambda resource, from its FunctionName. */
+/** The function key (as in serverless.yml and lib/domain/routes.ts) of a Lambda resource, from its FunctionName. */
 export const functionKey = (t: Template, logicalId: string, stage: string): string => {
   const name = t.Resources[logicalId]?.Properties.FunctionName;
   if (typeof name !== 'string' || !name.startsWith(`${SERVICE}-${stage}-`)) throw new Error(`${logicalId} has no function name of this stage`);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { checkTemplates, type TemplateReport } from '../../infra/check-templates.ts';
 import { packageStage } from '../../infra/package.ts';
-import { ROUTES } from '../../infra/routes.ts';
+import { DEFAULT_ROUTE_FUNCTION, HTTP_FUNCTIONS, ROUTE_IDS, ROUTES, servedPaths } from '../../lib/domain/routes.ts';
 import { stageTableNames, tableDefinitions, type TableNames } from '../../infra/tables.ts';
 import { resourcesOfType, routeTable, type Json, type Resource, type Template } from '../support/template.ts';
 import { planter } from '../support/template.ts';
@@ -99,7 +99,7 @@ describe('the packaged templates', () => {
   it('functions: Node.js 24 on arm64, the zipped bundle with handler index.handler, source maps on', () => {
     const functions = resourcesOfType(single.template, 'AWS::Lambda::Function');
     // The routes' functions, and the event dispatcher (no route: fed by the deployments table's stream).
-    expect(functions).toHaveLength(ROUTES.length + 1);
+    expect(functions).toHaveLength(HTTP_FUNCTIONS.length + 1);
     for (const [, fn] of functions) {
       expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler' });
       expect((fn.Properties.Code as { S3Key: string }).S3Key).toMatch(/\.zip$/);
@@ -112,11 +112,22 @@ describe('the packaged templates', () => {
 });
 
 describe('routes', () => {
-  it('are exactly infra/routes.ts ROUTES, as ANY routes to the named function', () => {
-    const expected = ROUTES.flatMap((r) => r.paths.map((path) => ({ method: 'ANY', path, function: r.function })));
-    const sort = (rows: Array<{ path: string }>) => [...rows].sort((a, b) => a.path.localeCompare(b.path));
+  it("are exactly lib/domain/routes.ts's paths (with their trailing-slash twins) as ANY routes to the named function, and $default to the site", () => {
+    const expected = [
+      ...ROUTE_IDS.flatMap((id) => servedPaths(ROUTES[id]).map((path) => ({ method: 'ANY', path, function: ROUTES[id].function }))),
+      { method: '$default', path: '', function: DEFAULT_ROUTE_FUNCTION },
+    ];
+    const sort = (rows: Array<{ method: string; path: string }>) => [...rows].sort((a, b) => `${a.method} ${a.path}`.localeCompare(`${b.method} ${b.path}`));
     expect(sort(routeTable(single.template, 'dev'))).toEqual(sort(expected));
     expect(sort(routeTable(multi.template, 'prod'))).toEqual(sort(expected));
+  });
+
+  it("each HTTP function's description lists its routes' methods and paths", () => {
+    for (const [, fn] of resourcesOfType(single.template, 'AWS::Lambda::Function')) {
+      const name = String(fn.Properties.FunctionName).slice('package-deployment-api-dev-'.length);
+      const ids = ROUTE_IDS.filter((id) => ROUTES[id].function === name);
+      for (const id of ids) expect(String(fn.Properties.Description)).toContain(`${ROUTES[id].methods.join(',')} ${ROUTES[id].path}`);
+    }
   });
 });
 

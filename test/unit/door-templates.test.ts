@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { checkTemplates } from '../../infra/check-templates.ts';
 import { packageStage } from '../../infra/package.ts';
-import { ROUTES } from '../../infra/routes.ts';
+import { HTTP_FUNCTIONS, ROUTE_IDS, ROUTES } from '../../lib/domain/routes.ts';
 import { resourcesOfType, targetOf, functionKey, type Json, type Resource, type Template } from '../support/template.ts';
 import { planter } from '../support/template.ts';
 
 /**
  * The other front doors (the `door` parameter): each packages offline, passes cfn-guard (every rule evaluated) and the
- * specification check, has the routes of infra/routes.ts, and planted faults fail the rules written for its types.
+ * specification check, has the routes of lib/domain/routes.ts, and planted faults fail the rules written for its types.
  */
 const WEB_ACL = 'arn:aws:wafv2:us-east-1:123456789012:regional/webacl/pda/0123abcd-0123-4567-89ab-0123456789ab';
 const VPCE = 'vpce-0123456789abcdef0';
@@ -82,7 +82,7 @@ describe('every door passes the template checks', () => {
 });
 
 describe('REST API', () => {
-  it('has the routes of infra/routes.ts (one resource for a path with and without its slash), ANY Lambda proxies', () => {
+  it('has the routes of lib/domain/routes.ts (one resource for a path with and without its slash), ANY Lambda proxies', () => {
     const resources = Object.fromEntries(resourcesOfType(rest, 'AWS::ApiGateway::Resource').map(([id, r]) => [id, r]));
     const pathOf = (ref: Json): string => {
       if (typeof ref === 'object' && ref && !Array.isArray(ref) && 'Fn::GetAtt' in ref) return '';
@@ -95,8 +95,22 @@ describe('REST API', () => {
       const fnRef = uri.Uri['Fn::Join'][1].find((p) => typeof p === 'object' && p !== null && 'Fn::GetAtt' in (p as object));
       return `${functionKey(rest, targetOf(fnRef), 'prod')} ${pathOf(m.Properties.ResourceId!) || '/'}`;
     });
-    const expected = ROUTES.flatMap((r) => r.paths.filter((p) => p === '/' || !p.endsWith('/')).map((p) => `${r.function} ${p}`));
+    const expected = ROUTE_IDS.map((id) => `${ROUTES[id].function} ${ROUTES[id].path}`);
     expect(routes.sort()).toEqual(expected.sort());
+  });
+
+  it('answers a path no resource matches with a problem+json 404, in the deployment (which waits for it)', () => {
+    for (const t of [rest, restPublic]) {
+      const [[id, response]] = resourcesOfType(t, 'AWS::ApiGateway::GatewayResponse') as [[string, Resource]];
+      expect(response.Properties).toMatchObject({ RestApiId: { Ref: 'ApiGatewayRestApi' }, ResponseType: 'MISSING_AUTHENTICATION_TOKEN', StatusCode: '404' });
+      expect((response.Properties.ResponseParameters as Record<string, string>)['gatewayresponse.header.Content-Type']).toBe(
+        "'application/problem+json; charset=utf-8'",
+      );
+      const body = JSON.parse((response.Properties.ResponseTemplates as Record<string, string>)['application/json']!) as Record<string, unknown>;
+      expect(body).toMatchObject({ type: 'about:blank', title: 'Not Found', status: 404 });
+      const [[, deployment]] = resourcesOfType(t, 'AWS::ApiGateway::Deployment') as [[string, Resource]];
+      expect([deployment.DependsOn].flat()).toContain(id);
+    }
   });
 
   it('its stage is the template’s own, on osls’s deployment, with an access log to a retained group and throttling', () => {
@@ -164,7 +178,7 @@ describe('REST API', () => {
 describe('function URLs', () => {
   it('one per function, AuthType NONE, each function bounded by its reserved concurrency; no API', () => {
     const urls = resourcesOfType(url, 'AWS::Lambda::Url');
-    expect(urls.map(([, u]) => functionKey(url, targetOf(u.Properties.TargetFunctionArn), 'dev')).sort()).toEqual(ROUTES.map((r) => r.function).sort());
+    expect(urls.map(([, u]) => functionKey(url, targetOf(u.Properties.TargetFunctionArn), 'dev')).sort()).toEqual([...HTTP_FUNCTIONS].sort());
     for (const [, u] of urls) expect(u.Properties.AuthType).toBe('NONE');
     // The functions behind the URLs; the event dispatcher has no URL (its stream's event source mapping bounds it).
     for (const [id, fn] of resourcesOfType(url, 'AWS::Lambda::Function')) {

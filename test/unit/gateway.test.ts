@@ -444,15 +444,36 @@ describe('startGateway', () => {
     expect(seen.every((s) => s.event.body === undefined)).toBe(true);
   });
 
-  it('answers 404 for a path no route has', async () => {
+  it('answers a problem+json 404 for a path no route has (without a $default route)', async () => {
     for (const path of ['/', '/api/package-deployment//', '/api/Package-Deployment', '/unknown?x=1']) {
       const res = await fetch(`${gateway.url}${path}`, { method: 'POST', body: 'x' });
       expect(res.status).toBe(404);
-      expect(res.headers.get('content-type')).toBe('application/json');
+      expect(res.headers.get('content-type')).toBe('application/problem+json; charset=utf-8');
       expect(res.headers.get('apigw-requestid')).toBeTruthy();
-      expect(await res.text()).toBe('{"message":"Not Found"}');
+      expect(await res.json()).toEqual({ type: 'about:blank', title: 'Not Found', status: 404, detail: `No route of this API matches ${path.split('?')[0]}.` });
     }
     expect(seen).toHaveLength(0);
+  });
+
+  it("sends a path no route has to the $default route, as $default, within the stage; outside it, the gateway's own 404", async () => {
+    const fallback = await startGateway({
+      port: 0,
+      stage: 'prod',
+      routes: [{ path: '/api/package-deployment', handler: async () => ({ statusCode: 200, body: 'route' }) }],
+      defaultRoute: { path: '$default', handler: echo, functionName: 'site' },
+    });
+    try {
+      expect(await (await fetch(`${fallback.url}/prod/api/package-deployment`)).text()).toBe('route');
+      const res = await fetch(`${fallback.url}/prod/unknown`, { method: 'DELETE' });
+      expect(res.status).toBe(200);
+      expect(seen.map((s) => [s.event.routeKey, s.event.rawPath, s.context.functionName])).toEqual([['$default', '/prod/unknown', 'site']]);
+      const outside = await fetch(`${fallback.url}/dev/unknown`);
+      expect(outside.status).toBe(404);
+      expect(outside.headers.get('content-type')).toBe('application/problem+json; charset=utf-8');
+      expect(seen).toHaveLength(1);
+    } finally {
+      await fallback.close();
+    }
   });
 
   it('answers 413 for a body over the limit, whether announced or streamed, and keeps serving', async () => {

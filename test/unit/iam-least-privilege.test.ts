@@ -14,7 +14,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { lambdaContext, toHttpApiEvent, type LambdaHandler } from '../../infra/local/gateway.ts';
 import { packageStage } from '../../infra/package.ts';
-import { ROUTES } from '../../infra/routes.ts';
+import { HTTP_FUNCTIONS } from '../../lib/domain/routes.ts';
 import { feedKey, hashApiKey } from '../../lib/domain/keys.ts';
 import { formBody, invoke } from '../support/invoke.ts';
 import { arnMatches, functionKey, resolveSub, resourcesOfType, roleStatements, type Json, type Template } from '../support/template.ts';
@@ -58,9 +58,9 @@ beforeAll(async () => {
   vi.stubEnv('IDEMPOTENCY_TABLE', tables.idempotency);
   vi.stubEnv('LOOKUP_CACHE_TTL_SECONDS', '0');
   vi.stubEnv('AWS_REGION', REGION);
-  for (const route of ROUTES) {
-    const mod = (await import(`../../functions/${route.function}/handler.ts`)) as { handler: LambdaHandler };
-    handlers[route.function] = mod.handler;
+  for (const fn of HTTP_FUNCTIONS) {
+    const mod = (await import(`../../functions/${fn}/handler.ts`)) as { handler: LambdaHandler };
+    handlers[fn] = mod.handler;
   }
 }, 180_000);
 

@@ -1,6 +1,5 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { describe, expect, it } from 'vitest';
-import { ROUTES } from '../../infra/routes.ts';
 import { DeploymentSchema, FIELD_LIMITS } from '../../lib/domain/deployment.ts';
 import { openApiDocument } from '../../lib/app/openapi.ts';
 import { CurrentQuerySchema, HistoryQuerySchema } from '../../lib/domain/queries.ts';
@@ -17,6 +16,7 @@ import {
 } from '../../lib/domain/views.ts';
 import * as z from '../../lib/domain/zod.ts';
 import { problemResponse } from '../../lib/http/responses.ts';
+import { documentedPath, ROUTE_IDS, ROUTES } from '../../lib/domain/routes.ts';
 
 type Operation = {
   parameters?: Array<{ name: string; in: string; required: boolean }>;
@@ -36,10 +36,14 @@ describe('the OpenAPI document', () => {
     expect((await new Validator().validate(broken)).valid).toBe(false);
   });
 
-  it('describes every API route the gateway serves (the site itself aside)', () => {
-    const apiPaths = ROUTES.filter((r) => r.function !== 'site').flatMap((r) => r.paths.filter((p) => !p.endsWith('/')));
-    const documented = Object.keys(doc.paths).map((p) => p.replace(/\/$/, ''));
-    expect(documented.sort()).toEqual(apiPaths.sort());
+  it('lists exactly the documented routes of lib/domain/routes.ts, each with an operation for each of its methods', () => {
+    const documented = ROUTE_IDS.filter((id) => ROUTES[id].documented);
+    expect(Object.keys(doc.paths).sort()).toEqual(documented.map((id) => documentedPath(ROUTES[id])).sort());
+    for (const id of documented) {
+      expect(Object.keys(doc.paths[documentedPath(ROUTES[id])]!).sort(), id).toEqual(ROUTES[id].methods.map((m) => m.toLowerCase()).sort());
+    }
+    // Every API route is documented; only the site's own (the page and this document) are not.
+    expect(ROUTE_IDS.filter((id) => !ROUTES[id].documented).map((id) => ROUTES[id].function)).toEqual(['site', 'site']);
   });
 
   it("takes the body's fields, which are required and their limits from the schema that validates the body", () => {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { ROUTES, routesOf } from '../../domain/routes.ts';
 
 /**
  * The deployments web page. It opens on a feed's overview: a matrix of its packages (rows) by targets (columns) with
@@ -45,6 +46,9 @@ figcaption { color: var(--muted); font-size: .85rem; }
 .legend { font-size: .8rem; }
 `;
 
+/** The read API's paths the script calls, relative to the page (the API's root), from lib/domain/routes.ts. */
+const API_PATHS = Object.fromEntries(routesOf('query-deployments').map((id) => [id, ROUTES[id].path.slice(1)]));
+
 const SCRIPT = `
 'use strict';
 const $ = (id) => document.getElementById(id);
@@ -63,6 +67,7 @@ const headers = () => {
 const status = (text, error) => { $('status').textContent = text; $('status').className = error ? 'error' : 'muted'; };
 // Relative to the page, which is the API's root whatever the stage or base path (/, /prod/, or /prod without a slash).
 const ROOT = location.pathname.replace(/\\/?$/, '/');
+const PATHS = ${JSON.stringify(API_PATHS)};
 const api = async (path, query) => {
   const url = ROOT + path + '?' + new URLSearchParams(Object.entries(query).filter(([, v]) => v !== '' && v !== undefined));
   const response = await fetch(url, { headers: headers() });
@@ -111,7 +116,7 @@ const renderHistory = (items, append) => {
 let nextCursor;
 let lastPage = [];
 const loadHistory = async (append) => {
-  const page = await api('api/deployments', {
+  const page = await api(PATHS.history, {
     FeedName: state.feed, GroupName: state.group, PackageName: state.pkg, limit: '50', cursor: append ? nextCursor : undefined,
   });
   renderHistory(page.Items, append);
@@ -123,7 +128,7 @@ const loadCurrent = async () => {
   const items = [];
   let cursor;
   do {
-    const page = await api('api/deployments/current', { FeedName: state.feed, GroupName: state.group, PackageName: state.pkg, limit: '200', cursor });
+    const page = await api(PATHS.current, { FeedName: state.feed, GroupName: state.group, PackageName: state.pkg, limit: '200', cursor });
     items.push(...page.Items);
     cursor = page.NextCursor;
   } while (cursor);
@@ -133,7 +138,7 @@ const loadCurrent = async () => {
 const loadFeeds = async () => {
   const select = $('feed');
   try {
-    const { Items } = await api('api/feeds', {});
+    const { Items } = await api(PATHS.feeds, {});
     select.replaceChildren(...Items.map((f) => new Option(f.Name, f.Name)));
     // Feed names match case-insensitively: select the listed spelling of the feed in the address.
     const listed = Items.find((f) => f.Name.toLowerCase() === state.feed.toLowerCase());
@@ -197,7 +202,7 @@ const renderMatrix = () => {
   $('more-packages').hidden = !packagesCursor;
 };
 const loadPackages = async (append) => {
-  const page = await api('api/deployments/overview', {
+  const page = await api(PATHS.overview, {
     FeedName: state.feed, GroupName: state.group, Target: state.target, Region: state.region, limit: '50', cursor: append ? packagesCursor : undefined,
   });
   packages = append ? packages.concat(page.Packages) : page.Packages;
@@ -235,7 +240,7 @@ const renderChart = (frequency) => {
   $('chart-caption').textContent = 'Deployments per week, last ' + buckets.length + ' weeks' + (state.target ? ' to ' + state.target : '') + ', all regions: ' + total + '.';
 };
 const loadChart = async () => {
-  renderChart(await api('api/deployments/frequency', { FeedName: state.feed, Target: state.target, interval: 'week' }));
+  renderChart(await api(PATHS.frequency, { FeedName: state.feed, Target: state.target, interval: 'week' }));
 };
 const showOverview = async () => {
   $('overview-title').textContent = 'Packages in ' + state.feed + (state.group ? ', group ' + state.group : '') + (state.target ? ', target ' + state.target : '') + (state.region ? ', region ' + state.region : '');
