@@ -1,6 +1,9 @@
 import { httpFunction } from '../../lib/http/chain.ts';
 import { bodyFields, type DecodedEvent } from '../../lib/http/body-fields.ts';
-import { defaultDependencies, recordDeploymentHandler, type RecordDependencies } from '../../lib/app/record.ts';
+import { recordDeploymentHandler, type RecordDependencies } from '../../lib/app/record.ts';
+import { documentClient } from '../../lib/store/client.ts';
+import { config } from '../../lib/store/config.ts';
+import { Directory } from '../../lib/store/directory.ts';
 
 /**
  * POST /api/package-deployment/ (ProGet's Package Deployment API). Its dependencies are built at load, so a bad
@@ -12,4 +15,17 @@ export const createHandler = (deps: RecordDependencies) =>
     .use(bodyFields())
     .handler(recordDeploymentHandler(deps));
 
-export const handler = createHandler(defaultDependencies());
+/** The deployed function's dependencies: the validated configuration (lib/store/config.ts) and the shared client. */
+const dependencies = (): RecordDependencies => {
+  const c = config();
+  const client = documentClient();
+  return {
+    client,
+    directory: new Directory({ client, feedsTable: c.feedsTable, apiKeysTable: c.apiKeysTable, cacheTtlMs: c.lookupCacheTtlMs }),
+    tables: { deployments: c.deploymentsTable, idempotency: c.idempotencyTable },
+    region: c.region,
+    now: () => new Date(),
+  };
+};
+
+export const handler = createHandler(dependencies());

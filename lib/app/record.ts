@@ -1,4 +1,3 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { idempotencyScope, RECORD_PRIVILEGE } from '../domain/auth.ts';
 import { nowIso } from '../domain/dates.ts';
@@ -10,15 +9,14 @@ import { newDeployment, toView } from '../domain/record.ts';
 import { both, invalid } from '../domain/result.ts';
 import type { DecodedEvent } from '../http/body-fields.ts';
 import { json, type Response } from '../http/responses.ts';
-import { documentClient } from '../store/client.ts';
-import { config } from '../store/config.ts';
+import type { DocumentClient } from '../store/client.ts';
 import { putDeployment, type DeploymentTables, type Recorded } from '../store/deployments.ts';
-import { Directory } from '../store/directory.ts';
+import type { Directory } from '../store/directory.ts';
 import { withStore, WRITE_UNAVAILABLE } from '../store/failures.ts';
 import { checkFeedAccess, type Caller } from './access.ts';
 
 export type RecordDependencies = {
-  client: DynamoDBDocumentClient;
+  client: DocumentClient;
   directory: Directory;
   tables: DeploymentTables;
   region: string;
@@ -61,27 +59,6 @@ const record = async (deps: RecordDependencies, request: RecordRequest): Promise
           expiresAt: Math.floor(now.getTime() / 1000) + IDEMPOTENCY_TTL_SECONDS,
         };
   return putDeployment(deps.client, deps.tables, newDeployment(input, { principal, receivedAt, region: deps.region, feedId: feed.id }), { idempotency });
-};
-
-/**
- * The dependencies of the deployed function: configuration from the environment (validated: a bad value throws,
- * naming the variable), the shared client.
- */
-export const defaultDependencies = (): RecordDependencies => {
-  const c = config();
-  const client = documentClient();
-  return {
-    client,
-    directory: new Directory({
-      client,
-      feedsTable: c.feedsTable,
-      apiKeysTable: c.apiKeysTable,
-      cacheTtlMs: c.lookupCacheTtlMs,
-    }),
-    tables: { deployments: c.deploymentsTable, idempotency: c.idempotencyTable },
-    region: c.region,
-    now: () => new Date(),
-  };
 };
 
 /**
