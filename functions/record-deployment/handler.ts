@@ -1,6 +1,6 @@
 import { httpFunction } from '../../lib/http/chain.ts';
 import { bodyFields, type DecodedEvent } from '../../lib/http/body-fields.ts';
-import { recordDeploymentHandler, type RecordDependencies } from '../../lib/app/record.ts';
+import { recordDeploymentHandler, type RecordDependencies } from '../../lib/app/record-deployment.ts';
 import { documentClient } from '../../lib/store/client.ts';
 import { config } from '../../lib/store/config.ts';
 import { Directory } from '../../lib/store/directory.ts';

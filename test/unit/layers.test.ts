@@ -13,7 +13,7 @@ describe('the layers of lib/', () => {
   it.each([
     ['lib/domain/planted.ts', "import { documentClient } from '../store/client.ts';", /lib\/domain \(the domain\) may not import lib\/store/],
     ['lib/domain/planted.ts', "import { json } from '../http/responses.ts';", /lib\/domain \(the domain\) may not import lib\/http/],
-    ['lib/domain/planted.ts', "import { recordDeployment } from '../app/record.ts';", /may not import lib\/app/],
+    ['lib/domain/planted.ts', "import { recordDeployment } from '../app/record-deployment.ts';", /may not import lib\/app/],
     ['lib/domain/planted.ts', "import { QueryCommand } from '@aws-sdk/lib-dynamodb';", /may not import the AWS SDK/],
     ['lib/domain/planted.ts', "import middy from '@middy/core';", /may not import Lambda\/HTTP packages/],
     ['lib/store/planted.ts', "import { json } from '../http/responses.ts';", /lib\/store \(storage\) may not import lib\/http/],

@@ -36,9 +36,10 @@ export type RecordRequest = Caller & {
  * round trip (or from the cache); the record is stored in one more (see putDeployment).
  */
 export const recordDeployment = (deps: RecordDependencies, request: RecordRequest): Promise<Recorded> =>
-  withStore(() => record(deps, request), WRITE_UNAVAILABLE);
+  withStore(() => checkAndStore(deps, request), WRITE_UNAVAILABLE);
 
-const record = async (deps: RecordDependencies, request: RecordRequest): Promise<Recorded> => {
+/** The use case inside withStore: the checks in ProGet's order, then the one transaction that stores the record. */
+const checkAndStore = async (deps: RecordDependencies, request: RecordRequest): Promise<Recorded> => {
   const fields: Validation = request.bodyError ? invalid([{ field: 'body', detail: request.bodyError.detail }]) : validateDeployment(request.fields);
   const now = deps.now();
   const { principal, feed, value } = await checkFeedAccess(deps.directory, request, {
