@@ -9,15 +9,9 @@ import * as z from '../domain/zod.ts';
  * (`loadConfig`), and the dispatcher's bus, queue and webhook delivery settings (`loadEventConfig`).
  */
 
-/** `env` parsed by `schema`; a value it refuses throws, naming each variable and its problem. */
-const parseEnv = <T>(schema: z.ZodMiniType<T>, env: NodeJS.ProcessEnv): T => {
-  const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new Error(`Invalid configuration: ${problems}`);
-  }
-  return parsed.data;
-};
+/** The error for values a schema refused: one message naming each variable and its problem. */
+const invalidConfiguration = (error: z.core.$ZodError): Error =>
+  new Error(`Invalid configuration: ${error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
 
 /**
  * DynamoDB's rule for table names: 3 to 255 of A-Z, a-z, 0-9, `_`, `.` and `-`. A value that is no table name (such
@@ -65,7 +59,9 @@ export type Config = Readonly<{
 }>;
 
 export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
-  const e = parseEnv(EnvSchema, env);
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) throw invalidConfiguration(parsed.error);
+  const e = parsed.data;
   return Object.freeze({
     deploymentsTable: e.DEPLOYMENTS_TABLE,
     feedsTable: e.FEEDS_TABLE,
@@ -109,7 +105,9 @@ export type EventConfig = Readonly<{
 }>;
 
 export const loadEventConfig = (env: NodeJS.ProcessEnv = process.env): EventConfig => {
-  const e = parseEnv(eventsEnvSchema(), env);
+  const parsed = eventsEnvSchema().safeParse(env);
+  if (!parsed.success) throw invalidConfiguration(parsed.error);
+  const e = parsed.data;
   return Object.freeze({
     eventBusName: e.EVENT_BUS_NAME,
     deadLetterQueue: e.DEAD_LETTER_QUEUE,
