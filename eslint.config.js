@@ -4,10 +4,12 @@ import tseslint from 'typescript-eslint';
 /**
  * The layers of lib/ and the one direction they import in (docs/architecture.md):
  *   lib/domain  records, validation, names and keys, privileges, versions: imports no HTTP, no SDK, no storage;
- *   lib/store   DynamoDB: the client, items, repositories, the record transaction: imports the domain only;
+ *   lib/store   the configuration, the AWS clients and adapters (DynamoDB, EventBridge, SQS): imports the domain only;
  *   lib/http    body decoding, the middleware chain, problem+json: imports the domain only;
- *   lib/app     the use cases (record, read, the site), composing the three; functions/ are thin roots over lib/app.
- * A wrong import fails `npm run lint` with a message naming the rule.
+ *   lib/app     the use cases (record, read, events, admin, the site), composing the three; builds no AWS client;
+ *   functions/  composition roots: lib/store's configuration and adapters wired into lib/app's use cases and lib/http.
+ * Only lib/store reads the environment (lib/app and lib/domain get what they need as arguments).
+ * A wrong import, or a read of process.env where none belongs, fails `npm run lint` with a message naming the rule.
  */
 const layer = (name, forbidden) => forbidden.map(([group, why]) => ({ group, message: `${name} may not import ${why}` }));
 
@@ -31,10 +33,32 @@ const rules = {
     [['**/app/**', '**/app'], 'lib/app: HTTP imports only the domain'],
     [SDK, 'the AWS SDK: HTTP imports only the domain (storage lives in lib/store)'],
   ]),
+  'lib/app/**': layer('lib/app (the use cases)', [
+    [SDK, 'the AWS SDK: clients are built in lib/store (client factories and adapters) and wired in functions/'],
+  ]),
   'functions/**': layer('functions/ (composition roots)', [
-    [['**/lib/store/**', '**/lib/domain/**'], 'lib/store or lib/domain directly: a function composes lib/app and lib/http'],
+    [['**/lib/domain/**'], 'lib/domain directly: a function composes lib/store adapters, lib/app use cases and lib/http'],
+    [SDK, 'the AWS SDK directly: clients are built in lib/store (client factories and adapters)'],
   ]),
 };
+
+/** Where the environment may not be read: configuration comes from lib/store/config.ts, passed in by functions/. */
+const ENVIRONMENT_READ = 'configuration is read in lib/store/config.ts and passed in by functions/<name>/handler.ts';
+const noEnvironment = (name) => ({
+  'no-restricted-properties': ['error', { object: 'process', property: 'env', message: `${name} may not read process.env: ${ENVIRONMENT_READ}` }],
+  'no-restricted-syntax': [
+    'error',
+    {
+      selector: "MemberExpression[property.name='env'][object.type='MemberExpression'][object.property.name='process']",
+      message: `${name} may not read process.env: ${ENVIRONMENT_READ}`,
+    },
+    {
+      selector: 'ImportDeclaration[source.value=/^(node:)?process$/]',
+      message: `${name} may not import node:process: ${ENVIRONMENT_READ}`,
+    },
+  ],
+});
+const environmentRules = { 'lib/domain/**': noEnvironment('lib/domain (the domain)'), 'lib/app/**': noEnvironment('lib/app (the use cases)') };
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', 'action/dist/', '.serverless/', '.data/', 'coverage/', '.scratch/'] },
@@ -55,4 +79,5 @@ export default tseslint.config(
     files: [`${folder}/*.ts`],
     rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns }] },
   })),
+  ...Object.entries(environmentRules).map(([folder, folderRules]) => ({ files: [`${folder}/*.ts`], rules: folderRules })),
 );

@@ -7,7 +7,7 @@ import { describeStatus, EXIT, exitForStatus, PROGRAM, table, type Io } from './
 /** `current`: what runs where (GET /api/deployments/current, every page), optionally a version gate. */
 type Item = { Target?: string; Version?: string; Date?: string; UserName?: string; Application?: string; [k: string]: unknown };
 
-export const currentDeployments = async (args: CurrentArgs, io: Io, clock: Clock = realClock): Promise<number> => {
+export const currentCommand = async (args: CurrentArgs, io: Io, clock: Clock = realClock): Promise<number> => {
   const log = (line: string) => {
     if (args.verbose) io.stderr(`${PROGRAM}: ${line}`);
   };

@@ -1,7 +1,7 @@
 import { HELP, parseCommandLine } from './args.ts';
-import { currentDeployments } from './current.ts';
+import { currentCommand } from './current.ts';
 import { EXIT, PROGRAM, UsageError, type Io } from './output.ts';
-import { recordDeployment } from './record.ts';
+import { recordCommand } from './record.ts';
 
 /** Runs one command line; resolves with the exit code. Everything printed goes through `io`. */
 export const run = async (argv: string[], io: Io): Promise<number> => {
@@ -15,8 +15,8 @@ export const run = async (argv: string[], io: Io): Promise<number> => {
       io.stdout(HELP[parsed.topic]);
       return EXIT.ok;
     }
-    if (parsed.command === 'record') return (await recordDeployment(parsed, io)).exitCode;
-    return await currentDeployments(parsed, io);
+    if (parsed.command === 'record') return (await recordCommand(parsed, io)).exitCode;
+    return await currentCommand(parsed, io);
   } catch (e) {
     if (e instanceof UsageError) {
       io.stderr(`${PROGRAM}: ${e.message}`);

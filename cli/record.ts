@@ -59,7 +59,7 @@ export const buildRecord = (args: RecordArgs, env: Io['env'], log: (line: string
   return { body, idempotencyKey };
 };
 
-export const recordDeployment = async (args: RecordArgs, io: Io, clock: Clock = realClock): Promise<RecordResult> => {
+export const recordCommand = async (args: RecordArgs, io: Io, clock: Clock = realClock): Promise<RecordResult> => {
   const log = (line: string) => {
     if (args.verbose) io.stderr(`${PROGRAM}: ${line}`);
   };

@@ -1,19 +1,25 @@
+/**
+ * The admin CLI (`npm run -s admin -- <command>`): parses a command and its options, checks them as the API checks the
+ * same fields, runs the use case of lib/app/admin/ (feeds, keys, webhooks, counters) on the configured tables, and
+ * prints the outcome. Exit status: 0 done, 1 refused or failed (one line), 2 a usage error (with the usage).
+ */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { backfillCounters } from '../lib/app/admin/counters.ts';
+import type { AdminDependencies } from '../lib/app/admin/dependencies.ts';
+import { addFeed, listAllFeeds, removeFeed } from '../lib/app/admin/feeds.ts';
+import { addKey, listKeys, revokeKey } from '../lib/app/admin/keys.ts';
+import { addWebhook, listWebhooks, removeWebhook, WebhookUrlRefused } from '../lib/app/admin/webhooks.ts';
 import { PRIVILEGES, VIEW_AND_DOWNLOAD, type Privilege } from '../lib/domain/auth.ts';
-import { loadConfig } from '../lib/store/config.ts';
-import { ApiKeyRepository } from '../lib/store/api-keys.ts';
-import { backfill } from '../lib/store/backfill.ts';
-import { createDocumentClient } from '../lib/store/client.ts';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { FeedRepository } from '../lib/store/feeds.ts';
 import { parseInstant } from '../lib/domain/dates.ts';
 import { required } from '../lib/domain/deployment.ts';
-import { foldName } from '../lib/domain/keys.ts';
 import { WEBHOOK_FORMATS, type WebhookFormat } from '../lib/domain/events.ts';
 import { maskedUrl } from '../lib/domain/webhooks.ts';
-import { refusedWebhookUrl } from '../lib/app/webhook-client.ts';
-import { newWebhookSecret, WebhookRepository } from '../lib/store/webhooks.ts';
+import { ApiKeyRepository } from '../lib/store/api-keys.ts';
+import { createDocumentClient } from '../lib/store/client.ts';
+import { loadConfig } from '../lib/store/config.ts';
+import { FeedRepository } from '../lib/store/feeds.ts';
+import { WebhookRepository } from '../lib/store/webhooks.ts';
 
 const USAGE = `Usage: npm run -s admin -- <command>
 
@@ -136,12 +142,8 @@ const parseCommand = (argv: string[]): { command: string; arg: string | undefine
 type Context = {
   arg: string | undefined;
   values: Values;
-  feeds: FeedRepository;
-  keys: ApiKeyRepository;
-  webhooks: WebhookRepository;
+  deps: AdminDependencies;
   out: (line: string) => void;
-  client: DynamoDBDocumentClient;
-  deploymentsTable: string;
 };
 
 /** The options of `keys add`, checked before anything is written. */
@@ -171,46 +173,33 @@ const newKeyOptions = (values: Values) => {
 };
 
 const HANDLERS: Record<string, (c: Context) => Promise<void>> = {
-  'feeds add': async ({ arg, values, feeds, webhooks, out }) => {
+  'feeds add': async ({ arg, values, deps, out }) => {
     if (arg === undefined) throw new UsageError('feeds add needs a NAME');
     const feed = name('FeedName', 'a feed name', arg);
     const anonymous = values.anonymous ? VIEW_AND_DOWNLOAD : [];
     const takeOver = values['take-over'] === true;
-    // A new feed starts without webhooks, even if a removal of an earlier feed of this name left some behind: they go
-    // before the feed exists, so that none of its records can reach them.
-    const exists = (await feeds.list()).some((f) => f.name === foldName(feed));
-    const stale = exists ? 0 : await webhooks.removeForFeed(feed);
-    if (!(await feeds.add(feed, anonymous, { takeOver }))) throw new Error(`A feed named ${feed} already exists.`);
-    if (stale > 0) out(`Removed ${stale} webhook(s) left under the name by a feed removed earlier: the new feed starts without them.`);
+    const { staleWebhooks, adopted } = await addFeed(deps, { name: feed, anonymous, takeOver });
+    if (staleWebhooks > 0) out(`Removed ${staleWebhooks} webhook(s) left under the name by a feed removed earlier: the new feed starts without them.`);
     out(`Added feed ${feed}${values.anonymous ? ` (anonymous users: ${anonymous.join(', ')})` : ''}.`);
-    if (takeOver) {
-      const adopted = await feeds.countRecords(feed);
+    if (adopted !== undefined)
       out(adopted > 0 ? `It took over ${adopted} deployment record(s) stored under that name.` : 'There were no records to take over.');
-    }
   },
-  'feeds list': async ({ feeds, out }) => {
-    const list = await feeds.list();
+  'feeds list': async ({ deps, out }) => {
+    const list = await listAllFeeds(deps);
     if (list.length === 0) return out('No feeds.');
     out(table([['NAME', 'ANONYMOUS', 'CREATED', 'ID'], ...list.map((f) => [f.displayName, f.anonymousPrivileges.join(',') || '-', f.createdAt, f.id])]));
   },
-  'feeds remove': async ({ arg, values, feeds, webhooks, out }) => {
+  'feeds remove': async ({ arg, values, deps, out }) => {
     // Trimmed as `feeds add` trims; not otherwise checked, so that a feed stored under an older rule can go.
     const feed = arg?.trim();
     if (!feed) throw new UsageError('feeds remove needs a NAME');
-    const removed = await feeds.remove(feed);
-    // Its webhooks go with it (also when the feed went in an earlier, interrupted run): a feed added later under this
-    // name starts without them.
-    const hooks = await webhooks.removeForFeed(feed);
+    const { removed, webhooks: hooks, purged } = await removeFeed(deps, { name: feed, purge: values.purge === true });
     if (hooks > 0) out(`Removed ${removed ? 'its' : 'the'} ${hooks} webhook(s) stored under the name ${feed}.`);
-    if (!values.purge) {
-      if (!removed) {
-        if (hooks > 0) return; // an earlier run removed the feed and stopped before its webhooks: now done
-        throw new Error(`No feed named ${feed}.`);
-      }
-      out(`Removed feed ${feed}; its deployment records are kept (a feed added later under this name must take them over).`);
+    if (!purged) {
+      // Not removed now but webhooks were: an earlier run removed the feed and stopped before its webhooks, now done.
+      if (removed) out(`Removed feed ${feed}; its deployment records are kept (a feed added later under this name must take them over).`);
       return;
     }
-    const purged = await feeds.purge(feed);
     // Purging again is what the docs advise after the lookup cache's TTL: nothing left is not a failure.
     if (!removed && purged.history === 0 && purged.current === 0 && purged.claims === 0) {
       out(`No feed named ${feed}, and nothing stored under that name: nothing to purge.`);
@@ -226,88 +215,75 @@ const HANDLERS: Record<string, (c: Context) => Promise<void>> = {
       );
     }
   },
-  'keys add': async ({ values, keys, out }) => {
-    const { user, privileges, expiresAt, key, feedNames } = newKeyOptions(values);
-    const created = await keys.add({ user, feeds: feedNames, privileges, expiresAt, key });
+  'keys add': async ({ values, deps, out }) => {
+    const request = newKeyOptions(values);
+    const { user, privileges, expiresAt, feedNames } = request;
+    const created = await addKey(deps, request);
     out(
       `Added key ${created.record.id} acting as ${user} on ${feedNames.length ? feedNames.join(', ') : 'all feeds'} with ${privileges.join(', ')}${expiresAt ? `, expiring ${expiresAt}` : ''}.`,
     );
     out(`Store it now; only its SHA-256 is kept. Key:`);
     out(created.key);
   },
-  'keys list': async ({ keys, feeds, out }) => {
-    const list = await keys.list();
+  'keys list': async ({ deps, out }) => {
+    const list = await listKeys(deps, new Date());
     if (list.length === 0) return out('No keys.');
-    // Feeds by their display names; a feed removed since (its id no longer a feed's) is shown as such.
-    const byId = new Map((await feeds.list()).map((f) => [f.id, f.displayName]));
-    const feedsOf = (k: (typeof list)[number]): string =>
-      k.allFeeds ? '*' : (k.feedIds?.map((id, i) => byId.get(id) ?? `${k.feeds[i] ?? id} (removed)`) ?? k.feeds).join(',');
-    const now = Date.now();
-    const status = (k: (typeof list)[number]) => (k.revoked ? 'revoked' : k.expiresAt && Date.parse(k.expiresAt) <= now ? 'expired' : 'active');
     out(
       table([
         ['ID', 'USER', 'FEEDS', 'PRIVILEGES', 'EXPIRES', 'STATUS'],
-        ...list.map((k) => [k.id, k.user, feedsOf(k), k.privileges.join(','), k.expiresAt ?? '-', status(k)]),
+        ...list.map((k) => [k.id, k.user, k.feedNames.join(','), k.privileges.join(','), k.expiresAt ?? '-', k.status]),
       ]),
     );
   },
-  'keys revoke': async ({ arg, keys, out }) => {
+  'keys revoke': async ({ arg, deps, out }) => {
     if (!arg) throw new UsageError('keys revoke needs an ID (see keys list)');
-    if (!(await keys.revoke(arg))) throw new Error(`No key with id ${arg}.`);
+    await revokeKey(deps, arg);
     out(`Revoked key ${arg}; running functions stop accepting it within LOOKUP_CACHE_TTL_SECONDS (default 30 s).`);
   },
-  'counters backfill': async ({ values, client, deploymentsTable, feeds, out }) => {
+  'counters backfill': async ({ values, deps, out }) => {
     const given = values.feed ?? [];
     if (given.length > 1) throw new UsageError('counters backfill takes at most one --feed');
     const feed = given[0] === undefined ? undefined : name('FeedName', '--feed', given[0]);
-    const r = await backfill(client, deploymentsTable, { feed });
-    // A mistyped name finds nothing: say so and fail, rather than report a successful count of nothing.
-    if (feed !== undefined && r.records === 0 && !(await feeds.list()).some((f) => f.name === foldName(feed))) {
-      throw new Error(`No feed named ${feed}, and no records stored under that name: nothing to count (see feeds list).`);
-    }
+    const r = await backfillCounters(deps, feed);
     out(
       `Counted ${r.records} records${feed ? ` of feed ${feed}` : ''}: ${r.counters} counters set, ${r.countersRemoved} other counter items removed; ` +
         `${r.currentUpdated} current items updated${r.currentSkipped ? `, ${r.currentSkipped} left as a newer record wrote them` : ''}.`,
     );
   },
-  'webhooks add': async ({ values, feeds, webhooks, out }) => {
+  'webhooks add': async ({ values, deps, out }) => {
     if (values.feed === undefined || values.feed.length !== 1) throw new UsageError('webhooks add needs exactly one --feed NAME');
     const feedName = name('FeedName', '--feed', values.feed[0]!);
     if (values.url === undefined) throw new UsageError('webhooks add needs --url URL');
     const format = (values.format ?? 'json') as WebhookFormat;
     if (!(WEBHOOK_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format must be ${WEBHOOK_FORMATS.join(' or ')}`);
     if (values.secret !== undefined && values.secret.length < 16) throw new UsageError('--secret must have at least 16 characters');
-    const refused = await refusedWebhookUrl(values.url, { allowLoopback: localTables() });
-    // Not a usage error: the command was right, the URL is not one deliveries may go to (exit 1, one line).
-    if (refused) throw new Error(`--url refused: ${refused}`);
-    const feed = (await feeds.list()).find((f) => f.name === foldName(feedName));
-    if (!feed) throw new Error(`No feed named ${feedName} (see feeds list).`);
-    const same = (await webhooks.forFeed(feed.displayName)).filter((w) => w.url === values.url);
-    if (same.length > 0) {
+    const added = await addWebhook(deps, { feedName, url: values.url, secret: values.secret, format, policy: { allowLoopback: localTables() } }).catch(
+      (e: unknown) => {
+        // Not a usage error: the command was right, the URL is not one deliveries may go to (exit 1, one line).
+        throw e instanceof WebhookUrlRefused ? new Error(`--url refused: ${e.message}`) : e;
+      },
+    );
+    const { webhook, sameUrl } = added;
+    if (sameUrl.length > 0) {
       console.error(
-        `warning: feed ${feed.displayName} already has ${same.length} webhook(s) to this URL (${same.map((w) => w.id).join(', ')}); each delivers every event, ` +
+        `warning: feed ${webhook.feedName} already has ${sameUrl.length} webhook(s) to this URL (${sameUrl.map((w) => w.id).join(', ')}); each delivers every event, ` +
           'signed with its own secret. Lost a secret? Remove the old webhook (webhooks remove ID).',
       );
     }
-    const secret = values.secret ?? newWebhookSecret();
-    const created = await webhooks.add({ feedName: feed.displayName, url: values.url, secret, format });
-    out(`Added webhook ${created.id}: ${format} deliveries of feed ${feed.displayName}'s new deployment records to ${maskedUrl(created.url)}`);
-    if (values.secret === undefined) {
+    out(`Added webhook ${webhook.id}: ${format} deliveries of feed ${webhook.feedName}'s new deployment records to ${maskedUrl(webhook.url)}`);
+    if (added.generated) {
       out('Store the secret now; it verifies X-Deployment-Signature-256 and is not shown again. Secret:');
-      out(secret);
+      out(added.secret);
     }
   },
-  'webhooks list': async ({ webhooks, out }) => {
-    const list = await webhooks.list();
+  'webhooks list': async ({ deps, out }) => {
+    const list = await listWebhooks(deps);
     if (list.length === 0) return out('No webhooks.');
     out(table([['ID', 'FEED', 'FORMAT', 'URL', 'CREATED'], ...list.map((w) => [w.id, w.feedName, w.format, maskedUrl(w.url), w.createdAt])]));
   },
-  'webhooks remove': async ({ arg, webhooks, out }) => {
-    // Ids are printed in lower case; one typed in another case is the same id.
-    const id = arg?.trim().toLowerCase();
-    if (!id) throw new UsageError('webhooks remove needs an ID (see webhooks list)');
-    if (!(await webhooks.remove(id))) throw new Error(`No webhook with id ${id}.`);
-    out(`Removed webhook ${id}.`);
+  'webhooks remove': async ({ arg, deps, out }) => {
+    if (!arg?.trim()) throw new UsageError('webhooks remove needs an ID (see webhooks list)');
+    out(`Removed webhook ${await removeWebhook(deps, arg)}.`);
   },
 };
 
@@ -328,7 +304,7 @@ export const run = async (argv: string[], out: (line: string) => void = console.
   const keys = new ApiKeyRepository(client, config.apiKeysTable, config.feedsTable);
   const webhooks = new WebhookRepository(client, config.webhooksTable);
   try {
-    await handler({ arg: parsed.arg, values: parsed.values, feeds, keys, webhooks, out, client, deploymentsTable: config.deploymentsTable });
+    await handler({ arg: parsed.arg, values: parsed.values, deps: { feeds, keys, webhooks, client, deploymentsTable: config.deploymentsTable }, out });
   } finally {
     client.destroy();
   }

@@ -23,8 +23,8 @@ export const bundlePath = (name: string): string => join(root, 'dist', name, 'in
 
 /**
  * What the Lambda bundle does differently from running the sources:
- * - credentials come from the environment only (see lib/store/lambda-credentials.ts), not the SDK's whole default chain;
- * - the SDK's endpoint-discovery cache keeps its entries in a Map-based LRU (lib/store/lru-cache.ts), not mnemonist's;
+ * - credentials come from the environment only (see infra/bundle/lambda-credentials.ts), not the SDK's whole default chain;
+ * - the SDK's endpoint-discovery cache keeps its entries in a Map-based LRU (infra/bundle/lru-cache.ts), not mnemonist's;
  * - Node's built-in modules are loaded with require(). An ESM `import ... from 'node:http'` makes Node build the
  *   module's namespace, which reads every export, lazy ones included: node:http's WebSocket and fetch-related exports
  *   load undici (about 15 ms of a cold start) although nothing here uses them. A built-in whose import goes unused is
@@ -33,8 +33,8 @@ export const bundlePath = (name: string): string => join(root, 'dist', name, 'in
 const lambdaRuntime: esbuild.Plugin = {
   name: 'lambda-runtime',
   setup(b) {
-    b.onResolve({ filter: /^@aws-sdk\/credential-provider-node$/ }, () => ({ path: join(root, 'lib', 'store', 'lambda-credentials.ts') }));
-    b.onResolve({ filter: /^mnemonist\/lru-cache(\.js)?$/ }, () => ({ path: join(root, 'lib', 'store', 'lru-cache.ts') }));
+    b.onResolve({ filter: /^@aws-sdk\/credential-provider-node$/ }, () => ({ path: join(root, 'infra', 'bundle', 'lambda-credentials.ts') }));
+    b.onResolve({ filter: /^mnemonist\/lru-cache(\.js)?$/ }, () => ({ path: join(root, 'infra', 'bundle', 'lru-cache.ts') }));
     b.onResolve({ filter: /^(node:)?[a-z_0-9/]+$/ }, (args) => {
       if (!isBuiltin(args.path)) return undefined;
       // The require() inside the stand-in module below is Node's own.

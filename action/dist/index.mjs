@@ -489,7 +489,7 @@ var buildRecord = (args, env, log) => {
   }
   return { body, idempotencyKey };
 };
-var recordDeployment = async (args, io, clock = realClock) => {
+var recordCommand = async (args, io, clock = realClock) => {
   const log = (line) => {
     if (args.verbose) io.stderr(`${PROGRAM}: ${line}`);
   };
@@ -590,7 +590,7 @@ var main = async () => {
   try {
     const parsed = parseCommandLine(argv);
     if (parsed.command !== "record") throw new UsageError("internal: not a record command");
-    const result = await recordDeployment(parsed, io);
+    const result = await recordCommand(parsed, io);
     if (result.exitCode === EXIT.ok && result.record) {
       setOutput("id", String(result.record.Id));
       setOutput("replayed", String(result.replayed));

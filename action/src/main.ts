@@ -7,7 +7,7 @@
 import { appendFileSync } from 'node:fs';
 import { DEFAULT_KEY_ENV, parseCommandLine } from '../../cli/args.ts';
 import { EXIT, UsageError, type Io } from '../../cli/output.ts';
-import { recordDeployment } from '../../cli/record.ts';
+import { recordCommand } from '../../cli/record.ts';
 
 const input = (name: string): string => (process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '').trim();
 
@@ -64,7 +64,7 @@ const main = async (): Promise<number> => {
   try {
     const parsed = parseCommandLine(argv);
     if (parsed.command !== 'record') throw new UsageError('internal: not a record command');
-    const result = await recordDeployment(parsed, io);
+    const result = await recordCommand(parsed, io);
     if (result.exitCode === EXIT.ok && result.record) {
       setOutput('id', String(result.record.Id));
       setOutput('replayed', String(result.replayed));

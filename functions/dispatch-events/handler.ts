@@ -1,20 +1,40 @@
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import { awsDispatchDeps, dispatch, eventSettings } from '../../lib/app/events.ts';
+import { dispatch, dispatchDeps, type DispatchDeps } from '../../lib/app/events.ts';
 import { logger } from '../../lib/http/logger.ts';
+import { createDocumentClient } from '../../lib/store/client.ts';
+import { config, eventTargets, loadEventConfig } from '../../lib/store/config.ts';
+import { sqsDeadLetters } from '../../lib/store/dead-letters.ts';
+import { eventBridgeBus } from '../../lib/store/event-bus.ts';
+import { WebhookRepository } from '../../lib/store/webhooks.ts';
 
 /**
  * The deployments table's stream -> EventBridge and webhooks (lib/app/events.ts). Fed by an event source mapping
  * whose filter criteria pass only what may announce a new record of this region (serverless.yml); answers with the
  * failed record so that the mapping retries from there (ReportBatchItemFailures). Dependencies built on the first
- * invocation (the build loads the bundle without the stack's settings to make its compile cache).
+ * invocation (the build loads the bundle without the stack's settings to make its compile cache): the webhooks table,
+ * the EventBridge bus and the SQS dead-letter queue (lib/store) composed with the dispatcher (lib/app/events.ts).
  */
-let deps: ReturnType<typeof awsDispatchDeps> | undefined;
+let deps: DispatchDeps | undefined;
+
+const dependencies = (): DispatchDeps => {
+  const settings = loadEventConfig();
+  const { eventBusName, deadLetterQueue } = eventTargets(settings);
+  const c = config();
+  return dispatchDeps({
+    region: c.region,
+    webhooks: new WebhookRepository(createDocumentClient(), c.webhooksTable),
+    bus: eventBridgeBus(eventBusName),
+    deadLetters: sqsDeadLetters(deadLetterQueue),
+    settings,
+    log: (message, fields) => logger.info(message, fields ?? {}),
+  });
+};
 
 /** Time kept back from the invocation's for dead-lettering what could not be delivered and answering. */
 const MARGIN_MS = 15_000;
 
 export const handler = async (event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> => {
-  deps ??= awsDispatchDeps(eventSettings(), (message, fields) => logger.info(message, fields ?? {}));
+  deps ??= dependencies();
   const deadline = Date.now() + context.getRemainingTimeInMillis() - MARGIN_MS;
   const { batchItemFailures, events, deliveries } = await dispatch(event.Records, { ...deps, deadline });
   logger.info('batch dispatched', {

@@ -1,5 +1,25 @@
 import { httpFunction } from '../../lib/http/chain.ts';
-import { defaultReadDependencies, readHandler } from '../../lib/app/read.ts';
+import { readHandler, type ReadDependencies } from '../../lib/app/read.ts';
+import { documentClient } from '../../lib/store/client.ts';
+import { config } from '../../lib/store/config.ts';
+import { Directory } from '../../lib/store/directory.ts';
+import { FeedRepository } from '../../lib/store/feeds.ts';
 
-/** The read API: the routes of query-deployments in lib/domain/routes.ts (dependencies built at load). */
-export const handler = httpFunction({ name: 'query-deployments', ok: 'Served' }).handler(readHandler(defaultReadDependencies()));
+/**
+ * The deployed function's dependencies, built at load: the validated configuration (lib/store/config.ts: a bad value
+ * fails the cold start, naming the variable) and the shared client.
+ */
+const dependencies = (): ReadDependencies => {
+  const c = config();
+  const client = documentClient();
+  return {
+    client,
+    directory: new Directory({ client, feedsTable: c.feedsTable, apiKeysTable: c.apiKeysTable, cacheTtlMs: c.lookupCacheTtlMs }),
+    feeds: new FeedRepository(client, c.feedsTable),
+    deploymentsTable: c.deploymentsTable,
+    now: () => new Date(),
+  };
+};
+
+/** The read API: the routes of query-deployments in lib/domain/routes.ts. */
+export const handler = httpFunction({ name: 'query-deployments', ok: 'Served' }).handler(readHandler(dependencies()));

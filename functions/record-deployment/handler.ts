@@ -1,6 +1,9 @@
 import { httpFunction } from '../../lib/http/chain.ts';
 import { bodyFields, type DecodedEvent } from '../../lib/http/body-fields.ts';
-import { defaultDependencies, recordDeploymentHandler, type RecordDependencies } from '../../lib/app/record.ts';
+import { recordDeploymentHandler, type RecordDependencies } from '../../lib/app/record-deployment.ts';
+import { documentClient } from '../../lib/store/client.ts';
+import { config } from '../../lib/store/config.ts';
+import { Directory } from '../../lib/store/directory.ts';
 
 /**
  * The recording route of lib/domain/routes.ts (ProGet's Package Deployment API). Its dependencies are built at load, so a bad
@@ -10,4 +13,17 @@ import { defaultDependencies, recordDeploymentHandler, type RecordDependencies }
 export const createHandler = (deps: RecordDependencies) =>
   httpFunction<DecodedEvent>({ name: 'record-deployment', ok: 'Recorded' }).use(bodyFields()).handler(recordDeploymentHandler(deps));
 
-export const handler = createHandler(defaultDependencies());
+/** The deployed function's dependencies: the validated configuration (lib/store/config.ts) and the shared client. */
+const dependencies = (): RecordDependencies => {
+  const c = config();
+  const client = documentClient();
+  return {
+    client,
+    directory: new Directory({ client, feedsTable: c.feedsTable, apiKeysTable: c.apiKeysTable, cacheTtlMs: c.lookupCacheTtlMs }),
+    tables: { deployments: c.deploymentsTable, idempotency: c.idempotencyTable },
+    region: c.region,
+    now: () => new Date(),
+  };
+};
+
+export const handler = createHandler(dependencies());

@@ -8,7 +8,7 @@ import {
   GetShardIteratorCommand,
   type _Record as StreamsApiRecord,
 } from '@aws-sdk/client-dynamodb-streams';
-import { dispatch, webhookDeps, type DeadLetter, type DispatchDeps, type EventSettings } from '../../lib/app/events.ts';
+import { dispatch, webhookDeps, type DeadLetter, type DeliverySettings, type DispatchDeps, type WebhookSource } from '../../lib/app/events.ts';
 import type { LocalStreamRecord } from './dynalite-transactions.ts';
 import { root } from '../paths.ts';
 import { localClientConfig, type Engine } from './dynamodb.ts';
@@ -49,9 +49,12 @@ export type LocalEvents = {
 /** DEAD_LETTER_FILE, or .data/dead-letters.jsonl in the repository (wherever npm start is run from). */
 export const localDeadLetterFile = (env: NodeJS.ProcessEnv = process.env): string => env.DEAD_LETTER_FILE ?? join(root, '.data', 'dead-letters.jsonl');
 
-export const localDispatchDeps = (settings: EventSettings, options: { region: string; out: (line: string) => void; deadLetterFile: string }): DispatchDeps => ({
+export const localDispatchDeps = (
+  settings: DeliverySettings,
+  options: { region: string; webhooks: WebhookSource; out: (line: string) => void; deadLetterFile: string },
+): DispatchDeps => ({
   region: options.region,
-  ...webhookDeps(settings),
+  ...webhookDeps(options.webhooks, settings),
   // No EventBridge locally: the event line printed by `log` stands for the bus.
   publish: async (events) => events.map(() => true),
   deadLetter: async (letter: DeadLetter) => {

@@ -7,7 +7,9 @@ import { FeedNameHasRecords, FeedRepository } from '../../lib/store/feeds.ts';
 import { build, bundlePath } from '../build.ts';
 import { DEFAULT_ROUTE_FUNCTION, documentedPath, HTTP_FUNCTIONS, ROUTE_IDS, ROUTES, servedPaths, type HttpFunctionName } from '../../lib/domain/routes.ts';
 import { tableNamesFromEnv } from '../tables.ts';
-import { eventSettings } from '../../lib/app/events.ts';
+import { createDocumentClient } from '../../lib/store/client.ts';
+import { loadConfig, loadEventConfig } from '../../lib/store/config.ts';
+import { WebhookRepository } from '../../lib/store/webhooks.ts';
 import type { LocalStreamRecord } from './dynalite-transactions.ts';
 import { ensureTables, localClientConfig, startEngine, waitForEndpoint, type Engine } from './dynamodb.ts';
 import { localDeadLetterFile, localDispatchDeps, startLocalEvents } from './events.ts';
@@ -92,7 +94,7 @@ client.destroy();
 
 const settings = (() => {
   try {
-    return eventSettings();
+    return loadEventConfig();
   } catch (e) {
     return fail((e as Error).message);
   }
@@ -114,7 +116,12 @@ const events = startLocalEvents({
   engine: external ? 'dynamodb-local' : engine,
   endpoint: db.endpoint,
   deploymentsTable: names.deployments,
-  deps: localDispatchDeps(settings, { region: process.env.AWS_REGION, out: console.log, deadLetterFile }),
+  deps: localDispatchDeps(settings, {
+    region: process.env.AWS_REGION,
+    webhooks: new WebhookRepository(createDocumentClient(), loadConfig().webhooksTable),
+    out: console.log,
+    deadLetterFile,
+  }),
   out: console.log,
 });
 onStreamRecord = events.push;

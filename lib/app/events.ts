@@ -1,25 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { announcedEvent, webhookBody, webhookHeaders, type DeploymentEvent } from '../domain/events.ts';
 import { foldName } from '../domain/keys.ts';
-import {
-  classify,
-  DEFAULT_RETRY_POLICY,
-  maskedUrl,
-  retryAfterMs,
-  retryDelayMs,
-  type AddressPolicy,
-  type AttemptOutcome,
-  type RetryPolicy,
-  type Webhook,
-} from '../domain/webhooks.ts';
-import * as z from '../domain/zod.ts';
-import { createDocumentClient } from '../store/client.ts';
-import { config } from '../store/config.ts';
+import { classify, maskedUrl, retryAfterMs, retryDelayMs, type AddressPolicy, type AttemptOutcome, type Webhook } from '../domain/webhooks.ts';
+import type { RetryPolicy } from '../domain/retry-policy.ts';
 import { itemChange, type StreamRecord } from '../store/stream.ts';
-import { WebhookRepository } from '../store/webhooks.ts';
 import { postOnce } from './webhook-client.ts';
 
 /**
@@ -220,96 +205,42 @@ export const dispatch = async (records: StreamRecord[], deps: DispatchDeps): Pro
   };
 };
 
-/* ---------------------------------------------------------------- settings and the AWS composition */
+/* ---------------------------------------------------------------- what the dispatcher is composed of */
 
-const flag = z._default(z.enum(['true', 'false']), 'false');
-const EventsEnv = z.object({
-  EVENT_BUS_NAME: z.optional(z.string().check(z.minLength(1))),
-  /** The dead-letter queue: its name (as serverless.yml gives it) or its URL. */
-  DEAD_LETTER_QUEUE: z.optional(z.string().check(z.minLength(1))),
-  /** Only `npm start` sets it: loopback receivers and plain http allowed. Never on AWS. */
-  WEBHOOKS_ALLOW_LOOPBACK: flag,
-  WEBHOOK_MAX_ATTEMPTS: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(20)), DEFAULT_RETRY_POLICY.maxAttempts),
-  WEBHOOK_RETRY_BUDGET_MS: z._default(z.coerce.number().check(z.int(), z.gte(0), z.lte(600_000)), DEFAULT_RETRY_POLICY.budgetMs),
-  WEBHOOK_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.gte(100), z.lte(60_000)), DEFAULT_RETRY_POLICY.timeoutMs),
-  WEBHOOK_BASE_DELAY_MS: z._default(z.coerce.number().check(z.int(), z.gte(0), z.lte(60_000)), DEFAULT_RETRY_POLICY.baseDelayMs),
+/** Where a feed's webhooks are read (lib/store/webhooks.ts's WebhookRepository). */
+export type WebhookSource = { forFeed: (feedName: string) => Promise<Webhook[]> };
+/** The bus events are put on (lib/store/event-bus.ts on AWS; under `npm start`, the terminal). */
+export type EventBus = { publish: (events: DeploymentEvent[]) => Promise<boolean[]> };
+/** Where a delivery that failed for good goes (lib/store/dead-letters.ts on AWS; under `npm start`, a file). */
+export type DeadLetterQueue = { send: (letter: DeadLetter) => Promise<void> };
+/** How webhooks are posted: which addresses are allowed, how often and how long to try (lib/store/config.ts). */
+export type DeliverySettings = { policy: AddressPolicy; retry: RetryPolicy };
+
+/** The webhook side of the dependencies: the feed's webhooks from `webhooks`, posts under the address policy. */
+export const webhookDeps = (webhooks: WebhookSource, settings: DeliverySettings): Pick<DispatchDeps, 'webhooksFor' | 'post'> => ({
+  webhooksFor: (feedName) => webhooks.forFeed(feedName),
+  post: (webhook, body, headers) => postOnce(webhook.url, body, headers, { timeoutMs: settings.retry.timeoutMs, policy: settings.policy }),
 });
 
-export type EventSettings = {
-  eventBusName?: string | undefined;
-  deadLetterQueue?: string | undefined;
-  policy: AddressPolicy;
-  retry: RetryPolicy;
-};
-
-export const eventSettings = (env: NodeJS.ProcessEnv = process.env): EventSettings => {
-  const parsed = EventsEnv.safeParse(env);
-  if (!parsed.success) throw new Error(`Invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  const e = parsed.data;
+/** The deployed dispatcher's dependencies: the bus and the dead-letter queue it is given, each dead letter logged. */
+export const dispatchDeps = (parts: {
+  region: string;
+  webhooks: WebhookSource;
+  bus: EventBus;
+  deadLetters: DeadLetterQueue;
+  settings: DeliverySettings;
+  log: DispatchDeps['log'];
+}): DispatchDeps => {
+  const { bus, deadLetters, log } = parts;
   return {
-    eventBusName: e.EVENT_BUS_NAME,
-    deadLetterQueue: e.DEAD_LETTER_QUEUE,
-    policy: { allowLoopback: e.WEBHOOKS_ALLOW_LOOPBACK === 'true' },
-    retry: { maxAttempts: e.WEBHOOK_MAX_ATTEMPTS, budgetMs: e.WEBHOOK_RETRY_BUDGET_MS, timeoutMs: e.WEBHOOK_TIMEOUT_MS, baseDelayMs: e.WEBHOOK_BASE_DELAY_MS },
-  };
-};
-
-/** The webhook side of the dependencies: the feed's webhooks from the table, posts under the address policy. */
-export const webhookDeps = (settings: EventSettings) => {
-  const repository = new WebhookRepository(createDocumentClient(), config().webhooksTable);
-  return {
-    webhooksFor: (feedName: string) => repository.forFeed(feedName),
-    post: (webhook: Webhook, body: string, headers: Record<string, string>) =>
-      postOnce(webhook.url, body, headers, { timeoutMs: settings.retry.timeoutMs, policy: settings.policy }),
-  };
-};
-
-/** The Lambda function's dependencies: EventBridge PutEvents (10 entries a call), SQS for dead letters. */
-export const awsDispatchDeps = (settings: EventSettings, log: DispatchDeps['log']): DispatchDeps => {
-  const { eventBusName, deadLetterQueue } = settings;
-  if (!eventBusName || !deadLetterQueue) throw new Error('Invalid configuration: EVENT_BUS_NAME and DEAD_LETTER_QUEUE are required');
-  const bus = new EventBridgeClient({});
-  const sqs = new SQSClient({});
-  let queueUrl: Promise<string> | undefined;
-  return {
-    region: config().region,
-    ...webhookDeps(settings),
-    publish: async (events) => {
-      const accepted: boolean[] = [];
-      for (let i = 0; i < events.length; i += 10) {
-        const chunk = events.slice(i, i + 10);
-        const out = await bus.send(
-          new PutEventsCommand({
-            Entries: chunk.map((e) => ({
-              EventBusName: eventBusName,
-              Source: e.source,
-              DetailType: e['detail-type'],
-              Time: new Date(e.time),
-              Detail: JSON.stringify(e.detail),
-            })),
-          }),
-        );
-        const entries = out.Entries ?? [];
-        chunk.forEach((_, j) => accepted.push(entries[j]?.EventId !== undefined && !entries[j]?.ErrorCode));
-        if (accepted.includes(false)) return accepted; // nothing after a refused event goes out before it
-      }
-      return accepted;
-    },
+    region: parts.region,
+    ...webhookDeps(parts.webhooks, parts.settings),
+    publish: (events) => bus.publish(events),
     deadLetter: async (letter) => {
-      // A name is looked up once, when the first letter is sent (GetQueueUrl; its URL holds the account id).
-      queueUrl ??= /^https:\/\//.test(deadLetterQueue)
-        ? Promise.resolve(deadLetterQueue)
-        : sqs
-            .send(new GetQueueUrlCommand({ QueueName: deadLetterQueue }))
-            .then((r) => r.QueueUrl ?? Promise.reject(new Error(`no URL for queue ${deadLetterQueue}`)));
-      const url = await queueUrl.catch((e: unknown) => {
-        queueUrl = undefined;
-        throw e;
-      });
-      await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: JSON.stringify(letter) }));
+      await deadLetters.send(letter);
       log?.('delivery dead-lettered', { id: letter.event.id, webhook: letter.webhook.id, reason: letter.reason });
     },
-    retry: settings.retry,
+    retry: parts.settings.retry,
     log,
   };
 };

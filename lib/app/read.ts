@@ -1,4 +1,3 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { hasPrivilege, PRIVILEGES, VIEW_PRIVILEGE, type FeedRecord, type Principal } from '../domain/auth.ts';
 import { InvalidInput, NotFound } from '../domain/errors.ts';
@@ -26,12 +25,11 @@ import { findRoute, ROUTES, type RouteOf } from '../domain/routes.ts';
 import { toCurrentView, toPackageOverview, toView } from '../domain/record.ts';
 import type { CurrentPageView, FeedsView, FrequencyView, OverviewView, PageView } from '../domain/views.ts';
 import { json, type Response } from '../http/responses.ts';
-import { documentClient } from '../store/client.ts';
-import { config } from '../store/config.ts';
-import { Directory } from '../store/directory.ts';
+import type { DocumentClient } from '../store/client.ts';
+import type { Directory } from '../store/directory.ts';
 import { readDailyCounts } from '../store/counters.ts';
 import { READ_UNAVAILABLE, withStore } from '../store/failures.ts';
-import { FeedRepository } from '../store/feeds.ts';
+import type { FeedRepository } from '../store/feeds.ts';
 import type { CurrentItem } from '../store/items.ts';
 import { queryOverview } from '../store/overview.ts';
 import { queryPage, type Page, type Partition } from '../store/queries.ts';
@@ -43,7 +41,7 @@ const OVERVIEW_NAMES = Object.keys(OverviewQuerySchema.shape);
 const FREQUENCY_NAMES = Object.keys(FrequencyQuerySchema.shape);
 
 export type ReadDependencies = {
-  client: DynamoDBDocumentClient;
+  client: DocumentClient;
   directory: Directory;
   feeds: FeedRepository;
   deploymentsTable: string;
@@ -157,19 +155,6 @@ export const listFeeds = async (deps: ReadDependencies, caller: Caller): Promise
   const feeds = await deps.feeds.list();
   return {
     Items: feeds.filter((f) => hasPrivilege(principal, f, VIEW_PRIVILEGE)).map((f) => ({ Name: f.displayName, Privileges: privilegesOn(principal, f) })),
-  };
-};
-
-/** The dependencies of the deployed function, from the validated configuration (see defaultDependencies). */
-export const defaultReadDependencies = (): ReadDependencies => {
-  const c = config();
-  const client = documentClient();
-  return {
-    client,
-    directory: new Directory({ client, feedsTable: c.feedsTable, apiKeysTable: c.apiKeysTable, cacheTtlMs: c.lookupCacheTtlMs }),
-    feeds: new FeedRepository(client, c.feedsTable),
-    deploymentsTable: c.deploymentsTable,
-    now: () => new Date(),
   };
 };
 

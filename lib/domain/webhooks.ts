@@ -1,5 +1,6 @@
 import ipaddr from 'ipaddr.js';
 import type { WebhookFormat } from './events.ts';
+import type { RetryPolicy } from './retry-policy.ts';
 
 /**
  * Webhooks: where a feed's deployment events are POSTed, which addresses may receive them, and when a failed
@@ -102,19 +103,6 @@ export const maskedUrl = (raw: string): string => {
 };
 
 /* ---------------------------------------------------------------- retries */
-
-export type RetryPolicy = {
-  /** Attempts in all, the first included. */
-  maxAttempts: number;
-  /** Time allowed for all attempts and waits of one delivery; a wait that would end after it is not taken. */
-  budgetMs: number;
-  /** Each attempt's time limit (connecting, sending, the answer's status). */
-  timeoutMs: number;
-  /** The first wait; each next one doubles, with jitter (between half and all of it). */
-  baseDelayMs: number;
-};
-
-export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 5, budgetMs: 30_000, timeoutMs: 5_000, baseDelayMs: 1_000 };
 
 /** What an attempt's outcome means: delivered, worth another attempt (5xx, 429, timeouts, network), or final. */
 export type AttemptOutcome = { status: number; retryAfter?: string | undefined } | { error: string; retryable: boolean };

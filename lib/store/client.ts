@@ -26,6 +26,9 @@ export const clientSettings = (c: Config['dynamo']): DynamoDBClientConfig => ({
   requestHandler: { connectionTimeout: c.connectTimeoutMs, requestTimeout: c.requestTimeoutMs, throwOnRequestTimeout: true },
 });
 
+/** The document client as lib/app names it in its dependencies (lib/app imports no SDK module itself). */
+export type DocumentClient = DynamoDBDocumentClient;
+
 let shared: DynamoDBDocumentClient | undefined;
 /** The process-wide client, created on first use and reused by every warm invocation. */
 export const documentClient = (): DynamoDBDocumentClient => (shared ??= createDocumentClient(clientSettings(config().dynamo)));

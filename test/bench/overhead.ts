@@ -16,7 +16,7 @@ import { validateDeployment } from '../../lib/domain/deployment.ts';
 import { decodeBody } from '../../lib/http/body.ts';
 import { json, problemResponse, type Response } from '../../lib/http/responses.ts';
 import { feedKey } from '../../lib/domain/keys.ts';
-import type { RecordDependencies } from '../../lib/app/record.ts';
+import type { RecordDependencies } from '../../lib/app/record-deployment.ts';
 import { newDeployment, toView } from '../../lib/domain/record.ts';
 import { formBody } from '../support/invoke.ts';
 import { median } from './stats.ts';

@@ -8,7 +8,7 @@ import { documentClient } from '../../lib/store/client.ts';
 import { Directory } from '../../lib/store/directory.ts';
 import { FeedRepository } from '../../lib/store/feeds.ts';
 import { deploymentPartitionKey } from '../../lib/domain/keys.ts';
-import { recordDeployment, type RecordDependencies } from '../../lib/app/record.ts';
+import { recordDeployment, type RecordDependencies } from '../../lib/app/record-deployment.ts';
 import { formBody, invoke, seedFields } from '../support/invoke.ts';
 import { TEST_TABLES } from './tables.ts';
 

@@ -8,7 +8,7 @@ import { handler as siteFunction } from '../../functions/site/handler.ts';
 import { FUTURE_DATE_SKEW_MS } from '../../lib/domain/dates.ts';
 import { currentKey, deploymentPartitionKey, feedKey, hashApiKey } from '../../lib/domain/keys.ts';
 import { listDeployments, type ReadDependencies } from '../../lib/app/read.ts';
-import { recordDeployment, type RecordDependencies } from '../../lib/app/record.ts';
+import { recordDeployment, type RecordDependencies } from '../../lib/app/record-deployment.ts';
 import { ApiKeyRepository } from '../../lib/store/api-keys.ts';
 import { documentClient } from '../../lib/store/client.ts';
 import { Directory } from '../../lib/store/directory.ts';

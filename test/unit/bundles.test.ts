@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import * as esbuild from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { coldBytes, functionNames, lambdaBundleOptions, openApiAsset, openApiJson } from '../../infra/build.ts';
-import LRUCache from '../../lib/store/lru-cache.ts';
+import LRUCache from '../../infra/bundle/lru-cache.ts';
 import { root } from '../../infra/paths.ts';
 
 /**
@@ -65,7 +65,7 @@ describe('each function bundles only what it uses', () => {
     expect(record.packages.has('@fastify/busboy')).toBe(false);
     expect(record.lazyPackages.has('@fastify/busboy')).toBe(true);
     expect(record.packages.has('mnemonist')).toBe(false);
-    expect(record.files.some((f) => f.endsWith('lib/store/lru-cache.ts'))).toBe(true);
+    expect(record.files.some((f) => f.endsWith('infra/bundle/lru-cache.ts'))).toBe(true);
     expect(record.kib).toBeLessThanOrEqual(325.5);
   });
 });

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { root } from '../../infra/paths.ts';
-import { loadConfig } from '../../lib/store/config.ts';
+import { eventTargets, loadConfig, loadEventConfig } from '../../lib/store/config.ts';
 import { clientSettings } from '../../lib/store/client.ts';
 
 const exec = promisify(execFile);
@@ -60,5 +60,22 @@ describe('configuration', () => {
       expect((e as { code: number }).code).not.toBe(0);
       expect((e as { stderr: string }).stderr).toMatch(/Invalid configuration: LOOKUP_CACHE_TTL_SECONDS/);
     }
+  });
+
+  it("the dispatcher's settings: defaults, each refused value named, the bus and queue required on AWS", () => {
+    expect(loadEventConfig({})).toEqual({
+      eventBusName: undefined,
+      deadLetterQueue: undefined,
+      policy: { allowLoopback: false },
+      retry: { maxAttempts: 5, budgetMs: 30_000, timeoutMs: 5_000, baseDelayMs: 1_000 },
+    });
+    expect(loadEventConfig({ WEBHOOKS_ALLOW_LOOPBACK: 'true', WEBHOOK_MAX_ATTEMPTS: '2' })).toMatchObject({
+      policy: { allowLoopback: true },
+      retry: { maxAttempts: 2 },
+    });
+    expect(() => loadEventConfig({ WEBHOOK_TIMEOUT_MS: '10' })).toThrow('Invalid configuration: WEBHOOK_TIMEOUT_MS: Too small: expected number to be >=100');
+    expect(() => loadEventConfig({ WEBHOOKS_ALLOW_LOOPBACK: 'yes' })).toThrow(/Invalid configuration: WEBHOOKS_ALLOW_LOOPBACK/);
+    expect(() => eventTargets(loadEventConfig({ EVENT_BUS_NAME: 'bus' }))).toThrow('Invalid configuration: EVENT_BUS_NAME and DEAD_LETTER_QUEUE are required');
+    expect(eventTargets(loadEventConfig({ EVENT_BUS_NAME: 'bus', DEAD_LETTER_QUEUE: 'dlq' }))).toEqual({ eventBusName: 'bus', deadLetterQueue: 'dlq' });
   });
 });

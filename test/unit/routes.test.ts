@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createHandler } from '../../functions/record-deployment/handler.ts';
 import { handler as siteHandler } from '../../functions/site/handler.ts';
-import type { RecordDependencies } from '../../lib/app/record.ts';
+import type { RecordDependencies } from '../../lib/app/record-deployment.ts';
 import { documentedPath, findRoute, HTTP_FUNCTIONS, ROUTE_IDS, ROUTES, routesOf, servedPaths, type HttpFunctionName } from '../../lib/domain/routes.ts';
 import { allowedMethods } from '../../lib/http/middlewares.ts';
 import { root } from '../../infra/paths.ts';

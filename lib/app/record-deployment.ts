@@ -1,4 +1,3 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { idempotencyScope, RECORD_PRIVILEGE } from '../domain/auth.ts';
 import { nowIso } from '../domain/dates.ts';
@@ -10,15 +9,14 @@ import { newDeployment, toView } from '../domain/record.ts';
 import { both, invalid } from '../domain/result.ts';
 import type { DecodedEvent } from '../http/body-fields.ts';
 import { json, type Response } from '../http/responses.ts';
-import { documentClient } from '../store/client.ts';
-import { config } from '../store/config.ts';
+import type { DocumentClient } from '../store/client.ts';
 import { putDeployment, type DeploymentTables, type Recorded } from '../store/deployments.ts';
-import { Directory } from '../store/directory.ts';
+import type { Directory } from '../store/directory.ts';
 import { withStore, WRITE_UNAVAILABLE } from '../store/failures.ts';
 import { checkFeedAccess, type Caller } from './access.ts';
 
 export type RecordDependencies = {
-  client: DynamoDBDocumentClient;
+  client: DocumentClient;
   directory: Directory;
   tables: DeploymentTables;
   region: string;
@@ -38,9 +36,10 @@ export type RecordRequest = Caller & {
  * round trip (or from the cache); the record is stored in one more (see putDeployment).
  */
 export const recordDeployment = (deps: RecordDependencies, request: RecordRequest): Promise<Recorded> =>
-  withStore(() => record(deps, request), WRITE_UNAVAILABLE);
+  withStore(() => checkAndStore(deps, request), WRITE_UNAVAILABLE);
 
-const record = async (deps: RecordDependencies, request: RecordRequest): Promise<Recorded> => {
+/** The use case inside withStore: the checks in ProGet's order, then the one transaction that stores the record. */
+const checkAndStore = async (deps: RecordDependencies, request: RecordRequest): Promise<Recorded> => {
   const fields: Validation = request.bodyError ? invalid([{ field: 'body', detail: request.bodyError.detail }]) : validateDeployment(request.fields);
   const now = deps.now();
   const { principal, feed, value } = await checkFeedAccess(deps.directory, request, {
@@ -61,27 +60,6 @@ const record = async (deps: RecordDependencies, request: RecordRequest): Promise
           expiresAt: Math.floor(now.getTime() / 1000) + IDEMPOTENCY_TTL_SECONDS,
         };
   return putDeployment(deps.client, deps.tables, newDeployment(input, { principal, receivedAt, region: deps.region, feedId: feed.id }), { idempotency });
-};
-
-/**
- * The dependencies of the deployed function: configuration from the environment (validated: a bad value throws,
- * naming the variable), the shared client.
- */
-export const defaultDependencies = (): RecordDependencies => {
-  const c = config();
-  const client = documentClient();
-  return {
-    client,
-    directory: new Directory({
-      client,
-      feedsTable: c.feedsTable,
-      apiKeysTable: c.apiKeysTable,
-      cacheTtlMs: c.lookupCacheTtlMs,
-    }),
-    tables: { deployments: c.deploymentsTable, idempotency: c.idempotencyTable },
-    region: c.region,
-    now: () => new Date(),
-  };
 };
 
 /**
