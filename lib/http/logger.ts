@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { decodeQueryComponent } from './doors/query.ts';
 
 const REDACTED = '[redacted]';
 
@@ -23,14 +24,6 @@ const isSecretName = (name: string): boolean => {
   return secret;
 };
 
-const decodeName = (raw: string): string => {
-  try {
-    return decodeURIComponent(raw.replace(/\+/g, ' '));
-  } catch {
-    return raw;
-  }
-};
-
 /**
  * A query string with the value of every parameter whose name may carry a secret (see isSecretName), as sent or once
  * percent-decoded, replaced. Both are checked: a name that does not decode (`%zzkey`) is judged as sent.
@@ -41,7 +34,7 @@ const redactQueryString = (raw: string): string =>
     .map((part) => {
       const eq = part.indexOf('=');
       const name = eq < 0 ? part : part.slice(0, eq);
-      return isSecretName(name) || isSecretName(decodeName(name)) ? `${name}=${REDACTED}` : part;
+      return isSecretName(name) || isSecretName(decodeQueryComponent(name)) ? `${name}=${REDACTED}` : part;
     })
     .join('&');
 

@@ -19,7 +19,8 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
-import { toHttpApiEvent, lambdaContext, type LambdaHandler } from '../../infra/local/gateway.ts';
+import { lambdaContext, type LambdaHandler } from '../../infra/local/gateway.ts';
+import { httpApiRequest } from '../../lib/http/doors/http-api.ts';
 import { lambdaEnvironment } from './lambda-env.ts';
 
 export const ALLOWED = new Set([200, 400, 403, 404, 405, 409, 413, 415, 422]);
@@ -448,7 +449,7 @@ const eventOf = (methods: fc.Arbitrary<string>, paths: string[], withBody: boole
     })
     .map(({ method: m, path: p, query, contentType: ct, headers, body, base64 }) => {
       const rawHeaders = [...(ct === null ? [] : ['Content-Type', ct]), ...headers.flat()];
-      const event = toHttpApiEvent({ method: m, url: `${p}${query ? `?${query}` : ''}`, rawHeaders, body, remoteAddress: '127.0.0.1' });
+      const event = httpApiRequest({ method: m, url: `${p}${query ? `?${query}` : ''}`, rawHeaders, body, remoteAddress: '127.0.0.1' });
       if (base64 === 'flip' && event.body !== undefined) {
         event.body = event.isBase64Encoded ? body.toString('latin1') : body.toString('base64');
         event.isBase64Encoded = !event.isBase64Encoded;
@@ -511,7 +512,7 @@ const plausibleRecord = fc
     const type = kind === 'json' ? 'application/json' : kind === 'form' ? 'application/x-www-form-urlencoded' : 'multipart/form-data; boundary=B';
     headers.push('Content-Type', `${type}${charset ? `; charset=${charset}` : ''}`);
     const body = Buffer.from(text, charset === 'iso-8859-1' ? 'latin1' : 'utf8');
-    return toHttpApiEvent({ method: 'POST', url: `${p}${query}`, rawHeaders: headers, body, remoteAddress: '127.0.0.1' });
+    return httpApiRequest({ method: 'POST', url: `${p}${query}`, rawHeaders: headers, body, remoteAddress: '127.0.0.1' });
   });
 
 export const recordEvents = fc.oneof(

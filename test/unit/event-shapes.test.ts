@@ -9,14 +9,14 @@ import {
   LambdaFunctionUrlSchema,
 } from '@aws-lambda-powertools/parser/schemas';
 import { lambdaContext, startGateway } from '../../infra/local/gateway.ts';
-import { frontDoor, UnsupportedEventError } from '../../lib/http/event.ts';
+import { frontDoor, UnsupportedEventError } from '../../lib/http/front-door.ts';
 import { problemResponse, type Response } from '../../lib/http/responses.ts';
 import { albEvent, functionUrlEvent, httpApiEvent, restApiEvent, type Request } from '../fixtures/events/doors.ts';
 
 /**
  * The fixtures (test/fixtures/events/doors.ts) and the local gateway's events are checked against Powertools' parser
  * schemas, which follow AWS's published payloads; and every door's event, once through the front door
- * (lib/http/event.ts, the outermost middleware of every function), reads the same to the handlers and gets its
+ * (lib/http/front-door.ts, the outermost middleware of every function), reads the same to the handlers and gets its
  * answer in its door's shape.
  */
 const ANSWER = problemResponse(405, 'GET is not allowed here; use POST.', { headers: { Allow: 'POST' } });
