@@ -27,10 +27,14 @@ import type { Response } from './responses.ts';
  * Hand-written because no well-kept library converts between them: @middy/http-event-normalizer (7.x) only adds
  * empty `queryStringParameters`/`pathParameters` objects in place, keeps each format's own shape, takes any event
  * without `version` for payload 1.0 (an SQS event included) and does not touch responses.
- * @aws-lambda-powertools/event-handler's converter (`http.proxyEventToWebRequest`, 2.36) reads REST 1.0, HTTP 2.0
+ * @aws-lambda-powertools/event-handler's converter (`http.proxyEventToWebRequest`, 2.35.0, the newest published) reads REST 1.0, HTTP 2.0
  * and ALB events into a Web API `Request`, not into this shape, is documented as "an implementation detail [that]
  * will be removed in a future major version", builds no events (the local gateway and the tests need that) and
- * writes no door's answer.
+ * writes no door's answer. Measured (December 2026, 2-core shared machine, 3 runs of 40 interleaved cold starts each:
+ * a fresh Node imports the record-deployment bundle and answers one REST API event): with that converter called in
+ * the front door the bundle grows from 265.3 to 270.7 KB and a cold start takes 84.5-90.1 ms where this file's takes
+ * 71.5-76.2 ms (fastest of each run; medians 1.09-1.22x): a Web API `Request` is Node's undici, which its first use
+ * loads and nothing else here does. Dropping this file's readers would save about 3 KB, not those 14 ms: kept.
  */
 export type Door = 'httpApi' | 'functionUrl' | 'restApi' | 'alb';
 
