@@ -27,8 +27,8 @@ import type { Response } from './responses.ts';
  * Hand-written because no well-kept library converts between them: @middy/http-event-normalizer (7.x) only adds
  * empty `queryStringParameters`/`pathParameters` objects in place, keeps each format's own shape, takes any event
  * without `version` for payload 1.0 (an SQS event included) and does not touch responses.
- * @aws-lambda-powertools/event-handler's converter (`http.proxyEventToWebRequest`, 2.35.0, the newest published) reads REST 1.0, HTTP 2.0
- * and ALB events into a Web API `Request`, not into this shape, is documented as "an implementation detail [that]
+ * @aws-lambda-powertools/event-handler's converter (`http.proxyEventToWebRequest`, 2.35.0, the newest published)
+ * reads REST 1.0, HTTP 2.0 and ALB events into a Web API `Request`, not into this shape, is documented as "an implementation detail [that]
  * will be removed in a future major version", builds no events (the local gateway and the tests need that) and
  * writes no door's answer. Measured (December 2026, 2-core shared machine, 3 runs of 40 interleaved cold starts each:
  * a fresh Node imports the record-deployment bundle and answers one REST API event): with that converter called in
