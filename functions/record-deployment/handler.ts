@@ -1,5 +1,5 @@
 import { httpFunction } from '../../lib/http/chain.ts';
-import { bodyFields, type DecodedEvent } from '../../lib/http/body-fields.ts';
+import { bodyFields, type DecodedRequest } from '../../lib/http/body-fields.ts';
 import { defaultDependencies, recordDeploymentHandler, type RecordDependencies } from '../../lib/app/record.ts';
 
 /**
@@ -8,7 +8,7 @@ import { defaultDependencies, recordDeploymentHandler, type RecordDependencies }
  * `createHandler` builds the same chain for given dependencies (the benchmark injects a store stub).
  */
 export const createHandler = (deps: RecordDependencies) =>
-  httpFunction<DecodedEvent>({ name: 'record-deployment', methods: ['POST'], ok: 'Recorded' })
+  httpFunction<DecodedRequest>({ name: 'record-deployment', methods: ['POST'], ok: 'Recorded' })
     .use(bodyFields())
     .handler(recordDeploymentHandler(deps));
 
