@@ -74,22 +74,22 @@ const doorOf = (event: unknown): Door => {
 };
 
 /**
- * Which top-level field of the event holds a string that is not well-formed UTF-16 (a lone surrogate), in a name or a
+ * Which top-level field of the event (quoted) holds a string that is not well-formed UTF-16 (a lone surrogate), in a name or a
  * value, or undefined. No door sends one (each decodes the bytes it received as UTF-8, a bad byte becoming U+FFFD);
  * only a direct invocation can, and then encoding it (encodeURIComponent, a DynamoDB write) would throw far from here.
  * The walk keeps its own stack, so no depth of nesting can overflow it.
  */
 const malformedStringIn = (event: Json): string | undefined => {
   for (const [field, value] of Object.entries(event)) {
-    if (!field.isWellFormed()) return 'a top-level name';
+    if (!field.isWellFormed()) return 'the name of a top-level field';
     const stack: unknown[] = [value];
     while (stack.length > 0) {
       const next = stack.pop();
       if (typeof next === 'string') {
-        if (!next.isWellFormed()) return field;
+        if (!next.isWellFormed()) return JSON.stringify(field.slice(0, 64));
       } else if (typeof next === 'object' && next !== null) {
         for (const [name, child] of Object.entries(next)) {
-          if (!name.isWellFormed()) return field;
+          if (!name.isWellFormed()) return JSON.stringify(field.slice(0, 64));
           stack.push(child);
         }
       }
@@ -100,12 +100,6 @@ const malformedStringIn = (event: Json): string | undefined => {
 
 /** The request in the internal shape (see the top of this file). */
 const toInternalRequest = (door: Door, event: Json): APIGatewayProxyEventV2 => {
-  const field = malformedStringIn(event);
-  if (field !== undefined)
-    throw problem(
-      400,
-      `The request holds a string that is not well-formed UTF-16 (a lone surrogate) in ${JSON.stringify(field.slice(0, 64))}; send text as UTF-8.`,
-    );
   switch (door) {
     case 'restApi':
       return fromRestApi(event as unknown as APIGatewayProxyEvent);
@@ -139,9 +133,20 @@ export const frontDoor = <E extends APIGatewayProxyEventV2>(): MiddlewareObj<E, 
   return {
     before: (request) => {
       const original: unknown = request.event;
-      const door = doorOf(original);
+      let door: Door | undefined;
+      let refusal: unknown;
+      try {
+        door = doorOf(original);
+      } catch (e) {
+        if (e instanceof UnsupportedEventError) throw e;
+        refusal = e;
+      }
       // Kept before reading the event, so that a 400 about its content is answered in the door's shape too.
-      (request.internal as FrontDoorState).frontDoor = { door, original };
+      if (door) (request.internal as FrontDoorState).frontDoor = { door, original };
+      // Checked first: a lone surrogate in a name the detection reads (`version`, `httpMethod`) is named as such.
+      const at = malformedStringIn(original as Json);
+      if (at !== undefined) throw problem(400, `The request holds a string that is not well-formed UTF-16 (a lone surrogate) in ${at}; send text as UTF-8.`);
+      if (refusal !== undefined || !door) throw refusal;
       request.event = toInternalRequest(door, original as Json) as E;
     },
     after: answer,

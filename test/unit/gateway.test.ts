@@ -179,6 +179,26 @@ describe('httpApiRequest', () => {
     });
   });
 
+  it('builds only well-formed UTF-16 from any bytes: encoded surrogates, truncated sequences, raw bytes in headers', () => {
+    // `%ED%A0%80` is a UTF-8 encoded surrogate (invalid UTF-8), `%F0%9F` a truncated emoji: both are kept as sent.
+    const event = httpApiRequest(
+      request({
+        url: '/api/deployments?FeedName=%ED%A0%80&Tag=%F0%9F&%ED%B0%80=x',
+        rawHeaders: ['Host', 'localhost', 'X-Note', Buffer.from([0xed, 0xa0, 0x80, 0xff]).toString('latin1'), 'Content-Type', 'application/json'],
+        body: Buffer.from([0x7b, 0xed, 0xa0, 0x80, 0x7d]),
+      }),
+    );
+    expect(event.queryStringParameters).toEqual({ FeedName: '%ED%A0%80', Tag: '%F0%9F', '%ED%B0%80': 'x' });
+    const strings: string[] = [];
+    JSON.stringify(event, (key, value: unknown) => {
+      strings.push(key);
+      if (typeof value === 'string') strings.push(value);
+      return value;
+    });
+    expect(strings.filter((s) => !s.isWellFormed())).toEqual([]);
+    expect(event.body).toBe('{\ufffd\ufffd\ufffd}');
+  });
+
   it('omits queryStringParameters without a query string', () => {
     for (const url of ['/x', '/x?']) {
       const event = httpApiRequest(request({ url }));

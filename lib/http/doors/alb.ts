@@ -7,7 +7,7 @@ import type { ALBEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
 import { isObject, isString, type Json } from './json.ts';
 import { decodeQueryComponent, joinedQuery, rawQueryPairs } from './query.ts';
 import { contextFields, joinedHeaders, queryPairs } from './rest-api.ts';
-import { headerPairs, isTextContentType, newRequestId, sourceIpOf, splitTarget, traceId, type BuildOptions, type RawRequest } from './wire.ts';
+import { dict, headerPairs, isTextContentType, newRequestId, sourceIpOf, splitTarget, traceId, type BuildOptions, type RawRequest } from './wire.ts';
 import type { Response } from '../responses.ts';
 
 export type AlbOptions = BuildOptions & {
@@ -45,9 +45,9 @@ export const albRequest = (req: RawRequest, options: AlbOptions = {}): ALBEvent 
     isBase64Encoded: req.body.length > 0 && !asText,
   };
   if (options.multiValue) {
-    const multiValueHeaders: Record<string, string[]> = {};
+    const multiValueHeaders = dict<string[]>();
     for (const [n, v] of pairs) (multiValueHeaders[n] ??= []).push(v);
-    const multiValueQueryStringParameters: Record<string, string[]> = {};
+    const multiValueQueryStringParameters = dict<string[]>();
     for (const [n, v] of params) (multiValueQueryStringParameters[n] ??= []).push(v);
     return { ...base, multiValueHeaders, multiValueQueryStringParameters };
   }

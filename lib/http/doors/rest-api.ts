@@ -6,7 +6,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
 import { isObject, isString, text, type Json } from './json.ts';
 import { decodeQueryComponent, encodeQueryComponent, joinedQuery, rawQueryPairs } from './query.ts';
-import { domainOf, formatRequestTime, headerOf, headerPairs, newRequestId, sourceIpOf, splitTarget, type BuildOptions, type RawRequest } from './wire.ts';
+import { dict, domainOf, formatRequestTime, headerOf, headerPairs, newRequestId, sourceIpOf, splitTarget, type BuildOptions, type RawRequest } from './wire.ts';
 import type { Response } from '../responses.ts';
 
 export type RestApiOptions = BuildOptions & {
@@ -35,15 +35,15 @@ export const restApiRequest = (req: RawRequest, options: RestApiOptions = {}): A
   const resource = options.resource ?? requestPath;
   const raw = headerPairs(req.rawHeaders);
   const sent: Array<[string, string]> = [['X-Forwarded-For', sourceIpOf(req)], ['X-Forwarded-Port', '443'], ['X-Forwarded-Proto', 'https'], ...raw];
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
+  const headers = dict<string>();
+  const multiValueHeaders = dict<string[]>();
   for (const [n, v] of sent) {
     headers[n] = v;
     (multiValueHeaders[n] ??= []).push(v);
   }
   const pairs = rawQueryPairs(query).map(([n, v]): [string, string] => [decodeQueryComponent(n), decodeQueryComponent(v)]);
-  const single: Record<string, string> = {};
-  const multi: Record<string, string[]> = {};
+  const single = dict<string>();
+  const multi = dict<string[]>();
   for (const [n, v] of pairs) {
     single[n] = v;
     (multi[n] ??= []).push(v);

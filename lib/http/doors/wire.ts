@@ -94,3 +94,6 @@ export const domainOf = (host: string | undefined): { domainName: string; domain
   const domainName = m?.[1] || 'localhost';
   return { domainName, domainPrefix: domainName.split('.')[0] ?? domainName, port: m?.[2] };
 };
+
+/** An empty map without a prototype, as AWS's JSON parsing gives: a name such as `__proto__` is a name like any other. */
+export const dict = <T>(): Record<string, T> => Object.create(null) as Record<string, T>;
