@@ -3,7 +3,7 @@ import type { MiddlewareObj, Request } from '@middy/core';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import { LogLevelThreshold, type Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { redactEvent } from './logger.ts';
+import { redactRequest } from './logger.ts';
 import { outcomeOf } from './metrics.ts';
 import type { Response } from './responses.ts';
 
@@ -12,7 +12,7 @@ type ObserveState = { observedAt?: number };
 
 /**
  * Request logging and outcome metrics, outside the error handler so that it sees the final answer. Before: the request,
- * redacted (see redactEvent), at DEBUG. After (or after an error became a problem response): one INFO line with
+ * redacted (see redactRequest), at DEBUG. After (or after an error became a problem response): one INFO line with
  * method, path, status, outcome and duration, and one metric, the outcome (`Recorded`, `BadRequest`, ...), a Count
  * of 1. The Lambda request id comes from Powertools' injectLambdaContext, used before this.
  */
@@ -29,8 +29,8 @@ export const observe = <E extends APIGatewayProxyEventV2>(options: { logger: Log
     // One metric per answer: each costs the function ~2 µs in Powertools, and API Gateway (4xx, 5xx, Latency) and
     // Lambda (Duration, Errors) already publish the status classes and times.
     metrics.addMetric(outcome, MetricUnit.Count, 1);
-    const event = request.event as Partial<APIGatewayProxyEventV2> | null;
-    const line = { method: event?.requestContext?.http?.method, path: event?.rawPath, status, outcome, durationMs };
+    const received = request.event as Partial<APIGatewayProxyEventV2> | null;
+    const line = { method: received?.requestContext?.http?.method, path: received?.rawPath, status, outcome, durationMs };
     if (status >= 500) logger.warn('answered', line);
     // Built and passed only when INFO is on: the bench and quiet stages run at WARN.
     else if (logger.level <= LogLevelThreshold.INFO) logger.info('answered', line);
@@ -39,7 +39,7 @@ export const observe = <E extends APIGatewayProxyEventV2>(options: { logger: Log
     before: (request) => {
       (request.internal as ObserveState).observedAt = Date.now();
       // The redacted copy is built only when DEBUG is on.
-      if (logger.level <= LogLevelThreshold.DEBUG) logger.debug('request', { request: redactEvent(request.event) });
+      if (logger.level <= LogLevelThreshold.DEBUG) logger.debug('request', { request: redactRequest(request.event) });
     },
     after: finish,
     onError: finish,

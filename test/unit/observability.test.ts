@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { logger, redactEvent } from '../../lib/http/logger.ts';
+import { logger, redactRequest } from '../../lib/http/logger.ts';
 import { outcomeOf } from '../../lib/http/metrics.ts';
 import { httpApiRequest } from '../../lib/http/doors/http-api.ts';
 
@@ -9,7 +9,7 @@ const REDACTED = '[redacted]';
 /** An event as the gateway builds it for this query string. */
 const eventWithQuery = (query: string) => httpApiRequest({ method: 'POST', url: `/api/package-deployment/?${query}`, rawHeaders: [], body: Buffer.alloc(0) });
 /** The query string as it would be logged. */
-const loggedQuery = (query: string) => redactEvent(eventWithQuery(query)).rawQueryString;
+const loggedQuery = (query: string) => redactRequest(eventWithQuery(query)).rawQueryString;
 
 /** What the service's logger writes for `attributes` (at INFO, whatever the suite's level). */
 const logLine = (attributes: Record<string, unknown>): string => {
@@ -49,7 +49,7 @@ describe('redaction', () => {
       rawHeaders: ['X-Api-Key', KEY, 'X-NuGet-ApiKey', KEY, 'X-Auth-Token', KEY, 'Content-Type', 'application/json'],
       body: Buffer.from('{}'),
     });
-    const text = logLine({ request: redactEvent(event) });
+    const text = logLine({ request: redactRequest(event) });
     expect(text).toContain('"probe"');
     expect(text).not.toContain(KEY);
     expect(text).toContain('application/json');
@@ -63,7 +63,7 @@ describe('redaction', () => {
       rawHeaders: ['X-ApiKey', KEY, 'Authorization', basic, 'Content-Type', 'application/x-www-form-urlencoded', 'Cookie', `k=${KEY}`],
       body: Buffer.from(`FeedName=F&key=${KEY}`),
     });
-    const redacted = redactEvent(event);
+    const redacted = redactRequest(event);
     const text = JSON.stringify(redacted);
     expect(text).not.toContain(KEY);
     expect(text).not.toContain(Buffer.from(`api:${KEY}`).toString('base64'));
