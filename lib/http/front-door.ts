@@ -74,10 +74,10 @@ const doorOf = (event: unknown): Door => {
 };
 
 /**
- * Which top-level field of the event (quoted) holds a string that is not well-formed UTF-16 (a lone surrogate), in a name or a
- * value, or undefined. No door sends one (each decodes the bytes it received as UTF-8, a bad byte becoming U+FFFD);
- * only a direct invocation can, and then encoding it (encodeURIComponent, a DynamoDB write) would throw far from here.
- * The walk keeps its own stack, so no depth of nesting can overflow it.
+ * Which top-level field of the event (quoted) holds a string that is not well-formed UTF-16 (a lone surrogate), in a
+ * name or a value, or undefined. No door sends one (each decodes the bytes it received as UTF-8, a bad byte becoming
+ * U+FFFD); only a direct invocation can, and then encoding it (encodeURIComponent, a DynamoDB write) would throw far
+ * from here. The walk keeps its own stack, so no depth of nesting can overflow it (a Lambda event is JSON: no cycles).
  */
 const malformedStringIn = (event: Json): string | undefined => {
   for (const [field, value] of Object.entries(event)) {
@@ -143,7 +143,8 @@ export const frontDoor = <E extends APIGatewayProxyEventV2>(): MiddlewareObj<E, 
       }
       // Kept before reading the event, so that a 400 about its content is answered in the door's shape too.
       if (door) (request.internal as FrontDoorState).frontDoor = { door, original };
-      // Checked first: a lone surrogate in a name the detection reads (`version`, `httpMethod`) is named as such.
+      // Before an unrecognised event's 400: a lone surrogate in a name the detection reads (`version`, `httpMethod`)
+      // is reported as what it is.
       const at = malformedStringIn(original as Json);
       if (at !== undefined) throw problem(400, `The request holds a string that is not well-formed UTF-16 (a lone surrogate) in ${at}; send text as UTF-8.`);
       if (refusal !== undefined || !door) throw refusal;
