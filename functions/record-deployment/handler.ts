@@ -1,5 +1,5 @@
 import { httpFunction } from '../../lib/http/chain.ts';
-import { bodyFields, type DecodedEvent } from '../../lib/http/body-fields.ts';
+import { bodyFields, type DecodedRequest } from '../../lib/http/body-fields.ts';
 import { recordDeploymentHandler, type RecordDependencies } from '../../lib/app/record-deployment.ts';
 import { documentClient } from '../../lib/store/client.ts';
 import { config } from '../../lib/store/config.ts';
@@ -11,7 +11,7 @@ import { Directory } from '../../lib/store/directory.ts';
  * `createHandler` builds the same chain for given dependencies (the benchmark injects a store stub).
  */
 export const createHandler = (deps: RecordDependencies) =>
-  httpFunction<DecodedEvent>({ name: 'record-deployment', ok: 'Recorded' }).use(bodyFields()).handler(recordDeploymentHandler(deps));
+  httpFunction<DecodedRequest>({ name: 'record-deployment', ok: 'Recorded' }).use(bodyFields()).handler(recordDeploymentHandler(deps));
 
 /** The deployed function's dependencies: the validated configuration (lib/store/config.ts) and the shared client. */
 const dependencies = (): RecordDependencies => {

@@ -1,10 +1,11 @@
 /**
  * A local stand-in for API Gateway HTTP API with Lambda proxy integrations (payload format 2.0): it turns a
- * `node:http` request into the event AWS sends, invokes the handler with a fake Lambda context, and writes the
+ * `node:http` request into the event AWS sends (built by lib/http/doors/http-api.ts, the module that owns every door's
+ * event shape), invokes the handler with a fake Lambda context, and writes the
  * handler's result back the way HTTP API does. Only what this service relies on is emulated (no authorizers, path
  * parameters, stage variables, CORS or throttling).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import {
   createServer,
   validateHeaderName,
@@ -16,23 +17,8 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-
-/** A request as read off the wire: Node's `rawHeaders` keep repeated headers and their order. */
-export type RawRequest = {
-  method: string;
-  url: string;
-  rawHeaders: string[];
-  body: Buffer;
-  remoteAddress?: string;
-};
-
-export type EventOptions = {
-  /** `$default`, or a route key such as `ANY /some/path`. */
-  routeKey?: string;
-  stage?: string;
-  now?: Date;
-  requestId?: string;
-};
+import { httpApiRequest } from '../../lib/http/doors/http-api.ts';
+import { newRequestId, splitTarget } from '../../lib/http/doors/wire.ts';
 
 export type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
 
@@ -82,177 +68,12 @@ export const applyLambdaRuntimeEnvironment = (env: NodeJS.ProcessEnv = process.e
 };
 
 const ACCOUNT_ID = '123456789012';
-const API_ID = 'local';
 const REGION = 'us-east-1';
 const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
 const DEFAULT_TIMEOUT_MS = 29_000;
 /** After a 413, what is still coming is read and thrown away up to this much (or this long), then the socket is cut. */
 const DISCARD_LIMIT_BYTES = 1024 * 1024;
 const DISCARD_LIMIT_MS = 10_000;
-
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-const pad = (n: number): string => String(n).padStart(2, '0');
-
-/** `requestContext.time` as AWS writes it: `12/Mar/2020:19:03:58 +0000` (always UTC). */
-const formatRequestTime = (d: Date): string =>
-  `${pad(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:` +
-  `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;
-
-/** An id shaped like HTTP API's (`JKJaXmPLvHcESHA=`): 11 random bytes in base64, kept alphanumeric. */
-const newRequestId = (): string => randomBytes(11).toString('base64').replace(/[+/]/g, 'x');
-
-/**
- * Whether HTTP API passes a body of this Content-Type as a plain string. The rule emulated here: text when the media
- * type is `text/*`, `application/json`, `application/*+json`, `application/xml`, `application/*+xml` or
- * `application/javascript`; anything else (among them `application/x-www-form-urlencoded`, `multipart/form-data`,
- * `application/octet-stream` and a missing Content-Type) reaches the function base64-encoded with
- * `isBase64Encoded: true`. Parameters such as `charset` do not matter; text bodies are decoded as UTF-8.
- */
-const isTextContentType = (contentType: string | undefined): boolean => {
-  if (contentType === undefined) return false;
-  const type = (contentType.split(';')[0] ?? '').trim().toLowerCase();
-  return (
-    type.startsWith('text/') ||
-    type === 'application/json' ||
-    type === 'application/xml' ||
-    type === 'application/javascript' ||
-    /^application\/[^/\s]+\+(json|xml)$/.test(type)
-  );
-};
-
-/** Percent-decoding as for query strings (`+` is a space); a malformed escape is left as sent rather than failing. */
-const decodeQueryComponent = (s: string): string => {
-  const spaced = s.replace(/\+/g, ' ');
-  try {
-    return decodeURIComponent(spaced);
-  } catch {
-    return spaced.replace(/%[0-9a-fA-F]{2}/g, (m) => {
-      try {
-        return decodeURIComponent(m);
-      } catch {
-        return m;
-      }
-    });
-  }
-};
-
-/** Decoded parameters; a name sent more than once gets its values joined with `,` in the order sent. */
-const parseQuery = (raw: string): Record<string, string> | undefined => {
-  if (raw === '') return undefined;
-  // A null-prototype object, as AWS's JSON parsing gives: a parameter named `__proto__` is a parameter like any other.
-  const out: Record<string, string> = Object.create(null) as Record<string, string>;
-  for (const part of raw.split('&')) {
-    if (part === '') continue;
-    const eq = part.indexOf('=');
-    const name = decodeQueryComponent(eq < 0 ? part : part.slice(0, eq));
-    const value = eq < 0 ? '' : decodeQueryComponent(part.slice(eq + 1));
-    if (name === '') continue;
-    out[name] = Object.hasOwn(out, name) ? `${out[name]},${value}` : value;
-  }
-  return Object.keys(out).length > 0 ? out : undefined;
-};
-
-/** Path and query of a request target, which may also be in absolute form (`http://host/path?q`). */
-const splitTarget = (url: string): { path: string; query: string } => {
-  let target = url;
-  if (!target.startsWith('/')) {
-    const m = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*(.*)$/i.exec(target);
-    target = m?.[1] || '/';
-  }
-  const hash = target.indexOf('#');
-  if (hash >= 0) target = target.slice(0, hash);
-  const q = target.indexOf('?');
-  return q < 0 ? { path: target || '/', query: '' } : { path: target.slice(0, q) || '/', query: target.slice(q + 1) };
-};
-
-const stripMappedIpv4 = (ip: string): string => (ip.startsWith('::ffff:') ? ip.slice('::ffff:'.length) : ip);
-
-/** `Root=1-<epoch seconds in hex>-<24 hex digits>`, derived from the request id so the event is a pure function. */
-const traceId = (requestId: string, now: Date): string =>
-  `Root=1-${Math.floor(now.getTime() / 1000)
-    .toString(16)
-    .padStart(8, '0')}-` + createHash('sha256').update(requestId).digest('hex').slice(0, 24);
-
-/**
- * The payload format 2.0 event HTTP API would send for this request. Header names are lower-cased and repeated
- * headers joined with `,`; Cookie headers are not among them but split on `; ` into `cookies`; the query string is
- * kept as sent in `rawQueryString` and decoded into `queryStringParameters` (repeats joined with `,`); like AWS it
- * adds `x-forwarded-for`, `x-forwarded-port`, `x-forwarded-proto` and `x-amzn-trace-id` headers. See
- * {@link isTextContentType} for when the body is base64-encoded.
- */
-/** Header names lower-cased, repeats joined with `,`; Cookie headers split on `; ` into `cookies` instead. */
-const collectHeaders = (rawHeaders: string[]): { headers: Record<string, string>; cookies: string[] } => {
-  const headers: Record<string, string> = Object.create(null) as Record<string, string>;
-  const cookies: string[] = [];
-  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    const name = (rawHeaders[i] ?? '').toLowerCase();
-    const value = rawHeaders[i + 1] ?? '';
-    if (name === 'cookie') {
-      cookies.push(...value.split('; ').filter((c) => c !== ''));
-      continue;
-    }
-    headers[name] = Object.hasOwn(headers, name) ? `${headers[name]},${value}` : value;
-  }
-  return { headers, cookies };
-};
-
-/** The headers HTTP API adds (x-forwarded-*, x-amzn-trace-id), in place; the domain name and prefix from Host. */
-const addForwardedHeaders = (headers: Record<string, string>, sourceIp: string, requestId: string, now: Date): { domainName: string; domainPrefix: string } => {
-  const host = headers.host ?? 'localhost';
-  const hostMatch = /^(\[[^\]]*\]|[^:]*)(?::(\d+))?$/.exec(host);
-  const domainName = hostMatch?.[1] || 'localhost';
-  headers['x-forwarded-for'] = headers['x-forwarded-for'] ? `${headers['x-forwarded-for']}, ${sourceIp}` : sourceIp;
-  headers['x-forwarded-port'] = hostMatch?.[2] ?? '80';
-  headers['x-forwarded-proto'] = 'http';
-  headers['x-amzn-trace-id'] ??= traceId(requestId, now);
-  return { domainName, domainPrefix: domainName.split('.')[0] ?? domainName };
-};
-
-export const toHttpApiEvent = (req: RawRequest, options: EventOptions = {}): APIGatewayProxyEventV2 => {
-  const now = options.now ?? new Date();
-  const requestId = options.requestId ?? newRequestId();
-  const routeKey = options.routeKey ?? '$default';
-  const stage = options.stage ?? '$default';
-  const { path, query } = splitTarget(req.url);
-  const { headers, cookies } = collectHeaders(req.rawHeaders);
-  const sourceIp = stripMappedIpv4(req.remoteAddress ?? '127.0.0.1');
-  const { domainName, domainPrefix } = addForwardedHeaders(headers, sourceIp, requestId, now);
-
-  const queryStringParameters = parseQuery(query);
-  const method = req.method.toUpperCase();
-  const hasBody = req.body.length > 0;
-  const text = isTextContentType(headers['content-type']);
-
-  return {
-    version: '2.0',
-    routeKey,
-    rawPath: path,
-    rawQueryString: query,
-    ...(cookies.length > 0 ? { cookies } : {}),
-    headers,
-    ...(queryStringParameters ? { queryStringParameters } : {}),
-    requestContext: {
-      accountId: ACCOUNT_ID,
-      apiId: API_ID,
-      domainName,
-      domainPrefix,
-      http: {
-        method,
-        path,
-        protocol: 'HTTP/1.1',
-        sourceIp,
-        userAgent: headers['user-agent'] ?? '',
-      },
-      requestId,
-      routeKey,
-      stage,
-      time: formatRequestTime(now),
-      timeEpoch: now.getTime(),
-    },
-    ...(hasBody ? { body: text ? req.body.toString('utf8') : req.body.toString('base64') } : {}),
-    isBase64Encoded: hasBody && !text,
-  };
-};
 
 /** A fake Lambda context for one invocation. */
 export const lambdaContext = (requestId: string, functionName = 'local-function', timeoutMs = DEFAULT_TIMEOUT_MS, start = Date.now()): Context => {
@@ -512,7 +333,7 @@ export const startGateway = async (options: GatewayOptions): Promise<Gateway> =>
     if (body === undefined) return;
 
     const start = Date.now();
-    const event = toHttpApiEvent(
+    const event = httpApiRequest(
       {
         method: req.method ?? 'GET',
         url,

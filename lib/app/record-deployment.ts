@@ -6,8 +6,8 @@ import type { Fields } from '../domain/fields.ts';
 import { IDEMPOTENCY_TTL_SECONDS, parseIdempotencyKey, requestHash } from '../domain/idempotency.ts';
 import { idempotencyId } from '../domain/keys.ts';
 import { newDeployment, toView } from '../domain/record.ts';
-import { both, invalid } from '../domain/result.ts';
-import type { DecodedEvent } from '../http/body-fields.ts';
+import { both, type Checked } from '../domain/result.ts';
+import type { DecodedRequest } from '../http/body-fields.ts';
 import { json, type Response } from '../http/responses.ts';
 import type { DocumentClient } from '../store/client.ts';
 import { putDeployment, type DeploymentTables, type Recorded } from '../store/deployments.ts';
@@ -23,10 +23,9 @@ export type RecordDependencies = {
   now: () => Date;
 };
 
-export type RecordRequest = Caller & {
-  fields: Fields;
-  /** The body could not be decoded: a 400, raised after the key check. */
-  bodyError?: { detail: string } | undefined;
+export type RecordRequest = Omit<Caller, 'fields'> & {
+  /** The body's fields (which may carry the key), or why it could not be decoded (a 400, after the key check). */
+  body: Checked<Fields>;
 };
 
 /**
@@ -40,9 +39,10 @@ export const recordDeployment = (deps: RecordDependencies, request: RecordReques
 
 /** The use case inside withStore: the checks in ProGet's order, then the one transaction that stores the record. */
 const checkAndStore = async (deps: RecordDependencies, request: RecordRequest): Promise<Recorded> => {
-  const fields: Validation = request.bodyError ? invalid([{ field: 'body', detail: request.bodyError.detail }]) : validateDeployment(request.fields);
+  const fields: Validation = request.body.ok ? validateDeployment(request.body.value) : request.body;
   const now = deps.now();
-  const { principal, feed, value } = await checkFeedAccess(deps.directory, request, {
+  const caller: Caller = { ...request, fields: request.body.ok ? request.body.value : undefined };
+  const { principal, feed, value } = await checkFeedAccess(deps.directory, caller, {
     input: both(fields, parseIdempotencyKey(request.headers['idempotency-key'])),
     feedName: ([deployment]) => deployment.FeedName,
     privilege: RECORD_PRIVILEGE,
@@ -63,17 +63,18 @@ const checkAndStore = async (deps: RecordDependencies, request: RecordRequest): 
 };
 
 /**
- * The Lambda handler function behind the middlewares: event in, 200 with the stored record out. A replayed
+ * The Lambda handler function behind the middlewares: the decoded request in, 200 with the stored record out. A replayed
  * Idempotency-Key answers the first record again, marked `Idempotent-Replayed: true` (as Stripe marks it).
  */
 export const recordDeploymentHandler =
   (deps: RecordDependencies) =>
-  async (event: DecodedEvent, _context: Context): Promise<Response> => {
+  async (request: DecodedRequest, _context: Context): Promise<Response> => {
+    // Set by bodyFields() (functions/record-deployment/handler.ts); without it the chain is miswired: a 500, logged.
+    if (!request.decodedBody) throw new Error('The record handler needs bodyFields() before it in the chain.');
     const { item, replayed } = await recordDeployment(deps, {
-      headers: event.headers,
-      query: event.queryStringParameters,
-      fields: event.fields ?? [],
-      bodyError: event.bodyError,
+      headers: request.headers,
+      query: request.queryStringParameters,
+      body: request.decodedBody,
     });
     return json(200, toView(item), replayed ? { 'Idempotent-Replayed': 'true' } : {});
   };

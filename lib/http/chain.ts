@@ -3,7 +3,7 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { frontDoor } from './event.ts';
+import { frontDoor } from './front-door.ts';
 import { logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import type { HttpFunctionName } from '../domain/routes.ts';
@@ -12,7 +12,7 @@ import { observe } from './observability.ts';
 import type { Response } from './responses.ts';
 
 /**
- * The middleware chain every function shares, outermost first: the front door (lib/http/event.ts: an HTTP API,
+ * The middleware chain every function shares, outermost first: the front door (lib/http/front-door.ts: an HTTP API,
  * function URL, REST API or ALB event becomes one internal shape, and the answer the shape that door expects), the Lambda context in every log line (the event itself
  * is never logged as received, whatever POWERTOOLS_LOGGER_LOG_EVENT says: observe logs a redacted copy), one EMF metric
  * line per invocation, request logging and the outcome metrics, the one error handler (problem+json), lower-cased

@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { decodeQueryComponent } from './doors/query.ts';
 
 const REDACTED = '[redacted]';
 
@@ -23,14 +24,6 @@ const isSecretName = (name: string): boolean => {
   return secret;
 };
 
-const decodeName = (raw: string): string => {
-  try {
-    return decodeURIComponent(raw.replace(/\+/g, ' '));
-  } catch {
-    return raw;
-  }
-};
-
 /**
  * A query string with the value of every parameter whose name may carry a secret (see isSecretName), as sent or once
  * percent-decoded, replaced. Both are checked: a name that does not decode (`%zzkey`) is judged as sent.
@@ -41,14 +34,14 @@ const redactQueryString = (raw: string): string =>
     .map((part) => {
       const eq = part.indexOf('=');
       const name = eq < 0 ? part : part.slice(0, eq);
-      return isSecretName(name) || isSecretName(decodeName(name)) ? `${name}=${REDACTED}` : part;
+      return isSecretName(name) || isSecretName(decodeQueryComponent(name)) ? `${name}=${REDACTED}` : part;
     })
     .join('&');
 
 /**
  * Every log line passes through this (Powertools' `jsonReplacerFn`): whatever object is logged, a property named like a
  * key transport (X-ApiKey, Authorization, key, API_Key, cookies) is written as `[redacted]`, and the `key` parameters of
- * a `rawQueryString` are too. A second line of defence behind {@link redactEvent}.
+ * a `rawQueryString` are too. A second line of defence behind {@link redactRequest}.
  */
 const redactingReplacer = (name: string, value: unknown): unknown => {
   if (name === '') return value;
@@ -58,36 +51,37 @@ const redactingReplacer = (name: string, value: unknown): unknown => {
 };
 
 /**
- * What of an HTTP API event may be logged: method, path, query string and headers with every key transport redacted,
- * and the body's size and encoding but never its text (a form field or JSON property may hold an API key).
+ * What of a request (the internal payload 2.0 shape) may be logged: method, path, query string and headers with every
+ * key transport redacted, and the body's size and encoding but never its text (a form field or JSON property may hold
+ * an API key).
  */
-export const redactEvent = (event: APIGatewayProxyEventV2) => {
+export const redactRequest = (request: APIGatewayProxyEventV2) => {
   // Null-prototype objects, so that a header or parameter named `__proto__` is logged like any other.
   const headers: Record<string, string | undefined> = Object.create(null) as Record<string, string | undefined>;
-  for (const [name, value] of Object.entries(event.headers ?? {})) {
+  for (const [name, value] of Object.entries(request.headers ?? {})) {
     headers[name] = isSecretName(name) ? REDACTED : value;
   }
   const query: Record<string, string | undefined> = Object.create(null) as Record<string, string | undefined>;
-  for (const [name, value] of Object.entries(event.queryStringParameters ?? {})) {
+  for (const [name, value] of Object.entries(request.queryStringParameters ?? {})) {
     query[name] = isSecretName(name) ? REDACTED : value;
   }
   return {
-    routeKey: event.routeKey,
-    method: event.requestContext?.http?.method,
-    path: event.rawPath,
-    rawQueryString: redactQueryString(event.rawQueryString ?? ''),
+    routeKey: request.routeKey,
+    method: request.requestContext?.http?.method,
+    path: request.rawPath,
+    rawQueryString: redactQueryString(request.rawQueryString ?? ''),
     queryStringParameters: query,
     headers,
-    sourceIp: event.requestContext?.http?.sourceIp,
-    gatewayRequestId: event.requestContext?.requestId,
-    bodyBytes: event.body === undefined ? 0 : Buffer.byteLength(event.body, event.isBase64Encoded ? 'base64' : 'utf8'),
-    isBase64Encoded: event.isBase64Encoded,
+    sourceIp: request.requestContext?.http?.sourceIp,
+    gatewayRequestId: request.requestContext?.requestId,
+    bodyBytes: request.body === undefined ? 0 : Buffer.byteLength(request.body, request.isBase64Encoded ? 'base64' : 'utf8'),
+    isBase64Encoded: request.isBase64Encoded,
   };
 };
 
 /**
  * Structured JSON logs (Powertools), one line per request with its Lambda request id (see lib/http/observability.ts).
- * Events are only ever logged through {@link redactEvent}, and every line passes {@link redactingReplacer}, so no API
+ * Requests are only ever logged through {@link redactRequest}, and every line passes {@link redactingReplacer}, so no API
  * key reaches a log; `POWERTOOLS_LOG_LEVEL` sets the level.
  */
 export const logger = new Logger({

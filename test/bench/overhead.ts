@@ -7,7 +7,8 @@
 import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { createHandler } from '../../functions/record-deployment/handler.ts';
-import { lambdaContext, toHttpApiEvent } from '../../infra/local/gateway.ts';
+import { lambdaContext } from '../../infra/local/gateway.ts';
+import { httpApiRequest } from '../../lib/http/doors/http-api.ts';
 import type { TableNames } from '../../infra/tables.ts';
 import { authorize, RECORD_PRIVILEGE, type FeedRecord } from '../../lib/domain/auth.ts';
 import { putDeployment } from '../../lib/store/deployments.ts';
@@ -67,7 +68,7 @@ export const handlerOverhead = async (tables: TableNames, feedName: string) => {
   };
 
   // A form body, base64-encoded, as HTTP API delivers the seed's PowerShell example.
-  const event = toHttpApiEvent({
+  const event = httpApiRequest({
     method: 'POST',
     url: '/api/package-deployment/',
     rawHeaders: ['Content-Type', 'application/x-www-form-urlencoded'],

@@ -14,7 +14,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { performance } from 'node:perf_hooks';
 import { ensureTables, localClientConfig, startEngine, type Engine } from '../../infra/local/dynamodb.ts';
-import { lambdaContext, toHttpApiEvent } from '../../infra/local/gateway.ts';
+import { lambdaContext } from '../../infra/local/gateway.ts';
+import { httpApiRequest } from '../../lib/http/doors/http-api.ts';
 import { VIEW_AND_DOWNLOAD } from '../../lib/domain/auth.ts';
 import type { NewDeployment } from '../../lib/domain/record.ts';
 import { currentItem, historyItem, putDeployment } from '../../lib/store/deployments.ts';
@@ -146,7 +147,7 @@ documentClient().middlewareStack.add(
 );
 
 const call = async (path: string, query: Record<string, string>): Promise<{ ms: number; items: number; scanned: number; body: { NextCursor?: string } }> => {
-  const event = toHttpApiEvent({
+  const event = httpApiRequest({
     method: 'GET',
     url: `${path}?${new URLSearchParams(query)}`,
     rawHeaders: [],

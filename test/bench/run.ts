@@ -21,7 +21,8 @@ import * as esbuild from 'esbuild';
 import { build, bundlePath, compileCachePath, lambdaBundleOptions, makeCompileCache } from '../../infra/build.ts';
 import { root as ROOT } from '../../infra/paths.ts';
 import { ensureTables, localClientConfig } from '../../infra/local/dynamodb.ts';
-import { LAMBDA_RUNTIME_ENVIRONMENT, toHttpApiEvent } from '../../infra/local/gateway.ts';
+import { LAMBDA_RUNTIME_ENVIRONMENT } from '../../infra/local/gateway.ts';
+import { httpApiRequest } from '../../lib/http/doors/http-api.ts';
 import type { TableNames } from '../../infra/tables.ts';
 import { VIEW_AND_DOWNLOAD } from '../../lib/domain/auth.ts';
 import { ApiKeyRepository } from '../../lib/store/api-keys.ts';
@@ -137,7 +138,7 @@ const sizes = await build({ quiet: true });
   const sdkOnly = join(ROOT, 'dist', 'bench', 'sdk-only.mjs');
   await esbuild.build(lambdaBundleOptions(join(import.meta.dirname, 'sdk-only.ts'), sdkOnly));
   makeCompileCache(sdkOnly, join(ROOT, 'dist', 'bench', 'compile-cache'));
-  const event = toHttpApiEvent({
+  const event = httpApiRequest({
     method: 'POST',
     url: '/api/package-deployment/',
     rawHeaders: ['Content-Type', 'application/x-www-form-urlencoded'],

@@ -8,6 +8,7 @@ import { documentClient } from '../../lib/store/client.ts';
 import { Directory } from '../../lib/store/directory.ts';
 import { FeedRepository } from '../../lib/store/feeds.ts';
 import { currentKey, currentPartitionKey, deploymentPartitionKey } from '../../lib/domain/keys.ts';
+import { valid } from '../../lib/domain/result.ts';
 import { recordDeployment, type RecordDependencies } from '../../lib/app/record-deployment.ts';
 import { formBody, invoke, seedFields } from '../support/invoke.ts';
 import { TEST_TABLES } from './tables.ts';
@@ -159,7 +160,7 @@ describe('Idempotency-Key', () => {
       region: 'eu-west-1',
       now: () => new Date(clock),
     };
-    const request = { headers: { 'idempotency-key': key }, query: undefined, fields: Object.entries(seedFields({ FeedName: FEED, PackageName: pkg })) };
+    const request = { headers: { 'idempotency-key': key }, query: undefined, body: valid(Object.entries(seedFields({ FeedName: FEED, PackageName: pkg }))) };
     const first = await recordDeployment(deps, request);
     clock += 24 * 3600 * 1000 - 1000;
     const replay = await recordDeployment(deps, request);

@@ -8,6 +8,7 @@ import { documentClient } from '../../lib/store/client.ts';
 import { Directory } from '../../lib/store/directory.ts';
 import { FeedRepository } from '../../lib/store/feeds.ts';
 import { deploymentPartitionKey } from '../../lib/domain/keys.ts';
+import { valid } from '../../lib/domain/result.ts';
 import { recordDeployment, type RecordDependencies } from '../../lib/app/record-deployment.ts';
 import { formBody, invoke, seedFields } from '../support/invoke.ts';
 import { TEST_TABLES } from './tables.ts';
@@ -99,8 +100,13 @@ describe('recording a deployment through the Lambda handler', () => {
     ['X-ApiKey header', (k: string) => ({ headers: { ...form, 'X-ApiKey': k } })],
     ['HTTP Basic as user api', (k: string) => ({ headers: { ...form, ...basic(k) } })],
     ['key query parameter', (k: string) => ({ headers: form, query: `key=${encodeURIComponent(k)}` })],
+    ['key form field', (k: string) => ({ headers: form, body: formBody({ ...seedFields({ FeedName: CLOSED }), key: k }) })],
+    [
+      'API_Key JSON property',
+      (k: string) => ({ headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ ...seedFields({ FeedName: CLOSED }), API_Key: k }) }),
+    ],
   ])("records with a key sent as the %s, as the key's user", async (_name, transport) => {
-    const res = await invoke(handler, { ...transport(deployKey), body: formBody(seedFields({ FeedName: CLOSED })) });
+    const res = await invoke(handler, { body: formBody(seedFields({ FeedName: CLOSED })), ...transport(deployKey) });
     expect(res.status).toBe(200);
     expect(res.json.UserName).toBe('ci-bot');
   });
@@ -248,7 +254,7 @@ describe('the lookup cache', () => {
   const request = (key: string) => ({
     headers: { 'x-apikey': key },
     query: undefined,
-    fields: Object.entries(seedFields({ FeedName: CLOSED })),
+    body: valid(Object.entries(seedFields({ FeedName: CLOSED }))),
   });
 
   it('keeps accepting a revoked key until its TTL runs out, and with a TTL of 0 refuses it at once', async () => {

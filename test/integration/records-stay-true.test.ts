@@ -7,6 +7,7 @@ import { handler as recordFunction } from '../../functions/record-deployment/han
 import { handler as siteFunction } from '../../functions/site/handler.ts';
 import { FUTURE_DATE_SKEW_MS } from '../../lib/domain/dates.ts';
 import { currentKey, deploymentPartitionKey, feedKey, hashApiKey } from '../../lib/domain/keys.ts';
+import { valid } from '../../lib/domain/result.ts';
 import { listDeployments, type ReadDependencies } from '../../lib/app/read.ts';
 import { recordDeployment, type RecordDependencies } from '../../lib/app/record-deployment.ts';
 import { ApiKeyRepository } from '../../lib/store/api-keys.ts';
@@ -42,7 +43,7 @@ const admin = async (...args: string[]): Promise<string[]> => {
   return lines;
 };
 const post = (fields: Record<string, string>, headers: Record<string, string> = {}) =>
-  recordDeployment(recordDeps, { headers, query: undefined, fields: Object.entries(seedFields(fields)) });
+  recordDeployment(recordDeps, { headers, query: undefined, body: valid(Object.entries(seedFields(fields))) });
 const list = (feed: string, headers: Record<string, string> = {}) =>
   listDeployments(readDeps, { headers, query: { FeedName: feed }, rawQuery: `FeedName=${feed}` });
 const status = (p: Promise<unknown>) =>

@@ -19,8 +19,10 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
-import { toHttpApiEvent, lambdaContext, type LambdaHandler } from '../../infra/local/gateway.ts';
+import { lambdaContext, type LambdaHandler } from '../../infra/local/gateway.ts';
+import { httpApiRequest } from '../../lib/http/doors/http-api.ts';
 import { lambdaEnvironment } from './lambda-env.ts';
+import { DOORS, eventFor } from '../fixtures/events/doors.ts';
 
 export const ALLOWED = new Set([200, 400, 403, 404, 405, 409, 413, 415, 422]);
 
@@ -448,7 +450,7 @@ const eventOf = (methods: fc.Arbitrary<string>, paths: string[], withBody: boole
     })
     .map(({ method: m, path: p, query, contentType: ct, headers, body, base64 }) => {
       const rawHeaders = [...(ct === null ? [] : ['Content-Type', ct]), ...headers.flat()];
-      const event = toHttpApiEvent({ method: m, url: `${p}${query ? `?${query}` : ''}`, rawHeaders, body, remoteAddress: '127.0.0.1' });
+      const event = httpApiRequest({ method: m, url: `${p}${query ? `?${query}` : ''}`, rawHeaders, body, remoteAddress: '127.0.0.1' });
       if (base64 === 'flip' && event.body !== undefined) {
         event.body = event.isBase64Encoded ? body.toString('latin1') : body.toString('base64');
         event.isBase64Encoded = !event.isBase64Encoded;
@@ -511,7 +513,7 @@ const plausibleRecord = fc
     const type = kind === 'json' ? 'application/json' : kind === 'form' ? 'application/x-www-form-urlencoded' : 'multipart/form-data; boundary=B';
     headers.push('Content-Type', `${type}${charset ? `; charset=${charset}` : ''}`);
     const body = Buffer.from(text, charset === 'iso-8859-1' ? 'latin1' : 'utf8');
-    return toHttpApiEvent({ method: 'POST', url: `${p}${query}`, rawHeaders: headers, body, remoteAddress: '127.0.0.1' });
+    return httpApiRequest({ method: 'POST', url: `${p}${query}`, rawHeaders: headers, body, remoteAddress: '127.0.0.1' });
   });
 
 export const recordEvents = fc.oneof(
@@ -532,6 +534,73 @@ export const queryEvents = eventOf(
   ],
   false,
 );
+
+/** Where a string sits in an event: the path to it, and whether it is a property's name rather than a value. */
+export type StringPlace = { path: Array<string | number>; isName: boolean };
+
+/** Every string of an event, values and property names, depth first. */
+export const stringPlaces = (value: unknown, path: Array<string | number> = []): StringPlace[] => {
+  if (typeof value === 'string') return [{ path, isName: false }];
+  if (Array.isArray(value)) return value.flatMap((v, i) => stringPlaces(v, [...path, i]));
+  if (typeof value === 'object' && value !== null) {
+    return Object.entries(value).flatMap(([k, v]) => [{ path: [...path, k], isName: true }, ...stringPlaces(v, [...path, k])]);
+  }
+  return [];
+};
+
+/** A copy of `event` whose string at `place` (a value, or a property's name) has `insert` put in its middle. */
+export const withStringAt = (event: unknown, place: StringPlace, insert: string): unknown => {
+  const copy = structuredClone(event) as Record<string | number, unknown>;
+  let parent: Record<string | number, unknown> = copy;
+  for (const step of place.path.slice(0, -1)) parent = parent[step] as Record<string | number, unknown>;
+  const last = place.path.at(-1)!;
+  const spliced = (s: string) => `${s.slice(0, s.length >> 1)}${insert}${s.slice(s.length >> 1)}`;
+  if (!place.isName) parent[last] = spliced(parent[last] as string);
+  else {
+    // Rebuilt in order, so that only the name changes.
+    const entries = Object.entries(parent).map(([k, v]): [string, unknown] => [k === String(last) ? spliced(k) : k, v]);
+    for (const k of Object.keys(parent)) delete parent[k];
+    Object.assign(parent, Object.fromEntries(entries));
+  }
+  return copy;
+};
+
+/** Strings that are not well-formed UTF-16: lone high and low surrogates, and a pair in the wrong order. */
+export const LONE_SURROGATES = ['\ud800', '\udbff', '\udc00', '\udfff', '\udc00\ud800'];
+
+/**
+ * An event of any door (HTTP API, REST API, ALB with or without multi-value headers, function URL) for a plausible
+ * request, with a lone surrogate put into one of its strings, value or name, as only a direct invocation can send.
+ */
+export const malformedUtf16Events = (paths: string[]) =>
+  fc
+    .record({
+      door: fc.constantFrom(...DOORS),
+      multiValue: fc.boolean(),
+      method: fc.constantFrom('POST', 'GET'),
+      path: fc.constantFrom(...paths),
+      query: fc.option(queryString, { nil: undefined }),
+      headers: fc.array(header, { maxLength: 3 }),
+      json: fc.boolean(),
+      at: fc.nat(),
+      surrogate: fc.constantFrom(...LONE_SURROGATES),
+    })
+    .map(({ door, multiValue, method, path: p, query, headers, json, at, surrogate }) => {
+      const event = eventFor(
+        door,
+        {
+          method,
+          path: p,
+          ...(query ? { query } : {}),
+          headers: { 'Content-Type': json ? 'application/json' : 'application/x-www-form-urlencoded', ...Object.fromEntries(headers) },
+          body: json ? '{"FeedName":"open","Version":"1.0"}' : 'FeedName=open&Version=1.0',
+        },
+        { multiValue },
+      );
+      const places = stringPlaces(event);
+      const place = places[at % places.length]!;
+      return { door, place: place.path.join('.'), event: withStringAt(event, place, surrogate) };
+    });
 
 // ---------------------------------------------------------------------------------------------------------------------
 // The property

@@ -1,4 +1,5 @@
-import { lambdaContext, toHttpApiEvent, type LambdaHandler } from '../../infra/local/gateway.ts';
+import { lambdaContext, type LambdaHandler } from '../../infra/local/gateway.ts';
+import { httpApiRequest } from '../../lib/http/doors/http-api.ts';
 
 export type Call = {
   method?: string;
@@ -14,7 +15,7 @@ export type Answer = { status: number; headers: Record<string, string>; json: Re
 /** Builds the HTTP API event AWS would send for a request (via the local gateway's builder) and invokes a handler. */
 export const invoke = async (handler: LambdaHandler, call: Call): Promise<Answer> => {
   const rawHeaders = Object.entries(call.headers ?? {}).flat();
-  const event = toHttpApiEvent({
+  const event = httpApiRequest({
     method: call.method ?? 'POST',
     url: `${call.path ?? '/api/package-deployment/'}${call.query ? `?${call.query}` : ''}`,
     rawHeaders,

@@ -9,14 +9,17 @@ import {
   LambdaFunctionUrlSchema,
 } from '@aws-lambda-powertools/parser/schemas';
 import { lambdaContext, startGateway } from '../../infra/local/gateway.ts';
-import { frontDoor, UnsupportedEventError } from '../../lib/http/event.ts';
+import { frontDoor, UnsupportedEventError } from '../../lib/http/front-door.ts';
+import { logger } from '../../lib/http/logger.ts';
+import { problemResponses } from '../../lib/http/middlewares.ts';
 import { problemResponse, type Response } from '../../lib/http/responses.ts';
+import { stringPlaces, withStringAt } from '../support/fuzz.ts';
 import { albEvent, functionUrlEvent, httpApiEvent, restApiEvent, type Request } from '../fixtures/events/doors.ts';
 
 /**
  * The fixtures (test/fixtures/events/doors.ts) and the local gateway's events are checked against Powertools' parser
  * schemas, which follow AWS's published payloads; and every door's event, once through the front door
- * (lib/http/event.ts, the outermost middleware of every function), reads the same to the handlers and gets its
+ * (lib/http/front-door.ts, the outermost middleware of every function), reads the same to the handlers and gets its
  * answer in its door's shape.
  */
 const ANSWER = problemResponse(405, 'GET is not allowed here; use POST.', { headers: { Allow: 'POST' } });
@@ -186,5 +189,53 @@ describe('events of no door', () => {
     [{ version: '2.0', rawPath: '/' }, 'payload format "2.0"'],
   ])('%j is a 400 naming the format', async (event, named) => {
     expect(await refusal(event)).toMatchObject({ statusCode: 400, detail: expect.stringContaining(named) });
+  });
+});
+
+describe("a string that is not well-formed UTF-16, anywhere in any door's event", () => {
+  /** The front door and the one error handler, as every function's chain has them outermost. */
+  const answer = async (event: unknown): Promise<Record<string, unknown>> => {
+    const handler = middy<APIGatewayProxyEventV2, Response>()
+      .use(frontDoor())
+      .use(problemResponses(logger))
+      .handler(async () => ANSWER);
+    return (await handler(event as APIGatewayProxyEventV2, lambdaContext('utf16') as Context)) as unknown as Record<string, unknown>;
+  };
+  const r = REQUESTS[2]!;
+  const doors = {
+    httpApi: httpApiEvent(r, { stage: 'prod' }),
+    functionUrl: functionUrlEvent(r),
+    restApi: restApiEvent(r, { resource: '/{proxy+}', basePath: '/v1' }),
+    alb: albEvent(r),
+    albMulti: albEvent(r, { multiValue: true }),
+  };
+
+  it.each(Object.entries(doors))("%s: a lone surrogate in each value and each name is a 400 in the door's shape", async (door, event) => {
+    const places = stringPlaces(event);
+    expect(places.length).toBeGreaterThan(20);
+    for (const place of places) {
+      const out = await answer(withStringAt(event, place, '\udc00'));
+      const where = `${place.path.join('.')}${place.isName ? ' (name)' : ''}`;
+      expect({ where, status: out.statusCode }).toEqual({ where, status: 400 });
+      expect(JSON.parse(out.body as string)).toMatchObject({ status: 400, detail: expect.stringContaining('not well-formed UTF-16') });
+      // In the door's shape, unless the surrogate is in a name the door is recognised by (requestContext.elb...).
+      const recognised = !(place.isName && place.path.length <= 2);
+      if (recognised && door.startsWith('alb')) expect({ where, description: out.statusDescription }).toEqual({ where, description: '400 Bad Request' });
+      if (recognised && door === 'albMulti') expect(out).toHaveProperty('multiValueHeaders');
+    }
+  });
+
+  it('names the top-level field that holds it', async () => {
+    const event = withStringAt(doors.restApi, { path: ['multiValueHeaders', 'Accept', 1], isName: false }, '\ud800');
+    expect(JSON.parse((await answer(event)).body as string)).toMatchObject({
+      detail: 'The request holds a string that is not well-formed UTF-16 (a lone surrogate) in "multiValueHeaders"; send text as UTF-8.',
+    });
+  });
+
+  it('well-formed text in every script and surrogate pairs (emoji) pass', async () => {
+    const text = 'é✓😀𝄞 ключ 鍵 \u{10FFFF}';
+    const event = withStringAt(doors.restApi, { path: ['queryStringParameters', 'FeedName'], isName: false }, text);
+    expect(JSON.stringify(event)).toContain('😀');
+    expect((await answer({ ...(event as object), body: text })).statusCode).toBe(405);
   });
 });

@@ -1,6 +1,8 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { startGateway, toHttpApiEvent, type Gateway, type LambdaHandler, type RawRequest } from '../../infra/local/gateway.ts';
+import { startGateway, type Gateway, type LambdaHandler } from '../../infra/local/gateway.ts';
+import { httpApiRequest } from '../../lib/http/doors/http-api.ts';
+import type { RawRequest } from '../../lib/http/doors/wire.ts';
 
 // Every test must assert something.
 beforeEach(() => {
@@ -30,9 +32,9 @@ const withBody = (contentType: string | undefined, body: Buffer | string): RawRe
     body: Buffer.from(body),
   });
 
-describe('toHttpApiEvent', () => {
+describe('httpApiRequest', () => {
   it('a query parameter or header named __proto__ is one like any other (as AWS parses JSON)', () => {
-    const event = toHttpApiEvent(request({ method: 'GET', url: '/api/deployments?__proto__=x&FeedName=F', rawHeaders: ['Host', 'h', '__proto__', 'y'] }), {
+    const event = httpApiRequest(request({ method: 'GET', url: '/api/deployments?__proto__=x&FeedName=F', rawHeaders: ['Host', 'h', '__proto__', 'y'] }), {
       now: NOW,
     });
     expect(Object.keys(event.queryStringParameters ?? {})).toEqual(['__proto__', 'FeedName']);
@@ -42,7 +44,7 @@ describe('toHttpApiEvent', () => {
 
   it('builds the payload 2.0 event for a JSON POST', () => {
     const body = JSON.stringify({ feed: 'internal', package: 'Acme.Tools', version: '1.2.3' });
-    const event = toHttpApiEvent(
+    const event = httpApiRequest(
       request({
         rawHeaders: [
           'Host',
@@ -103,19 +105,19 @@ describe('toHttpApiEvent', () => {
 
   it('is a pure function of the request and options', () => {
     const req = withBody('application/json', '{}');
-    expect(toHttpApiEvent(req, { now: NOW, requestId: 'id' })).toEqual(toHttpApiEvent(req, { now: NOW, requestId: 'id' }));
+    expect(httpApiRequest(req, { now: NOW, requestId: 'id' })).toEqual(httpApiRequest(req, { now: NOW, requestId: 'id' }));
   });
 
   it('base64-encodes a form body', () => {
     const form = 'feed=internal&package=Acme.Tools&version=1.2.3&note=caf%C3%A9+au+lait';
-    const event = toHttpApiEvent(withBody('application/x-www-form-urlencoded', form));
+    const event = httpApiRequest(withBody('application/x-www-form-urlencoded', form));
     expect(event.isBase64Encoded).toBe(true);
     expect(event.body).toBe(Buffer.from(form).toString('base64'));
     expect(Buffer.from(event.body ?? '', 'base64').toString('utf8')).toBe(form);
   });
 
   it('base64-encodes a body without a Content-Type', () => {
-    const event = toHttpApiEvent(withBody(undefined, '{"feed":"internal"}'));
+    const event = httpApiRequest(withBody(undefined, '{"feed":"internal"}'));
     expect(event.headers['content-type']).toBeUndefined();
     expect(event.isBase64Encoded).toBe(true);
     expect(event.body).toBe(Buffer.from('{"feed":"internal"}').toString('base64'));
@@ -130,7 +132,7 @@ describe('toHttpApiEvent', () => {
       binary,
       Buffer.from(`\r\n--${boundary}--\r\n`),
     ]);
-    const event = toHttpApiEvent(withBody(`multipart/form-data; boundary=${boundary}`, body));
+    const event = httpApiRequest(withBody(`multipart/form-data; boundary=${boundary}`, body));
     expect(event.isBase64Encoded).toBe(true);
     expect(Buffer.from(event.body ?? '', 'base64').equals(body)).toBe(true);
   });
@@ -144,18 +146,18 @@ describe('toHttpApiEvent', () => {
     ['application/atom+xml', '<feed/>'],
     ['application/javascript', 'let x = 1;'],
   ])('passes a %s body as text', (contentType, body) => {
-    const event = toHttpApiEvent(withBody(contentType, body));
+    const event = httpApiRequest(withBody(contentType, body));
     expect(event.isBase64Encoded).toBe(false);
     expect(event.body).toBe(body);
   });
 
   it('decodes a text body as UTF-8', () => {
-    const event = toHttpApiEvent(withBody('application/json', '{"note":"café ✓"}'));
+    const event = httpApiRequest(withBody('application/json', '{"note":"café ✓"}'));
     expect(event.body).toBe('{"note":"café ✓"}');
   });
 
   it('omits an empty body', () => {
-    const event = toHttpApiEvent(request({ method: 'get' }));
+    const event = httpApiRequest(request({ method: 'get' }));
     expect(event).not.toHaveProperty('body');
     expect(event.isBase64Encoded).toBe(false);
     expect(event.requestContext.http.method).toBe('GET');
@@ -163,7 +165,7 @@ describe('toHttpApiEvent', () => {
 
   it('keeps the raw query string and decodes the parameters, joining repeats with commas', () => {
     const raw = 'feed=internal&tag=a&tag=b%2Cc&q=caf%C3%A9+au%20lait&plus=%2B1&flag&tag=d&bad=%E0%A4%A';
-    const event = toHttpApiEvent(request({ url: `/api/package-deployment?${raw}` }));
+    const event = httpApiRequest(request({ url: `/api/package-deployment?${raw}` }));
     expect(event.rawPath).toBe('/api/package-deployment');
     expect(event.requestContext.http.path).toBe('/api/package-deployment');
     expect(event.rawQueryString).toBe(raw);
@@ -177,9 +179,29 @@ describe('toHttpApiEvent', () => {
     });
   });
 
+  it('builds only well-formed UTF-16 from any bytes: encoded surrogates, truncated sequences, raw bytes in headers', () => {
+    // `%ED%A0%80` is a UTF-8 encoded surrogate (invalid UTF-8), `%F0%9F` a truncated emoji: both are kept as sent.
+    const event = httpApiRequest(
+      request({
+        url: '/api/deployments?FeedName=%ED%A0%80&Tag=%F0%9F&%ED%B0%80=x',
+        rawHeaders: ['Host', 'localhost', 'X-Note', Buffer.from([0xed, 0xa0, 0x80, 0xff]).toString('latin1'), 'Content-Type', 'application/json'],
+        body: Buffer.from([0x7b, 0xed, 0xa0, 0x80, 0x7d]),
+      }),
+    );
+    expect(event.queryStringParameters).toEqual({ FeedName: '%ED%A0%80', Tag: '%F0%9F', '%ED%B0%80': 'x' });
+    const strings: string[] = [];
+    JSON.stringify(event, (key, value: unknown) => {
+      strings.push(key);
+      if (typeof value === 'string') strings.push(value);
+      return value;
+    });
+    expect(strings.filter((s) => !s.isWellFormed())).toEqual([]);
+    expect(event.body).toBe('{\ufffd\ufffd\ufffd}');
+  });
+
   it('omits queryStringParameters without a query string', () => {
     for (const url of ['/x', '/x?']) {
-      const event = toHttpApiEvent(request({ url }));
+      const event = httpApiRequest(request({ url }));
       expect(event.rawPath).toBe('/x');
       expect(event.rawQueryString).toBe('');
       expect(event).not.toHaveProperty('queryStringParameters');
@@ -187,7 +209,7 @@ describe('toHttpApiEvent', () => {
   });
 
   it('lower-cases header names and joins repeated headers with commas', () => {
-    const event = toHttpApiEvent(
+    const event = httpApiRequest(
       request({
         rawHeaders: ['Host', 'localhost', 'Accept', 'text/html', 'X-Custom', 'one', 'ACCEPT', 'application/json', 'x-custom', 'two'],
       }),
@@ -199,38 +221,38 @@ describe('toHttpApiEvent', () => {
   });
 
   it('moves Cookie headers into cookies, split on "; "', () => {
-    const event = toHttpApiEvent(request({ rawHeaders: ['Host', 'localhost', 'Cookie', 'a=1; b=2', 'Accept', '*/*', 'cookie', 'c=3'] }));
+    const event = httpApiRequest(request({ rawHeaders: ['Host', 'localhost', 'Cookie', 'a=1; b=2', 'Accept', '*/*', 'cookie', 'c=3'] }));
     expect(event.cookies).toEqual(['a=1', 'b=2', 'c=3']);
     expect(event.headers).not.toHaveProperty('cookie');
     expect(event.headers.accept).toBe('*/*');
   });
 
   it('appends the source address to X-Forwarded-For', () => {
-    const event = toHttpApiEvent(request({ rawHeaders: ['X-Forwarded-For', '203.0.113.9'], remoteAddress: '127.0.0.1' }));
+    const event = httpApiRequest(request({ rawHeaders: ['X-Forwarded-For', '203.0.113.9'], remoteAddress: '127.0.0.1' }));
     expect(event.headers['x-forwarded-for']).toBe('203.0.113.9, 127.0.0.1');
     expect(event.requestContext.domainName).toBe('localhost');
     expect(event.requestContext.http.userAgent).toBe('');
   });
 
   it('takes the route key, stage and time from the options, and makes request ids when not given', () => {
-    const event = toHttpApiEvent(request(), { routeKey: 'ANY /api/package-deployment', stage: 'prod', now: NOW });
+    const event = httpApiRequest(request(), { routeKey: 'ANY /api/package-deployment', stage: 'prod', now: NOW });
     expect(event.routeKey).toBe('ANY /api/package-deployment');
     expect(event.requestContext.routeKey).toBe('ANY /api/package-deployment');
     expect(event.requestContext.stage).toBe('prod');
     expect(event.requestContext.timeEpoch).toBe(NOW.getTime());
     expect(event.requestContext.requestId).toMatch(/^[A-Za-z0-9]{15}=$/);
-    expect(toHttpApiEvent(request()).requestContext.requestId).not.toBe(event.requestContext.requestId);
+    expect(httpApiRequest(request()).requestContext.requestId).not.toBe(event.requestContext.requestId);
   });
 
   it('accepts a request target in absolute form', () => {
-    const event = toHttpApiEvent(request({ url: 'http://localhost:3000/a/b?x=1' }));
+    const event = httpApiRequest(request({ url: 'http://localhost:3000/a/b?x=1' }));
     expect(event.rawPath).toBe('/a/b');
     expect(event.rawQueryString).toBe('x=1');
   });
 });
 
 describe('the request time of the event', () => {
-  const timeAt = (now: Date) => toHttpApiEvent({ method: 'GET', url: '/', rawHeaders: [], body: Buffer.alloc(0) }, { now }).requestContext.time;
+  const timeAt = (now: Date) => httpApiRequest({ method: 'GET', url: '/', rawHeaders: [], body: Buffer.alloc(0) }, { now }).requestContext.time;
   it('writes dd/Mon/yyyy:HH:mm:ss +0000 in UTC', () => {
     expect(timeAt(new Date(Date.UTC(2020, 2, 12, 19, 3, 58)))).toBe('12/Mar/2020:19:03:58 +0000');
     expect(timeAt(new Date(Date.UTC(2024, 11, 1, 0, 0, 5)))).toBe('01/Dec/2024:00:00:05 +0000');
@@ -255,7 +277,7 @@ describe('which bodies the event carries as text (the others base64)', () => {
     [undefined, false],
   ])('%s -> %s', (contentType, text) => {
     const rawHeaders = contentType === undefined ? [] : ['Content-Type', contentType];
-    const event = toHttpApiEvent({ method: 'POST', url: '/', rawHeaders, body: Buffer.from('{"a":"é"}') });
+    const event = httpApiRequest({ method: 'POST', url: '/', rawHeaders, body: Buffer.from('{"a":"é"}') });
     expect(event.isBase64Encoded).toBe(!text);
     expect(event.body).toBe(text ? '{"a":"é"}' : Buffer.from('{"a":"é"}').toString('base64'));
   });

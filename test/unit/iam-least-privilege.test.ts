@@ -12,7 +12,8 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { lambdaContext, toHttpApiEvent, type LambdaHandler } from '../../infra/local/gateway.ts';
+import { lambdaContext, type LambdaHandler } from '../../infra/local/gateway.ts';
+import { httpApiRequest } from '../../lib/http/doors/http-api.ts';
 import { packageStage } from '../../infra/package.ts';
 import { HTTP_FUNCTIONS } from '../../lib/domain/routes.ts';
 import { feedKey, hashApiKey } from '../../lib/domain/keys.ts';
@@ -208,7 +209,7 @@ describe('each role allows exactly the DynamoDB requests its function makes', ()
   it('site: serves its pages without any DynamoDB request, and its role has no DynamoDB grant', async () => {
     const site = handlers.site!;
     for (const path of ['/', '/api/openapi.json']) {
-      const event = toHttpApiEvent({ method: 'GET', url: path, rawHeaders: ['Host', 'x.example.com'], body: Buffer.alloc(0), remoteAddress: '127.0.0.1' });
+      const event = httpApiRequest({ method: 'GET', url: path, rawHeaders: ['Host', 'x.example.com'], body: Buffer.alloc(0), remoteAddress: '127.0.0.1' });
       const answer = (await site(event, lambdaContext(event.requestContext.requestId, 'site'))) as { statusCode: number };
       expect(answer.statusCode).toBe(200);
     }

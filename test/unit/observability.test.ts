@@ -1,15 +1,15 @@
 import { describe, expect, it, vi } from 'vitest';
-import { logger, redactEvent } from '../../lib/http/logger.ts';
+import { logger, redactRequest } from '../../lib/http/logger.ts';
 import { outcomeOf } from '../../lib/http/metrics.ts';
-import { toHttpApiEvent } from '../../infra/local/gateway.ts';
+import { httpApiRequest } from '../../lib/http/doors/http-api.ts';
 
 const KEY = 'k3y-S3cret-value_0123456789abcdefghijklmnopq';
 const REDACTED = '[redacted]';
 
 /** An event as the gateway builds it for this query string. */
-const eventWithQuery = (query: string) => toHttpApiEvent({ method: 'POST', url: `/api/package-deployment/?${query}`, rawHeaders: [], body: Buffer.alloc(0) });
+const eventWithQuery = (query: string) => httpApiRequest({ method: 'POST', url: `/api/package-deployment/?${query}`, rawHeaders: [], body: Buffer.alloc(0) });
 /** The query string as it would be logged. */
-const loggedQuery = (query: string) => redactEvent(eventWithQuery(query)).rawQueryString;
+const loggedQuery = (query: string) => redactRequest(eventWithQuery(query)).rawQueryString;
 
 /** What the service's logger writes for `attributes` (at INFO, whatever the suite's level). */
 const logLine = (attributes: Record<string, unknown>): string => {
@@ -43,13 +43,13 @@ describe('redaction', () => {
     expect(redacted).not.toContain(KEY);
     expect(redacted).toContain('FeedName=F');
     expect(redacted).toContain('Idempotency-Key=abc');
-    const event = toHttpApiEvent({
+    const event = httpApiRequest({
       method: 'POST',
       url: `/api/package-deployment/?${query}`,
       rawHeaders: ['X-Api-Key', KEY, 'X-NuGet-ApiKey', KEY, 'X-Auth-Token', KEY, 'Content-Type', 'application/json'],
       body: Buffer.from('{}'),
     });
-    const text = logLine({ request: redactEvent(event) });
+    const text = logLine({ request: redactRequest(event) });
     expect(text).toContain('"probe"');
     expect(text).not.toContain(KEY);
     expect(text).toContain('application/json');
@@ -57,13 +57,13 @@ describe('redaction', () => {
 
   it('keeps method, path and harmless headers of an event, and no key transport, body or key parameter', () => {
     const basic = `Basic ${Buffer.from(`api:${KEY}`).toString('base64')}`;
-    const event = toHttpApiEvent({
+    const event = httpApiRequest({
       method: 'POST',
       url: `/api/package-deployment/?key=${KEY}&Key=${KEY}`,
       rawHeaders: ['X-ApiKey', KEY, 'Authorization', basic, 'Content-Type', 'application/x-www-form-urlencoded', 'Cookie', `k=${KEY}`],
       body: Buffer.from(`FeedName=F&key=${KEY}`),
     });
-    const redacted = redactEvent(event);
+    const redacted = redactRequest(event);
     const text = JSON.stringify(redacted);
     expect(text).not.toContain(KEY);
     expect(text).not.toContain(Buffer.from(`api:${KEY}`).toString('base64'));
