@@ -554,7 +554,13 @@ export const withStringAt = (event: unknown, place: StringPlace, insert: string)
   let parent: Record<string | number, unknown> = copy;
   for (const step of place.path.slice(0, -1)) parent = parent[step] as Record<string | number, unknown>;
   const last = place.path.at(-1)!;
-  const spliced = (s: string) => `${s.slice(0, s.length >> 1)}${insert}${s.slice(s.length >> 1)}`;
+  // Split at a code point, never inside a surrogate pair: halves of a pair around the insert could pair with it
+  // ("\ud800" + "\udc00\ud800" + "\udc00" is two well-formed characters).
+  const middle = (s: string) => {
+    const m = s.length >> 1;
+    return /[\ud800-\udbff]/.test(s.charAt(m - 1)) && /[\udc00-\udfff]/.test(s.charAt(m)) ? m + 1 : m;
+  };
+  const spliced = (s: string) => `${s.slice(0, middle(s))}${insert}${s.slice(middle(s))}`;
   if (!place.isName) parent[last] = spliced(parent[last] as string);
   else {
     // Rebuilt in order, so that only the name changes.
