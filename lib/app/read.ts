@@ -34,6 +34,7 @@ import type { CurrentItem } from '../store/items.ts';
 import { queryOverview } from '../store/overview.ts';
 import { queryPage, type Page, type Partition } from '../store/queries.ts';
 import { authenticateCaller, checkFeedAccess, type Caller } from './access.ts';
+import { affectedDeployments } from './affected.ts';
 
 const HISTORY_NAMES = Object.keys(HistoryQuerySchema.shape);
 const CURRENT_NAMES = Object.keys(CurrentQuerySchema.shape);
@@ -179,22 +180,34 @@ export const defaultReadDependencies = (): ReadDependencies => {
   };
 };
 
+type ReadRequest = Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded' | 'headers'> & { method: string };
+
 /** The read API's routes, by path without a trailing slash. */
 const READ_ROUTES = {
   '/api/deployments': listDeployments,
   '/api/deployments/current': currentDeployments,
   '/api/deployments/overview': deploymentOverview,
   '/api/deployments/frequency': deploymentFrequency,
+  '/api/deployments/affected': affectedDeployments,
   '/api/feeds': listFeeds,
 } as const;
+
+/** Routes that answer more than GET (and HEAD): an advisory is POSTed as the body. */
+export const READ_METHODS_BY_PATH = { '/api/deployments/affected': ['GET', 'POST'] } as const;
 
 /** The Lambda handler function behind the middlewares: routes by path (with or without a trailing slash). */
 export const readHandler =
   (deps: ReadDependencies) =>
   async (event: APIGatewayProxyEventV2, _context: Context): Promise<Response> => {
     const path = event.rawPath.length > 1 ? event.rawPath.replace(/\/+$/, '') : event.rawPath;
-    const route = (READ_ROUTES as Record<string, (deps: ReadDependencies, caller: Caller) => Promise<object>>)[path];
+    const route = (READ_ROUTES as Record<string, (deps: ReadDependencies, caller: Caller, request: ReadRequest) => Promise<object>>)[path];
     if (!route) throw new NotFound(`There is no ${event.rawPath} here; see /api/openapi.json.`);
     const caller = { headers: event.headers, query: event.queryStringParameters, rawQuery: event.rawQueryString };
-    return json(200, await withStore(() => route(deps, caller), READ_UNAVAILABLE));
+    const request = {
+      body: event.body,
+      isBase64Encoded: event.isBase64Encoded,
+      headers: event.headers,
+      method: event.requestContext.http.method.toUpperCase(),
+    };
+    return json(200, await withStore(() => route(deps, caller, request), READ_UNAVAILABLE));
   };

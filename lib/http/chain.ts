@@ -20,6 +20,8 @@ import type { Response } from './responses.ts';
 export const httpFunction = <E extends APIGatewayProxyEventV2 = APIGatewayProxyEventV2>(options: {
   name: string;
   methods: readonly string[];
+  /** Paths (without a trailing slash) that answer other methods than `methods`. */
+  methodsByPath?: Readonly<Record<string, readonly string[]>>;
   /** The outcome metric of a 200 (`Recorded`, `Served`). */
   ok: string;
 }): MiddyfiedHandler<E, Response, Error, Context> => {
@@ -32,5 +34,5 @@ export const httpFunction = <E extends APIGatewayProxyEventV2 = APIGatewayProxyE
     .use(headWithoutBody())
     .use(problemResponses(logger))
     .use(httpHeaderNormalizer())
-    .use(methodGuard(options.methods));
+    .use(methodGuard(options.methods, options.methodsByPath));
 };

@@ -15,12 +15,18 @@ type Mw = MiddlewareObj<APIGatewayProxyEventV2, Response>;
 export const allowedMethods = (methods: readonly string[]): string[] =>
   methods.includes('GET') && !methods.includes('HEAD') ? [...methods, 'HEAD'] : [...methods];
 
-/** 405 with an `Allow` header for any other method. */
-export const methodGuard = (methods: readonly string[]): Mw => {
-  const allowed = allowedMethods(methods);
+/**
+ * 405 with an `Allow` header for any other method. `byPath` gives some paths (without a trailing slash) methods of
+ * their own, e.g. one POST route among a function's GET routes; other paths take `methods`.
+ */
+export const methodGuard = (methods: readonly string[], byPath: Readonly<Record<string, readonly string[]>> = {}): Mw => {
+  const everywhere = allowedMethods(methods);
+  const own = new Map(Object.entries(byPath).map(([path, m]) => [path, allowedMethods(m)]));
   return {
     before: (request) => {
       const method = request.event.requestContext.http.method.toUpperCase();
+      const path = request.event.rawPath.length > 1 ? request.event.rawPath.replace(/\/+$/, '') : request.event.rawPath;
+      const allowed = own.get(path) ?? everywhere;
       if (!allowed.includes(method)) {
         throw problem(405, `${method} is not allowed here; use ${allowed.join(' or ')}.`, {
           headers: { Allow: allowed.join(', ') },
