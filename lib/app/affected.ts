@@ -202,8 +202,8 @@ const emptyEntry = (w: Wanted): AffectedPackage => ({
  */
 const check = async (deps: ReadDependencies, req: Request, wanted: Wanted[], advisory: string | null): Promise<AffectedView> => {
   const partitions = wanted.flatMap((w, i) => w.stored.map((s) => ({ wanted: i, key: currentPartitionKey(req.feedName, s.group, s.name) })));
-  // Spellings that fold to the same key (an npm name without a scope, say) are read once.
-  const unique = partitions.filter((p, i) => partitions.findIndex((q) => q.key === p.key) === i);
+  // A package's spellings that fold to the same key are read once (two packages of one name, in two ecosystems, each).
+  const unique = partitions.filter((p, i) => partitions.findIndex((q) => q.wanted === p.wanted && q.key === p.key) === i);
   const packages = wanted.map(emptyEntry);
   const named = new Set<number>();
   const same = (asked: string | undefined, value: string) => asked === undefined || foldName(asked) === foldName(value);
