@@ -182,7 +182,7 @@ export const parseCommandLine = (argv: string[]): Parsed => {
       expectVersion: str(values['expect-version']),
     };
   }
-  throw new UsageError(`unknown command ${JSON.stringify(command)}; the commands are record and current (see --help)`);
+  throw new UsageError(`unknown command ${JSON.stringify(command)}; the commands are record, current and affected (see --help)`);
 };
 
 export const HELP = {
@@ -191,6 +191,7 @@ export const HELP = {
 Commands:
   record    record a deployment (POST /api/package-deployment/), retried safely with an Idempotency-Key
   current   show which version of a package runs on each target (GET /api/deployments/current)
+  affected  list the targets that run an affected version: a range or an OSV advisory (exit 7 if any)
 
 The API key comes from the environment variable ${DEFAULT_KEY_ENV} (or --key-env NAME), never from the
 command line. Without one, requests are anonymous.

@@ -1,3 +1,4 @@
+import { AFFECTED_HELP, affectedCommand, parseAffectedArgs } from './affected.ts';
 import { HELP, parseCommandLine } from './args.ts';
 import { currentCommand } from './current.ts';
 import { EXIT, PROGRAM, UsageError, type Io } from './output.ts';
@@ -6,6 +7,14 @@ import { recordCommand } from './record.ts';
 /** Runs one command line; resolves with the exit code. Everything printed goes through `io`. */
 export const run = async (argv: string[], io: Io): Promise<number> => {
   try {
+    if (argv[0] === 'affected') {
+      const args = parseAffectedArgs(argv.slice(1));
+      if (args === 'help') {
+        io.stdout(AFFECTED_HELP);
+        return EXIT.ok;
+      }
+      return (await affectedCommand(args, io)).exitCode;
+    }
     const parsed = parseCommandLine(argv);
     if (parsed.command === 'help') {
       if (parsed.asked === false) {

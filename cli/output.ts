@@ -13,6 +13,8 @@ export const EXIT = {
   conflict: 5,
   /** `current --expect-version`: a target runs another version. */
   unexpectedVersion: 6,
+  /** `affected`: at least one target runs an affected version. */
+  affected: 7,
 } as const;
 
 export type Io = {

@@ -20,7 +20,9 @@ var EXIT = {
   /** The Idempotency-Key is taken by another record (422) or still being written when time ran out (409). */
   conflict: 5,
   /** `current --expect-version`: a target runs another version. */
-  unexpectedVersion: 6
+  unexpectedVersion: 6,
+  /** `affected`: at least one target runs an affected version. */
+  affected: 7
 };
 var PROGRAM = "package-deployment";
 var UsageError = class extends Error {
@@ -59,6 +61,12 @@ var describeStatus = (status, text, location) => {
   const detail = problemDetail(text);
   const words = STATUS_WORDS[status] ?? (status >= 500 ? "service error" : "unexpected answer");
   return `${words} (${status})${detail ? `: ${detail}` : ""}`;
+};
+var table = (rows) => {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? [];
+  return rows.map(
+    (r) => r.map((cell, i) => i === r.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)).join("  ").trimEnd()
+  );
 };
 
 // cli/args.ts
@@ -140,9 +148,9 @@ var commonArgs = (values) => ({
   json: values.json === true,
   verbose: values.verbose === true
 });
-var parse = (args, options) => {
+var parse = (args, options2) => {
   try {
-    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+    return parseArgs({ args, options: options2, strict: true, allowPositionals: false }).values;
   } catch (e) {
     throw new UsageError(e.message);
   }
@@ -186,7 +194,7 @@ var parseCommandLine = (argv) => {
       expectVersion: str(values["expect-version"])
     };
   }
-  throw new UsageError(`unknown command ${JSON.stringify(command)}; the commands are record and current (see --help)`);
+  throw new UsageError(`unknown command ${JSON.stringify(command)}; the commands are record, current and affected (see --help)`);
 };
 var HELP = {
   main: `Usage: package-deployment <command> [options]
@@ -194,6 +202,7 @@ var HELP = {
 Commands:
   record    record a deployment (POST /api/package-deployment/), retried safely with an Idempotency-Key
   current   show which version of a package runs on each target (GET /api/deployments/current)
+  affected  list the targets that run an affected version: a range or an OSV advisory (exit 7 if any)
 
 The API key comes from the environment variable ${DEFAULT_KEY_ENV} (or --key-env NAME), never from the
 command line. Without one, requests are anonymous.
@@ -538,6 +547,170 @@ var recordCommand = async (args, io, clock = realClock) => {
   return { exitCode: EXIT.ok, record, replayed, idempotencyKey };
 };
 
+// cli/affected.ts
+import { readFileSync } from "node:fs";
+import { parseArgs as parseArgs2 } from "node:util";
+var MAX_OSV_BYTES = 1024 * 1024;
+var options = {
+  url: { type: "string" },
+  feed: { type: "string" },
+  package: { type: "string" },
+  group: { type: "string" },
+  range: { type: "string" },
+  osv: { type: "string" },
+  "key-env": { type: "string" },
+  timeout: { type: "string" },
+  "attempt-timeout": { type: "string" },
+  json: { type: "boolean" },
+  verbose: { type: "boolean", short: "v" },
+  help: { type: "boolean", short: "h" }
+};
+var AFFECTED_HELP = `Usage: package-deployment affected --url BASE --feed F (--package P --range R | --osv FILE) [--group G] [options]
+
+Lists the targets whose current version of a package is in a range, or that an OSV advisory (GitHub Advisory
+Database, osv.dev) names as affected (GET or POST /api/deployments/affected), as a table or --json.
+
+  --package P --range R   a package and a range: NuGet interval notation ((,13.0.1), [1.0,2.0)) or an npm semver
+                          range (<13.0.1, >=1.0.0 <1.2.6 || <0.2.4); a bare version is refused (say < or =)
+  --group G               GroupName of --package
+  --osv FILE              an OSV advisory's JSON file instead (every package it names; - reads standard input)
+  --key-env NAME          read the API key from this variable instead of ${DEFAULT_KEY_ENV}
+  --timeout S, --attempt-timeout S, --json, -v/--verbose   as for record
+
+Exit codes: 0 no target affected, 7 at least one target affected, 1 gave up or unexpected answer, 2 invalid options,
+range or advisory, 3 key refused or lacks Feeds_ViewFeed, 4 feed not found.`;
+var seconds2 = (name, value, fallback) => {
+  if (value === void 0) return fallback;
+  const n = Number(value);
+  if (typeof value !== "string" || !/^\d+(\.\d+)?$/.test(value.trim()) || !(n > 0) || n > 3600)
+    throw new UsageError(`--${name} must be a number of seconds from 0 to 3600, got ${JSON.stringify(value)}`);
+  return Math.round(n * 1e3);
+};
+var str2 = (v) => typeof v === "string" && v.trim() !== "" ? v : void 0;
+var parseAffectedArgs = (argv, readFile = (p) => readFileSync(p === "-" ? 0 : p)) => {
+  refuseKeyOption(argv);
+  let values;
+  try {
+    values = parseArgs2({ args: argv, options, strict: true, allowPositionals: false }).values;
+  } catch (e) {
+    throw new UsageError(e.message);
+  }
+  if (values.help) return "help";
+  const missing = ["url", "feed"].filter((n) => str2(values[n]) === void 0);
+  if (missing.length) throw new UsageError(`missing ${missing.map((n) => `--${n}`).join(", ")} (see --help)`);
+  const osvFile = str2(values.osv);
+  if (osvFile !== void 0 && (values.package !== void 0 || values.range !== void 0 || values.group !== void 0)) {
+    throw new UsageError("give either --osv FILE or --package P --range R, not both");
+  }
+  if (osvFile === void 0 && (str2(values.package) === void 0 || str2(values.range) === void 0)) {
+    throw new UsageError("give --package P and --range R, or --osv FILE (see --help)");
+  }
+  let osv;
+  if (osvFile !== void 0) {
+    let bytes;
+    try {
+      bytes = readFile(osvFile);
+    } catch (e) {
+      throw new UsageError(`--osv ${osvFile}: cannot read it (${e.code ?? e.message})`);
+    }
+    if (bytes.length > MAX_OSV_BYTES) throw new UsageError(`--osv ${osvFile}: ${bytes.length} bytes; the service reads at most ${MAX_OSV_BYTES}`);
+    osv = { file: osvFile, text: bytes.toString("utf8") };
+  }
+  return {
+    command: "affected",
+    url: normaliseBase(values.url),
+    keyEnv: str2(values["key-env"])?.trim() ?? DEFAULT_KEY_ENV,
+    keyEnvExplicit: str2(values["key-env"]) !== void 0,
+    timeoutMs: seconds2("timeout", values.timeout, 6e4),
+    attemptTimeoutMs: seconds2("attempt-timeout", values["attempt-timeout"], 2e4),
+    json: values.json === true,
+    verbose: values.verbose === true,
+    feed: values.feed,
+    package: str2(values.package),
+    group: str2(values.group),
+    range: str2(values.range),
+    osv
+  };
+};
+var merge = (into, page) => {
+  if (!into) return { Advisory: page.Advisory, Packages: page.Packages.map((p) => ({ ...p })), Checked: page.Checked };
+  page.Packages.forEach((p, i) => {
+    const m = into.Packages[i];
+    if (!m) return void into.Packages.push({ ...p });
+    if (p.Affected.length + p.Unknown.length + p.Unaffected > 0) {
+      m.PackageName = p.PackageName;
+      if (p.GroupName !== void 0) m.GroupName = p.GroupName;
+    }
+    m.Affected = [...m.Affected, ...p.Affected];
+    m.Unknown = [...m.Unknown, ...p.Unknown];
+    m.Unaffected += p.Unaffected;
+  });
+  into.Checked += page.Checked;
+  return into;
+};
+var nameOf = (p) => `${p.GroupName ? `${p.GroupName}/` : ""}${p.PackageName}`;
+var affectedCommand = async (args, io, clock = realClock) => {
+  const log = (line) => {
+    if (args.verbose) io.stderr(`${PROGRAM}: ${line}`);
+  };
+  const headers = { Accept: "application/json, application/problem+json", "User-Agent": USER_AGENT, ...apiKeyHeaders(args, io, log) };
+  if (args.osv) headers["Content-Type"] = "application/json";
+  const deadline = clock.now() + args.timeoutMs;
+  let answer;
+  let cursor;
+  do {
+    const query = args.osv ? { FeedName: args.feed, cursor } : { FeedName: args.feed, PackageName: args.package, GroupName: args.group, Range: args.range, cursor };
+    const url = apiUrl(args.url, "/api/deployments/affected", query);
+    log(`${args.osv ? "POST" : "GET"} ${url}`);
+    const outcome = await sendWithRetries(
+      args.osv ? { method: "POST", url, headers, body: args.osv.text } : { method: "GET", url, headers },
+      { ...DEFAULT_POLICY, totalMs: Math.max(1, deadline - clock.now()), attemptMs: args.attemptTimeoutMs },
+      log,
+      clock
+    );
+    if (outcome.kind === "failed") {
+      io.stderr(`${PROGRAM}: gave up after ${outcome.attempts} attempt(s) in ${args.timeoutMs / 1e3} s: ${outcome.error}`);
+      return { exitCode: EXIT.failed };
+    }
+    const res = outcome.answer;
+    if (res.status !== 200) {
+      io.stderr(
+        `${PROGRAM}: ${outcome.retriesExhausted ? `gave up after ${outcome.attempts} attempt(s): ` : ""}${describeStatus(res.status, res.text, res.headers.get("location"))}`
+      );
+      return { exitCode: exitForStatus(res.status) };
+    }
+    const page = JSON.parse(res.text);
+    answer = merge(answer, page);
+    cursor = page.NextCursor;
+  } while (cursor);
+  const affected2 = answer.Packages.flatMap((p) => p.Affected.map((r) => ({ p, r, status: "affected" })));
+  const unknown = answer.Packages.flatMap((p) => p.Unknown.map((r) => ({ p, r, status: "unknown" })));
+  if (args.json) io.stdout(JSON.stringify(answer));
+  else if (affected2.length + unknown.length > 0) {
+    for (const line of table([
+      ["PACKAGE", "TARGET", "REGION", "VERSION", "STATUS", "FIXED IN"],
+      ...[...affected2, ...unknown].map(({ p, r, status }) => [nameOf(p), r.Target, r.Region, r.Version, status, r.FixedIn].map((v) => String(v ?? "")))
+    ])) {
+      io.stdout(line);
+    }
+  }
+  const what = args.osv ? `${answer.Advisory ?? args.osv.file}` : `${args.group ? `${args.group}/` : ""}${args.package} ${args.range}`;
+  for (const p of answer.Packages.filter((q) => q.Matching === "versions-list")) {
+    io.stderr(`${PROGRAM}: ${nameOf(p)} (${p.Ecosystem ?? "unknown ecosystem"}) matched by the advisory's versions list only`);
+  }
+  if (unknown.length) {
+    io.stderr(
+      `${PROGRAM}: ${unknown.length} target(s) run versions that cannot be ordered, check them by hand: ${unknown.map(({ r }) => `${r.Target} (${r.Version})`).join(", ")}`
+    );
+  }
+  if (affected2.length) {
+    io.stderr(`${PROGRAM}: ${affected2.length} of ${answer.Checked} target(s) run an affected version (${what})`);
+    return { exitCode: EXIT.affected, answer, affectedCount: affected2.length };
+  }
+  log(`none of ${answer.Checked} target(s) runs an affected version (${what})`);
+  return { exitCode: EXIT.ok, answer, affectedCount: 0 };
+};
+
 // action/src/main.ts
 var input = (name) => (process.env[`INPUT_${name.replace(/ /g, "_").toUpperCase()}`] ?? "").trim();
 var escapeData = (s) => s.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
@@ -559,7 +732,15 @@ var main = async () => {
     process.env[DEFAULT_KEY_ENV] = key;
   }
   delete process.env["INPUT_API-KEY"];
-  const options = [
+  if (input("command") !== "" && input("command") !== "record" && input("command") !== "affected") {
+    process.stdout.write(
+      `::error title=Unknown command::${escapeData(`package-deployment: input command is ${input("command")}; use record (the default) or affected`)}
+`
+    );
+    return EXIT.invalid;
+  }
+  if (input("command") === "affected") return affected();
+  const options2 = [
     ["url", "url"],
     ["feed", "feed"],
     ["package", "package"],
@@ -574,7 +755,7 @@ var main = async () => {
     ["idempotency-key", "idempotency-key"],
     ["timeout", "timeout"]
   ];
-  const argv = ["record", ...options.flatMap(([inputName, option]) => input(inputName) ? [`--${option}=${input(inputName)}`] : [])];
+  const argv = ["record", ...options2.flatMap(([inputName, option]) => input(inputName) ? [`--${option}=${input(inputName)}`] : [])];
   if (/^true$/i.test(input("verbose"))) argv.push("--verbose");
   let lastError = "";
   const io = {
@@ -604,6 +785,49 @@ var main = async () => {
   } catch (e) {
     const message = e instanceof UsageError ? `package-deployment: ${e.message.replace(" (see --help)", "").replace(/--([a-z][a-z-]*)/g, "input $1")}` : `package-deployment: unexpected failure: ${e.message}`;
     process.stdout.write(`::error title=Deployment not recorded::${escapeData(message)}
+`);
+    return e instanceof UsageError ? EXIT.invalid : EXIT.failed;
+  }
+};
+var affected = async () => {
+  const options2 = [
+    ["url", "url"],
+    ["feed", "feed"],
+    ["package", "package"],
+    ["group", "group"],
+    ["range", "range"],
+    ["osv", "osv"],
+    ["timeout", "timeout"]
+  ];
+  const argv = options2.flatMap(([inputName, option]) => input(inputName) ? [`--${option}=${input(inputName)}`] : []);
+  if (/^true$/i.test(input("verbose"))) argv.push("--verbose");
+  let lastError = "";
+  const io = {
+    env: process.env,
+    stdout: (line) => process.stdout.write(`${line}
+`),
+    stderr: (line) => {
+      lastError = line;
+      process.stderr.write(`${line}
+`);
+    }
+  };
+  try {
+    const parsed = parseAffectedArgs(argv);
+    if (parsed === "help") throw new UsageError("internal: help asked");
+    const result = await affectedCommand(parsed, io);
+    if (result.affectedCount !== void 0) {
+      setOutput("affected-count", String(result.affectedCount));
+      if (result.affectedCount > 0) process.stdout.write(`::error title=Affected targets::${escapeData(lastError)}
+`);
+    } else {
+      process.stdout.write(`::error title=Affected targets not checked::${escapeData(lastError || `exit code ${result.exitCode}`)}
+`);
+    }
+    return result.exitCode;
+  } catch (e) {
+    const message = e instanceof UsageError ? `package-deployment: ${e.message.replace(" (see --help)", "").replace(/--([a-z][a-z-]*)/g, "input $1")}` : `package-deployment: unexpected failure: ${e.message}`;
+    process.stdout.write(`::error title=Affected targets not checked::${escapeData(message)}
 `);
     return e instanceof UsageError ? EXIT.invalid : EXIT.failed;
   }

@@ -8,6 +8,7 @@ import { appendFileSync } from 'node:fs';
 import { DEFAULT_KEY_ENV, parseCommandLine } from '../../cli/args.ts';
 import { EXIT, UsageError, type Io } from '../../cli/output.ts';
 import { recordCommand } from '../../cli/record.ts';
+import { affectedCommand, parseAffectedArgs } from '../../cli/affected.ts';
 
 const input = (name: string): string => (process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '').trim();
 
@@ -32,6 +33,14 @@ const main = async (): Promise<number> => {
   }
   // Nothing this process starts needs the input's own copy.
   delete process.env['INPUT_API-KEY'];
+
+  if (input('command') !== '' && input('command') !== 'record' && input('command') !== 'affected') {
+    process.stdout.write(
+      `::error title=Unknown command::${escapeData(`package-deployment: input command is ${input('command')}; use record (the default) or affected`)}\n`,
+    );
+    return EXIT.invalid;
+  }
+  if (input('command') === 'affected') return affected();
 
   const options: [string, string][] = [
     ['url', 'url'],
@@ -81,6 +90,52 @@ const main = async (): Promise<number> => {
         ? `package-deployment: ${e.message.replace(' (see --help)', '').replace(/--([a-z][a-z-]*)/g, 'input $1')}`
         : `package-deployment: unexpected failure: ${(e as Error).message}`;
     process.stdout.write(`::error title=Deployment not recorded::${escapeData(message)}\n`);
+    return e instanceof UsageError ? EXIT.invalid : EXIT.failed;
+  }
+};
+
+/**
+ * `command: affected`: the targets running an affected version (input range with package, or osv: a file in the
+ * workspace), printed as the CLI prints them; output `affected-count`, and the step fails (exit 7) when it is not 0.
+ */
+const affected = async (): Promise<number> => {
+  const options: [string, string][] = [
+    ['url', 'url'],
+    ['feed', 'feed'],
+    ['package', 'package'],
+    ['group', 'group'],
+    ['range', 'range'],
+    ['osv', 'osv'],
+    ['timeout', 'timeout'],
+  ];
+  const argv = options.flatMap(([inputName, option]) => (input(inputName) ? [`--${option}=${input(inputName)}`] : []));
+  if (/^true$/i.test(input('verbose'))) argv.push('--verbose');
+  let lastError = '';
+  const io: Io = {
+    env: process.env,
+    stdout: (line) => process.stdout.write(`${line}\n`),
+    stderr: (line) => {
+      lastError = line;
+      process.stderr.write(`${line}\n`);
+    },
+  };
+  try {
+    const parsed = parseAffectedArgs(argv);
+    if (parsed === 'help') throw new UsageError('internal: help asked');
+    const result = await affectedCommand(parsed, io);
+    if (result.affectedCount !== undefined) {
+      setOutput('affected-count', String(result.affectedCount));
+      if (result.affectedCount > 0) process.stdout.write(`::error title=Affected targets::${escapeData(lastError)}\n`);
+    } else {
+      process.stdout.write(`::error title=Affected targets not checked::${escapeData(lastError || `exit code ${result.exitCode}`)}\n`);
+    }
+    return result.exitCode;
+  } catch (e) {
+    const message =
+      e instanceof UsageError
+        ? `package-deployment: ${e.message.replace(' (see --help)', '').replace(/--([a-z][a-z-]*)/g, 'input $1')}`
+        : `package-deployment: unexpected failure: ${(e as Error).message}`;
+    process.stdout.write(`::error title=Affected targets not checked::${escapeData(message)}\n`);
     return e instanceof UsageError ? EXIT.invalid : EXIT.failed;
   }
 };

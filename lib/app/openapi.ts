@@ -5,6 +5,9 @@ import { MAX_BUCKETS } from '../domain/frequency.ts';
 import { CurrentQuerySchema, DEFAULT_LIMIT, FrequencyQuerySchema, HistoryQuerySchema, MAX_LIMIT, OverviewQuerySchema } from '../domain/queries.ts';
 import {
   CurrentPageSchema,
+  AffectedPackageSchema,
+  AffectedRecordSchema,
+  AffectedSchema,
   CurrentViewSchema,
   DeploymentEventSchema,
   DeploymentViewSchema,
@@ -18,6 +21,8 @@ import {
   SlackMessageSchema,
 } from '../domain/views.ts';
 import { documentedPath, ROUTE_IDS, ROUTES, type DocumentedRoute } from '../domain/routes.ts';
+import { AdvisoryQuerySchema, AFFECTED_DEFAULT_LIMIT, AFFECTED_MAX_LIMIT, AffectedQuerySchema } from './affected.ts';
+import { MAX_ADVISORY_BYTES } from '../domain/osv.ts';
 
 /**
  * The API's OpenAPI 3.1 description, generated from the zod schemas that validate requests (their fields, which are
@@ -80,6 +85,9 @@ for (const [schema, id] of [
   [CurrentPageSchema, 'CurrentPage'],
   [PackageOverviewSchema, 'PackageOverview'],
   [OverviewSchema, 'Overview'],
+  [AffectedRecordSchema, 'AffectedDeployment'],
+  [AffectedPackageSchema, 'AffectedPackage'],
+  [AffectedSchema, 'Affected'],
   [FrequencySchema, 'Frequency'],
   [FeedsSchema, 'Feeds'],
   [ProblemSchema, 'Problem'],
@@ -137,6 +145,52 @@ const FREQUENCY_NOTES: Record<string, string> = {
   from: ' Here: the first day counted (its UTC date; widened to its Monday for weeks). Default: 30 days or 12 weeks before to.',
   to: ' Here: the last day counted (its UTC date; widened to its Sunday for weeks). Default: today.',
   interval: `day or week (default; weeks start Monday UTC). At most ${MAX_BUCKETS.day} days or ${MAX_BUCKETS.week} weeks per request.`,
+};
+
+const AFFECTED_NOTES: Record<string, string> = {
+  GroupName: ' Only the package of this group.',
+  Range:
+    'The versions affected: NuGet interval notation ([1.0,13.0.1), (,13.0.1), [1.2.3], [1.0,)) or an npm semver range (<13.0.1, >=1.0.0 <1.2.6 || <0.2.4, ^1.2.0, =1.2.3 || =1.2.4). Prereleases are never skipped (13.0.1-beta1 is below 13.0.1). A bare version is refused (NuGet reads it as >=, npm as =).',
+  Target: ' Only this target (case-insensitively).',
+  Region: 'Only targets whose current record was received in this AWS region (case-insensitively).',
+  limit: ` Here: targets read per page, 1 to ${AFFECTED_MAX_LIMIT} (default ${AFFECTED_DEFAULT_LIMIT}); keep reading while NextCursor is present.`,
+};
+const AFFECTED_QUERY_SCHEMAS = { limit: { type: 'string', pattern: '^[0-9]{1,5}$' } };
+
+const EXAMPLE_ADVISORY = {
+  id: 'GHSA-5crp-9r3c-p9vr',
+  summary: 'Improper Handling of Exceptional Conditions in Newtonsoft.Json',
+  affected: [{ package: { ecosystem: 'NuGet', name: 'Newtonsoft.Json' }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '13.0.1' }] }] }],
+};
+const EXAMPLE_ANSWER = {
+  Advisory: 'GHSA-5crp-9r3c-p9vr',
+  Packages: [
+    {
+      PackageName: 'Newtonsoft.Json',
+      Ecosystem: 'NuGet',
+      Matching: 'range',
+      Affected: [
+        {
+          Id: '01JD3Q7Z8N6Y1V2W3X4Y5Z6A7B',
+          FeedName: 'DefaultNuGet',
+          PackageName: 'Newtonsoft.Json',
+          Version: '12.0.3',
+          Target: 'localhost',
+          Application: 'ProfitCalc',
+          Description: 'Deployed by Custom Release Server',
+          UserName: 'Anonymous',
+          Date: '2026-12-01T10:00:00.000Z',
+          ReceivedAt: '2026-12-01T10:00:00.000Z',
+          Region: 'us-east-1',
+          Change: 'deployed',
+          FixedIn: '13.0.1',
+        },
+      ],
+      Unaffected: 1,
+      Unknown: [],
+    },
+  ],
+  Checked: 2,
 };
 
 const READ_ERRORS = {
@@ -251,6 +305,64 @@ const readPaths = () => ({
         ...problems({
           ...READ_ERRORS,
           400: `A parameter is missing, unknown or invalid, or the range spans more than ${MAX_BUCKETS.day} days or ${MAX_BUCKETS.week} weeks (\`detail\` says which).`,
+        }),
+      },
+    },
+  },
+  affected: {
+    get: {
+      operationId: 'affectedByRange',
+      summary: 'Which targets run a version of a package in a range: the current record of every target (every region) whose version is in Range.',
+      description:
+        "Reads the package's current items only, never its history. Versions are ordered as the range's spelling says (NuGet: four parts, prerelease labels case-insensitive; npm: SemVer 2.0); build metadata is ignored.",
+      security: SECURITY,
+      parameters: queryParameters(AffectedQuerySchema, AFFECTED_NOTES).map((p) => ({
+        ...p,
+        schema: { ...p.schema, ...(AFFECTED_QUERY_SCHEMAS as Record<string, object>)[p.name] },
+        ...(p.name === 'Range' ? { example: '(,13.0.1)' } : p.name === 'PackageName' ? { example: 'Newtonsoft.Json' } : {}),
+      })),
+      responses: {
+        200: {
+          description: 'The targets, sorted into Affected, Unaffected and Unknown.',
+          content: {
+            'application/json': {
+              schema: ref('Affected'),
+              example: {
+                ...EXAMPLE_ANSWER,
+                Advisory: null,
+                Packages: EXAMPLE_ANSWER.Packages.map(({ Ecosystem: _e, ...p }) => ({ ...p, Affected: p.Affected.map(({ FixedIn: _f, ...r }) => r) })),
+              },
+            },
+          },
+        },
+        ...problems({
+          ...READ_ERRORS,
+          400: 'A parameter is missing, unknown or invalid; Range is a bare version (say <, >=, = or an interval) or cannot be parsed (`detail` says which).',
+          405: 'Only GET, HEAD and POST are allowed here.',
+        }),
+      },
+    },
+    post: {
+      operationId: 'affectedByAdvisory',
+      summary: 'Which targets run a version an OSV advisory (schema 1.x: GitHub Advisory Database, osv.dev) names as affected, for every package it names.',
+      description: `affected[].package.{ecosystem,name}, ranges[] of type ECOSYSTEM or SEMVER (introduced, fixed, last_affected, limit) and versions[] are read; GIT ranges and other fields are ignored. NuGet and npm ECOSYSTEM ranges and SEMVER ranges are matched by version order; other ecosystems by versions[] only (Matching: versions-list). Package names are matched as the feed folds them (case-insensitively); an npm @scope/name also as GroupName @scope or scope with PackageName name. At most ${MAX_ADVISORY_BYTES} bytes, nesting 32 levels, 50 packages, 1000 ranges, 10000 events, 50000 versions.`,
+      security: SECURITY,
+      parameters: queryParameters(AdvisoryQuerySchema, AFFECTED_NOTES).map((p) => ({
+        ...p,
+        schema: { ...p.schema, ...(AFFECTED_QUERY_SCHEMAS as Record<string, object>)[p.name] },
+      })),
+      requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['affected'] }, example: EXAMPLE_ADVISORY } } },
+      responses: {
+        200: {
+          description: 'Per package of the advisory, its targets sorted into Affected (with FixedIn), Unaffected and Unknown.',
+          content: { 'application/json': { schema: ref('Affected'), example: EXAMPLE_ANSWER } },
+        },
+        ...problems({
+          ...READ_ERRORS,
+          400: 'A parameter is invalid, or the advisory is malformed: `errors` name each JSON path (affected[0].ranges[1].events[0]).',
+          405: 'Only GET, HEAD and POST are allowed here.',
+          413: `The advisory is over ${MAX_ADVISORY_BYTES} bytes.`,
+          415: 'The Content-Type is not JSON.',
         }),
       },
     },

@@ -34,6 +34,7 @@ import type { CurrentItem } from '../store/items.ts';
 import { queryOverview } from '../store/overview.ts';
 import { queryPage, type Page, type Partition } from '../store/queries.ts';
 import { authenticateCaller, checkFeedAccess, type Caller } from './access.ts';
+import { affectedDeployments } from './affected.ts';
 
 const HISTORY_NAMES = Object.keys(HistoryQuerySchema.shape);
 const CURRENT_NAMES = Object.keys(CurrentQuerySchema.shape);
@@ -159,13 +160,17 @@ export const listFeeds = async (deps: ReadDependencies, caller: Caller): Promise
 };
 
 /** The read API's handlers, one per route of the function (lib/domain/routes.ts): a route without one is a compile error. */
-const READ_HANDLERS: Record<RouteOf<'query-deployments'>, (deps: ReadDependencies, caller: Caller) => Promise<object>> = {
+const READ_HANDLERS: Record<RouteOf<'query-deployments'>, (deps: ReadDependencies, caller: Caller, request: ReadRequest) => Promise<object>> = {
   history: listDeployments,
   current: currentDeployments,
   overview: deploymentOverview,
   frequency: deploymentFrequency,
+  affected: affectedDeployments,
   feeds: listFeeds,
 };
+
+/** What a read handler may need of the request beyond its query: the body and method (an advisory is POSTed). */
+export type ReadRequest = Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded' | 'headers'> & { method: string };
 
 /** The Lambda handler function behind the middlewares: routes by path (with or without a trailing slash). */
 export const readHandler =
@@ -174,5 +179,11 @@ export const readHandler =
     const id = findRoute('query-deployments', event.rawPath);
     if (id === undefined) throw new NotFound(`There is no ${event.rawPath} here; see ${ROUTES.openapi.path}.`);
     const caller = { headers: event.headers, query: event.queryStringParameters, rawQuery: event.rawQueryString };
-    return json(200, await withStore(() => READ_HANDLERS[id](deps, caller), READ_UNAVAILABLE));
+    const request = {
+      body: event.body,
+      isBase64Encoded: event.isBase64Encoded,
+      headers: event.headers,
+      method: event.requestContext.http.method.toUpperCase(),
+    };
+    return json(200, await withStore(() => READ_HANDLERS[id](deps, caller, request), READ_UNAVAILABLE));
   };

@@ -93,6 +93,36 @@ export const BucketSchema = z.object({
 });
 export type Bucket = z.infer<typeof BucketSchema>;
 
+/** A target that runs an affected version: its current record, and the version that fixes it when an advisory says. */
+export const AffectedRecordSchema = z.extend(CurrentViewSchema, {
+  FixedIn: described(z.optional(z.string()), "The version that fixes it, from the advisory's fixed event (advisories only)."),
+});
+export type AffectedRecord = z.infer<typeof AffectedRecordSchema>;
+
+/** One package asked about: its targets sorted into affected, unaffected (counted) and unknown. */
+export const AffectedPackageSchema = z.object({
+  GroupName: z.optional(z.string()),
+  PackageName: described(z.string(), 'As the feed stores it (as asked when no target runs it).'),
+  Ecosystem: described(z.optional(z.string()), "The advisory's ecosystem (advisories only)."),
+  Matching: described(
+    z.enum(['range', 'versions-list']),
+    "range: the versions' order is known (NuGet, npm or a SEMVER range); versions-list: only the advisory's versions[] are matched.",
+  ),
+  Affected: described(z.array(AffectedRecordSchema), 'The current record of each target that runs an affected version, in target order.'),
+  Unaffected: described(z.int(), 'How many targets checked run a version outside the range.'),
+  Unknown: described(z.array(CurrentViewSchema), 'Targets whose version cannot be ordered (not SemVer, NuGet or dotted numbers): never called safe.'),
+});
+export type AffectedPackage = z.infer<typeof AffectedPackageSchema>;
+
+/** Which targets run an affected version (the `affected` route), by a range or an OSV advisory. */
+export const AffectedSchema = z.object({
+  Advisory: described(z.nullable(z.string()), "The advisory's id; null for a range query or an advisory without one."),
+  Packages: described(z.array(AffectedPackageSchema), "Every package asked about (the advisory's, in its order), with this page's targets."),
+  Checked: described(z.int(), 'Targets checked on this page.'),
+  NextCursor: described(z.optional(z.string()), 'Present when there are more targets: pass it as cursor (with the same body).'),
+});
+export type AffectedView = z.infer<typeof AffectedSchema>;
+
 /** Deployments per day or week (the `frequency` route). */
 export const FrequencySchema = z.object({ Interval: z.enum(INTERVALS), Buckets: z.array(BucketSchema) });
 export type FrequencyView = z.infer<typeof FrequencySchema>;

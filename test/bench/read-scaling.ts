@@ -7,6 +7,10 @@
  * one with 100 history records and one with 100,000 (spread over its packages): its first page (50 packages, so about
  * 500 current items) must read the same items in both, and take no more than 1.2 times as long.
  *
+ * The affected row asks which of one package's 1,000 targets run a version in a range, in two feeds whose history of
+ * that package holds 100 and 100,000 records: it reads the package's current items only, so the same items in both,
+ * and takes no more than 1.2 times as long.
+ *
  *   npm run bench:read            (dynalite; DYNAMODB_ENGINE=dynamodb-local for Amazon's DynamoDB Local)
  *   BIG=20000 npm run bench:read  (a smaller history, for a quicker look)
  */
@@ -126,11 +130,38 @@ const loadOverviews = async (history: Record<string, number>): Promise<void> => 
   await writeAll(currents);
 };
 
+const AFFECTED_TARGETS = 1000;
+const AFFECTED_FEEDS = { small: 'AffectedSmall', big: 'AffectedBig' } as const;
+const AFFECTED_PACKAGE = 'Affected.Package';
+
+/** One package on 1,000 targets in each feed (every third runs 2.0.0, the rest 2.1.0), after `history[feed]` records. */
+const loadAffected = async (history: Record<string, number>): Promise<void> => {
+  const at = (feed: string, i: number, t: number, version: string): NewDeployment => ({
+    ...record(AFFECTED_PACKAGE, i),
+    feedName: feed,
+    target: `host${String(t).padStart(4, '0')}`,
+    version,
+  });
+  for (const [feed, count] of Object.entries(history)) {
+    await writeAll(Array.from({ length: count }, (_, i) => historyItem(at(feed, i, i % AFFECTED_TARGETS, `1.0.${i}`), `${feed}${String(i).padStart(8, '0')}`)));
+  }
+  const currents = [];
+  for (let t = 0; t < AFFECTED_TARGETS; t++) {
+    for (const [feed, count] of Object.entries(history)) {
+      const latest = historyItem(at(feed, count + t, t, t % 3 === 0 ? '2.0.0' : '2.1.0'), `${feed}-current-${t}`);
+      currents.push({ ...currentItem(latest), previousVersion: '1.9.0' });
+    }
+  }
+  await writeAll(currents);
+};
+
 const started = performance.now();
 await load('Small.Package', SMALL);
 await load('Big.Package', BIG);
 for (const feed of Object.values(OVERVIEW_FEEDS)) await new FeedRepository(client, TABLES.feeds, TABLES).add(feed, VIEW_AND_DOWNLOAD);
 await loadOverviews({ [OVERVIEW_FEEDS.small]: SMALL, [OVERVIEW_FEEDS.big]: BIG });
+for (const feed of Object.values(AFFECTED_FEEDS)) await new FeedRepository(client, TABLES.feeds, TABLES).add(feed, VIEW_AND_DOWNLOAD);
+await loadAffected({ [AFFECTED_FEEDS.small]: SMALL, [AFFECTED_FEEDS.big]: BIG });
 const loadSeconds = (performance.now() - started) / 1000;
 
 // The deployed handler, and a count of the items each Query reads.
@@ -163,6 +194,16 @@ const call = async (path: string, query: Record<string, string>): Promise<{ ms: 
   return { ms, items: (body.Items ?? body.Packages)!.length, scanned, body };
 };
 
+// The affected row must find every third of the 1,000 targets in both feeds, in one page.
+for (const feed of Object.values(AFFECTED_FEEDS)) {
+  const r = await call('/api/deployments/affected', { FeedName: feed, PackageName: AFFECTED_PACKAGE, Range: '<2.1.0' });
+  const body = r.body as { Packages?: Array<{ Affected: unknown[]; Unaffected: number }>; NextCursor?: string };
+  const [p] = body.Packages ?? [];
+  if (p?.Affected.length !== Math.ceil(AFFECTED_TARGETS / 3) || p.Affected.length + p.Unaffected !== AFFECTED_TARGETS || body.NextCursor !== undefined) {
+    throw new Error(`affected in ${feed}: not every target was checked in one page`);
+  }
+}
+
 // Page 2 of each history: a cursor from page 1.
 const cursorOf = async (pkg: string) => (await call('/api/deployments', { FeedName: FEED, PackageName: pkg, limit: '50' })).body.NextCursor!;
 const cursors = { small: await cursorOf('Small.Package'), big: await cursorOf('Big.Package') };
@@ -194,6 +235,12 @@ const CASES: Case[] = [
     query: (p) => ({ FeedName: p === 'Big.Package' ? OVERVIEW_FEEDS.big : OVERVIEW_FEEDS.small, limit: '50' }),
     goal: (ratio, reads) => ratio <= 1.2 && reads.small === reads.big && reads.big <= 50 * OVERVIEW_TARGETS + 1,
   },
+  {
+    name: 'affected, 1 package x 1,000 targets (<2.1.0)',
+    path: '/api/deployments/affected',
+    query: (p) => ({ FeedName: p === 'Big.Package' ? AFFECTED_FEEDS.big : AFFECTED_FEEDS.small, PackageName: AFFECTED_PACKAGE, Range: '<2.1.0' }),
+    goal: (ratio, reads) => ratio <= 1.2 && reads.small === reads.big && reads.big <= AFFECTED_TARGETS + 1,
+  },
 ];
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -222,12 +269,12 @@ const header = [
   `${BIG.toLocaleString('en')} records (ms)`,
   'ratio',
   'items read',
-  'goal: ratio ≤ 1.5, ≤ 51 read (overview: ≤ 1.2, same items)',
+  'goal: ratio ≤ 1.5, ≤ 51 read (overview, affected: ≤ 1.2, same items)',
 ];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
 const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ');
 console.log(
-  `\nRead scaling on ${engine} (${ROUNDS} interleaved rounds, medians; loaded ${(2 * (SMALL + BIG)).toLocaleString('en')} records and ${(2 * OVERVIEW_PACKAGES * OVERVIEW_TARGETS).toLocaleString('en')} current items in ${loadSeconds.toFixed(1)} s)\n`,
+  `\nRead scaling on ${engine} (${ROUNDS} interleaved rounds, medians; loaded ${(3 * (SMALL + BIG)).toLocaleString('en')} records and ${(2 * (OVERVIEW_PACKAGES * OVERVIEW_TARGETS + AFFECTED_TARGETS)).toLocaleString('en')} current items in ${loadSeconds.toFixed(1)} s)\n`,
 );
 console.log(line(header));
 console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));

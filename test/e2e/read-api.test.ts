@@ -138,6 +138,7 @@ describe('GET /api/openapi.json', () => {
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/api/deployments',
+      '/api/deployments/affected',
       '/api/deployments/current',
       '/api/deployments/frequency',
       '/api/deployments/overview',

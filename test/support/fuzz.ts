@@ -528,6 +528,8 @@ export const queryEvents = eventOf(
     '/api/deployments/current',
     '/api/deployments/overview',
     '/api/deployments/frequency/',
+    '/api/deployments/affected',
+    '/api/deployments/affected/',
     '/api/feeds',
     '/api/feeds/',
     '/api/nothing',
@@ -673,8 +675,8 @@ export const fuzz = async (world: FuzzWorld, which: 'record' | 'query', options:
           if (replayed) figures.replayed++;
           else figures.recorded++;
         } else {
-          // The overview answers Packages, the frequency Buckets, every other read Items.
-          const list = event.rawPath.includes('/overview') ? body.Packages : event.rawPath.includes('/frequency') ? body.Buckets : body.Items;
+          // The overview and the affected read answer Packages, the frequency Buckets, every other read Items.
+          const list = /\/(overview|affected)/.test(event.rawPath) ? body.Packages : event.rawPath.includes('/frequency') ? body.Buckets : body.Items;
           check(Array.isArray(list), `200 without its list: ${result.body}`);
         }
       }),

@@ -5,8 +5,10 @@ import { ROUTES, routesOf } from '../../domain/routes.ts';
  * The deployments web page. It opens on a feed's overview: a matrix of its packages (rows) by targets (columns) with
  * the version each target runs and the region that recorded it, drifted packages and rollbacks marked, filters for
  * group, target and region, and an inline SVG chart of deployments per week. A package opens its own view: the current
- * version on each target and the history. Deep links: `?feed=F` (the overview; `&group=`, `&target=`, `&region=`
- * filter it) and `?feed=F&package=P` (`&group=G` for a package in a group). Plain HTML, CSS and a small inline script that calls the read API; nothing is fetched
+ * version on each target and the history. The overview's "Which targets run..." box asks which targets run a
+ * package's version in a range, or what an OSV advisory pasted as JSON names, and marks them in the matrix. Deep links:
+ * `?feed=F` (the overview; `&group=`, `&target=`, `&region=` filter it), `?feed=F&package=P` (`&group=G` for a package
+ * in a group) and `?feed=F&package=P&range=R` (the overview with the affected targets of P marked). Plain HTML, CSS and a small inline script that calls the read API; nothing is fetched
  * from anywhere else, and the Content-Security-Policy allows only this script (by its hash) and same-origin requests.
  * The API key, when one is needed, is kept in the tab's sessionStorage and sent as X-ApiKey, never in a URL.
  */
@@ -44,6 +46,13 @@ figcaption { color: var(--muted); font-size: .85rem; }
 #chart .bar { fill: #48c; }
 #chart .axis { fill: var(--muted); font-size: 11px; }
 .legend { font-size: .8rem; }
+#affected-box { border: 1px solid var(--line); border-radius: .3rem; padding: .5rem .75rem; margin: 1rem 0; }
+#affected-box h3 { font-size: 1rem; margin: .25rem 0 .5rem; }
+#affected-osv { width: 100%; min-height: 4rem; font-family: ui-monospace, monospace; font-size: .8rem; }
+#affected-form label.wide { flex: 1 1 100%; }
+#matrix td.affected { outline: 2px solid #c22; outline-offset: -2px; }
+.mark.affected { background: #c22; color: #fff; }
+.mark.unknown { background: #777; color: #fff; }
 `;
 
 /** The read API's paths the script calls, relative to the page (the API's root), from lib/domain/routes.ts. */
@@ -56,7 +65,7 @@ const KEY = 'package-deployment-api-key';
 const params = new URLSearchParams(location.search);
 const state = {
   feed: params.get('feed') || '', group: params.get('group') || '', pkg: params.get('package') || '',
-  target: params.get('target') || '', region: params.get('region') || '',
+  target: params.get('target') || '', region: params.get('region') || '', range: params.get('range') || '',
 };
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -71,6 +80,14 @@ const PATHS = ${JSON.stringify(API_PATHS)};
 const api = async (path, query) => {
   const url = ROOT + path + '?' + new URLSearchParams(Object.entries(query).filter(([, v]) => v !== '' && v !== undefined));
   const response = await fetch(url, { headers: headers() });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(body.detail || response.status + ' ' + response.statusText);
+  return body;
+};
+// A POST of a JSON text (an advisory) to the read API, answered as api() answers.
+const apiPost = async (path, query, text) => {
+  const url = ROOT + path + '?' + new URLSearchParams(Object.entries(query).filter(([, v]) => v !== '' && v !== undefined));
+  const response = await fetch(url, { method: 'POST', headers: { ...headers(), 'Content-Type': 'application/json' }, body: text });
   const body = await response.json().catch(() => ({}));
   if (!response.ok) throw new Error(body.detail || response.status + ' ' + response.statusText);
   return body;
@@ -193,6 +210,11 @@ const renderMatrix = () => {
       td.append(version);
       if (ARROWS[t.Change]) { const a = document.createElement('span'); a.className = 'arrow'; a.textContent = ' ' + ARROWS[t.Change]; td.append(a); }
       if (t.Change === 'rolledback') td.append(mark('rollback', 'rollback', 'Rolled back from ' + t.PreviousVersion));
+      const verdict = affected && affected.marks.get(fold(p.GroupName || '') + '/' + fold(p.PackageName) + '/' + fold(t.Target));
+      if (verdict) {
+        td.classList.add(verdict.status);
+        td.append(mark(verdict.status, verdict.status, verdict.status === 'affected' ? 'Runs an affected version' + (verdict.fixedIn ? '; fixed in ' + verdict.fixedIn : '') + ' (' + affected.what + ')' : 'Its version cannot be ordered: check it by hand'));
+      }
       const region = document.createElement('small'); region.className = 'region'; region.textContent = t.Region;
       td.append(region);
       td.title = t.Change + (t.PreviousVersion ? ' from ' + t.PreviousVersion : '') + ', ' + when(t.Date) + ' by ' + t.UserName + ' (' + t.Application + ')';
@@ -242,6 +264,61 @@ const renderChart = (frequency) => {
 const loadChart = async () => {
   renderChart(await api(PATHS.frequency, { FeedName: state.feed, Target: state.target, interval: 'week' }));
 };
+// "Which targets run...": a range for one package (GET) or an advisory (POST), every page; marks for the matrix.
+let affected = null;
+const checkAffected = async () => {
+  const pkg = $('affected-package').value.trim(), range = $('affected-range').value.trim(), osv = $('affected-osv').value.trim();
+  const summary = $('affected-summary');
+  const body = $('affected-table').tBodies[0];
+  body.replaceChildren();
+  $('affected-table').hidden = true;
+  affected = null;
+  if (!osv && (!pkg || !range)) { summary.textContent = 'Give a package and a range, or paste an advisory.'; renderMatrix(); return; }
+  summary.textContent = 'Checking…';
+  const merged = { Packages: [], Checked: 0, Advisory: null };
+  let cursor;
+  try {
+    do {
+      const page = osv
+        ? await apiPost('api/deployments/affected', { FeedName: state.feed, Target: state.target, Region: state.region, cursor }, osv)
+        : await api('api/deployments/affected', { FeedName: state.feed, PackageName: pkg, GroupName: state.group, Range: range, Target: state.target, Region: state.region, cursor });
+      page.Packages.forEach((p, i) => {
+        const m = merged.Packages[i];
+        if (!m) merged.Packages.push({ ...p });
+        else { m.Affected = m.Affected.concat(p.Affected); m.Unknown = m.Unknown.concat(p.Unknown); m.Unaffected += p.Unaffected; }
+      });
+      merged.Checked += page.Checked;
+      merged.Advisory = page.Advisory;
+      cursor = page.NextCursor;
+    } while (cursor);
+  } catch (e) {
+    summary.textContent = e.message;
+    renderMatrix();
+    return;
+  }
+  const what = osv ? (merged.Advisory || 'the advisory') : pkg + ' ' + range;
+  const marks = new Map();
+  let count = 0;
+  for (const p of merged.Packages) {
+    const name = (p.GroupName ? p.GroupName + '/' : '') + p.PackageName;
+    const key = fold(p.GroupName || '') + '/' + fold(p.PackageName) + '/';
+    for (const [list, status] of [[p.Affected, 'affected'], [p.Unknown, 'unknown']]) {
+      for (const d of list) {
+        if (status === 'affected') count++;
+        marks.set(key + fold(d.Target), { status, fixedIn: d.FixedIn });
+        const row = body.insertRow();
+        cell(row, name); cell(row, d.Target); cell(row, d.Region); cell(row, d.Version, 'version'); cell(row, status, status); cell(row, d.FixedIn);
+      }
+    }
+  }
+  affected = { marks, what };
+  $('affected-table').hidden = body.rows.length === 0;
+  const versionsOnly = merged.Packages.filter((p) => p.Matching === 'versions-list').map((p) => p.PackageName);
+  summary.textContent = count + ' of ' + merged.Checked + ' target' + (merged.Checked === 1 ? '' : 's') + ' run' + (merged.Checked === 1 ? 's' : '') + ' an affected version (' + what + ').' +
+    (versionsOnly.length ? ' Matched by the versions list of the advisory only: ' + versionsOnly.join(', ') + '.' : '');
+  renderMatrix();
+};
+
 const showOverview = async () => {
   $('overview-title').textContent = 'Packages in ' + state.feed + (state.group ? ', group ' + state.group : '') + (state.target ? ', target ' + state.target : '') + (state.region ? ', region ' + state.region : '');
   status('Loading…', false);
@@ -249,6 +326,7 @@ const showOverview = async () => {
     await Promise.all([loadPackages(false), loadChart()]);
     $('overview').hidden = false;
     status('', false);
+    if (state.range) await checkAffected();
   } catch (e) {
     $('overview').hidden = true;
     status(e.message, true);
@@ -260,7 +338,7 @@ const show = async () => {
   $('overview').hidden = true;
   if (!state.feed) state.feed = $('feed').value;
   if (!state.feed) return;
-  if (!state.pkg) return showOverview();
+  if (!state.pkg || state.range) return showOverview();
   $('title').textContent = (state.group ? state.group + '/' : '') + state.pkg + ' in ' + state.feed;
   $('back').href = '?' + new URLSearchParams({ feed: state.feed });
   $('back').textContent = 'All packages in ' + state.feed;
@@ -279,7 +357,21 @@ const show = async () => {
 };
 
 $('group').value = state.group;
-$('package').value = state.pkg;
+$('package').value = state.range ? '' : state.pkg;
+$('affected-package').value = state.range ? state.pkg : '';
+$('affected-range').value = state.range;
+$('affected-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  // A range is a deep link (?feed=F&package=P&range=R); an advisory stays in the page.
+  const osv = $('affected-osv').value.trim();
+  const q = new URLSearchParams({ feed: state.feed });
+  for (const [name, value] of [['group', state.group], ['target', state.target], ['region', state.region]]) if (value) q.set(name, value);
+  if (!osv && $('affected-package').value.trim() && $('affected-range').value.trim()) {
+    q.set('package', $('affected-package').value.trim()); q.set('range', $('affected-range').value.trim());
+  }
+  history.replaceState(null, '', '?' + q);
+  checkAffected();
+});
 $('target').value = state.target;
 $('region').value = state.region;
 $('more-packages').addEventListener('click', () => {
@@ -336,6 +428,20 @@ const HTML = `<!doctype html>
 <svg id="chart" viewBox="0 0 720 160" role="img" aria-labelledby="chart-caption"></svg>
 <figcaption id="chart-caption"></figcaption>
 </figure>
+<section id="affected-box">
+<h3>Which targets run…</h3>
+<form id="affected-form">
+<label>Package<input id="affected-package" maxlength="250" placeholder="Newtonsoft.Json"></label>
+<label>Range<input id="affected-range" maxlength="1024" placeholder="&lt;13.0.1 or (,13.0.1)"></label>
+<label class="wide">or an OSV advisory (JSON, e.g. from the GitHub Advisory Database)<textarea id="affected-osv" spellcheck="false"></textarea></label>
+<button type="submit">Check</button>
+</form>
+<p id="affected-summary" class="muted"></p>
+<table id="affected-table" hidden>
+<thead><tr><th>Package</th><th>Target</th><th>Region</th><th>Version</th><th>Status</th><th>Fixed in</th></tr></thead>
+<tbody></tbody>
+</table>
+</section>
 <table id="matrix">
 <caption>The version each target runs now (its latest deployment by date), and the region that recorded it</caption>
 <thead><tr></tr></thead>
@@ -345,7 +451,9 @@ const HTML = `<!doctype html>
 <button id="more-packages" type="button" hidden>More packages</button>
 <p class="muted legend"><span class="mark drift">drift</span> the package's targets run different versions ·
 ↑ upgraded · <span class="mark rollback">rollback</span> ↓ a lower version than before · = redeployed ·
-~ changed (versions that cannot be ordered). Target and region filter the targets shown; a package opens its history.</p>
+~ changed (versions that cannot be ordered) · <span class="mark affected">affected</span> runs a version in the range or
+advisory checked above · <span class="mark unknown">unknown</span> its version cannot be ordered. Target and region filter the
+targets shown; a package opens its history.</p>
 </section>
 <section id="results" hidden>
 <p><a id="back" href="./">All packages</a></p>
