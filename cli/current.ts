@@ -2,12 +2,14 @@ import type { CurrentArgs } from './args.ts';
 import { apiUrl } from './args.ts';
 import { apiKeyHeaders, USER_AGENT } from './auth.ts';
 import { DEFAULT_POLICY, sendWithRetries, type Clock, realClock } from './http.ts';
-import { describeStatus, EXIT, exitForStatus, PROGRAM, table, type Io } from './output.ts';
+import { describeStatus, EXIT, exitForStatus, printable, PROGRAM, table, type Io } from './output.ts';
 
 /** `current`: what runs where (GET /api/deployments/current, every page), optionally a version gate. */
 type Item = { Target?: string; Version?: string; Date?: string; UserName?: string; Application?: string; [k: string]: unknown };
 
-export const currentCommand = async (args: CurrentArgs, io: Io, clock: Clock = realClock): Promise<number> => {
+/** Every line it prints goes through `printable` (values from options and answers escaped). */
+export const currentCommand = async (args: CurrentArgs, rawIo: Io, clock: Clock = realClock): Promise<number> => {
+  const io = printable(rawIo);
   const log = (line: string) => {
     if (args.verbose) io.stderr(`${PROGRAM}: ${line}`);
   };

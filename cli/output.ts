@@ -25,6 +25,24 @@ export type Io = {
 
 export const PROGRAM = 'package-deployment';
 
+const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * A value as printed: every control character (C0, DEL, C1) and Unicode's line and paragraph separators escaped
+ * (`\n`, `\r`, `\t`, `\u001b`, `\u2028`...), so that nothing a CI service, an option or the service's answer
+ * supplies (a branch name, a commit message, a user name) can end the line it is printed in and forge one of its
+ * own: a workflow command (`::error::`, `::set-output`), a "Recorded" line, a terminal escape sequence.
+ */
+export const escapeControls = (text: string): string =>
+  text.replace(/[\p{Cc}\u2028\u2029]/gu, (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+/** `io` printing each line with its control characters escaped (escapeControls); every command prints through it. */
+export const printable = (io: Io): Io => ({
+  env: io.env,
+  stdout: (line) => io.stdout(escapeControls(line)),
+  stderr: (line) => io.stderr(escapeControls(line)),
+});
+
 export class UsageError extends Error {}
 
 /** The exit code for a final (non-retried, or retried to the deadline) HTTP status. */

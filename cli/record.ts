@@ -4,7 +4,7 @@ import { apiKeyHeaders, USER_AGENT } from './auth.ts';
 import { detectCi } from './ci-env.ts';
 import { DEFAULT_POLICY, sendWithRetries, type Clock, realClock } from './http.ts';
 import { checkIdempotencyKey, ciIdempotencyKey, randomIdempotencyKey } from './idempotency.ts';
-import { describeStatus, EXIT, exitForStatus, PROGRAM, UsageError, type Io } from './output.ts';
+import { describeStatus, EXIT, exitForStatus, printable, PROGRAM, UsageError, type Io } from './output.ts';
 
 /** `record`: one deployment record, retried safely. */
 export type RecordResult = {
@@ -59,7 +59,9 @@ export const buildRecord = (args: RecordArgs, env: Io['env'], log: (line: string
   return { body, idempotencyKey };
 };
 
-export const recordCommand = async (args: RecordArgs, io: Io, clock: Clock = realClock): Promise<RecordResult> => {
+/** Records one deployment; every line it prints goes through `printable` (values from CI, options and answers escaped). */
+export const recordCommand = async (args: RecordArgs, rawIo: Io, clock: Clock = realClock): Promise<RecordResult> => {
+  const io = printable(rawIo);
   const log = (line: string) => {
     if (args.verbose) io.stderr(`${PROGRAM}: ${line}`);
   };
@@ -99,7 +101,8 @@ export const recordCommand = async (args: RecordArgs, io: Io, clock: Clock = rea
   }
   const replayed = answer.headers.get('idempotent-replayed') === 'true';
   if (args.json) {
-    io.stdout(answer.text);
+    // Re-serialised: one line whatever the answer's layout, every control character inside a string escaped.
+    io.stdout(JSON.stringify(record));
   } else {
     const what = `${body.PackageName} ${body.Version} on ${body.Target} (feed ${body.FeedName}) as ${String(record.Id)}`;
     io.stdout(replayed ? `Already recorded: ${what} (Idempotency-Key replayed, nothing new stored)` : `Recorded ${what}`);

@@ -310,12 +310,26 @@ export const run = async (argv: string[], out: (line: string) => void = console.
   }
 };
 
+/**
+ * The SDK's own words when it has no DynamoDB to go to (no AWS_ENDPOINT_URL_DYNAMODB, and no region or no
+ * credentials for AWS), as one line saying what to set; undefined for any other error.
+ */
+export const noDynamoDbHint = (e: unknown, env: NodeJS.ProcessEnv = process.env): string | undefined => {
+  if (env.AWS_ENDPOINT_URL_DYNAMODB) return undefined;
+  const { message, name } = e as Error;
+  if (message !== 'Region is missing' && name !== 'CredentialsProviderError') return undefined;
+  return (
+    `no DynamoDB to use (${message}): set AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:8000 (the URL npm start prints), ` +
+    `or AWS credentials plus the stage's AWS_REGION and table names: eval "$(npm run -s stage-env -- --stage STAGE --region REGION)"`
+  );
+};
+
 if (import.meta.main) {
   try {
     await run(process.argv.slice(2));
   } catch (e) {
     const usage = e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-    console.error(`error: ${(e as Error).message}${usage ? '\n\n' + USAGE : ''}`);
+    console.error(`error: ${noDynamoDbHint(e) ?? (e as Error).message}${usage ? '\n\n' + USAGE : ''}`);
     process.exitCode = usage ? 2 : 1;
   }
 }

@@ -1,14 +1,17 @@
 import { readdirSync, existsSync, readFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { FAILING_LEVELS, runCfnLint, type LintFinding } from './checks/cfn-lint.ts';
 import { runGuard } from './checks/guard.ts';
-import { checkTemplate, loadSpec } from './checks/spec.ts';
+import { checkTemplate } from './checks/spec.ts';
 import { root } from './paths.ts';
 
 /**
  * `npm run check:templates [-- template.json ...]`: checks the packaged CloudFormation templates (by default every
- * dist/package/<stage>-<region>/, as `npm run package` leaves them) with cfn-guard and the project's rules
- * (infra/guard) and against AWS's resource specification (infra/checks/spec.ts). Exits 1 on any finding.
+ * dist/package/<stage>-<region>[-<door>]/, as `npm run package` leaves them) with cfn-lint (infra/checks/cfn-lint.ts,
+ * for the regions they are packaged for: an error or a warning fails, unless the template's Metadata ignores that
+ * rule), with cfn-guard and the project's
+ * rules (infra/guard), and for what cfn-lint lacks (infra/checks/spec.ts). Exits 1 on any finding.
  */
 const TEMPLATE = 'cloudformation-template-update-stack.json';
 
@@ -21,19 +24,41 @@ const packagedTemplates = (): string[] => {
     .sort();
 };
 
+/**
+ * The region a packaged template is for: osls's serverless-state.json beside it (`npm run package` leaves one) names
+ * the provider's region; undefined for a template on its own.
+ */
+export const packagedRegion = (file: string): string | undefined => {
+  const state = join(dirname(file), 'serverless-state.json');
+  if (!existsSync(state)) return undefined;
+  const region = (JSON.parse(readFileSync(state, 'utf8')) as { service?: { provider?: { region?: unknown } } }).service?.provider?.region;
+  return typeof region === 'string' ? region : undefined;
+};
+
 export type TemplateReport = {
   file: string;
   resources: number;
+  /** cfn-lint's errors and warnings; undefined when not asked for (`lint: false`). */
+  lint: LintFinding[] | undefined;
+  /** infra/checks/spec.ts's problems. */
   specProblems: { path: string; message: string }[];
   guardFailures: { rule: string; messages: string[] }[];
   guardRules: number;
 };
 
-export const checkTemplates = async (files: string[]): Promise<{ reports: TemplateReport[]; specMs: number; guardMs: number }> => {
+/** Every check on `files`; `lint: false` leaves cfn-lint out (its start-up takes seconds; the rules' own tests skip it). */
+export const checkTemplates = async (
+  files: string[],
+  options: { lint?: boolean } = {},
+): Promise<{ reports: TemplateReport[]; lintMs: number; specMs: number; guardMs: number }> => {
   let started = performance.now();
-  const db = await loadSpec();
+  // One cfn-lint run for every template, for each region one of them is packaged for.
+  const regions = [...new Set(files.map(packagedRegion).filter((r) => r !== undefined))].sort();
+  const lint = options.lint === false ? undefined : await runCfnLint(files, regions);
+  const lintMs = performance.now() - started;
+  started = performance.now();
   const templates = files.map((f) => JSON.parse(readFileSync(f, 'utf8')) as { Resources?: object });
-  const spec = templates.map((t) => checkTemplate(t, db));
+  const spec = templates.map((t) => checkTemplate(t));
   const specMs = performance.now() - started;
   started = performance.now();
   const guard = await runGuard(files);
@@ -44,12 +69,13 @@ export const checkTemplates = async (files: string[]): Promise<{ reports: Templa
     return {
       file,
       resources: Object.keys(templates[i]!.Resources ?? {}).length,
+      lint: lint?.[i]!.filter((f) => FAILING_LEVELS.has(f.level)),
       specProblems: spec[i]!,
       guardFailures: g.failed,
       guardRules: g.failed.length + g.passed.length + g.skipped.length,
     };
   });
-  return { reports, specMs, guardMs };
+  return { reports, lintMs, specMs, guardMs };
 };
 
 if (import.meta.main) {
@@ -65,17 +91,21 @@ if (import.meta.main) {
     console.error('No packaged template in dist/package/: run `npm run package` first.');
     process.exit(1);
   }
-  const { reports, specMs, guardMs } = await checkTemplates(files);
+  const { reports, lintMs, specMs, guardMs } = await checkTemplates(files);
   let failed = 0;
   for (const r of reports) {
-    const ok = r.specProblems.length === 0 && r.guardFailures.length === 0;
+    const lint = r.lint ?? [];
+    const ok = lint.length === 0 && r.specProblems.length === 0 && r.guardFailures.length === 0;
     if (!ok) failed++;
     console.log(
-      `${ok ? 'PASS' : 'FAIL'} ${relative(root, r.file)}: ${r.resources} resources; specification ${r.specProblems.length} problem(s); cfn-guard ${r.guardFailures.length} of ${r.guardRules} rules failed`,
+      `${ok ? 'PASS' : 'FAIL'} ${relative(root, r.file)}: ${r.resources} resources; cfn-lint ${lint.length} finding(s); intrinsics ${r.specProblems.length} problem(s); cfn-guard ${r.guardFailures.length} of ${r.guardRules} rules failed`,
     );
-    for (const p of r.specProblems) console.log(`  spec  ${p.path}: ${p.message}`);
+    for (const f of lint) console.log(`  cfn-lint ${f.rule} (${f.level}) ${f.path} (line ${f.line}): ${f.message}`);
+    for (const p of r.specProblems) console.log(`  intrinsics ${p.path}: ${p.message}`);
     for (const f of r.guardFailures) console.log(`  guard ${f.rule}: ${f.messages.join(' | ')}`);
   }
-  console.log(`checked ${reports.length} template(s): specification ${specMs.toFixed(0)} ms (with loading it), cfn-guard ${guardMs.toFixed(0)} ms`);
+  console.log(
+    `checked ${reports.length} template(s): cfn-lint ${lintMs.toFixed(0)} ms, intrinsics ${specMs.toFixed(0)} ms, cfn-guard ${guardMs.toFixed(0)} ms`,
+  );
   process.exit(failed > 0 ? 1 : 0);
 }

@@ -243,6 +243,33 @@ const httpApiTwinRoutes = () =>
     }),
   );
 
+/**
+ * The logical id osls gives an HTTP API route (its naming.js getHttpApiRouteLogicalId: the route key's parts split at
+ * `/`, each lower-cased, `-` spelt Dash, other characters dropped, capitalised; `*` is HttpApiRouteDefault).
+ */
+const oslsRouteLogicalId = (routeKey) =>
+  routeKey === '*'
+    ? 'HttpApiRouteDefault'
+    : `HttpApiRoute${routeKey
+        .split('/')
+        .map((part) => {
+          const p = part
+            .toLowerCase()
+            .replace(/-/g, 'Dash')
+            .replace(/[^0-9A-Za-z]/g, '');
+          return p.charAt(0).toUpperCase() + p.slice(1);
+        })
+        .join('')}`;
+
+/** The routes osls makes of the events (eventsFor), with cfn-lint's W3005 ignored on each. */
+const oslsRouteMetadata = () =>
+  Object.fromEntries(
+    [...ROUTE_IDS.map((id) => oslsRouteLogicalId(`ANY ${ROUTES[id].path}`)), oslsRouteLogicalId('*')].map((logicalId) => [
+      logicalId,
+      { Metadata: { 'cfn-lint': { config: { ignore_checks: ['W3005'] } } } },
+    ]),
+  );
+
 /** A function's Lambda description: its routes' methods and paths. */
 const describeFunction = (fn) => {
   const routes = ROUTE_IDS.filter((id) => ROUTES[id].function === fn).map((id) => {
@@ -281,8 +308,13 @@ module.exports = {
     const door = parseDoor(await param(resolveVariable, 'door'));
     return Object.fromEntries(Object.keys(FUNCTION_PATHS).map((fn) => [fn, eventsFor(door, fn)]));
   },
-  /** door=httpApi: the trailing-slash twins of the routes (see httpApiTwinRoutes); otherwise nothing. */
-  httpApiRoutes: async ({ resolveVariable }) => (parseDoor(await param(resolveVariable, 'door')) === 'httpApi' ? { Resources: httpApiTwinRoutes() } : {}),
+  /**
+   * door=httpApi: the trailing-slash twins of the routes (see httpApiTwinRoutes), and on the routes osls makes of the
+   * events cfn-lint's W3005 ignored (osls gives each a DependsOn on its integration, which its Target implies);
+   * otherwise nothing.
+   */
+  httpApiRoutes: async ({ resolveVariable }) =>
+    parseDoor(await param(resolveVariable, 'door')) === 'httpApi' ? { Resources: httpApiTwinRoutes(), extensions: oslsRouteMetadata() } : {},
   /** Each HTTP function's description, by function name (`descriptions.site`). */
   descriptions: async () => Object.fromEntries(HTTP_FUNCTIONS.map((fn) => [fn, describeFunction(fn)])),
   /** A function URL for each function (auth NONE: the service checks API keys itself) when door=functionUrl. */

@@ -25,6 +25,13 @@ var EXIT = {
   affected: 7
 };
 var PROGRAM = "package-deployment";
+var ESCAPES = { "\n": "\\n", "\r": "\\r", "	": "\\t" };
+var escapeControls = (text) => text.replace(/[\p{Cc}\u2028\u2029]/gu, (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+var printable = (io) => ({
+  env: io.env,
+  stdout: (line) => io.stdout(escapeControls(line)),
+  stderr: (line) => io.stderr(escapeControls(line))
+});
 var UsageError = class extends Error {
 };
 var exitForStatus = (status) => {
@@ -498,7 +505,8 @@ var buildRecord = (args, env, log) => {
   }
   return { body, idempotencyKey };
 };
-var recordCommand = async (args, io, clock = realClock) => {
+var recordCommand = async (args, rawIo, clock = realClock) => {
+  const io = printable(rawIo);
   const log = (line) => {
     if (args.verbose) io.stderr(`${PROGRAM}: ${line}`);
   };
@@ -538,7 +546,7 @@ var recordCommand = async (args, io, clock = realClock) => {
   }
   const replayed = answer.headers.get("idempotent-replayed") === "true";
   if (args.json) {
-    io.stdout(answer.text);
+    io.stdout(JSON.stringify(record));
   } else {
     const what = `${body.PackageName} ${body.Version} on ${body.Target} (feed ${body.FeedName}) as ${String(record.Id)}`;
     io.stdout(replayed ? `Already recorded: ${what} (Idempotency-Key replayed, nothing new stored)` : `Recorded ${what}`);
@@ -717,7 +725,7 @@ var escapeData = (s) => s.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n
 var setOutput = (name, value) => {
   const file = process.env.GITHUB_OUTPUT;
   if (!file) {
-    console.log(`${name}=${value}`);
+    console.log(`${name}=${escapeControls(value)}`);
     return;
   }
   if (/[\r\n]/.test(value)) throw new Error(`output ${name} holds a line break`);
@@ -784,7 +792,7 @@ var main = async () => {
     return result.exitCode;
   } catch (e) {
     const message = e instanceof UsageError ? `package-deployment: ${e.message.replace(" (see --help)", "").replace(/--([a-z][a-z-]*)/g, "input $1")}` : `package-deployment: unexpected failure: ${e.message}`;
-    process.stdout.write(`::error title=Deployment not recorded::${escapeData(message)}
+    process.stdout.write(`::error title=Deployment not recorded::${escapeData(escapeControls(message))}
 `);
     return e instanceof UsageError ? EXIT.invalid : EXIT.failed;
   }

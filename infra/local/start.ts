@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -41,6 +42,20 @@ const fail = (message: string): never => {
   process.exit(1);
 };
 const inUse = (e: unknown) => (e as { code?: string }).code === 'EADDRINUSE';
+
+/** Can a server listen on 127.0.0.1:`port` now? */
+const isFree = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+
+/** The port a second `npm start` is told to use: the first free one after `after`, none of `taken` (the engine's). */
+const nextFreePort = async (after: number, taken: number[]): Promise<number | undefined> => {
+  for (let p = after + 1; p <= 65535; p++) if (!taken.includes(p) && (await isFree(p))) return p;
+  return undefined;
+};
 
 // dynalite's transactions publish the table's changes here (see infra/local/events.ts); dispatched once it runs.
 let onStreamRecord = (_record: LocalStreamRecord): void => {};
@@ -164,10 +179,13 @@ console.log(
     : `DynamoDB (${engine}) at ${db.endpoint}, ${dataDir ? `data in ${dataDir}` : 'in memory'}; region ${process.env.AWS_REGION}.`,
 );
 console.log(`Admin CLI: AWS_ENDPOINT_URL_DYNAMODB=${db.endpoint} npm run -s admin -- feeds list`);
-if (!external)
+if (!external) {
+  const secondPort = await nextFreePort(Number(new URL(gateway.url).port), [Number(new URL(db.endpoint).port)]);
+  const secondRegion = process.env.AWS_REGION === 'us-east-1' ? 'eu-west-1' : 'us-east-1';
   console.log(
-    `A second region on the same tables: AWS_ENDPOINT_URL_DYNAMODB=${db.endpoint} AWS_REGION=us-east-1 PORT=${Number(new URL(gateway.url).port) + 1} npm start`,
+    `A second region on the same tables: AWS_ENDPOINT_URL_DYNAMODB=${db.endpoint} AWS_REGION=${secondRegion} PORT=${secondPort ?? '<a free port>'} npm start`,
   );
+}
 console.log(`Deployments web page at ${gateway.url}${ROUTES.page.path} and the API's description at ${gateway.url}${ROUTES.openapi.path}`);
 console.log(`Package Deployment API listening on ${gateway.url}${documentedPath(ROUTES.record)}`);
 console.log(

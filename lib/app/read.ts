@@ -34,7 +34,6 @@ import type { CurrentItem } from '../store/items.ts';
 import { queryOverview } from '../store/overview.ts';
 import { queryPage, type Page, type Partition } from '../store/queries.ts';
 import { authenticateCaller, checkFeedAccess, type Caller } from './access.ts';
-import { affectedDeployments } from './affected.ts';
 
 const HISTORY_NAMES = Object.keys(HistoryQuerySchema.shape);
 const CURRENT_NAMES = Object.keys(CurrentQuerySchema.shape);
@@ -165,7 +164,8 @@ const READ_HANDLERS: Record<RouteOf<'query-deployments'>, (deps: ReadDependencie
   current: currentDeployments,
   overview: deploymentOverview,
   frequency: deploymentFrequency,
-  affected: affectedDeployments,
+  // Loaded on its first request: its version ranges (node-semver) and advisory parsing stay out of the cold start.
+  affected: async (deps, caller, request) => (await import('./affected.ts')).affectedDeployments(deps, caller, request),
   feeds: listFeeds,
 };
 

@@ -97,14 +97,17 @@ const CHANGE_WORDS: Readonly<Record<EventChange, string>> = {
   backdated: 'recorded (backdated)',
 };
 
-/** A Slack incoming-webhook message: package, version, target, region, who, and the change, in one line. */
+/**
+ * A Slack incoming-webhook message: package, version, target, region, who, and the change, in one line: "*App 1.2.0*
+ * rolled back on *web09*", the target named after "on", never read as the version changed to.
+ */
 export const slackText = (event: DeploymentEvent): string => {
   const d = event.detail;
   const pkg = d.GroupName ? `${d.GroupName}/${d.PackageName}` : d.PackageName;
   const from = d.PreviousVersion !== undefined && d.PreviousVersion !== d.Version ? ` (was ${slackEscape(d.PreviousVersion)})` : '';
   const link = d.Url && /^https?:\/\//i.test(d.Url) && URL.canParse(d.Url) ? ` <${slackUrl(d.Url)}|details>` : '';
   return (
-    `*${slackEscape(pkg)} ${slackEscape(d.Version)}* ${CHANGE_WORDS[d.Change]} to *${slackEscape(d.Target)}*${from}` +
+    `*${slackEscape(pkg)} ${slackEscape(d.Version)}* ${CHANGE_WORDS[d.Change]} on *${slackEscape(d.Target)}*${from}` +
     ` by ${slackEscape(d.UserName)} in ${slackEscape(d.Region)} (feed ${slackEscape(d.FeedName)}, ${slackEscape(d.Date)})${link}`
   );
 };

@@ -88,6 +88,19 @@ describe('action/dist/index.mjs', () => {
     expect(items.map((i) => i.Id)).toEqual([first.outputs.id]);
   });
 
+  it('with hostile GitHub variables and verbose, the only workflow command it prints is the mask', async () => {
+    const run = await runAction(
+      { url: baseUrl(), 'api-key': key, feed: FEED, package: `Action.Hostile.${suffix}`, version: '1.0.0', target: 'web01', application: 'a', verbose: 'true' },
+      { GITHUB_JOB: 'deploy\n::error::forged\r\n::set-output name=id::forged\u2028::warning::forged' },
+    );
+    expect(run.code).toBe(0);
+    const lines = `${run.stdout}${run.stderr}`.split('\n').filter(Boolean);
+    expect(lines.filter((l) => l.startsWith('::'))).toEqual([`::add-mask::${key}`]);
+    for (const line of lines) expect(line).not.toMatch(/[\p{Cc}\u2028\u2029]/u);
+    expect(run.stderr).toContain('GITHUB_JOB=deploy\\n::error::forged');
+    expect(run.outputs.id).toMatch(/^[0-9A-Z]{26}$/);
+  });
+
   it('fails the step with an ::error:: naming the reason and the CLI exit code (404 feed: 4), no outputs', async () => {
     const run = await runAction({ url: baseUrl(), feed: `NoSuchFeed-${suffix}`, package: 'P', version: '1', target: 't', application: 'a' });
     expect(run.code).toBe(4);

@@ -211,6 +211,41 @@ describe('a retried GitHub Actions step (the same environment twice)', () => {
   });
 });
 
+describe('hostile CI values (a GitHub Actions job named to forge lines)', () => {
+  /** Every line is the CLI's own (its prefix, or a result line), with no control character in it. */
+  const expectOwnLines = (output: string) => {
+    const lines = output.split('\n').filter(Boolean);
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) {
+      expect(line).toMatch(/^(package-deployment: |Recorded )/);
+      expect(line).not.toMatch(/[\p{Cc}\u2028\u2029]/u);
+    }
+  };
+  const FORGED = 'deploy\n::error::forged\r\n::set-output name=id::forged';
+
+  it('are printed escaped, --verbose too, when the service stores them (line breaks in the Description)', async () => {
+    const p = pkg('Hostile');
+    const env = { ...ciEnv('github-actions'), GITHUB_JOB: FORGED };
+    const run = await runCli(record(baseUrl(), p, '--verbose'), env);
+    expect(run.code).toBe(0);
+    expectOwnLines(run.stdout + run.stderr);
+    expect(run.stderr).toContain('GITHUB_JOB=deploy\\n::error::forged\\r\\n::set-output name=id::forged');
+    expect(run.stdout.split('\n').filter(Boolean)).toEqual([expect.stringMatching(new RegExp(`^Recorded ${p} 1\\.0\\.0 on web01 `))]);
+    // The description the service stored, as --json prints it: one line.
+    const json = await runCli(record(baseUrl(), p, '--json'), env);
+    expect(json.stdout.trimEnd().split('\n')).toHaveLength(1);
+    expect((JSON.parse(json.stdout) as { Description: string }).Description).toContain(`job ${FORGED}`);
+  });
+
+  it('and when the service refuses them (an escape sequence): the reason, escaped, exit 2', async () => {
+    const run = await runCli(record(baseUrl(), pkg('Hostile2'), '--verbose'), { ...ciEnv('github-actions'), GITHUB_JOB: `${FORGED}\u001b[2K` });
+    expect(run.code).toBe(2);
+    expectOwnLines(run.stdout + run.stderr);
+    expect(run.stderr).toMatch(/^package-deployment: invalid input \(400\): /m);
+    expect(run.stderr).toContain('\\u001b[2K');
+  });
+});
+
 describe('exit codes and messages', () => {
   it('0: recorded; --json prints the stored record; --link and the optional fields are sent', async () => {
     const p = pkg('Json');

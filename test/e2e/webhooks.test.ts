@@ -93,7 +93,7 @@ describe.skipIf(!local)('webhooks under npm start', () => {
     }
     const slack = received.filter((r) => r.path === '/slack').map((r) => (JSON.parse(r.body) as { text: string }).text);
     expect(slack).toHaveLength(4);
-    expect(slack[1]).toMatch(/App 1\.1\.0\* upgraded to \*web01\* \(was 1\.0\.0\) by Anonymous in /);
+    expect(slack[1]).toMatch(/App 1\.1\.0\* upgraded on \*web01\* \(was 1\.0\.0\) by Anonymous in /);
     const latencies = posts.map((p, i) => Math.round(json()[i]!.at - p.answeredAt));
     console.log(`webhook delivery latency (200 -> received, npm start, dynalite): ${latencies.join(', ')} ms`);
     expect(Math.max(...latencies)).toBeLessThan(3000);

@@ -1,6 +1,9 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { detectCi } from '../../cli/ci-env.ts';
 import { ciIdempotencyKey, checkIdempotencyKey, randomIdempotencyKey } from '../../cli/idempotency.ts';
+import { run } from '../../cli/main.ts';
 import { buildRecord } from '../../cli/record.ts';
 import type { RecordArgs } from '../../cli/args.ts';
 import { CI_FIXTURES, ciEnv } from '../support/ci-env.ts';
@@ -135,5 +138,104 @@ describe('the record built for a CI run', () => {
       idempotencyKey: 'mine-1',
     });
     expect(() => buildRecord({ ...args, idempotencyKey: 'a,b' }, env, () => {})).toThrow(/without a comma/);
+  });
+});
+
+describe('hostile CI values (and options, and answers) are printed escaped, --verbose too', () => {
+  /** A GitHub Actions environment whose values try to end the line they are printed in and forge one of their own. */
+  const FORGED = '\n::error::forged\r\n::set-output name=id::forged';
+  const hostileEnv = {
+    ...ciEnv('github-actions'),
+    GITHUB_JOB: `deploy${FORGED}`,
+    GITHUB_REPOSITORY: `acme/profit-calc\u2028Recorded forged`,
+    GITHUB_SERVER_URL: 'https://github.com\u001b[2K',
+    GITHUB_ACTOR: `octocat${FORGED}`,
+  };
+  /** A stand-in for the service on a local port: answers with the posted record (what the service stores), or a problem. */
+  const serve = async (answer: (body: Record<string, string>) => { status: number; json: unknown }) => {
+    const server = createServer((req, res) => {
+      let text = '';
+      req.setEncoding('utf8').on('data', (c: string) => (text += c));
+      req.on('end', () => {
+        const { status, json } = answer(text ? (JSON.parse(text) as Record<string, string>) : {});
+        res.writeHead(status, { 'content-type': status === 200 ? 'application/json' : 'application/problem+json' }).end(JSON.stringify(json));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
+  };
+  const runIn = async (argv: string[], env: Record<string, string>) => {
+    const stdout: string[] = [];
+    const stderr: string[] = [];
+    const code = await run(argv, { env, stdout: (l) => stdout.push(l), stderr: (l) => stderr.push(l) });
+    return { code, stdout, stderr, all: [...stdout, ...stderr] };
+  };
+  /** Every printed line is one line, starts with the CLI's own words, and holds no control character. */
+  const expectNoForgery = (lines: string[]) => {
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) {
+      expect(line).not.toMatch(/[\p{Cc}\u2028\u2029]/u);
+      expect(line).not.toMatch(/^::/);
+    }
+  };
+
+  it('record --verbose: the run identity, the options and the answer, each on its own line', async () => {
+    const service = await serve((body) => ({ status: 200, json: { Id: '01JTESTRECORD0000000000000', ...body } }));
+    try {
+      const target = `web01${FORGED}`;
+      const r = await runIn(
+        ['record', '--url', service.url, '--feed', 'DefaultNuGet', '--package', 'P', '--version', '1', '--target', target, '--application', 'a', '--verbose'],
+        hostileEnv,
+      );
+      expect(r.code).toBe(0);
+      expectNoForgery(r.all);
+      expect(r.stderr).toContainEqual(expect.stringContaining('GITHUB_JOB=deploy\\n::error::forged\\r\\n::set-output name=id::forged'));
+      expect(r.stderr).toContainEqual(expect.stringContaining('GITHUB_REPOSITORY=acme/profit-calc\\u2028Recorded forged'));
+      expect(r.stderr).toContainEqual(expect.stringContaining('GITHUB_SERVER_URL=https://github.com\\u001b[2K'));
+      expect(r.stdout).toEqual(['Recorded P 1 on web01\\n::error::forged\\r\\n::set-output name=id::forged (feed DefaultNuGet) as 01JTESTRECORD0000000000000']);
+      const json = await runIn(
+        ['record', '--url', service.url, '--feed', 'DefaultNuGet', '--package', 'P', '--version', '1', '--target', target, '--application', 'a', '--json'],
+        hostileEnv,
+      );
+      expectNoForgery(json.all);
+      expect(json.stdout).toHaveLength(1);
+      expect(JSON.parse(json.stdout[0]!)).toMatchObject({ Target: target, Url: expect.stringContaining('\u001b[2K') });
+    } finally {
+      service.close();
+    }
+  });
+
+  it("a problem's detail, an option's value in a usage error, and current's table", async () => {
+    const refused = await serve(() => ({ status: 400, json: { title: 'Bad Request', detail: `Version is invalid${FORGED}` } }));
+    try {
+      const r = await runIn(
+        ['record', '--url', refused.url, '--feed', 'F', '--package', 'P', '--version', '1', '--target', 't', '--application', 'a'],
+        hostileEnv,
+      );
+      expect(r.code).toBe(2);
+      expectNoForgery(r.all);
+      expect(r.stderr).toEqual(['package-deployment: invalid input (400): Version is invalid\\n::error::forged\\r\\n::set-output name=id::forged']);
+    } finally {
+      refused.close();
+    }
+    const usage = await runIn(
+      ['record', `--url=http://x${FORGED}`, '--feed', 'F', '--package', 'P', '--version', '1', '--target', 't', '--application', 'a'],
+      hostileEnv,
+    );
+    expect(usage.code).toBe(2);
+    expectNoForgery(usage.all);
+    const items = [
+      { Target: `web01${FORGED}`, Version: `1\u0085::error::forged`, Date: '2026-12-01T00:00:00Z', UserName: hostileEnv.GITHUB_ACTOR, Application: 'a' },
+    ];
+    const current = await serve(() => ({ status: 200, json: { Items: items } }));
+    try {
+      const r = await runIn(['current', '--url', current.url, '--feed', 'F', '--package', 'P', '--verbose'], hostileEnv);
+      expect(r.code).toBe(0);
+      expectNoForgery(r.all);
+      expect(r.stdout).toHaveLength(2);
+      expect(r.stdout[1]).toContain('1\\u0085::error::forged');
+    } finally {
+      current.close();
+    }
   });
 });

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { checkTemplates, type TemplateReport } from '../../infra/check-templates.ts';
+import { checkTemplates, packagedRegion, type TemplateReport } from '../../infra/check-templates.ts';
 import { packageStage } from '../../infra/package.ts';
 import { DEFAULT_ROUTE_FUNCTION, HTTP_FUNCTIONS, ROUTE_IDS, ROUTES, servedPaths } from '../../lib/domain/routes.ts';
 import { stageTableNames, tableDefinitions, type TableNames } from '../../infra/tables.ts';
@@ -11,8 +11,8 @@ import { planter } from '../support/template.ts';
 
 /**
  * serverless.yml as `npm run package` packages it (osls, offline), for a single-region stage and a three-region
- * stage; both templates pass cfn-guard with infra/guard and the specification check, and faults planted in copies
- * of them fail those same real checks.
+ * stage; both templates pass cfn-lint, cfn-guard with infra/guard and the intrinsics check (infra/checks/spec.ts),
+ * and faults planted in copies of them fail those same real checks.
  */
 const THREE_REGIONS = ['eu-west-1', 'us-east-1', 'ap-southeast-2'];
 const work = mkdtempSync(join(tmpdir(), 'pda-templates-'));
@@ -35,7 +35,9 @@ beforeEach(() => {
   expect.hasAssertions();
 });
 
-const check = async (path: string): Promise<TemplateReport> => (await checkTemplates([path])).reports[0]!;
+const check = async (path: string, options: { lint?: boolean } = {}): Promise<TemplateReport> => (await checkTemplates([path], options)).reports[0]!;
+/** cfn-lint starts in seconds (more on a loaded machine): the tests that run it get longer. */
+const LINT_TIMEOUT = 60_000;
 
 /** A mutated copy of a packaged template, written beside it for the real checks. */
 const plant = planter(work);
@@ -43,17 +45,21 @@ const plant = planter(work);
 const statements = (t: Template, role: string) =>
   (t.Resources[role]!.Properties.Policies as Array<{ PolicyDocument: { Statement: Array<Record<string, Json>> } }>)[0]!.PolicyDocument.Statement;
 
-describe('the packaged templates', () => {
-  it('single region: passes cfn-guard (every rule evaluated) and the specification check', async () => {
+describe('the packaged templates', { timeout: LINT_TIMEOUT }, () => {
+  it('single region: passes cfn-lint, cfn-guard (every rule evaluated) and the intrinsics check', async () => {
     const report = await check(single.templatePath);
+    expect(report.lint).toEqual([]);
     expect(report.specProblems).toEqual([]);
     expect(report.guardFailures).toEqual([]);
     expect(report.guardRules).toBeGreaterThanOrEqual(8);
     expect(report.resources).toBe(Object.keys(single.template.Resources).length);
   });
 
-  it('three regions: passes both checks too', async () => {
+  it('three regions: passes every check too (cfn-lint for eu-west-1, the region it is packaged for)', async () => {
+    expect(packagedRegion(multi.templatePath)).toBe('eu-west-1');
+    expect(packagedRegion(single.templatePath)).toBe('us-east-1');
     const report = await check(multi.templatePath);
+    expect(report.lint).toEqual([]);
     expect(report.specProblems).toEqual([]);
     expect(report.guardFailures).toEqual([]);
   });
@@ -222,16 +228,16 @@ describe('tables', () => {
   });
 });
 
-describe('planted faults fail the real checks', () => {
+describe('planted faults fail the real checks', { timeout: LINT_TIMEOUT }, () => {
   const guardFails = async (path: string, rule: string, message: RegExp) => {
-    const report = await check(path);
+    const report = await check(path, { lint: false });
     const failure = report.guardFailures.find((f) => f.rule === rule);
     expect(failure, `cfn-guard rule ${rule} fails`).toBeDefined();
     expect(failure!.messages.join('\n')).toMatch(message);
   };
-  const specFails = async (path: string, where: string, message: RegExp) => {
+  const lintFails = async (path: string, rule: string, where: string, message: RegExp) => {
     const report = await check(path);
-    expect(report.specProblems).toContainEqual({ path: where, message: expect.stringMatching(message) });
+    expect(report.lint).toContainEqual(expect.objectContaining({ rule, path: where, message: expect.stringMatching(message) }));
   };
 
   it('a global table replica without point-in-time recovery', async () => {
@@ -254,7 +260,7 @@ describe('planted faults fail the real checks', () => {
       };
     });
     await guardFails(path, 'dynamodb_table_pitr', /table without point-in-time recovery/);
-    expect((await check(path)).specProblems).toEqual([]);
+    expect((await check(path)).lint).toEqual([]);
   });
 
   it('a `*` resource in a function role', async () => {
@@ -328,7 +334,7 @@ describe('planted faults fail the real checks', () => {
           'Fn::Sub': 'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/package-deployment-api-dev-site:*',
         };
       });
-      expect((await check(path)).guardFailures).toEqual([]);
+      expect((await check(path, { lint: false })).guardFailures).toEqual([]);
     });
   });
 
@@ -378,11 +384,13 @@ describe('planted faults fail the real checks', () => {
       p.BilingMode = p.BillingMode!;
       delete p.BillingMode;
     });
-    await specFails(top, 'Resources.DeploymentsTable.Properties.BilingMode', /unknown property BilingMode/);
+    await lintFails(top, 'E3002', 'Resources/DeploymentsTable/Properties/BilingMode', /'BilingMode' was unexpected/);
     const deep = plant(multi.template, (t) => {
-      (t.Resources.ApiKeysTable!.Properties.Replicas as Array<Record<string, Json>>)[1]!.PointInTimeRecoverySpecification = { PointInTimeRecoveryEnable: true };
+      (t.Resources.ApiKeysTable!.Properties.Replicas as Array<Record<string, Json>>)[1]!.PointInTimeRecoverySpecification = {
+        PointInTimeRecoveryEnable: true,
+      };
     });
-    await specFails(deep, 'Resources.ApiKeysTable.Properties.Replicas[1].PointInTimeRecoverySpecification.PointInTimeRecoveryEnable', /unknown property/);
+    await lintFails(deep, 'E3002', 'Resources/ApiKeysTable/Properties/Replicas/1/PointInTimeRecoverySpecification/PointInTimeRecoveryEnable', /was unexpected/);
   });
 
   it('a misspelt property inside either branch of an Fn::If', async () => {
@@ -393,25 +401,21 @@ describe('planted faults fail the real checks', () => {
       replica.DeletionProtectionEnabled = { 'Fn::If': ['NoSuchCondition', true, false] };
     });
     const report = await check(path);
-    expect(report.specProblems).toEqual(
+    expect(report.lint!.map(({ rule, path }) => ({ rule, path }))).toEqual(
       expect.arrayContaining([
-        { path: 'Resources.FeedsTable.Properties.SSESpecification.Fn::If[1].SSEEnabld', message: 'unknown property SSEEnabld' },
-        { path: 'Resources.FeedsTable.Properties.SSESpecification.Fn::If[1]', message: 'required property SSEEnabled is missing' },
-        {
-          path: 'Resources.DeploymentsTable.Properties.Replicas[0].PointInTimeRecoverySpecification.Fn::If[2].PointInTimeRecoveryEnable',
-          message: expect.stringMatching(/unknown property PointInTimeRecoveryEnable/),
-        },
-        { path: 'Resources.DeploymentsTable.Properties.Replicas[0].DeletionProtectionEnabled.Fn::If', message: 'Fn::If on NoSuchCondition: no such condition' },
+        { rule: 'E3002', path: 'Resources/FeedsTable/Properties/SSESpecification/Fn::If/1/SSEEnabld' },
+        { rule: 'E3003', path: 'Resources/FeedsTable/Properties/SSESpecification/Fn::If/1' },
+        { rule: 'E3002', path: 'Resources/DeploymentsTable/Properties/Replicas/0/PointInTimeRecoverySpecification/Fn::If/2/PointInTimeRecoveryEnable' },
+        { rule: 'E1028', path: 'Resources/DeploymentsTable/Properties/Replicas/0/DeletionProtectionEnabled/Fn::If/0' },
       ]),
     );
-    expect(report.specProblems).toHaveLength(4);
   });
 
   it('a Ref to a missing resource', async () => {
     const path = plant(single.template, (t) => {
       t.Resources.HttpApiRouteAnyApiFeedsSlash!.Properties.ApiId = { Ref: 'HttpApiV2' };
     });
-    await specFails(path, 'Resources.HttpApiRouteAnyApiFeedsSlash.Properties.ApiId.Ref', /Ref to HttpApiV2: no such resource/);
+    await lintFails(path, 'E1020', 'Resources/HttpApiRouteAnyApiFeedsSlash/Properties/ApiId/Ref', /'HttpApiV2' is not one of/);
   });
 
   it('a GetAtt of an attribute the type lacks, and an Fn::Sub of a missing resource', async () => {
@@ -420,10 +424,10 @@ describe('planted faults fail the real checks', () => {
       statements(t, 'QueryDeploymentsRole')[2]!.Resource = { 'Fn::Sub': '${FeedTable.Arn}' };
     });
     const report = await check(path);
-    expect(report.specProblems.map((p) => p.message)).toEqual(
+    expect(report.lint).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/SiteLogGroup\.LogGroupName: AWS::Logs::LogGroup has no attribute/),
-        expect.stringMatching(/Fn::GetAtt of FeedTable: no such resource/),
+        expect.objectContaining({ rule: 'E1010', message: expect.stringMatching(/'LogGroupName' is not one of/) }),
+        expect.objectContaining({ rule: 'E1019', message: expect.stringMatching(/'FeedTable' is not one of/) }),
       ]),
     );
   });
@@ -434,10 +438,14 @@ describe('planted faults fail the real checks', () => {
       t.Resources.SiteLogGroup!.Type = 'AWS::Logs::LogGrop';
     });
     const report = await check(path);
-    expect(report.specProblems).toEqual(
+    expect(report.lint).toEqual(
       expect.arrayContaining([
-        { path: 'Resources.HttpApiIntegrationSite.Properties', message: 'required property IntegrationType is missing' },
-        { path: 'Resources.SiteLogGroup.Type', message: 'unknown resource type AWS::Logs::LogGrop' },
+        expect.objectContaining({ rule: 'E3003', path: 'Resources/HttpApiIntegrationSite/Properties', message: "'IntegrationType' is a required property" }),
+        expect.objectContaining({
+          rule: 'E3006',
+          path: 'Resources/SiteLogGroup/Type',
+          message: expect.stringMatching(/'AWS::Logs::LogGrop' does not exist/),
+        }),
       ]),
     );
   });
@@ -447,7 +455,40 @@ describe('planted faults fail the real checks', () => {
       const vars = (t.Resources.SiteLambdaFunction!.Properties.Environment as { Variables: Record<string, Json> }).Variables;
       vars.DEPLOYMENTS_TABLE = { Ref: 'DeploymentsTable' };
     });
-    await specFails(path, 'Resources.SiteLambdaFunction.Properties.Environment.Variables.DEPLOYMENTS_TABLE.Ref', /only when condition IsPrimaryRegion holds/);
+    await lintFails(
+      path,
+      'W1001',
+      'Resources/SiteLambdaFunction/Properties/Environment/Variables/DEPLOYMENTS_TABLE',
+      /when condition 'IsPrimaryRegion' is False/,
+    );
+  });
+
+  it('an unknown intrinsic function where cfn-lint takes any value (the intrinsics check)', async () => {
+    const path = plant(single.template, (t) => {
+      const vars = (t.Resources.SiteLambdaFunction!.Properties.Environment as { Variables: Record<string, Json> }).Variables;
+      vars.LOG_GROUP = { 'Fn::GetAttr': ['SiteLogGroup', 'Arn'] };
+    });
+    const report = await check(path);
+    expect(report.specProblems).toEqual([
+      { path: 'Resources.SiteLambdaFunction.Properties.Environment.Variables.LOG_GROUP.Fn::GetAttr', message: 'unknown intrinsic function Fn::GetAttr' },
+    ]);
+  });
+
+  it("a finding ignored in a resource's Metadata is ignored there only", async () => {
+    // The stream mapping's Metadata ignores E3031/E3033 (its '' branch); the same mapping without that Metadata fails.
+    const path = plant(single.template, (t) => {
+      const copy: Resource & { Metadata?: Json } = structuredClone(t.Resources.DispatchEventsStreamMapping!);
+      expect(copy.Metadata).toBeDefined();
+      delete copy.Metadata;
+      t.Resources.UnannotatedStreamMapping = copy;
+    });
+    const report = await check(path);
+    expect(new Set(report.lint!.map((f) => `${f.rule} ${f.path}`))).toEqual(
+      new Set([
+        'E3031 Resources/UnannotatedStreamMapping/Properties/EventSourceArn/Fn::If/2',
+        'E3033 Resources/UnannotatedStreamMapping/Properties/EventSourceArn/Fn::If/2',
+      ]),
+    );
   });
 });
 

@@ -122,6 +122,8 @@ describe('webhook payloads', () => {
     expect(JSON.parse(webhookBody(event, 'slack'))).toEqual({ text });
     for (const part of ['App 1.2.0', 'upgraded', 'web01', 'was 1.1.0', 'alice', REGION, 'Releases', '<https://ci.example.com/b/7|details>'])
       expect(text).toContain(part);
+    // The target after "on": "upgraded to *web01*" would read as a version.
+    expect(text).toMatch(/^\*App 1\.2\.0\* upgraded on \*web01\* \(was 1\.1\.0\) by alice in /);
     const tricky = announcedEvent(
       { eventName: 'INSERT', newImage: current({ packageName: '<!channel>', userName: 'a&b', url: 'javascript:alert(1)' }) },
       REGION,
