@@ -26,7 +26,7 @@ const FIELD_DESCRIPTIONS: Record<FieldName, string> = {
   Target: 'Where it was deployed: a server, environment or cluster (matched case-insensitively when read).',
   Application: 'The application that deployed it (e.g. the release tool).',
   Description: 'Free text, e.g. "Deployed by Custom Release Server"; may span lines.',
-  UserName: "Who deployed it; defaults to the API key's user, or Anonymous.",
+  UserName: "Who deployed it; defaults to the API key's user, the identity token's actor (GitHub) or user_login (GitLab), else its sub; or Anonymous.",
   Url: 'An absolute http:// or https:// link to the deployment (e.g. the pipeline run).',
   Date: 'When it was deployed: any ISO 8601 instant (no zone means UTC); defaults to the time received. Stored in UTC. A Date more than 5 minutes after the time received is kept but ordered by the time received (the answer says DateInFuture: true).',
 };
@@ -84,6 +84,10 @@ const DeploymentViewSchema = z
         'Present when Date lay more than 5 minutes after ReceivedAt: the record is kept with its Date but ordered by ReceivedAt (in histories, for the current version per target, and for from/to), so a wrong clock cannot own the present.',
       ),
     Region: z.string().describe('The AWS region that received it.'),
+    TrustPolicy: z
+      .string()
+      .optional()
+      .describe('Present when an identity token (Bearer) recorded it: the id of the feed trust policy it satisfied (see trust list).'),
   })
   .register(responses, { id: 'Deployment' });
 

@@ -172,7 +172,13 @@ export const defaultReadDependencies = (): ReadDependencies => {
   const client = documentClient();
   return {
     client,
-    directory: new Directory({ client, feedsTable: c.feedsTable, apiKeysTable: c.apiKeysTable, cacheTtlMs: c.lookupCacheTtlMs }),
+    directory: new Directory({
+      client,
+      feedsTable: c.feedsTable,
+      apiKeysTable: c.apiKeysTable,
+      cacheTtlMs: c.lookupCacheTtlMs,
+      tokens: { allowLoopbackIssuers: c.trustLoopbackIssuers },
+    }),
     feeds: new FeedRepository(client, c.feedsTable),
     deploymentsTable: c.deploymentsTable,
     now: () => new Date(),

@@ -77,6 +77,7 @@ export const defaultDependencies = (): RecordDependencies => {
       feedsTable: c.feedsTable,
       apiKeysTable: c.apiKeysTable,
       cacheTtlMs: c.lookupCacheTtlMs,
+      tokens: { allowLoopbackIssuers: c.trustLoopbackIssuers },
     }),
     tables: { deployments: c.deploymentsTable, idempotency: c.idempotencyTable },
     region: c.region,
