@@ -20,28 +20,32 @@ export const isTrustItemKey = (keyHash: unknown): boolean => typeof keyHash === 
 
 const nonEmpty = () => z.string().check(z.minLength(1));
 
-const TrustPolicySchema = z.object({
-  id: nonEmpty(),
-  feedId: nonEmpty(),
-  feedName: nonEmpty(),
-  issuer: nonEmpty(),
-  audience: nonEmpty(),
-  claims: z.record(z.string(), z.string()),
-  privileges: z.array(z.enum(PRIVILEGES)),
-  name: z.optional(z.string()),
-  maxLifetimeSeconds: z.number().check(z.int(), z.gt(0)),
-  createdAt: z.string(),
-}) satisfies z.ZodMiniType<TrustPolicy, unknown>;
+/** Built on first use: the record function's cold start (keys, anonymous) never needs it. */
+const trustPolicySchema = () =>
+  z.object({
+    id: nonEmpty(),
+    feedId: nonEmpty(),
+    feedName: nonEmpty(),
+    issuer: nonEmpty(),
+    audience: nonEmpty(),
+    claims: z.record(z.string(), z.string()),
+    privileges: z.array(z.enum(PRIVILEGES)),
+    name: z.optional(z.string()),
+    maxLifetimeSeconds: z.number().check(z.int(), z.gt(0)),
+    createdAt: z.string(),
+  }) satisfies z.ZodMiniType<TrustPolicy, unknown>;
 
 /** A feed's trust item read back (checked: a hand-edited item fails loudly instead of granting access). */
-export const TrustItem = z.object({
-  keyHash: z.string().check(z.startsWith(TRUST_KEY_PREFIX)),
-  policies: z._default(z.record(z.string(), TrustPolicySchema), {}),
-});
+const trustItemSchema = () =>
+  z.object({
+    keyHash: z.string().check(z.startsWith(TRUST_KEY_PREFIX)),
+    policies: z._default(z.record(z.string(), trustPolicySchema()), {}),
+  });
+let trustItem: ReturnType<typeof trustItemSchema> | undefined;
 
 /** The policies of a trust item (or none for a missing item), oldest first. */
 export const policiesOf = (item: unknown): TrustPolicy[] =>
-  item === undefined ? [] : Object.values(TrustItem.parse(item).policies).sort((a, b) => a.id.localeCompare(b.id));
+  item === undefined ? [] : Object.values((trustItem ??= trustItemSchema()).parse(item).policies).sort((a, b) => a.id.localeCompare(b.id));
 
 export type NewTrustPolicy = Omit<TrustPolicy, 'id' | 'feedId' | 'feedName' | 'createdAt'>;
 
