@@ -1,5 +1,6 @@
 /**
- * A real OpenID Connect issuer on 127.0.0.1 for the tests: its own keys (RSA and EC, generated at start), the discovery
+ * A real OpenID Connect issuer on 127.0.0.1 for the tests and for trying keyless pipelines locally
+ * (`npm run -s oidc-issuer`, see docs/pipelines.md): its own keys (RSA and EC, generated at start), the discovery
  * document at /.well-known/openid-configuration, its JWKS at /.well-known/jwks (no `.json`, as GitHub's), key
  * rotation, and stop/start on the same port (for the "issuer unreachable" case). It also answers as GitHub Actions'
  * token endpoint (/actions-token, as ACTIONS_ID_TOKEN_REQUEST_URL, checking ACTIONS_ID_TOKEN_REQUEST_TOKEN).
@@ -10,6 +11,7 @@
  */
 import { createHmac, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import { parseArgs } from 'node:util';
 import type { AddressInfo } from 'node:net';
 
 type Key = { kid: string; alg: 'RS256' | 'ES256'; privateKey: KeyObject; publicKey: KeyObject };
@@ -50,13 +52,15 @@ export type Issuer = {
   close: () => Promise<void>;
 };
 
-export const startIssuer = async (options: { audience?: string; actionsClaims?: Record<string, unknown> } = {}): Promise<Issuer> => {
+export const startIssuer = async (
+  options: { audience?: string; actionsClaims?: Record<string, unknown>; port?: number; requestToken?: string } = {},
+): Promise<Issuer> => {
   let keys: Record<'RS256' | 'ES256', Key> = { RS256: newKey('RS256'), ES256: newKey('ES256') };
   let fetches = 0;
   let url = '';
-  let port = 0;
+  let port = options.port ?? 0;
   let lastRequest: { audience: string | null; authorized: boolean } | undefined;
-  const requestToken = randomBytes(16).toString('hex');
+  const requestToken = options.requestToken ?? randomBytes(16).toString('hex');
   const actionsClaims = options.actionsClaims ?? {};
 
   const token = (claims: Record<string, unknown>, o: SignOptions = {}): string => {
@@ -129,3 +133,30 @@ export const startIssuer = async (options: { audience?: string; actionsClaims?: 
     close: () => (server.listening ? close() : Promise.resolve()),
   };
 };
+
+/**
+ * `npm run -s oidc-issuer -- [--port 3100] [--claim NAME=VALUE]...`: runs the issuer until interrupted, as a
+ * stand-in for GitHub Actions' token service, and prints the variables a runner would set. Its tokens carry the
+ * claims given (default: those of a workflow of octo/app run by mona on main).
+ */
+if (import.meta.main) {
+  const { values } = parseArgs({ options: { port: { type: 'string' }, claim: { type: 'string', multiple: true } }, strict: true });
+  const claims: Record<string, string> = {
+    repository: 'octo/app',
+    repository_owner: 'octo',
+    actor: 'mona',
+    ref: 'refs/heads/main',
+    sub: 'repo:octo/app:ref:refs/heads/main',
+    job_workflow_ref: 'octo/app/.github/workflows/deploy.yml@refs/heads/main',
+  };
+  for (const c of values.claim ?? []) {
+    const eq = c.indexOf('=');
+    if (eq < 1) throw new Error(`--claim takes NAME=VALUE, got ${c}`);
+    claims[c.slice(0, eq)] = c.slice(eq + 1);
+  }
+  // A fixed request token, so that the commands in docs/pipelines.md can be copied as they are (loopback only).
+  const issuer = await startIssuer({ port: Number(values.port ?? 3100), actionsClaims: claims, requestToken: 'local-runner-token' });
+  console.log(`OpenID issuer ${issuer.url} (tokens for ${claims.repository}); in the pipeline's shell:`);
+  console.log(`export ACTIONS_ID_TOKEN_REQUEST_URL='${issuer.actions.requestUrl}'`);
+  console.log(`export ACTIONS_ID_TOKEN_REQUEST_TOKEN='${issuer.actions.requestToken}'`);
+}
