@@ -260,13 +260,15 @@ const FREQUENCY_NOTES: Record<string, string> = {
 
 const READ_ERRORS = {
   400: 'A parameter is missing, unknown or invalid (`detail` names it).',
-  403: `The API key is unknown, revoked or expired, or it (or an anonymous caller) lacks ${VIEW_PRIVILEGE} on the feed.`,
+  403: `The API key is unknown, revoked or expired, or an identity token fails a check (\`detail\` says which, in general terms), or the caller lacks ${VIEW_PRIVILEGE} on the feed.`,
   404: 'The feed does not exist.',
   405: 'Only GET (and HEAD, which answers as GET without a body) is allowed.',
-  503: 'The store is unavailable; retry after Retry-After seconds.',
+  503: "The store, or an identity token's issuer, is unavailable; retry after Retry-After seconds.",
 };
 
 const SECURITY = [{ apiKeyHeader: [] }, { basic: [] }, { apiKeyQuery: [] }, {}];
+/** Requests that name a feed also take an identity token that satisfies one of the feed's trust policies. */
+const FEED_SECURITY = [{ apiKeyHeader: [] }, { basic: [] }, { apiKeyQuery: [] }, { bearer: [] }, {}];
 
 /** The response schemas registered above, as OpenAPI components (JSON Schema 2020-12 without $schema and $id). */
 const componentSchemas = () => {
@@ -288,7 +290,7 @@ const recordPath = () => {
       operationId: 'recordDeployment',
       summary: "Record a deployment (ProGet's endpoint; the path also answers without the trailing slash).",
       description: `Needs ${RECORD_PRIVILEGE} on the feed (an API key's, or anonymous users' where the feed grants it). Field names match case-insensitively; values are trimmed. A body without Content-Type is read as JSON if it starts with "{", else as a form.`,
-      security: SECURITY,
+      security: FEED_SECURITY,
       parameters: [
         {
           name: 'Idempotency-Key',
@@ -310,14 +312,14 @@ const recordPath = () => {
         200: { description: 'Stored; the stored record.', content: jsonContent('Deployment') },
         ...problems({
           400: 'The body is invalid (`detail` and `errors` name each field).',
-          403: `The API key is unknown, revoked or expired, or it (or an anonymous caller) lacks ${RECORD_PRIVILEGE} on the feed.`,
+          403: `The API key is unknown, revoked or expired, or an identity token fails a check (\`detail\` says which, in general terms), or the caller lacks ${RECORD_PRIVILEGE} on the feed.`,
           404: 'The feed does not exist.',
           405: 'Only POST is allowed (the response has Allow).',
           409: 'A request with the same Idempotency-Key is still in progress; retry after Retry-After.',
           413: 'The body is over 64 KB.',
           415: 'The Content-Type or charset is not one of JSON, form or multipart in UTF-8 or ISO-8859-1.',
           422: 'The Idempotency-Key was used with a different body.',
-          503: 'The store is unavailable; retry after Retry-After seconds, with the same Idempotency-Key to be sure of one record.',
+          503: "The store, or an identity token's issuer, is unavailable; retry after Retry-After seconds, with the same Idempotency-Key to be sure of one record.",
         }),
       },
     },
@@ -330,7 +332,7 @@ const readPaths = () => ({
     get: {
       operationId: 'listDeployments',
       summary: "Deployment history, newest first: a package's (optionally one version's), a target's (Target), or a feed's recent activity.",
-      security: SECURITY,
+      security: FEED_SECURITY,
       parameters: queryParameters(HistoryQuerySchema),
       responses: { 200: { description: 'A page of records.', content: jsonContent('DeploymentPage') }, ...problems(READ_ERRORS) },
     },
@@ -339,7 +341,7 @@ const readPaths = () => ({
     get: {
       operationId: 'currentDeployments',
       summary: 'For each target of a package, the latest deployment by Date (a backdated record never replaces a newer one), in target order.',
-      security: SECURITY,
+      security: FEED_SECURITY,
       parameters: queryParameters(CurrentQuerySchema),
       responses: {
         200: { description: 'A page of records, one per target, with the version each ran before.', content: jsonContent('CurrentPage') },
@@ -352,7 +354,7 @@ const readPaths = () => ({
       operationId: 'deploymentOverview',
       summary:
         'Every package of a feed, in group and package order, with the current record on each target (and its region), the version each ran before, what changed, and whether the targets have drifted apart.',
-      security: SECURITY,
+      security: FEED_SECURITY,
       parameters: queryParameters(OverviewQuerySchema, OVERVIEW_NOTES),
       responses: { 200: { description: 'A page of packages.', content: jsonContent('Overview') }, ...problems(READ_ERRORS) },
     },
@@ -363,7 +365,7 @@ const readPaths = () => ({
       summary: "Deployments per day or per week (Monday UTC), zero buckets included, in every region: DORA's deployment frequency.",
       description:
         'A record counts on the UTC day it is ordered by: its Date (a backdated record on the day it says), or the day it was received for a Date in the future. Read from per-day counters, so the cost does not grow with the history.',
-      security: SECURITY,
+      security: FEED_SECURITY,
       parameters: queryParameters(FrequencyQuerySchema, FREQUENCY_NOTES),
       responses: {
         200: { description: 'The buckets, oldest first.', content: jsonContent('Frequency') },
@@ -381,7 +383,12 @@ const readPaths = () => ({
       security: SECURITY,
       responses: {
         200: { description: 'The feeds.', content: jsonContent('Feeds') },
-        ...problems({ 400: 'A query parameter was given (only key is accepted).', 403: READ_ERRORS[403], 405: READ_ERRORS[405], 503: READ_ERRORS[503] }),
+        ...problems({
+          400: 'A query parameter was given (only key is accepted).',
+          403: 'The API key is unknown, revoked or expired, or an identity token was sent (it is accepted only on requests naming a feed).',
+          405: READ_ERRORS[405],
+          503: 'The store is unavailable; retry after Retry-After seconds.',
+        }),
       },
     },
   },
@@ -426,6 +433,13 @@ export const openApiDocument = (): Record<string, unknown> => ({
       apiKeyHeader: { type: 'apiKey', in: 'header', name: 'X-ApiKey', description: 'A ProGet-style API key.' },
       basic: { type: 'http', scheme: 'basic', description: 'User "api", the API key as password.' },
       apiKeyQuery: { type: 'apiKey', in: 'query', name: 'key', description: 'The API key in the query string (ProGet accepts it; prefer the header).' },
+      bearer: {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'JWT',
+        description:
+          "An OpenID Connect identity token from a CI platform (GitHub Actions, GitLab CI), signed RS256 or ES256, that satisfies one of the feed's trust policies (issuer, audience, claims, lifetime); instead of an API key, never with one. An issuer that cannot be reached is a 503.",
+      },
     },
   },
 });
