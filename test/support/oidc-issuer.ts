@@ -99,7 +99,9 @@ export const startIssuer = async (
       lastRequest = { audience: path.searchParams.get('audience'), authorized };
       if (!authorized) return send(401, { message: 'Bad credentials' });
       const aud = path.searchParams.get('audience');
-      return send(200, { count: 1, value: token({ ...actionsClaims, ...(aud ? { aud } : {}) }) });
+      // Unlike GitHub's, this stand-in lets the request URL override claims (&repository=octo/other), to try a refusal.
+      const overrides = Object.fromEntries([...path.searchParams].filter(([k]) => k !== 'api-version' && k !== 'audience'));
+      return send(200, { count: 1, value: token({ ...actionsClaims, ...overrides, ...(aud ? { aud } : {}) }) });
     }
     return send(404, { message: 'not found' });
   });
@@ -137,7 +139,8 @@ export const startIssuer = async (
 /**
  * `npm run -s oidc-issuer -- [--port 3100] [--claim NAME=VALUE]...`: runs the issuer until interrupted, as a
  * stand-in for GitHub Actions' token service, and prints the variables a runner would set. Its tokens carry the
- * claims given (default: those of a workflow of octo/app run by mona on main).
+ * claims given (default: those of a workflow of octo/app run by mona on main), and any the request URL adds as query
+ * parameters.
  */
 if (import.meta.main) {
   const { values } = parseArgs({ options: { port: { type: 'string' }, claim: { type: 'string', multiple: true } }, strict: true });
