@@ -5,7 +5,7 @@ import type { ApiKeyRecord } from '../domain/auth.ts';
 import { feedKey, foldName, hashApiKey } from '../domain/keys.ts';
 import { isConditionFailed } from './failures.ts';
 import { ApiKeyItem, FeedItem } from './items.ts';
-import { isTrustItemKey } from './trust-policies.ts';
+import { isTrustItemKey } from './trust-items.ts';
 
 export type NewApiKey = {
   user: string;

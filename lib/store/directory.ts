@@ -3,11 +3,10 @@ import { BatchGetCommand, type BatchGetCommandInput, type BatchGetCommandOutput,
 import type { ApiKeyRecord, FeedRecord } from '../domain/auth.ts';
 import { TtlCache } from './cache.ts';
 import { Unavailable } from '../domain/errors.ts';
-import { feedKey } from '../domain/keys.ts';
+import { feedKey, trustItemKey } from '../domain/keys.ts';
 import type { TrustPolicy } from '../domain/trust.ts';
 import { ApiKeyItem, FeedItem } from './items.ts';
 import type { TokenVerifier, TokenVerifierOptions } from './oidc.ts';
-import { policiesOf, trustItemKey } from './trust-policies.ts';
 
 export type DirectoryOptions = {
   client: DynamoDBDocumentClient;
@@ -79,6 +78,8 @@ export class Directory {
     const items = await this.#batchGet(requestItems);
     const keyItems = items[this.#o.apiKeysTable] ?? [];
     if (trustKey !== undefined && result.policies === undefined) {
+      // Loaded (with its schema) only for a bearer token: requests with a key or none never load it.
+      const { policiesOf } = await import('./trust-items.ts');
       result.policies = policiesOf(keyItems.find((i) => i.keyHash === trustKey.keyHash));
       this.#policies.set(feedName!, result.policies);
     }

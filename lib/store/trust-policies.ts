@@ -1,10 +1,10 @@
 import { DeleteCommand, UpdateCommand, paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
-import { PRIVILEGES, type FeedRecord } from '../domain/auth.ts';
-import { foldName } from '../domain/keys.ts';
+import type { FeedRecord } from '../domain/auth.ts';
+import { TRUST_KEY_PREFIX, trustItemKey } from '../domain/keys.ts';
 import type { TrustPolicy } from '../domain/trust.ts';
-import * as z from '../domain/zod.ts';
 import { isConditionFailed } from './failures.ts';
+import { policiesOf } from './trust-items.ts';
 
 /**
  * Trust policies, stored beside the API keys: in the API keys table, one item per feed under the partition key
@@ -14,39 +14,6 @@ import { isConditionFailed } from './failures.ts';
  * grant, no new round trip); and not in the feeds table, which /api/feeds reads whole. Each policy carries the feed's
  * id, so a policy left under a name never applies to a feed created later under it (and `feeds remove` deletes them).
  */
-export const TRUST_KEY_PREFIX = 'trust#';
-export const trustItemKey = (feedName: string): { keyHash: string } => ({ keyHash: `${TRUST_KEY_PREFIX}${foldName(feedName)}` });
-export const isTrustItemKey = (keyHash: unknown): boolean => typeof keyHash === 'string' && keyHash.startsWith(TRUST_KEY_PREFIX);
-
-const nonEmpty = () => z.string().check(z.minLength(1));
-
-/** Built on first use: the record function's cold start (keys, anonymous) never needs it. */
-const trustPolicySchema = () =>
-  z.object({
-    id: nonEmpty(),
-    feedId: nonEmpty(),
-    feedName: nonEmpty(),
-    issuer: nonEmpty(),
-    audience: nonEmpty(),
-    claims: z.record(z.string(), z.string()),
-    privileges: z.array(z.enum(PRIVILEGES)),
-    name: z.optional(z.string()),
-    maxLifetimeSeconds: z.number().check(z.int(), z.gt(0)),
-    createdAt: z.string(),
-  }) satisfies z.ZodMiniType<TrustPolicy, unknown>;
-
-/** A feed's trust item read back (checked: a hand-edited item fails loudly instead of granting access). */
-const trustItemSchema = () =>
-  z.object({
-    keyHash: z.string().check(z.startsWith(TRUST_KEY_PREFIX)),
-    policies: z._default(z.record(z.string(), trustPolicySchema()), {}),
-  });
-let trustItem: ReturnType<typeof trustItemSchema> | undefined;
-
-/** The policies of a trust item (or none for a missing item), oldest first. */
-export const policiesOf = (item: unknown): TrustPolicy[] =>
-  item === undefined ? [] : Object.values((trustItem ??= trustItemSchema()).parse(item).policies).sort((a, b) => a.id.localeCompare(b.id));
-
 export type NewTrustPolicy = Omit<TrustPolicy, 'id' | 'feedId' | 'feedName' | 'createdAt'>;
 
 /** Trust policy administration (the admin CLI); the API functions read policies through the Directory. */
