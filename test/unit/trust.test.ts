@@ -14,6 +14,7 @@ import {
   tokenUserName,
   type TrustPolicy,
 } from '../../lib/domain/trust.ts';
+import { policiesOf } from '../../lib/store/trust-items.ts';
 
 const NOW = new Date('2026-12-05T12:00:00Z');
 const T = NOW.getTime() / 1000;
@@ -164,5 +165,25 @@ describe('the rest', () => {
   it('parses lifetimes', () => {
     expect([parseLifetime('600'), parseLifetime('10m'), parseLifetime('1h')]).toEqual([600, 600, 3600]);
     for (const bad of ['0', '-5', '25h', 'soon', '']) expect(() => parseLifetime(bad)).toThrow(/--max-lifetime/);
+  });
+});
+
+describe('a stored trust item, read back', () => {
+  const stored = (overrides: Record<string, unknown> = {}) => ({ ...policy(), ...overrides });
+  it('gives its policies, oldest first', () => {
+    const item = { keyHash: 'trust#f', policies: { P2: stored({ id: 'P2' }), P1: stored() } };
+    expect(policiesOf(item).map((p) => p.id)).toEqual(['P1', 'P2']);
+    expect(policiesOf(undefined)).toEqual([]);
+    expect(policiesOf({ keyHash: 'trust#f' })).toEqual([]);
+  });
+  it.each([
+    ['a key that is no trust item', { keyHash: 'a'.repeat(64), policies: {} }, /no trust# key/],
+    ['policies that are no map', { keyHash: 'trust#f', policies: [] }, /not a map/],
+    ['a claim that is no string', { keyHash: 'trust#f', policies: { P1: stored({ claims: { repository: 1 } }) } }, /claim that is not a string/],
+    ['an unknown privilege', { keyHash: 'trust#f', policies: { P1: stored({ privileges: ['Feeds_All'] }) } }, /unknown privilege/],
+    ['a missing issuer', { keyHash: 'trust#f', policies: { P1: stored({ issuer: '' }) } }, /issuer/],
+    ['a lifetime of 0', { keyHash: 'trust#f', policies: { P1: stored({ maxLifetimeSeconds: 0 }) } }, /maxLifetimeSeconds/],
+  ])('fails loudly on %s (rather than granting access)', (_what, item, message) => {
+    expect(() => policiesOf(item)).toThrow(message);
   });
 });
