@@ -88,6 +88,8 @@ export class TokenVerifier {
     } catch (e) {
       // Old keys keep serving while the issuer is out of reach; without any, or for a key they lack, it is a 503.
       if (!s.verifier || unknownKid) throw e;
+      // Asked again in a minute, not on every request meanwhile (each would wait for the fetch to fail).
+      s.fetchedAt = Math.max(s.fetchedAt, this.#o.now() - this.#o.maxAgeMs + this.#o.refetchIntervalMs);
     }
     return s;
   }

@@ -208,6 +208,20 @@ describe('the issuer and its keys', () => {
     expect((await record(token, A, handler)).status).toBe(200);
   });
 
+  it('keys past their age keep serving while the issuer is out of reach', async () => {
+    let clock = Date.now();
+    const handler = createHandler(recordDeps(directory({ now: () => clock, fetchTimeoutMs: 1000 })));
+    expect((await record(github(), A, handler)).status).toBe(200);
+    await issuer.stop();
+    try {
+      clock += 3600_000 + 1;
+      expect((await record(github(), A, handler)).status).toBe(200);
+      expect((await record(github(), A, handler)).status).toBe(200);
+    } finally {
+      await issuer.start();
+    }
+  });
+
   it('refuses a plain-http issuer unless loopback issuers are allowed (never on AWS)', async () => {
     const handler = createHandler(recordDeps(directory({ allowLoopbackIssuers: false })));
     const res = await record(github(), A, handler);

@@ -51,6 +51,7 @@ const policyClaims = (input: AddTrust): { issuer: string; claims: Record<string,
     const name = eq < 0 ? '' : text.slice(0, eq).trim();
     const value = eq < 0 ? '' : text.slice(eq + 1).trim();
     if (!CLAIM_NAME.test(name) || value === '') throw new TrustInputError(`--claim takes NAME=VALUE, got ${JSON.stringify(text)}`);
+    if (['__proto__', 'constructor', 'prototype'].includes(name)) throw new TrustInputError(`--claim ${name}: not a claim name`);
     if (RESERVED.has(name)) throw new TrustInputError(`--claim ${name}: the ${name} claim is checked by the service itself (use --issuer, --audience)`);
     claims[name] = value;
   }
