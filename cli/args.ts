@@ -27,6 +27,9 @@ const recordOptions = {
   date: { type: 'string' },
   link: { type: 'string' },
   'idempotency-key': { type: 'string' },
+  oidc: { type: 'boolean' },
+  audience: { type: 'string' },
+  'oidc-token-env': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 const currentOptions = {
@@ -59,6 +62,8 @@ export type RecordArgs = Common & {
   date?: string | undefined;
   link?: string | undefined;
   idempotencyKey?: string | undefined;
+  /** `--oidc`: an identity token instead of the API key; its audience (default: the base URL) and where it is read. */
+  oidc?: { audience: string; tokenEnv?: string | undefined } | undefined;
 };
 
 export type CurrentArgs = Common & {
@@ -152,9 +157,15 @@ export const parseCommandLine = (argv: string[]): Parsed => {
     const values = parse(rest, recordOptions);
     if (values.help) return { command: 'help', topic: 'record' };
     need(values, ['url', 'feed', 'package', 'version', 'target', 'application']);
+    const common = commonArgs(values);
+    const tokenEnv = str(values['oidc-token-env'])?.trim();
+    const oidc = values.oidc === true || tokenEnv !== undefined;
+    if (!oidc && values.audience !== undefined) throw new UsageError('--audience goes with --oidc');
+    if (oidc && values['key-env'] !== undefined) throw new UsageError('--oidc sends an identity token instead of the API key: leave out --key-env');
     return {
       command: 'record',
-      ...commonArgs(values),
+      ...common,
+      ...(oidc ? { oidc: { audience: str(values.audience)?.trim() ?? common.url, tokenEnv } } : {}),
       feed: values.feed as string,
       package: values.package as string,
       version: values.version as string,
@@ -218,10 +229,15 @@ Optional:
   --idempotency-key K     Idempotency-Key (default in CI: derived from the run, attempt, job, feed, package,
                           version and target; outside CI: random per invocation)
   --key-env NAME          read the API key from this variable instead of ${DEFAULT_KEY_ENV}
+  --oidc                  no API key: send the CI job's OpenID Connect identity token (the feed must trust the
+                          repository: trust add). GitHub Actions: requested from the runner (the job needs
+                          permissions: id-token: write). GitLab CI: with --oidc-token-env NAME
+  --audience A            the token's audience (default: --url as given, without a trailing slash)
+  --oidc-token-env NAME   read the identity token from this variable (GitLab's id_tokens: NAME); implies --oidc
   --timeout S             give up after S seconds in all (default 60)
   --attempt-timeout S     one attempt's time limit (default 20)
   --json                  print the stored record (JSON) on stdout
-  -v, --verbose           log each attempt on stderr (never the API key)
+  -v, --verbose           log each attempt on stderr (never the API key or token)
 
 Exit codes: 0 recorded (or replayed), 1 gave up after retries or unexpected answer, 2 invalid input or options,
 3 key refused or lacks the privilege (403), 4 feed not found (404), 5 Idempotency-Key conflict (422, or 409

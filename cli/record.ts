@@ -2,6 +2,7 @@ import type { RecordArgs } from './args.ts';
 import { apiUrl } from './args.ts';
 import { apiKeyHeaders, USER_AGENT } from './auth.ts';
 import { detectCi } from './ci-env.ts';
+import { oidcHeaders, TokenRequestError } from './oidc.ts';
 import { DEFAULT_POLICY, sendWithRetries, type Clock, realClock } from './http.ts';
 import { checkIdempotencyKey, ciIdempotencyKey, randomIdempotencyKey } from './idempotency.ts';
 import { describeStatus, EXIT, exitForStatus, printable, PROGRAM, UsageError, type Io } from './output.ts';
@@ -66,12 +67,20 @@ export const recordCommand = async (args: RecordArgs, rawIo: Io, clock: Clock = 
     if (args.verbose) io.stderr(`${PROGRAM}: ${line}`);
   };
   const { body, idempotencyKey } = buildRecord(args, io.env, log);
+  let auth: Record<string, string>;
+  try {
+    auth = args.oidc ? await oidcHeaders(args, io, log, args.attemptTimeoutMs) : apiKeyHeaders(args, io, log);
+  } catch (e) {
+    if (!(e instanceof TokenRequestError)) throw e;
+    io.stderr(`${PROGRAM}: ${e.message}`);
+    return { exitCode: EXIT.failed, replayed: false, idempotencyKey };
+  }
   const headers = {
     'Content-Type': 'application/json',
     Accept: 'application/json, application/problem+json',
     'User-Agent': USER_AGENT,
     'Idempotency-Key': idempotencyKey,
-    ...apiKeyHeaders(args, io, log),
+    ...auth,
   };
   const url = apiUrl(args.url, '/api/package-deployment/');
   log(`POST ${url}`);

@@ -7,6 +7,9 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { backfillCounters } from '../lib/app/admin/counters.ts';
 import type { AdminDependencies } from '../lib/app/admin/dependencies.ts';
+import { addTrustPolicy, listTrustPolicies, removeTrustPolicy, TrustInputError, type TrustAdmin } from '../lib/app/admin/trust.ts';
+import { DEFAULT_MAX_LIFETIME_SECONDS, parseLifetime } from '../lib/domain/trust.ts';
+import { TrustPolicyRepository } from '../lib/store/trust-policies.ts';
 import { addFeed, listAllFeeds, removeFeed } from '../lib/app/admin/feeds.ts';
 import { addKey, listKeys, revokeKey } from '../lib/app/admin/keys.ts';
 import { addWebhook, listWebhooks, removeWebhook, WebhookUrlRefused } from '../lib/app/admin/webhooks.ts';
@@ -54,6 +57,19 @@ const USAGE = `Usage: npm run -s admin -- <command>
   webhooks list                  list webhooks (never their secrets; URLs as scheme, host and port, since a
                                  path may be a credential, as Slack's are)
   webhooks remove ID             remove a webhook by its id
+  trust add --feed NAME (--github OWNER/REPO [--workflow FILE] | --gitlab GROUP/PROJECT | --issuer URL)
+            [--environment E] [--ref R] [--claim NAME=VALUE]... [--audience URL] [--privileges record|record,view]
+            [--name LABEL] [--max-lifetime 1h]
+                                 let the (existing) feed trust the OpenID Connect identity tokens of a CI job
+                                 (keyless pipelines, see docs/pipelines.md): their issuer, audience and claims
+                                 (--claim: exact; GitHub's repository/repository_owner in any case; at least one of
+                                 repository, repository_id, project_path, project_id). --github/--gitlab fill issuer
+                                 and claims (--ref main: refs/heads/main on GitHub). The audience defaults to the
+                                 service's base URL (PACKAGE_DEPLOYMENT_URL; http://127.0.0.1:$PORT for local tables).
+                                 Privileges default to record; --max-lifetime caps exp - iat (default 1h). Prints
+                                 the policy's id. Issuers: https (http://127.0.0.1 too when the tables are local)
+  trust list [--feed NAME]       list trust policies
+  trust remove ID                remove a trust policy by its id
 
 DynamoDB: AWS_ENDPOINT_URL_DYNAMODB (e.g. http://127.0.0.1:8000 while npm start runs) or your AWS credentials
 and AWS_REGION. Tables: DEPLOYMENTS_TABLE, FEEDS_TABLE, API_KEYS_TABLE, IDEMPOTENCY_TABLE, WEBHOOKS_TABLE.
@@ -73,6 +89,12 @@ const COMMANDS: Record<string, { args: number; options: string[] }> = {
   'webhooks add': { args: 0, options: ['feed', 'url', 'secret', 'format'] },
   'webhooks list': { args: 0, options: [] },
   'webhooks remove': { args: 1, options: [] },
+  'trust add': {
+    args: 0,
+    options: ['feed', 'issuer', 'audience', 'claim', 'privileges', 'name', 'max-lifetime', 'github', 'gitlab', 'environment', 'ref', 'workflow'],
+  },
+  'trust list': { args: 0, options: ['feed'] },
+  'trust remove': { args: 1, options: [] },
 };
 
 /**
@@ -86,6 +108,17 @@ const localTables = (): boolean => {
   const host = new URL(endpoint).hostname;
   if (/(^|\.)amazonaws\.com(\.cn)?$|(^|\.)api\.aws$/i.test(host)) return false;
   return ['127.0.0.1', 'localhost', '[::1]'].includes(host) || process.env.WEBHOOKS_ALLOW_LOOPBACK === 'true';
+};
+
+/**
+ * A trust policy's default audience: the service's base URL as pipelines pass it in --url (PACKAGE_DEPLOYMENT_URL),
+ * or npm start's for local tables; on AWS without it, --audience is needed.
+ */
+const defaultAudience = (): string => {
+  const given = process.env.PACKAGE_DEPLOYMENT_URL?.trim();
+  if (given) return given.replace(/\/+$/, '');
+  if (localTables()) return `http://127.0.0.1:${process.env.PORT ?? 3000}`;
+  throw new UsageError('trust add needs --audience URL (the service base URL your pipelines use), or PACKAGE_DEPLOYMENT_URL set to it');
 };
 
 /** A name checked as the API checks the same field (trimmed, visible, within its limit, no control characters). */
@@ -121,6 +154,17 @@ const OPTIONS = {
   url: { type: 'string' },
   secret: { type: 'string' },
   format: { type: 'string' },
+  issuer: { type: 'string' },
+  audience: { type: 'string' },
+  claim: { type: 'string', multiple: true },
+  privileges: { type: 'string' },
+  name: { type: 'string' },
+  'max-lifetime': { type: 'string' },
+  github: { type: 'string' },
+  gitlab: { type: 'string' },
+  environment: { type: 'string' },
+  ref: { type: 'string' },
+  workflow: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 type Values = ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; strict: true; options: typeof OPTIONS }>>['values'];
@@ -143,6 +187,7 @@ type Context = {
   arg: string | undefined;
   values: Values;
   deps: AdminDependencies;
+  trust: TrustAdmin;
   out: (line: string) => void;
 };
 
@@ -193,8 +238,9 @@ const HANDLERS: Record<string, (c: Context) => Promise<void>> = {
     // Trimmed as `feeds add` trims; not otherwise checked, so that a feed stored under an older rule can go.
     const feed = arg?.trim();
     if (!feed) throw new UsageError('feeds remove needs a NAME');
-    const { removed, webhooks: hooks, purged } = await removeFeed(deps, { name: feed, purge: values.purge === true });
+    const { removed, webhooks: hooks, trustPolicies, purged } = await removeFeed(deps, { name: feed, purge: values.purge === true });
     if (hooks > 0) out(`Removed ${removed ? 'its' : 'the'} ${hooks} webhook(s) stored under the name ${feed}.`);
+    if (trustPolicies > 0) out(`Removed ${removed ? 'its' : 'the'} ${trustPolicies} trust policy(ies) stored under the name ${feed}.`);
     if (!purged) {
       // Not removed now but webhooks were: an earlier run removed the feed and stopped before its webhooks, now done.
       if (removed) out(`Removed feed ${feed}; its deployment records are kept (a feed added later under this name must take them over).`);
@@ -281,6 +327,75 @@ const HANDLERS: Record<string, (c: Context) => Promise<void>> = {
     if (list.length === 0) return out('No webhooks.');
     out(table([['ID', 'FEED', 'FORMAT', 'URL', 'CREATED'], ...list.map((w) => [w.id, w.feedName, w.format, maskedUrl(w.url), w.createdAt])]));
   },
+  'trust add': async ({ values, trust, out }) => {
+    if (values.feed === undefined || values.feed.length !== 1) throw new UsageError('trust add needs exactly one --feed NAME');
+    if (values.github !== undefined && values.gitlab !== undefined) throw new UsageError('trust add takes --github or --gitlab, not both');
+    const platform = values.github !== undefined ? 'github' : values.gitlab !== undefined ? 'gitlab' : undefined;
+    if (!platform && (values.environment !== undefined || values.ref !== undefined || values.workflow !== undefined)) {
+      throw new UsageError('--environment, --ref and --workflow go with --github or --gitlab (otherwise: --claim NAME=VALUE)');
+    }
+    const privileges = (values.privileges ?? 'record').split(',').map((p) => p.trim());
+    if (!privileges.every((p) => p === 'record' || p === 'view')) throw new UsageError('--privileges takes record or record,view');
+    const audience = values.audience ?? defaultAudience();
+    let maxLifetimeSeconds = DEFAULT_MAX_LIFETIME_SECONDS;
+    try {
+      if (values['max-lifetime'] !== undefined) maxLifetimeSeconds = parseLifetime(values['max-lifetime']);
+      const policy = await addTrustPolicy(trust, {
+        feed: name('FeedName', '--feed', values.feed[0]!),
+        issuer: values.issuer,
+        audience,
+        claims: values.claim ?? [],
+        shorthand: platform && {
+          platform,
+          path: (platform === 'github' ? values.github : values.gitlab)!,
+          environment: values.environment,
+          ref: values.ref,
+          workflow: values.workflow,
+        },
+        privileges: privileges as Array<'record' | 'view'>,
+        name: values.name,
+        maxLifetimeSeconds,
+      });
+      out(`Added trust policy ${policy.id} on feed ${values.feed[0]}: tokens of ${policy.issuer} with audience ${policy.audience}`);
+      out(
+        `  claims: ${Object.entries(policy.claims)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(', ')}; privileges: ${policy.privileges.join(', ')}; max lifetime ${policy.maxLifetimeSeconds} s`,
+      );
+      out(policy.id);
+    } catch (e) {
+      if (e instanceof TrustInputError || (e instanceof Error && e.message.startsWith('--max-lifetime'))) throw new UsageError(e.message);
+      throw e;
+    }
+  },
+  'trust list': async ({ values, trust, out }) => {
+    if ((values.feed?.length ?? 0) > 1) throw new UsageError('trust list takes at most one --feed');
+    const list = await listTrustPolicies(trust, values.feed?.[0]);
+    if (list.length === 0) return out('No trust policies.');
+    out(
+      table([
+        ['ID', 'FEED', 'NAME', 'ISSUER', 'AUDIENCE', 'CLAIMS', 'PRIVILEGES', 'MAX LIFETIME', 'CREATED'],
+        ...list.map((p) => [
+          p.id,
+          p.feedRemoved ? `${p.feedDisplayName} (removed)` : p.feedDisplayName,
+          p.name ?? '-',
+          p.issuer,
+          p.audience,
+          Object.entries(p.claims)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(','),
+          p.privileges.join(','),
+          `${p.maxLifetimeSeconds}s`,
+          p.createdAt,
+        ]),
+      ]),
+    );
+  },
+  'trust remove': async ({ arg, trust, out }) => {
+    if (!arg?.trim()) throw new UsageError('trust remove needs an ID (see trust list)');
+    if (!(await removeTrustPolicy(trust, arg))) throw new Error(`No trust policy with id ${arg.trim()}.`);
+    out(`Removed trust policy ${arg.trim()}; running functions stop accepting its tokens within LOOKUP_CACHE_TTL_SECONDS (default 30 s).`);
+  },
   'webhooks remove': async ({ arg, deps, out }) => {
     if (!arg?.trim()) throw new UsageError('webhooks remove needs an ID (see webhooks list)');
     out(`Removed webhook ${await removeWebhook(deps, arg)}.`);
@@ -303,8 +418,10 @@ export const run = async (argv: string[], out: (line: string) => void = console.
   const feeds = new FeedRepository(client, config.feedsTable, { deployments: config.deploymentsTable, idempotency: config.idempotencyTable });
   const keys = new ApiKeyRepository(client, config.apiKeysTable, config.feedsTable);
   const webhooks = new WebhookRepository(client, config.webhooksTable);
+  const trustPolicies = new TrustPolicyRepository(client, config.apiKeysTable);
+  const trust: TrustAdmin = { feeds, policies: trustPolicies, allowLoopbackIssuers: localTables() };
   try {
-    await handler({ arg: parsed.arg, values: parsed.values, deps: { feeds, keys, webhooks, client, deploymentsTable: config.deploymentsTable }, out });
+    await handler({ arg: parsed.arg, values: parsed.values, deps: { feeds, keys, webhooks, trustPolicies, client, deploymentsTable: config.deploymentsTable }, trust, out });
   } finally {
     client.destroy();
   }

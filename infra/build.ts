@@ -140,7 +140,10 @@ export const makeCompileCache = (bundle: string, dir: string): void => {
  */
 export const coldBytes = (meta: esbuild.Metafile): { loaded: number; lazy: number } => {
   const outputs = meta.outputs;
-  const entry = Object.keys(outputs).find((file) => outputs[file]!.entryPoint !== undefined)!;
+  // A chunk loaded with import() has an entryPoint of its own in the metafile; the bundle's entry is the one that no
+  // output imports.
+  const imported = new Set(Object.values(outputs).flatMap((o) => o.imports.map((i) => i.path)));
+  const entry = Object.keys(outputs).find((file) => outputs[file]!.entryPoint !== undefined && !imported.has(file))!;
   const loaded = new Set<string>();
   const visit = (file: string) => {
     if (loaded.has(file) || !outputs[file]) return;

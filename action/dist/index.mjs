@@ -99,7 +99,10 @@ var recordOptions = {
   user: { type: "string" },
   date: { type: "string" },
   link: { type: "string" },
-  "idempotency-key": { type: "string" }
+  "idempotency-key": { type: "string" },
+  oidc: { type: "boolean" },
+  audience: { type: "string" },
+  "oidc-token-env": { type: "string" }
 };
 var currentOptions = {
   ...common,
@@ -171,9 +174,15 @@ var parseCommandLine = (argv) => {
     const values = parse(rest, recordOptions);
     if (values.help) return { command: "help", topic: "record" };
     need(values, ["url", "feed", "package", "version", "target", "application"]);
+    const common2 = commonArgs(values);
+    const tokenEnv = str(values["oidc-token-env"])?.trim();
+    const oidc = values.oidc === true || tokenEnv !== void 0;
+    if (!oidc && values.audience !== void 0) throw new UsageError("--audience goes with --oidc");
+    if (oidc && values["key-env"] !== void 0) throw new UsageError("--oidc sends an identity token instead of the API key: leave out --key-env");
     return {
       command: "record",
-      ...commonArgs(values),
+      ...common2,
+      ...oidc ? { oidc: { audience: str(values.audience)?.trim() ?? common2.url, tokenEnv } } : {},
       feed: values.feed,
       package: values.package,
       version: values.version,
@@ -236,10 +245,15 @@ Optional:
   --idempotency-key K     Idempotency-Key (default in CI: derived from the run, attempt, job, feed, package,
                           version and target; outside CI: random per invocation)
   --key-env NAME          read the API key from this variable instead of ${DEFAULT_KEY_ENV}
+  --oidc                  no API key: send the CI job's OpenID Connect identity token (the feed must trust the
+                          repository: trust add). GitHub Actions: requested from the runner (the job needs
+                          permissions: id-token: write). GitLab CI: with --oidc-token-env NAME
+  --audience A            the token's audience (default: --url as given, without a trailing slash)
+  --oidc-token-env NAME   read the identity token from this variable (GitLab's id_tokens: NAME); implies --oidc
   --timeout S             give up after S seconds in all (default 60)
   --attempt-timeout S     one attempt's time limit (default 20)
   --json                  print the stored record (JSON) on stdout
-  -v, --verbose           log each attempt on stderr (never the API key)
+  -v, --verbose           log each attempt on stderr (never the API key or token)
 
 Exit codes: 0 recorded (or replayed), 1 gave up after retries or unexpected answer, 2 invalid input or options,
 3 key refused or lacks the privilege (403), 4 feed not found (404), 5 Idempotency-Key conflict (422, or 409
@@ -377,6 +391,49 @@ var detectCi = (env) => {
   return { run: { provider: provider.slug, name: provider.name, identity, url: provider.url(env), commit, description } };
 };
 
+// cli/oidc.ts
+var TokenRequestError = class extends Error {
+};
+var TOKEN_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+var oidcHeaders = async (args, io, log, timeoutMs) => {
+  const oidc = args.oidc;
+  if (io.env[args.keyEnv]?.trim()) log(`--oidc: the API key in ${args.keyEnv} is not sent`);
+  if (oidc.tokenEnv !== void 0) {
+    const token = io.env[oidc.tokenEnv]?.trim();
+    if (!token) {
+      throw new UsageError(
+        `--oidc-token-env ${oidc.tokenEnv}: that environment variable is not set (or is empty); on GitLab CI declare it in the job: id_tokens: ${oidc.tokenEnv}: aud: ${oidc.audience}`
+      );
+    }
+    if (!TOKEN_SHAPE.test(token)) throw new UsageError(`--oidc-token-env ${oidc.tokenEnv}: that variable does not hold a JSON Web Token`);
+    log(`identity token: from ${oidc.tokenEnv}`);
+    return { Authorization: `Bearer ${token}` };
+  }
+  const requestUrl = io.env.ACTIONS_ID_TOKEN_REQUEST_URL?.trim();
+  const requestToken = io.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN?.trim();
+  if (!requestUrl || !requestToken) {
+    throw new UsageError(
+      '--oidc: no identity token to request. On GitHub Actions the job needs "permissions: id-token: write" (without it the runner sets neither ACTIONS_ID_TOKEN_REQUEST_URL nor ACTIONS_ID_TOKEN_REQUEST_TOKEN); on GitLab CI use --oidc-token-env NAME with an id_tokens: entry.'
+    );
+  }
+  const url = new URL(requestUrl);
+  url.searchParams.set("audience", oidc.audience);
+  log(`identity token: requested from GitHub Actions for audience ${oidc.audience}`);
+  let response;
+  try {
+    response = await fetch(url, {
+      headers: { Authorization: `Bearer ${requestToken}`, Accept: "application/json", "User-Agent": USER_AGENT },
+      signal: AbortSignal.timeout(timeoutMs)
+    });
+  } catch (e) {
+    throw new TokenRequestError(`the GitHub Actions identity token request failed: ${e.name}`);
+  }
+  if (!response.ok) throw new TokenRequestError(`the GitHub Actions identity token request answered ${response.status}`);
+  const value = (await response.json().catch(() => ({}))).value;
+  if (typeof value !== "string" || !TOKEN_SHAPE.test(value)) throw new TokenRequestError("the GitHub Actions identity token request answered no token");
+  return { Authorization: `Bearer ${value}` };
+};
+
 // cli/http.ts
 import { setTimeout as sleep } from "node:timers/promises";
 var DEFAULT_POLICY = { totalMs: 6e4, attemptMs: 2e4, baseDelayMs: 250, maxDelayMs: 1e4 };
@@ -511,12 +568,20 @@ var recordCommand = async (args, rawIo, clock = realClock) => {
     if (args.verbose) io.stderr(`${PROGRAM}: ${line}`);
   };
   const { body, idempotencyKey } = buildRecord(args, io.env, log);
+  let auth;
+  try {
+    auth = args.oidc ? await oidcHeaders(args, io, log, args.attemptTimeoutMs) : apiKeyHeaders(args, io, log);
+  } catch (e) {
+    if (!(e instanceof TokenRequestError)) throw e;
+    io.stderr(`${PROGRAM}: ${e.message}`);
+    return { exitCode: EXIT.failed, replayed: false, idempotencyKey };
+  }
   const headers = {
     "Content-Type": "application/json",
     Accept: "application/json, application/problem+json",
     "User-Agent": USER_AGENT,
     "Idempotency-Key": idempotencyKey,
-    ...apiKeyHeaders(args, io, log)
+    ...auth
   };
   const url = apiUrl(args.url, "/api/package-deployment/");
   log(`POST ${url}`);
@@ -765,6 +830,15 @@ var main = async () => {
   ];
   const argv = ["record", ...options2.flatMap(([inputName, option]) => input(inputName) ? [`--${option}=${input(inputName)}`] : [])];
   if (/^true$/i.test(input("verbose"))) argv.push("--verbose");
+  const auth = input("auth") || "api-key";
+  if (auth === "oidc") {
+    argv.push("--oidc");
+    if (input("audience")) argv.push(`--audience=${input("audience")}`);
+  } else if (auth !== "api-key") {
+    process.stdout.write(`::error title=Deployment not recorded::${escapeData(`auth: ${auth} is not one of api-key, oidc`)}
+`);
+    return EXIT.invalid;
+  }
   let lastError = "";
   const io = {
     env: process.env,

@@ -60,6 +60,14 @@ const main = async (): Promise<number> => {
   // An argument array in memory (not a command line): the key is not among these.
   const argv = ['record', ...options.flatMap(([inputName, option]) => (input(inputName) ? [`--${option}=${input(inputName)}`] : []))];
   if (/^true$/i.test(input('verbose'))) argv.push('--verbose');
+  const auth = input('auth') || 'api-key';
+  if (auth === 'oidc') {
+    argv.push('--oidc');
+    if (input('audience')) argv.push(`--audience=${input('audience')}`);
+  } else if (auth !== 'api-key') {
+    process.stdout.write(`::error title=Deployment not recorded::${escapeData(`auth: ${auth} is not one of api-key, oidc`)}\n`);
+    return EXIT.invalid;
+  }
 
   let lastError = '';
   const io: Io = {

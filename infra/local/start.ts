@@ -84,6 +84,8 @@ process.env.DYNAMODB_REQUEST_TIMEOUT_MS ||= String(LOCAL_REQUEST_TIMEOUT_MS);
 process.env.DYNAMODB_CONNECT_TIMEOUT_MS ||= String(LOCAL_CONNECT_TIMEOUT_MS);
 // Locally, webhooks may go to a receiver on this machine (never set on AWS).
 process.env.WEBHOOKS_ALLOW_LOOPBACK ??= 'true';
+// Locally, identity tokens may come from an OpenID issuer on this machine (never set on AWS; see docs/pipelines.md).
+process.env.TRUST_LOOPBACK_ISSUERS ??= 'true';
 
 // A bad setting fails here with one line naming the variable, as the function's cold start would.
 const names = (() => {

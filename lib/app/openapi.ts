@@ -42,7 +42,7 @@ const FIELD_DESCRIPTIONS: Record<FieldName, string> = {
   Target: 'Where it was deployed: a server, environment or cluster (matched case-insensitively when read).',
   Application: 'The application that deployed it (e.g. the release tool).',
   Description: 'Free text, e.g. "Deployed by Custom Release Server"; may span lines.',
-  UserName: "Who deployed it; defaults to the API key's user, or Anonymous.",
+  UserName: "Who deployed it; defaults to the API key's user, the identity token's actor (GitHub) or user_login (GitLab), else its sub; or Anonymous.",
   Url: 'An absolute http:// or https:// link to the deployment (e.g. the pipeline run).',
   Date: 'When it was deployed: any ISO 8601 instant (no zone means UTC); defaults to the time received. Stored in UTC. A Date more than 5 minutes after the time received is kept but ordered by the time received (the answer says DateInFuture: true).',
 };
@@ -195,13 +195,15 @@ const EXAMPLE_ANSWER = {
 
 const READ_ERRORS = {
   400: 'A parameter is missing, unknown or invalid (`detail` names it).',
-  403: `The API key is unknown, revoked or expired, or it (or an anonymous caller) lacks ${VIEW_PRIVILEGE} on the feed.`,
+  403: `The API key is unknown, revoked or expired, or an identity token fails a check (\`detail\` says which, in general terms), or the caller lacks ${VIEW_PRIVILEGE} on the feed.`,
   404: 'The feed does not exist.',
   405: 'Only GET (and HEAD, which answers as GET without a body) is allowed.',
-  503: 'The store is unavailable; retry after Retry-After seconds.',
+  503: "The store, or an identity token's issuer, is unavailable; retry after Retry-After seconds.",
 };
 
 const SECURITY = [{ apiKeyHeader: [] }, { basic: [] }, { apiKeyQuery: [] }, {}];
+/** Requests that name a feed also take an identity token that satisfies one of the feed's trust policies. */
+const FEED_SECURITY = [{ apiKeyHeader: [] }, { basic: [] }, { apiKeyQuery: [] }, { bearer: [] }, {}];
 
 /** The response schemas registered above, as OpenAPI components (JSON Schema 2020-12 without $schema and $id). */
 const componentSchemas = () => {
@@ -223,7 +225,7 @@ const recordPath = () => {
       operationId: 'recordDeployment',
       summary: "Record a deployment (ProGet's endpoint; the path also answers without the trailing slash).",
       description: `Needs ${RECORD_PRIVILEGE} on the feed (an API key's, or anonymous users' where the feed grants it). Field names match case-insensitively; values are trimmed. A body without Content-Type is read as JSON if it starts with "{", else as a form.`,
-      security: SECURITY,
+      security: FEED_SECURITY,
       parameters: [
         {
           name: 'Idempotency-Key',
@@ -245,14 +247,14 @@ const recordPath = () => {
         200: { description: 'Stored; the stored record.', content: jsonContent('Deployment') },
         ...problems({
           400: 'The body is invalid (`detail` and `errors` name each field).',
-          403: `The API key is unknown, revoked or expired, or it (or an anonymous caller) lacks ${RECORD_PRIVILEGE} on the feed.`,
+          403: `The API key is unknown, revoked or expired, or an identity token fails a check (\`detail\` says which, in general terms), or the caller lacks ${RECORD_PRIVILEGE} on the feed.`,
           404: 'The feed does not exist.',
           405: 'Only POST is allowed (the response has Allow).',
           409: 'A request with the same Idempotency-Key is still in progress; retry after Retry-After.',
           413: 'The body is over 64 KB.',
           415: 'The Content-Type or charset is not one of JSON, form or multipart in UTF-8 or ISO-8859-1.',
           422: 'The Idempotency-Key was used with a different body.',
-          503: 'The store is unavailable; retry after Retry-After seconds, with the same Idempotency-Key to be sure of one record.',
+          503: "The store, or an identity token's issuer, is unavailable; retry after Retry-After seconds, with the same Idempotency-Key to be sure of one record.",
         }),
       },
     },
@@ -265,7 +267,7 @@ const readPaths = () => ({
     get: {
       operationId: 'listDeployments',
       summary: "Deployment history, newest first: a package's (optionally one version's), a target's (Target), or a feed's recent activity.",
-      security: SECURITY,
+      security: FEED_SECURITY,
       parameters: queryParameters(HistoryQuerySchema),
       responses: { 200: { description: 'A page of records.', content: jsonContent('DeploymentPage') }, ...problems(READ_ERRORS) },
     },
@@ -274,7 +276,7 @@ const readPaths = () => ({
     get: {
       operationId: 'currentDeployments',
       summary: 'For each target of a package, the latest deployment by Date (a backdated record never replaces a newer one), in target order.',
-      security: SECURITY,
+      security: FEED_SECURITY,
       parameters: queryParameters(CurrentQuerySchema),
       responses: {
         200: { description: 'A page of records, one per target, with the version each ran before.', content: jsonContent('CurrentPage') },
@@ -287,7 +289,7 @@ const readPaths = () => ({
       operationId: 'deploymentOverview',
       summary:
         'Every package of a feed, in group and package order, with the current record on each target (and its region), the version each ran before, what changed, and whether the targets have drifted apart.',
-      security: SECURITY,
+      security: FEED_SECURITY,
       parameters: queryParameters(OverviewQuerySchema, OVERVIEW_NOTES),
       responses: { 200: { description: 'A page of packages.', content: jsonContent('Overview') }, ...problems(READ_ERRORS) },
     },
@@ -298,7 +300,7 @@ const readPaths = () => ({
       summary: "Deployments per day or per week (Monday UTC), zero buckets included, in every region: DORA's deployment frequency.",
       description:
         'A record counts on the UTC day it is ordered by: its Date (a backdated record on the day it says), or the day it was received for a Date in the future. Read from per-day counters, so the cost does not grow with the history.',
-      security: SECURITY,
+      security: FEED_SECURITY,
       parameters: queryParameters(FrequencyQuerySchema, FREQUENCY_NOTES),
       responses: {
         200: { description: 'The buckets, oldest first.', content: jsonContent('Frequency') },
@@ -315,7 +317,7 @@ const readPaths = () => ({
       summary: 'Which targets run a version of a package in a range: the current record of every target (every region) whose version is in Range.',
       description:
         "Reads the package's current items only, never its history. Versions are ordered as the range's spelling says (NuGet: four parts, prerelease labels case-insensitive; npm: SemVer 2.0); build metadata is ignored.",
-      security: SECURITY,
+      security: FEED_SECURITY,
       parameters: queryParameters(AffectedQuerySchema, AFFECTED_NOTES).map((p) => ({
         ...p,
         schema: { ...p.schema, ...(AFFECTED_QUERY_SCHEMAS as Record<string, object>)[p.name] },
@@ -346,7 +348,7 @@ const readPaths = () => ({
       operationId: 'affectedByAdvisory',
       summary: 'Which targets run a version an OSV advisory (schema 1.x: GitHub Advisory Database, osv.dev) names as affected, for every package it names.',
       description: `affected[].package.{ecosystem,name}, ranges[] of type ECOSYSTEM or SEMVER (introduced, fixed, last_affected, limit) and versions[] are read; GIT ranges and other fields are ignored. NuGet and npm ECOSYSTEM ranges and SEMVER ranges are matched by version order; other ecosystems by versions[] only (Matching: versions-list). Package names are matched as the feed folds them (case-insensitively); an npm @scope/name also as GroupName @scope or scope with PackageName name. At most ${MAX_ADVISORY_BYTES} bytes, nesting 32 levels, 50 packages, 1000 ranges, 10000 events, 50000 versions.`,
-      security: SECURITY,
+      security: FEED_SECURITY,
       parameters: queryParameters(AdvisoryQuerySchema, AFFECTED_NOTES).map((p) => ({
         ...p,
         schema: { ...p.schema, ...(AFFECTED_QUERY_SCHEMAS as Record<string, object>)[p.name] },
@@ -374,7 +376,12 @@ const readPaths = () => ({
       security: SECURITY,
       responses: {
         200: { description: 'The feeds.', content: jsonContent('Feeds') },
-        ...problems({ 400: 'A query parameter was given (only key is accepted).', 403: READ_ERRORS[403], 405: READ_ERRORS[405], 503: READ_ERRORS[503] }),
+        ...problems({
+          400: 'A query parameter was given (only key is accepted).',
+          403: 'The API key is unknown, revoked or expired, or an identity token was sent (it is accepted only on requests naming a feed).',
+          405: READ_ERRORS[405],
+          503: 'The store is unavailable; retry after Retry-After seconds.',
+        }),
       },
     },
   },
@@ -428,6 +435,13 @@ export const openApiDocument = (): Record<string, unknown> => ({
       apiKeyHeader: { type: 'apiKey', in: 'header', name: 'X-ApiKey', description: 'A ProGet-style API key.' },
       basic: { type: 'http', scheme: 'basic', description: 'User "api", the API key as password.' },
       apiKeyQuery: { type: 'apiKey', in: 'query', name: 'key', description: 'The API key in the query string (ProGet accepts it; prefer the header).' },
+      bearer: {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'JWT',
+        description:
+          "An OpenID Connect identity token from a CI platform (GitHub Actions, GitLab CI), signed RS256 or ES256, that satisfies one of the feed's trust policies (issuer, audience, claims, lifetime); instead of an API key, never with one. An issuer that cannot be reached is a 503.",
+      },
     },
   },
 });

@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { Forbidden } from './errors.ts';
+import type { TrustPolicy } from './trust.ts';
 
 /** ProGet's feed privileges (a subset that feed API keys and the built-in tasks grant). */
 export const PRIVILEGES = [
@@ -53,11 +54,13 @@ export type FeedRecord = {
   createdAt: string;
 };
 
-export type Principal = { kind: 'anonymous' } | { kind: 'key'; key: ApiKeyRecord };
+/** Anonymous; an API key; or an identity token that satisfied a trust policy (see trust.ts), with the UserName it gives. */
+export type Principal = { kind: 'anonymous' } | { kind: 'key'; key: ApiKeyRecord } | { kind: 'trust'; policy: TrustPolicy; userName: string };
 
 /** Where a key arrived from, for messages; never the key itself. */
 export type KeySource = 'X-ApiKey header' | 'Authorization header' | 'key query parameter' | 'body';
-export type Credential = { kind: 'none' } | { kind: 'key'; key: string; source: KeySource } | { kind: 'invalid'; detail: string };
+export type Credential =
+  { kind: 'none' } | { kind: 'key'; key: string; source: KeySource } | { kind: 'bearer'; token: string } | { kind: 'invalid'; detail: string };
 
 type Headers = Readonly<Record<string, string | undefined>>;
 type Query = Readonly<Record<string, string | undefined>> | undefined;
@@ -91,30 +94,37 @@ const keysIn = (value: string | undefined): string[] =>
  * The key transports ProGet accepts: the `X-ApiKey` header, HTTP Basic with user `api` and the key as password, the
  * `key` query-string parameter, and (older versions) a body field `key` or `API_Key`. Headers must already be
  * lower-cased. An empty value counts as no key (an unset pipeline secret); two different keys, a Basic user other than
- * `api`, or another Authorization scheme are refused rather than guessed at. Messages never repeat what was sent.
+ * `api`, or another Authorization scheme are refused rather than guessed at. `Authorization: Bearer <JWT>` is an
+ * identity token instead (see trust.ts), never together with a key. Messages never repeat what was sent.
  */
 export const extractCredential = (headers: Headers, query: Query, body?: BodyFields): Credential => {
   const found: Array<{ key: string; source: KeySource }> = [];
   for (const key of keysIn(headers['x-apikey'])) found.push({ key, source: 'X-ApiKey header' });
 
   const authorization = headers['authorization']?.trim();
+  let bearer: string | undefined;
   if (authorization) {
     const [scheme = '', ...rest] = authorization.split(/\s+/);
-    if (scheme.toLowerCase() !== 'basic') {
+    if (scheme.toLowerCase() === 'bearer') {
+      // Two Authorization headers arrive joined with a comma: more than one part is refused, never guessed at.
+      if (rest.length !== 1 || rest[0] === '') return { kind: 'invalid', detail: "The Authorization header's Bearer scheme takes one identity token (a JWT)." };
+      bearer = rest[0];
+    } else if (scheme.toLowerCase() === 'basic') {
+      const decoded = Buffer.from(rest.join(''), 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      const user = colon < 0 ? decoded : decoded.slice(0, colon);
+      if (colon < 0 || user.toLowerCase() !== 'api') {
+        return { kind: 'invalid', detail: 'HTTP Basic authentication takes the user name "api" and the API key as the password.' };
+      }
+      const password = decoded.slice(colon + 1).trim();
+      if (password) found.push({ key: password, source: 'Authorization header' });
+    } else {
       return {
         kind: 'invalid',
         detail:
-          'Only HTTP Basic authentication (user "api", the API key as password) is accepted in the Authorization header; or send the API key in the X-ApiKey header.',
+          'The Authorization header takes HTTP Basic authentication (user "api", the API key as password) or a Bearer identity token; or send the API key in the X-ApiKey header.',
       };
     }
-    const decoded = Buffer.from(rest.join(''), 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    const user = colon < 0 ? decoded : decoded.slice(0, colon);
-    if (colon < 0 || user.toLowerCase() !== 'api') {
-      return { kind: 'invalid', detail: 'HTTP Basic authentication takes the user name "api" and the API key as the password.' };
-    }
-    const password = decoded.slice(colon + 1).trim();
-    if (password) found.push({ key: password, source: 'Authorization header' });
   }
 
   for (const [name, value] of Object.entries(query ?? {})) {
@@ -135,6 +145,10 @@ export const extractCredential = (headers: Headers, query: Query, body?: BodyFie
   }
 
   const [first, ...others] = found;
+  if (bearer !== undefined) {
+    if (first !== undefined) return { kind: 'invalid', detail: `Both a Bearer identity token and an API key (in the ${first.source}) were sent; send one.` };
+    return { kind: 'bearer', token: bearer };
+  }
   if (first === undefined) return { kind: 'none' };
   const conflicting = others.find((o) => !sameSecret(o.key, first.key));
   if (conflicting) {
@@ -172,6 +186,7 @@ export const coversFeed = (key: ApiKeyRecord, feed: FeedRecord): boolean =>
 export const hasPrivilege = (principal: Principal, feed: FeedRecord, privilege: Privilege): boolean => {
   if (feed.anonymousPrivileges.includes(privilege)) return true;
   if (principal.kind === 'anonymous') return false;
+  if (principal.kind === 'trust') return principal.policy.feedId === feed.id && principal.policy.privileges.includes(privilege);
   const { key } = principal;
   return coversFeed(key, feed) && key.privileges.includes(privilege);
 };
@@ -181,16 +196,22 @@ export const authorize = (principal: Principal, feed: FeedRecord, privilege: Pri
   if (principal.kind === 'anonymous') {
     throw new Forbidden(`Anonymous users are not granted ${privilege} on feed ${feed.displayName}; send an API key in the X-ApiKey header.`);
   }
+  if (principal.kind === 'trust') {
+    throw new Forbidden(`The identity token's trust policy (${principal.policy.id}) does not grant ${privilege} on feed ${feed.displayName}.`);
+  }
   throw new Forbidden(`The API key (user ${principal.key.user}) is not granted ${privilege} on feed ${feed.displayName}.`);
 };
 
-export const principalName = (principal: Principal): string => (principal.kind === 'anonymous' ? ANONYMOUS : principal.key.user);
+export const principalName = (principal: Principal): string =>
+  principal.kind === 'anonymous' ? ANONYMOUS : principal.kind === 'trust' ? principal.userName : principal.key.user;
 
-export const principalKeyId = (principal: Principal): string => (principal.kind === 'anonymous' ? 'anonymous' : principal.key.id);
+/** Who recorded, without the secret: the API key's id, `trust:<policy id>` for an identity token, or `anonymous`. */
+export const principalKeyId = (principal: Principal): string =>
+  principal.kind === 'anonymous' ? 'anonymous' : principal.kind === 'trust' ? `trust:${principal.policy.id}` : principal.key.id;
 
 /**
  * The scope of an Idempotency-Key: the API key's id, or for anonymous callers anonymous and the feed's id, so that an
  * anonymous caller cannot claim another feed's keys in advance (nor a re-created feed replay an old feed's answers).
  */
 export const idempotencyScope = (principal: Principal, feed: FeedRecord): string =>
-  principal.kind === 'anonymous' ? `anonymous:${feed.id}` : principal.key.id;
+  principal.kind === 'anonymous' ? `anonymous:${feed.id}` : principalKeyId(principal);

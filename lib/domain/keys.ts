@@ -123,5 +123,12 @@ export const idempotencyId = (scope: string, idempotencyKey: string): string =>
 /** Feeds are keyed by their folded name. */
 export const feedKey = (feedName: string): { name: string } => ({ name: foldName(feedName) });
 
+/**
+ * A feed's trust policies are one item of the API keys table (see lib/store/trust-policies.ts), under `trust#` and the
+ * folded feed name: an API key's `keyHash` is 64 hex digits, so the two never meet.
+ */
+export const TRUST_KEY_PREFIX = 'trust#';
+export const trustItemKey = (feedName: string): { keyHash: string } => ({ keyHash: `${TRUST_KEY_PREFIX}${foldName(feedName)}` });
+
 /** API keys are stored only as the hex SHA-256 of the key, which is the partition key. */
 export const hashApiKey = (apiKey: string): string => createHash('sha256').update(apiKey, 'utf8').digest('hex');

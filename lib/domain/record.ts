@@ -25,6 +25,8 @@ export type DeploymentRecord = {
   dateInFuture?: boolean | undefined;
   /** The API key's id, or `anonymous`: who recorded it, without the key. */
   keyId: string;
+  /** The id of the trust policy whose identity token recorded it (absent for an API key or anonymous). */
+  trustPolicy?: string | undefined;
   /** The id of the feed it was recorded in (absent on records stored before feeds had ids). */
   feedId?: string | undefined;
   region: string;
@@ -41,7 +43,8 @@ export const orderingInstant = (record: Pick<DeploymentRecord, 'date' | 'receive
   record.dateInFuture === true ? record.receivedAt : record.date;
 
 /**
- * The record to store for validated input: UserName defaults to the key's user (or Anonymous), Date to now. A Date
+ * The record to store for validated input: UserName defaults to the key's user, the identity token's actor (see
+ * trust.ts) or Anonymous; Date to now. A Date
  * beyond the clock-skew allowance is kept as given but marked (see {@link orderingInstant}).
  */
 export const newDeployment = (
@@ -62,6 +65,7 @@ export const newDeployment = (
   date: input.Date ?? received.receivedAt,
   receivedAt: received.receivedAt,
   keyId: principalKeyId(received.principal),
+  ...(received.principal.kind === 'trust' ? { trustPolicy: received.principal.policy.id } : {}),
   region: received.region,
 });
 
@@ -81,6 +85,7 @@ export const toView = (record: DeploymentRecord): DeploymentView => ({
   ReceivedAt: record.receivedAt,
   ...(record.dateInFuture === true ? { DateInFuture: true as const } : {}),
   Region: record.region,
+  ...(record.trustPolicy !== undefined ? { TrustPolicy: record.trustPolicy } : {}),
 });
 
 /** A target's current record as the API returns it, with what the deployment did (see changeOf). */

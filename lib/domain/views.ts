@@ -39,6 +39,10 @@ export const DeploymentViewSchema = z.object({
     'Present when Date lay more than 5 minutes after ReceivedAt: the record is kept with its Date but ordered by ReceivedAt (in histories, for the current version per target, and for from/to), so a wrong clock cannot own the present.',
   ),
   Region: described(z.string(), 'The AWS region that received it.'),
+  TrustPolicy: described(
+    z.optional(z.string()),
+    'Present when an identity token (Bearer) recorded it: the id of the feed trust policy it satisfied (see trust list).',
+  ),
 });
 export type DeploymentView = z.infer<typeof DeploymentViewSchema>;
 

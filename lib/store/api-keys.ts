@@ -5,6 +5,7 @@ import type { ApiKeyRecord } from '../domain/auth.ts';
 import { feedKey, foldName, hashApiKey } from '../domain/keys.ts';
 import { isConditionFailed } from './failures.ts';
 import { ApiKeyItem, FeedItem } from './items.ts';
+import { isTrustItemKey } from './trust-items.ts';
 
 export type NewApiKey = {
   user: string;
@@ -80,6 +81,8 @@ export class ApiKeyRepository {
     const keys: ApiKeySummary[] = [];
     for await (const page of paginateScan({ client: this.#client }, { TableName: this.#table })) {
       for (const item of page.Items ?? []) {
+        // The feeds' trust policies share the table (see trust-policies.ts); they are no keys.
+        if (isTrustItemKey(item.keyHash)) continue;
         const { keyHash: _hash, ...summary } = ApiKeyItem.parse(item);
         keys.push(summary);
       }

@@ -37,6 +37,8 @@ const EnvSchema = z.object({
   WEBHOOKS_TABLE: tableName('package-deployment-webhooks'),
   /** Seconds a key or feed lookup (found or not) is reused by a warm execution environment; 0 disables. */
   LOOKUP_CACHE_TTL_SECONDS: z._default(z.coerce.number().check(z.int(), z.gte(0), z.lte(3600)), 30),
+  /** http://127.0.0.1 and localhost identity-token issuers are trusted (npm start sets it; never on AWS). */
+  TRUST_LOOPBACK_ISSUERS: z._default(z.enum(['true', 'false']), 'false'),
   /** The region that received a request; Lambda always sets it. */
   AWS_REGION: z._default(z.string().check(z.minLength(1)), 'local'),
   /** How long the SDK waits for a TCP connection to DynamoDB, per attempt. */
@@ -54,6 +56,7 @@ export type Config = Readonly<{
   idempotencyTable: string;
   webhooksTable: string;
   lookupCacheTtlMs: number;
+  trustLoopbackIssuers: boolean;
   region: string;
   dynamo: Readonly<{ connectTimeoutMs: number; requestTimeoutMs: number; maxAttempts: number }>;
 }>;
@@ -69,6 +72,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     idempotencyTable: e.IDEMPOTENCY_TABLE,
     webhooksTable: e.WEBHOOKS_TABLE,
     lookupCacheTtlMs: e.LOOKUP_CACHE_TTL_SECONDS * 1000,
+    trustLoopbackIssuers: e.TRUST_LOOPBACK_ISSUERS === 'true',
     region: e.AWS_REGION,
     dynamo: Object.freeze({
       connectTimeoutMs: e.DYNAMODB_CONNECT_TIMEOUT_MS,

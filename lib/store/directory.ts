@@ -3,8 +3,10 @@ import { BatchGetCommand, type BatchGetCommandInput, type BatchGetCommandOutput,
 import type { ApiKeyRecord, FeedRecord } from '../domain/auth.ts';
 import { TtlCache } from './cache.ts';
 import { Unavailable } from '../domain/errors.ts';
-import { feedKey } from '../domain/keys.ts';
+import { feedKey, trustItemKey } from '../domain/keys.ts';
+import type { TrustPolicy } from '../domain/trust.ts';
 import { ApiKeyItem, FeedItem } from './items.ts';
+import type { TokenVerifier, TokenVerifierOptions } from './oidc.ts';
 
 export type DirectoryOptions = {
   client: DynamoDBDocumentClient;
@@ -13,10 +15,12 @@ export type DirectoryOptions = {
   /** How long found and not-found answers are reused; 0 disables the cache. */
   cacheTtlMs: number;
   now?: () => number;
+  /** How identity tokens are verified (see lib/store/oidc.ts); default: https issuers only. */
+  tokens?: TokenVerifierOptions | undefined;
 };
 
 /** `undefined`: not asked; `null`: looked up and not found. */
-export type Resolved = { key: ApiKeyRecord | null | undefined; feed: FeedRecord | null | undefined };
+export type Resolved = { key: ApiKeyRecord | null | undefined; feed: FeedRecord | null | undefined; policies?: TrustPolicy[] | undefined };
 
 const UNPROCESSED_RETRIES = 4;
 
@@ -29,14 +33,26 @@ export class Directory {
   readonly #o: DirectoryOptions;
   readonly #keys: TtlCache<ApiKeyRecord | null>;
   readonly #feeds: TtlCache<FeedRecord | null>;
+  readonly #policies: TtlCache<TrustPolicy[]>;
+  #verifier: Promise<TokenVerifier> | undefined;
 
   constructor(options: DirectoryOptions) {
     this.#o = options;
     this.#keys = new TtlCache(options.cacheTtlMs, 1000, options.now);
     this.#feeds = new TtlCache(options.cacheTtlMs, 1000, options.now);
+    this.#policies = new TtlCache(options.cacheTtlMs, 1000, options.now);
   }
 
-  async resolve(request: { keyHash?: string | undefined; feedName?: string | undefined }): Promise<Resolved> {
+  /**
+   * The identity-token verifier, created on first use: its module and library are loaded with `import()` (a chunk of
+   * their own in the bundle), so requests with a key or none never load them.
+   */
+  tokenVerifier(): Promise<TokenVerifier> {
+    return (this.#verifier ??= import('./oidc.ts').then(({ TokenVerifier }) => new TokenVerifier(this.#o.tokens ?? { allowLoopbackIssuers: false })));
+  }
+
+  /** With `trust`, the feed's trust policies too (stored beside the keys), in the same round trip. */
+  async resolve(request: { keyHash?: string | undefined; feedName?: string | undefined; trust?: boolean }): Promise<Resolved> {
     const result: Resolved = { key: undefined, feed: undefined };
     const feedName = request.feedName === undefined ? undefined : feedKey(request.feedName).name;
     const requestItems: NonNullable<BatchGetCommandInput['RequestItems']> = {};
@@ -51,11 +67,24 @@ export class Directory {
       if (cached.hit) result.feed = cached.value;
       else requestItems[this.#o.feedsTable] = { Keys: [{ name: feedName }] };
     }
+    const trustKey = request.trust && feedName !== undefined ? trustItemKey(feedName) : undefined;
+    if (trustKey !== undefined) {
+      const cached = this.#policies.get(feedName!);
+      if (cached.hit) result.policies = cached.value;
+      else (requestItems[this.#o.apiKeysTable] ??= { Keys: [] }).Keys!.push(trustKey);
+    }
     if (Object.keys(requestItems).length === 0) return result;
 
     const items = await this.#batchGet(requestItems);
+    const keyItems = items[this.#o.apiKeysTable] ?? [];
+    if (trustKey !== undefined && result.policies === undefined) {
+      // Loaded (with its schema) only for a bearer token: requests with a key or none never load it.
+      const { policiesOf } = await import('./trust-items.ts');
+      result.policies = policiesOf(keyItems.find((i) => i.keyHash === trustKey.keyHash));
+      this.#policies.set(feedName!, result.policies);
+    }
     if (request.keyHash !== undefined && result.key === undefined) {
-      const item = items[this.#o.apiKeysTable]?.[0];
+      const item = keyItems.find((i) => i.keyHash === request.keyHash);
       result.key = item === undefined ? null : ApiKeyItem.parse(item);
       this.#keys.set(request.keyHash, result.key);
     }

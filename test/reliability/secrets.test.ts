@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { VIEW_AND_DOWNLOAD } from '../../lib/domain/auth.ts';
 import { ApiKeyRepository } from '../../lib/store/api-keys.ts';
 import { FeedRepository } from '../../lib/store/feeds.ts';
+import { TrustPolicyRepository } from '../../lib/store/trust-policies.ts';
+import { startIssuer, type Issuer } from '../support/oidc-issuer.ts';
 import { startDynalite, type LocalDynamoDB } from '../../infra/local/dynamodb.ts';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 import { invoke, seedFields, type Call } from '../support/invoke.ts';
@@ -16,7 +18,8 @@ import { tableEnvironment } from '../support/lambda-env.ts';
  * No API key in any log. A full run sends keys in every transport (X-ApiKey, HTTP Basic, ?key=, the body's key fields
  * in form, multipart and JSON), valid, wrong, revoked, expired and conflicting, to records and reads, successes and
  * refusals and storage faults, with every log at DEBUG and metrics on; then all that was written to stdout and stderr is
- * searched for each key, its Basic form and its base64.
+ * searched for each key, its Basic form and its base64. Identity tokens too (accepted, refused for each reason, with a
+ * key, on /api/feeds): none of them, nor their signatures, in the logs (events included) or in any answer.
  */
 type Keys = { valid: string; viewOnly: string; revoked: string; expired: string; wrong: string };
 const FEED = 'Private';
@@ -79,7 +82,44 @@ const makeKeys = async (client: DynamoDBDocumentClient): Promise<Keys> => {
   return { valid, viewOnly, revoked: revoked.key, expired, wrong: randomBytes(32).toString('base64url') };
 };
 
-const figures = { requests: 0, 'log lines captured': 0, 'key forms searched for': 0, 'keys found in logs': 0 };
+const figures = { requests: 0, 'log lines captured': 0, 'key forms searched for': 0, 'keys found in logs': 0, 'identity tokens sent': 0, 'tokens found': 0 };
+
+/** Identity tokens of every kind the service accepts or refuses, each sent as a pipeline would. */
+const tokenCalls = (issuer: Issuer, feed: string): Array<{ token: string; call: Call }> => {
+  const good = { repository: 'octo/app', actor: 'mona' };
+  const tokens = [
+    issuer.token(good),
+    issuer.token(good, { alg: 'ES256' }),
+    issuer.token({ ...good, repository: 'octo/other' }),
+    issuer.token({ ...good, aud: 'elsewhere' }),
+    issuer.token(good, { alg: 'none' }),
+    issuer.token(good, { alg: 'HS256' }),
+    issuer.token(good, { issuedAt: -4000 }),
+    issuer.token(good, { lifetime: 7200 }),
+    issuer.token(good, { kid: 'unknown' }),
+    issuer.token(good, { foreignKey: true }),
+  ];
+  const json = { 'Content-Type': 'application/json' };
+  return tokens.flatMap((token) => {
+    const body = JSON.stringify(seedFields({ FeedName: feed, PackageName: unique('Token') }));
+    const bearer = { Authorization: `Bearer ${token}` };
+    return [
+      { token, call: { headers: { ...json, ...bearer }, body } },
+      { token, call: { headers: { ...json, ...bearer, 'X-ApiKey': 'some-key-value' }, body } },
+      { token, call: { headers: { ...json, ...bearer }, body: '{"FeedName": ' } },
+      { token, call: { method: 'GET', path: '/api/deployments', headers: bearer, query: `FeedName=${feed}` } },
+      { token, call: { method: 'GET', path: '/api/feeds', headers: bearer } },
+    ];
+  });
+};
+/** A token as it could show up: whole, its signature, its payload. */
+const tokenForms = (token: string): string[] => [
+  token,
+  ...token
+    .split('.')
+    .slice(1)
+    .filter((p) => p.length > 8),
+];
 afterAll(() => report('4 secrets', figures));
 
 const found = (text: string, keys: Keys): string[] => forms(keys).filter((f) => text.includes(f));
@@ -87,7 +127,9 @@ const found = (text: string, keys: Keys): string[] => forms(keys).filter((f) => 
 describe('npm start, every log at DEBUG', () => {
   let service: Awaited<ReturnType<typeof startLocalService>>;
   let keys: Keys;
+  let issuer: Issuer;
   beforeAll(async () => {
+    issuer = await startIssuer({ audience: 'secrets-test' });
     service = await startLocalService({
       POWERTOOLS_LOG_LEVEL: 'DEBUG',
       POWERTOOLS_METRICS_DISABLED: 'false',
@@ -95,16 +137,40 @@ describe('npm start, every log at DEBUG', () => {
       ...tableEnvironment(TABLES),
     });
     const client = directClient(service.dynamoEndpoint);
-    await new FeedRepository(client, TABLES.feeds, TABLES).add(FEED, []);
+    const feed = await new FeedRepository(client, TABLES.feeds, TABLES).add(FEED, []);
     keys = await makeKeys(client);
+    await new TrustPolicyRepository(client, TABLES.apiKeys).add(feed!, {
+      issuer: issuer.url,
+      audience: 'secrets-test',
+      claims: { repository: 'octo/app' },
+      privileges: VIEW_AND_DOWNLOAD,
+      maxLifetimeSeconds: 3600,
+    });
     client.destroy();
   });
   afterAll(async () => {
     if (service) await stop(service);
+    await issuer?.close();
   });
 
-  it('logs each request, redacted, and no key in any form', async () => {
+  it('logs each request, redacted, and no key or identity token in any form', async () => {
     const base = service.baseUrl;
+    const sentTokens = tokenCalls(issuer, FEED);
+    const answers: string[] = [];
+    const statuses = new Set<number>();
+    for (const { call } of sentTokens) {
+      const method = call.method ?? 'POST';
+      const res = await fetch(`${base}${call.path ?? '/api/package-deployment/'}${call.query ? `?${call.query}` : ''}`, {
+        method,
+        headers: call.headers ?? {},
+        ...(method === 'POST' ? { body: call.body ?? '' } : {}),
+      });
+      statuses.add(res.status);
+      answers.push(await res.text());
+      figures.requests++;
+      figures['identity tokens sent']++;
+    }
+    expect([...statuses].sort()).toEqual([200, 400, 403]);
     for (const call of calls(keys)) {
       const method = call.method ?? 'POST';
       const res = await fetch(`${base}${call.path ?? '/api/package-deployment/'}${call.query ? `?${call.query}` : ''}`, {
@@ -122,6 +188,9 @@ describe('npm start, every log at DEBUG', () => {
     const leaks = found(output, keys);
     figures['keys found in logs'] += leaks.length;
     expect(leaks).toEqual([]);
+    const tokenLeaks = sentTokens.flatMap(({ token }) => tokenForms(token)).filter((f) => output.includes(f) || answers.some((a) => a.includes(f)));
+    figures['tokens found'] += tokenLeaks.length;
+    expect(tokenLeaks).toEqual([]);
     // The logs are there, and redacted (not silent).
     expect(output).toContain('"x-apikey":"[redacted]"');
     expect(output).toContain('"authorization":"[redacted]"');

@@ -101,14 +101,33 @@ describe('extractCredential', () => {
   });
 
   // A raw key as the whole header is the case that matters most: nothing of it may come back in the message.
-  it.each(['Bearer abc.def.ghi', 'Digest username="api"', 'Token abc', `ApiKey ${KEY}`, KEY, KEY.slice(0, 12)])('refuses the scheme of %s', (authorization) => {
+  it.each(['Digest username="api"', 'Token abc', `ApiKey ${KEY}`, KEY, KEY.slice(0, 12)])('refuses the scheme of %s', (authorization) => {
     const c = extractCredential({ authorization }, undefined);
     expect(c.kind).toBe('invalid');
     if (c.kind === 'invalid') {
-      expect(c.detail).toMatch(/Only HTTP Basic authentication .* is accepted in the Authorization header.*X-ApiKey/);
+      expect(c.detail).toMatch(/The Authorization header takes HTTP Basic authentication .* or a Bearer identity token.*X-ApiKey/);
       expect(c.detail).not.toContain(KEY);
       if (!authorization.includes(' ')) expect(c.detail).not.toContain(authorization);
     }
+  });
+
+  it('takes a Bearer token as an identity token, in any casing of the scheme', () => {
+    expect(extractCredential({ authorization: 'Bearer abc.def.ghi' }, undefined)).toEqual({ kind: 'bearer', token: 'abc.def.ghi' });
+    expect(extractCredential({ authorization: 'bearer  abc.def.ghi ' }, undefined)).toEqual({ kind: 'bearer', token: 'abc.def.ghi' });
+  });
+
+  it.each(['Bearer', 'Bearer a.b.c,Bearer d.e.f', 'Bearer a.b.c d.e.f'])('refuses %s (no token, or two), without repeating it', (authorization) => {
+    const c = extractCredential({ authorization }, undefined);
+    expect(c).toMatchObject({ kind: 'invalid', detail: expect.stringContaining('takes one identity token') });
+    if (c.kind === 'invalid') expect(c.detail).not.toContain('a.b.c');
+  });
+
+  it.each([
+    [{ 'x-apikey': KEY }, undefined],
+    [{}, { key: KEY }],
+  ])('refuses Bearer together with an API key (%o %o)', (headers, query) => {
+    const c = extractCredential({ ...headers, authorization: 'Bearer a.b.c' }, query);
+    expect(c).toMatchObject({ kind: 'invalid', detail: expect.stringMatching(/^Both a Bearer identity token and an API key/) });
   });
 
   it('refuses Bearer even with a good X-ApiKey header', () => {

@@ -15,7 +15,9 @@ const bundle = async (name: string) => {
   ]);
   const { metafile } = await esbuild.build({ ...options, write: false });
   const outputs = Object.entries(metafile.outputs).filter(([file]) => file.endsWith('.mjs'));
-  const entry = outputs.find(([, o]) => o.entryPoint !== undefined)![0];
+  // Chunks loaded with import() have an entryPoint too; the bundle's entry is the output no other imports.
+  const imported = new Set(outputs.flatMap(([, o]) => o.imports.map((i) => i.path)));
+  const entry = outputs.find(([file, o]) => o.entryPoint !== undefined && !imported.has(file))![0];
   const loaded = new Set<string>();
   const visit = (file: string): void => {
     if (loaded.has(file)) return;
@@ -58,6 +60,8 @@ describe('each function bundles only what it uses', () => {
     const read = await bundle('query-deployments');
     expect(read.packages.has('@fastify/busboy')).toBe(false);
     expect(read.packages.has('@aws-sdk/client-dynamodb')).toBe(true);
+    expect(read.packages.has('aws-jwt-verify')).toBe(false);
+    expect(read.lazyPackages.has('aws-jwt-verify')).toBe(true);
   });
 
   it("record: busboy loaded only for a multipart body; the SDK's endpoint cache without mnemonist; what a cold start loads no larger than before the layers (325.5 KiB)", async () => {
@@ -67,6 +71,15 @@ describe('each function bundles only what it uses', () => {
     expect(record.packages.has('mnemonist')).toBe(false);
     expect(record.files.some((f) => f.endsWith('infra/bundle/lru-cache.ts'))).toBe(true);
     expect(record.kib).toBeLessThanOrEqual(325.5);
+  });
+
+  it('record: identity-token verification (aws-jwt-verify, the OIDC adapter, the trust checks) loaded only for a bearer token', async () => {
+    const record = await bundle('record-deployment');
+    expect(record.packages.has('aws-jwt-verify')).toBe(false);
+    expect(record.lazyPackages.has('aws-jwt-verify')).toBe(true);
+    for (const lazy of ['lib/store/oidc.ts', 'lib/store/trust-items.ts', 'lib/app/trust.ts', 'lib/domain/trust.ts']) {
+      expect(record.files.some((f) => f.endsWith(lazy))).toBe(false);
+    }
   });
 });
 
