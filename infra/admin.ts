@@ -421,7 +421,13 @@ export const run = async (argv: string[], out: (line: string) => void = console.
   const trustPolicies = new TrustPolicyRepository(client, config.apiKeysTable);
   const trust: TrustAdmin = { feeds, policies: trustPolicies, allowLoopbackIssuers: localTables() };
   try {
-    await handler({ arg: parsed.arg, values: parsed.values, deps: { feeds, keys, webhooks, trustPolicies, client, deploymentsTable: config.deploymentsTable }, trust, out });
+    await handler({
+      arg: parsed.arg,
+      values: parsed.values,
+      deps: { feeds, keys, webhooks, trustPolicies, client, deploymentsTable: config.deploymentsTable },
+      trust,
+      out,
+    });
   } finally {
     client.destroy();
   }

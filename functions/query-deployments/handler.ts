@@ -14,7 +14,13 @@ const dependencies = (): ReadDependencies => {
   const client = documentClient();
   return {
     client,
-    directory: new Directory({ client, feedsTable: c.feedsTable, apiKeysTable: c.apiKeysTable, cacheTtlMs: c.lookupCacheTtlMs, tokens: { allowLoopbackIssuers: c.trustLoopbackIssuers } }),
+    directory: new Directory({
+      client,
+      feedsTable: c.feedsTable,
+      apiKeysTable: c.apiKeysTable,
+      cacheTtlMs: c.lookupCacheTtlMs,
+      tokens: { allowLoopbackIssuers: c.trustLoopbackIssuers },
+    }),
     feeds: new FeedRepository(client, c.feedsTable),
     deploymentsTable: c.deploymentsTable,
     now: () => new Date(),

@@ -19,7 +19,13 @@ const dependencies = (): RecordDependencies => {
   const client = documentClient();
   return {
     client,
-    directory: new Directory({ client, feedsTable: c.feedsTable, apiKeysTable: c.apiKeysTable, cacheTtlMs: c.lookupCacheTtlMs, tokens: { allowLoopbackIssuers: c.trustLoopbackIssuers } }),
+    directory: new Directory({
+      client,
+      feedsTable: c.feedsTable,
+      apiKeysTable: c.apiKeysTable,
+      cacheTtlMs: c.lookupCacheTtlMs,
+      tokens: { allowLoopbackIssuers: c.trustLoopbackIssuers },
+    }),
     tables: { deployments: c.deploymentsTable, idempotency: c.idempotencyTable },
     region: c.region,
     now: () => new Date(),

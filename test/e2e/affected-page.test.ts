@@ -45,7 +45,12 @@ const marked = (page: Page): Promise<string[]> =>
         .filter(([td]) => td.querySelector('.mark.affected, .mark.unknown'))
         .map(([td, target]) => tr.querySelector('th').textContent.replace(/drift$/, '') + '/' + target + ': ' + td.querySelector('.mark.affected, .mark.unknown').textContent));
   })()`);
-const summaryMatches = (page: Page, pattern: string) => page.waitForFunction(`/${pattern}/.test(document.getElementById('affected-summary').textContent)`);
+/** Waits for the summary to match (a locator's wait: the page's CSP refuses the string predicates waitForFunction evals). */
+const summaryMatches = (page: Page, pattern: string) =>
+  page
+    .locator('#affected-summary')
+    .filter({ hasText: new RegExp(pattern) })
+    .waitFor();
 
 let browser: Browser;
 
