@@ -89,8 +89,8 @@ const storedNames = (ecosystem: string, name: string): Wanted['stored'] => {
 };
 
 /** The body of a POST as text: at most MAX_ADVISORY_BYTES (413), JSON or unlabelled (415 otherwise), UTF-8 (400). */
-const advisoryText = (event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded' | 'headers'>): string => {
-  const type = (event.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+const advisoryText = (request: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded' | 'headers'>): string => {
+  const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   // curl --data sends application/x-www-form-urlencoded unless told otherwise; the body is read as JSON all the same.
   const accepted =
     type === '' ||
@@ -99,12 +99,12 @@ const advisoryText = (event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Enco
     type === 'text/plain' ||
     type === 'application/x-www-form-urlencoded';
   if (!accepted) throw problem(415, `Content-Type ${type} is not read here; send the OSV advisory as application/json.`);
-  const raw = event.body ?? '';
+  const raw = request.body ?? '';
   // A base64 text is 4/3 of its bytes: refuse an oversized one before decoding it.
-  if ((event.isBase64Encoded ? Math.floor((raw.length * 3) / 4) : Buffer.byteLength(raw)) > MAX_ADVISORY_BYTES + 2) {
+  if ((request.isBase64Encoded ? Math.floor((raw.length * 3) / 4) : Buffer.byteLength(raw)) > MAX_ADVISORY_BYTES + 2) {
     throw problem(413, `The advisory is larger than ${MAX_ADVISORY_BYTES} bytes.`);
   }
-  const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+  const bytes = request.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
   if (bytes.length > MAX_ADVISORY_BYTES) throw problem(413, `The advisory is larger than ${MAX_ADVISORY_BYTES} bytes.`);
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -233,9 +233,9 @@ const check = async (deps: ReadDependencies, req: Request, wanted: Wanted[], adv
 export const affectedDeployments = async (
   deps: ReadDependencies,
   caller: Caller,
-  event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded' | 'headers'> & { method: string },
+  request: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded' | 'headers'> & { method: string },
 ): Promise<AffectedView> => {
-  const input = event.method === 'POST' ? advisoryInput(caller, advisoryText(event)) : rangeInput(caller);
+  const input = request.method === 'POST' ? advisoryInput(caller, advisoryText(request)) : rangeInput(caller);
   const { value } = await checkFeedAccess(deps.directory, caller, {
     input,
     feedName: ([req]) => req.feedName,
