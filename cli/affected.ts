@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { apiUrl, normaliseBase, refuseKeyOption, type Common, DEFAULT_KEY_ENV } from './args.ts';
 import { apiKeyHeaders, USER_AGENT } from './auth.ts';
 import { DEFAULT_POLICY, sendWithRetries, type Clock, realClock } from './http.ts';
-import { describeStatus, EXIT, exitForStatus, PROGRAM, table, UsageError, type Io } from './output.ts';
+import { describeStatus, EXIT, exitForStatus, printable, PROGRAM, table, UsageError, type Io } from './output.ts';
 
 /**
  * `affected`: which targets run an affected version (GET /api/deployments/affected with a range, or POST with an OSV
@@ -138,7 +138,9 @@ const merge = (into: Page | undefined, page: Page): Page => {
 
 const nameOf = (p: Pkg) => `${p.GroupName ? `${p.GroupName}/` : ''}${p.PackageName}`;
 
-export const affectedCommand = async (args: AffectedArgs, io: Io, clock: Clock = realClock): Promise<AffectedResult> => {
+/** Every line it prints goes through `printable` (values from options and answers escaped). */
+export const affectedCommand = async (args: AffectedArgs, rawIo: Io, clock: Clock = realClock): Promise<AffectedResult> => {
+  const io = printable(rawIo);
   const log = (line: string) => {
     if (args.verbose) io.stderr(`${PROGRAM}: ${line}`);
   };

@@ -27,10 +27,14 @@ var EXIT = {
 var PROGRAM = "package-deployment";
 var ESCAPES = { "\n": "\\n", "\r": "\\r", "	": "\\t" };
 var escapeControls = (text) => text.replace(/[\p{Cc}\u2028\u2029]/gu, (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+var IGNORABLE = String.raw`\p{Cf}*`;
+var LEADING_COMMAND = new RegExp(String.raw`^([\s\p{Cf}]*):(?=${IGNORABLE}:)`, "u");
+var INLINE_COMMAND = new RegExp(String.raw`#(?=${IGNORABLE}#${IGNORABLE}(?:v${IGNORABLE}s${IGNORABLE}o${IGNORABLE})?\[)`, "giu");
+var printableLine = (line) => escapeControls(line).replace(LEADING_COMMAND, (_, blank) => `${blank}\\u003a`).replace(INLINE_COMMAND, "\\u0023");
 var printable = (io) => ({
   env: io.env,
-  stdout: (line) => io.stdout(escapeControls(line)),
-  stderr: (line) => io.stderr(escapeControls(line))
+  stdout: (line) => io.stdout(printableLine(line)),
+  stderr: (line) => io.stderr(printableLine(line))
 });
 var UsageError = class extends Error {
 };
@@ -657,7 +661,8 @@ var merge = (into, page) => {
   return into;
 };
 var nameOf = (p) => `${p.GroupName ? `${p.GroupName}/` : ""}${p.PackageName}`;
-var affectedCommand = async (args, io, clock = realClock) => {
+var affectedCommand = async (args, rawIo, clock = realClock) => {
+  const io = printable(rawIo);
   const log = (line) => {
     if (args.verbose) io.stderr(`${PROGRAM}: ${line}`);
   };
@@ -725,7 +730,7 @@ var escapeData = (s) => s.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n
 var setOutput = (name, value) => {
   const file = process.env.GITHUB_OUTPUT;
   if (!file) {
-    console.log(`${name}=${escapeControls(value)}`);
+    console.log(printableLine(`${name}=${value}`));
     return;
   }
   if (/[\r\n]/.test(value)) throw new Error(`output ${name} holds a line break`);
@@ -835,7 +840,7 @@ var affected = async () => {
     return result.exitCode;
   } catch (e) {
     const message = e instanceof UsageError ? `package-deployment: ${e.message.replace(" (see --help)", "").replace(/--([a-z][a-z-]*)/g, "input $1")}` : `package-deployment: unexpected failure: ${e.message}`;
-    process.stdout.write(`::error title=Affected targets not checked::${escapeData(message)}
+    process.stdout.write(`::error title=Affected targets not checked::${escapeData(escapeControls(message))}
 `);
     return e instanceof UsageError ? EXIT.invalid : EXIT.failed;
   }

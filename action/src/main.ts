@@ -6,7 +6,7 @@
  */
 import { appendFileSync } from 'node:fs';
 import { DEFAULT_KEY_ENV, parseCommandLine } from '../../cli/args.ts';
-import { escapeControls, EXIT, UsageError, type Io } from '../../cli/output.ts';
+import { escapeControls, EXIT, printableLine, UsageError, type Io } from '../../cli/output.ts';
 import { recordCommand } from '../../cli/record.ts';
 import { affectedCommand, parseAffectedArgs } from '../../cli/affected.ts';
 
@@ -18,7 +18,7 @@ const escapeData = (s: string): string => s.replace(/%/g, '%25').replace(/\r/g, 
 const setOutput = (name: string, value: string): void => {
   const file = process.env.GITHUB_OUTPUT;
   if (!file) {
-    console.log(`${name}=${escapeControls(value)}`);
+    console.log(printableLine(`${name}=${value}`));
     return;
   }
   if (/[\r\n]/.test(value)) throw new Error(`output ${name} holds a line break`);
@@ -135,7 +135,7 @@ const affected = async (): Promise<number> => {
       e instanceof UsageError
         ? `package-deployment: ${e.message.replace(' (see --help)', '').replace(/--([a-z][a-z-]*)/g, 'input $1')}`
         : `package-deployment: unexpected failure: ${(e as Error).message}`;
-    process.stdout.write(`::error title=Affected targets not checked::${escapeData(message)}\n`);
+    process.stdout.write(`::error title=Affected targets not checked::${escapeData(escapeControls(message))}\n`);
     return e instanceof UsageError ? EXIT.invalid : EXIT.failed;
   }
 };
