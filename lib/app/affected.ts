@@ -11,7 +11,7 @@ import { optional, required } from '../domain/deployment.ts';
 import { InvalidInput } from '../domain/errors.ts';
 import { currentPartitionKey, foldName } from '../domain/keys.ts';
 import { MAX_ADVISORY_BYTES, parseAdvisory, type Matching } from '../domain/osv.ts';
-import { readParameters } from '../domain/queries.ts';
+import { pageLimit, readParameters } from '../domain/queries.ts';
 import { MAX_RANGE_LENGTH, matchVersion, parseRange, type Matcher } from '../domain/ranges.ts';
 import { toCurrentView } from '../domain/record.ts';
 import type { AffectedPackage, AffectedView } from '../domain/views.ts';
@@ -27,16 +27,7 @@ import type { ReadDependencies } from './read.ts';
 export const AFFECTED_DEFAULT_LIMIT = 1000;
 export const AFFECTED_MAX_LIMIT = 1000;
 
-const limit = z.pipe(
-  z.optional(z.string()),
-  z.transform((s: string | undefined, ctx) => {
-    if (s === undefined || s.trim() === '') return AFFECTED_DEFAULT_LIMIT;
-    const n = /^\d{1,5}$/.test(s.trim()) ? Number(s.trim()) : NaN;
-    if (n >= 1 && n <= AFFECTED_MAX_LIMIT) return n;
-    ctx.issues.push({ code: 'custom', message: `must be a whole number from 1 to ${AFFECTED_MAX_LIMIT}`, input: s });
-    return z.NEVER;
-  }),
-);
+const limit = pageLimit(AFFECTED_DEFAULT_LIMIT, AFFECTED_MAX_LIMIT);
 const cursor = z.optional(z.string().check(z.maxLength(8192, 'is not a cursor this API returned')));
 
 /** `GET /api/deployments/affected`: one package's targets whose current version is in `Range`. */
