@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { apiUrl, normaliseBase, refuseKeyOption, type Common, DEFAULT_KEY_ENV } from './args.ts';
+import type { ParseArgsConfig } from 'node:util';
+import { apiUrl, COMMON_OPTIONS, commonArgs, type Common, DEFAULT_KEY_ENV, nonBlank, parseOptions, refuseKeyOption, requireOptions } from './args.ts';
 import { apiKeyHeaders, USER_AGENT } from './auth.ts';
 import { DEFAULT_POLICY, sendWithRetries, type Clock, realClock } from './http.ts';
-import { describeStatus, EXIT, exitForStatus, PROGRAM, table, UsageError, type Io } from './output.ts';
+import { describeStatus, EXIT, exitForStatus, printable, PROGRAM, table, UsageError, type Io } from './output.ts';
 
 /**
  * `affected`: which targets run an affected version (GET /api/deployments/affected with a range, or POST with an OSV
@@ -24,19 +24,10 @@ export type AffectedArgs = Common & {
 const MAX_OSV_BYTES = 1024 * 1024;
 
 const options = {
-  url: { type: 'string' },
-  feed: { type: 'string' },
-  package: { type: 'string' },
-  group: { type: 'string' },
+  ...COMMON_OPTIONS,
   range: { type: 'string' },
   osv: { type: 'string' },
-  'key-env': { type: 'string' },
-  timeout: { type: 'string' },
-  'attempt-timeout': { type: 'string' },
-  json: { type: 'boolean' },
-  verbose: { type: 'boolean', short: 'v' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+} as const satisfies ParseArgsConfig['options'];
 
 export const AFFECTED_HELP = `Usage: package-deployment affected --url BASE --feed F (--package P --range R | --osv FILE) [--group G] [options]
 
@@ -53,33 +44,17 @@ Database, osv.dev) names as affected (GET or POST /api/deployments/affected), as
 Exit codes: 0 no target affected, 7 at least one target affected, 1 gave up or unexpected answer, 2 invalid options,
 range or advisory, 3 key refused or lacks Feeds_ViewFeed, 4 feed not found.`;
 
-const seconds = (name: string, value: unknown, fallback: number): number => {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (typeof value !== 'string' || !/^\d+(\.\d+)?$/.test(value.trim()) || !(n > 0) || n > 3600)
-    throw new UsageError(`--${name} must be a number of seconds from 0 to 3600, got ${JSON.stringify(value)}`);
-  return Math.round(n * 1000);
-};
-
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v : undefined);
-
 /** The command line after `affected`; `readFile` reads --osv (standard input for `-`). */
 export const parseAffectedArgs = (argv: string[], readFile: (path: string) => Buffer = (p) => readFileSync(p === '-' ? 0 : p)): AffectedArgs | 'help' => {
   refuseKeyOption(argv);
-  let values: Record<string, unknown>;
-  try {
-    values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as Record<string, unknown>;
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const values = parseOptions(argv, options);
   if (values.help) return 'help';
-  const missing = ['url', 'feed'].filter((n) => str(values[n]) === undefined);
-  if (missing.length) throw new UsageError(`missing ${missing.map((n) => `--${n}`).join(', ')} (see --help)`);
-  const osvFile = str(values.osv);
+  requireOptions(values, ['url', 'feed']);
+  const osvFile = nonBlank(values.osv);
   if (osvFile !== undefined && (values.package !== undefined || values.range !== undefined || values.group !== undefined)) {
     throw new UsageError('give either --osv FILE or --package P --range R, not both');
   }
-  if (osvFile === undefined && (str(values.package) === undefined || str(values.range) === undefined)) {
+  if (osvFile === undefined && (nonBlank(values.package) === undefined || nonBlank(values.range) === undefined)) {
     throw new UsageError('give --package P and --range R, or --osv FILE (see --help)');
   }
   let osv: AffectedArgs['osv'];
@@ -95,17 +70,11 @@ export const parseAffectedArgs = (argv: string[], readFile: (path: string) => Bu
   }
   return {
     command: 'affected',
-    url: normaliseBase(values.url as string),
-    keyEnv: str(values['key-env'])?.trim() ?? DEFAULT_KEY_ENV,
-    keyEnvExplicit: str(values['key-env']) !== undefined,
-    timeoutMs: seconds('timeout', values.timeout, 60_000),
-    attemptTimeoutMs: seconds('attempt-timeout', values['attempt-timeout'], 20_000),
-    json: values.json === true,
-    verbose: values.verbose === true,
+    ...commonArgs(values),
     feed: values.feed as string,
-    package: str(values.package),
-    group: str(values.group),
-    range: str(values.range),
+    package: nonBlank(values.package),
+    group: nonBlank(values.group),
+    range: nonBlank(values.range),
     osv,
   };
 };
@@ -138,7 +107,9 @@ const merge = (into: Page | undefined, page: Page): Page => {
 
 const nameOf = (p: Pkg) => `${p.GroupName ? `${p.GroupName}/` : ''}${p.PackageName}`;
 
-export const affectedCommand = async (args: AffectedArgs, io: Io, clock: Clock = realClock): Promise<AffectedResult> => {
+/** Every line it prints goes through `printable` (values from options and answers escaped). */
+export const affectedCommand = async (args: AffectedArgs, rawIo: Io, clock: Clock = realClock): Promise<AffectedResult> => {
+  const io = printable(rawIo);
   const log = (line: string) => {
     if (args.verbose) io.stderr(`${PROGRAM}: ${line}`);
   };

@@ -4,7 +4,8 @@ import { UsageError } from './output.ts';
 /** Command-line options of both commands, parsed with node:util's parseArgs (strict: unknown options are errors). */
 export const DEFAULT_KEY_ENV = 'PACKAGE_DEPLOYMENT_API_KEY';
 
-const common = {
+/** The options every command takes (`affected` adds its own in cli/affected.ts). */
+export const COMMON_OPTIONS = {
   url: { type: 'string' },
   feed: { type: 'string' },
   package: { type: 'string' },
@@ -18,7 +19,7 @@ const common = {
 } as const satisfies ParseArgsConfig['options'];
 
 const recordOptions = {
-  ...common,
+  ...COMMON_OPTIONS,
   version: { type: 'string' },
   target: { type: 'string' },
   application: { type: 'string' },
@@ -33,7 +34,7 @@ const recordOptions = {
 } as const satisfies ParseArgsConfig['options'];
 
 const currentOptions = {
-  ...common,
+  ...COMMON_OPTIONS,
   target: { type: 'string', multiple: true },
   'expect-version': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
@@ -99,7 +100,8 @@ const seconds = (name: string, value: string | undefined, fallback: number): num
   return Math.round(n * 1000);
 };
 
-const need = (values: Record<string, unknown>, names: string[]): void => {
+/** A usage error naming every option of `names` that is missing or blank. */
+export const requireOptions = (values: Record<string, unknown>, names: string[]): void => {
   const missing = names.filter((n) => typeof values[n] !== 'string' || (values[n] as string).trim() === '');
   if (missing.length) throw new UsageError(`missing ${missing.map((n) => `--${n}`).join(', ')} (see --help)`);
 };
@@ -126,19 +128,22 @@ export const apiUrl = (base: string, path: string, query?: Record<string, string
   return url.toString();
 };
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v : undefined);
+/** An option's value, unless absent or blank. */
+export const nonBlank = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v : undefined);
 
-const commonArgs = (values: Record<string, unknown>): Common => ({
+/** The options every command takes, checked (URL, key variable, timeouts). */
+export const commonArgs = (values: Record<string, unknown>): Common => ({
   url: normaliseBase(values.url as string),
-  keyEnv: str(values['key-env'])?.trim() ?? DEFAULT_KEY_ENV,
-  keyEnvExplicit: str(values['key-env']) !== undefined,
+  keyEnv: nonBlank(values['key-env'])?.trim() ?? DEFAULT_KEY_ENV,
+  keyEnvExplicit: nonBlank(values['key-env']) !== undefined,
   timeoutMs: seconds('timeout', values.timeout as string | undefined, 60_000),
   attemptTimeoutMs: seconds('attempt-timeout', values['attempt-timeout'] as string | undefined, 20_000),
   json: values.json === true,
   verbose: values.verbose === true,
 });
 
-const parse = <O extends ParseArgsConfig['options']>(args: string[], options: O) => {
+/** `args` parsed strictly against `options` (an unknown option is a usage error); the values by option name. */
+export const parseOptions = <O extends ParseArgsConfig['options']>(args: string[], options: O) => {
   try {
     return parseArgs({ args, options, strict: true, allowPositionals: false }).values as Record<string, unknown>;
   } catch (e) {
@@ -154,43 +159,43 @@ export const parseCommandLine = (argv: string[]): Parsed => {
   if (command === undefined) return { command: 'help', topic: 'main', asked: false };
   if (command === '--help' || command === '-h' || command === 'help') return { command: 'help', topic: 'main' };
   if (command === 'record') {
-    const values = parse(rest, recordOptions);
+    const values = parseOptions(rest, recordOptions);
     if (values.help) return { command: 'help', topic: 'record' };
-    need(values, ['url', 'feed', 'package', 'version', 'target', 'application']);
+    requireOptions(values, ['url', 'feed', 'package', 'version', 'target', 'application']);
     const common = commonArgs(values);
-    const tokenEnv = str(values['oidc-token-env'])?.trim();
+    const tokenEnv = nonBlank(values['oidc-token-env'])?.trim();
     const oidc = values.oidc === true || tokenEnv !== undefined;
     if (!oidc && values.audience !== undefined) throw new UsageError('--audience goes with --oidc');
     if (oidc && values['key-env'] !== undefined) throw new UsageError('--oidc sends an identity token instead of the API key: leave out --key-env');
     return {
       command: 'record',
       ...common,
-      ...(oidc ? { oidc: { audience: str(values.audience)?.trim() ?? common.url, tokenEnv } } : {}),
+      ...(oidc ? { oidc: { audience: nonBlank(values.audience)?.trim() ?? common.url, tokenEnv } } : {}),
       feed: values.feed as string,
       package: values.package as string,
       version: values.version as string,
       target: values.target as string,
       application: values.application as string,
-      description: str(values.description),
-      group: str(values.group),
-      user: str(values.user),
-      date: str(values.date),
-      link: str(values.link),
-      idempotencyKey: str(values['idempotency-key']),
+      description: nonBlank(values.description),
+      group: nonBlank(values.group),
+      user: nonBlank(values.user),
+      date: nonBlank(values.date),
+      link: nonBlank(values.link),
+      idempotencyKey: nonBlank(values['idempotency-key']),
     };
   }
   if (command === 'current') {
-    const values = parse(rest, currentOptions);
+    const values = parseOptions(rest, currentOptions);
     if (values.help) return { command: 'help', topic: 'current' };
-    need(values, ['url', 'feed', 'package']);
+    requireOptions(values, ['url', 'feed', 'package']);
     return {
       command: 'current',
       ...commonArgs(values),
       feed: values.feed as string,
       package: values.package as string,
-      group: str(values.group),
+      group: nonBlank(values.group),
       targets: ((values.target as string[] | undefined) ?? []).map((t) => t.trim()).filter(Boolean),
-      expectVersion: str(values['expect-version']),
+      expectVersion: nonBlank(values['expect-version']),
     };
   }
   throw new UsageError(`unknown command ${JSON.stringify(command)}; the commands are record, current and affected (see --help)`);

@@ -1,7 +1,7 @@
 import { AFFECTED_HELP, affectedCommand, parseAffectedArgs } from './affected.ts';
 import { HELP, parseCommandLine } from './args.ts';
 import { currentCommand } from './current.ts';
-import { escapeControls, EXIT, PROGRAM, UsageError, type Io } from './output.ts';
+import { EXIT, printable, PROGRAM, UsageError, type Io } from './output.ts';
 import { recordCommand } from './record.ts';
 
 /** Runs one command line; resolves with the exit code. Everything printed goes through `io`. */
@@ -28,10 +28,10 @@ export const run = async (argv: string[], io: Io): Promise<number> => {
     return await currentCommand(parsed, io);
   } catch (e) {
     if (e instanceof UsageError) {
-      io.stderr(`${PROGRAM}: ${escapeControls(e.message)}`);
+      printable(io).stderr(`${PROGRAM}: ${e.message}`);
       return EXIT.invalid;
     }
-    io.stderr(`${PROGRAM}: unexpected failure: ${escapeControls((e as Error).message)}`);
+    printable(io).stderr(`${PROGRAM}: unexpected failure: ${(e as Error).message}`);
     return EXIT.failed;
   }
 };

@@ -36,11 +36,31 @@ const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' 
 export const escapeControls = (text: string): string =>
   text.replace(/[\p{Cc}\u2028\u2029]/gu, (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
-/** `io` printing each line with its control characters escaped (escapeControls); every command prints through it. */
+/** Characters a linguistic (culture-sensitive) .NET string comparison may skip: Unicode's format characters (Cf). */
+const IGNORABLE = String.raw`\p{Cf}*`;
+/** A line whose first non-blank characters are `::`: a GitHub Actions workflow command (the runner trims the start). */
+const LEADING_COMMAND = new RegExp(String.raw`^([\s\p{Cf}]*):(?=${IGNORABLE}:)`, 'u');
+/** `##[` (GitHub's legacy command form) or `##vso[` (Azure Pipelines' logging command): read anywhere in a line. */
+const INLINE_COMMAND = new RegExp(String.raw`#(?=${IGNORABLE}#${IGNORABLE}(?:v${IGNORABLE}s${IGNORABLE}o${IGNORABLE})?\[)`, 'giu');
+
+/**
+ * A line as printed in a CI log: its control characters escaped (escapeControls), and no workflow or logging command
+ * left in it. GitHub's runner takes a line that starts with `::` after leading white space as a command (`::error::`,
+ * `::add-mask::`) and, in its legacy form, `##[` anywhere in a line; Azure Pipelines takes `##vso[` anywhere. Such a
+ * line's first `:`, or the first `#`, is written `\u003a` or `\u0023` (also a JSON escape, so a `--json` line still
+ * parses to the same value). The runners compare these markers with .NET's culture-sensitive string functions, which
+ * may skip format characters (zero-width space, soft hyphen), so those do not hide a marker from this check either.
+ */
+export const printableLine = (line: string): string =>
+  escapeControls(line)
+    .replace(LEADING_COMMAND, (_, blank: string) => `${blank}\\u003a`)
+    .replace(INLINE_COMMAND, '\\u0023');
+
+/** `io` printing each line through printableLine (controls escaped, no CI command); every command prints through it. */
 export const printable = (io: Io): Io => ({
   env: io.env,
-  stdout: (line) => io.stdout(escapeControls(line)),
-  stderr: (line) => io.stderr(escapeControls(line)),
+  stdout: (line) => io.stdout(printableLine(line)),
+  stderr: (line) => io.stderr(printableLine(line)),
 });
 
 export class UsageError extends Error {}

@@ -27,10 +27,14 @@ var EXIT = {
 var PROGRAM = "package-deployment";
 var ESCAPES = { "\n": "\\n", "\r": "\\r", "	": "\\t" };
 var escapeControls = (text) => text.replace(/[\p{Cc}\u2028\u2029]/gu, (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+var IGNORABLE = String.raw`\p{Cf}*`;
+var LEADING_COMMAND = new RegExp(String.raw`^([\s\p{Cf}]*):(?=${IGNORABLE}:)`, "u");
+var INLINE_COMMAND = new RegExp(String.raw`#(?=${IGNORABLE}#${IGNORABLE}(?:v${IGNORABLE}s${IGNORABLE}o${IGNORABLE})?\[)`, "giu");
+var printableLine = (line) => escapeControls(line).replace(LEADING_COMMAND, (_, blank) => `${blank}\\u003a`).replace(INLINE_COMMAND, "\\u0023");
 var printable = (io) => ({
   env: io.env,
-  stdout: (line) => io.stdout(escapeControls(line)),
-  stderr: (line) => io.stderr(escapeControls(line))
+  stdout: (line) => io.stdout(printableLine(line)),
+  stderr: (line) => io.stderr(printableLine(line))
 });
 var UsageError = class extends Error {
 };
@@ -78,7 +82,7 @@ var table = (rows) => {
 
 // cli/args.ts
 var DEFAULT_KEY_ENV = "PACKAGE_DEPLOYMENT_API_KEY";
-var common = {
+var COMMON_OPTIONS = {
   url: { type: "string" },
   feed: { type: "string" },
   package: { type: "string" },
@@ -91,7 +95,7 @@ var common = {
   help: { type: "boolean", short: "h" }
 };
 var recordOptions = {
-  ...common,
+  ...COMMON_OPTIONS,
   version: { type: "string" },
   target: { type: "string" },
   application: { type: "string" },
@@ -105,7 +109,7 @@ var recordOptions = {
   "oidc-token-env": { type: "string" }
 };
 var currentOptions = {
-  ...common,
+  ...COMMON_OPTIONS,
   target: { type: "string", multiple: true },
   "expect-version": { type: "string" }
 };
@@ -126,7 +130,7 @@ var seconds = (name, value, fallback) => {
     throw new UsageError(`--${name} must be a number of seconds from 0 to 3600, got ${JSON.stringify(value)}`);
   return Math.round(n * 1e3);
 };
-var need = (values, names) => {
+var requireOptions = (values, names) => {
   const missing = names.filter((n) => typeof values[n] !== "string" || values[n].trim() === "");
   if (missing.length) throw new UsageError(`missing ${missing.map((n) => `--${n}`).join(", ")} (see --help)`);
 };
@@ -148,17 +152,17 @@ var apiUrl = (base, path, query) => {
   for (const [k, v] of Object.entries(query ?? {})) if (v !== void 0) url.searchParams.set(k, v);
   return url.toString();
 };
-var str = (v) => typeof v === "string" && v.trim() !== "" ? v : void 0;
+var nonBlank = (v) => typeof v === "string" && v.trim() !== "" ? v : void 0;
 var commonArgs = (values) => ({
   url: normaliseBase(values.url),
-  keyEnv: str(values["key-env"])?.trim() ?? DEFAULT_KEY_ENV,
-  keyEnvExplicit: str(values["key-env"]) !== void 0,
+  keyEnv: nonBlank(values["key-env"])?.trim() ?? DEFAULT_KEY_ENV,
+  keyEnvExplicit: nonBlank(values["key-env"]) !== void 0,
   timeoutMs: seconds("timeout", values.timeout, 6e4),
   attemptTimeoutMs: seconds("attempt-timeout", values["attempt-timeout"], 2e4),
   json: values.json === true,
   verbose: values.verbose === true
 });
-var parse = (args, options2) => {
+var parseOptions = (args, options2) => {
   try {
     return parseArgs({ args, options: options2, strict: true, allowPositionals: false }).values;
   } catch (e) {
@@ -171,43 +175,43 @@ var parseCommandLine = (argv) => {
   if (command === void 0) return { command: "help", topic: "main", asked: false };
   if (command === "--help" || command === "-h" || command === "help") return { command: "help", topic: "main" };
   if (command === "record") {
-    const values = parse(rest, recordOptions);
+    const values = parseOptions(rest, recordOptions);
     if (values.help) return { command: "help", topic: "record" };
-    need(values, ["url", "feed", "package", "version", "target", "application"]);
-    const common2 = commonArgs(values);
-    const tokenEnv = str(values["oidc-token-env"])?.trim();
+    requireOptions(values, ["url", "feed", "package", "version", "target", "application"]);
+    const common = commonArgs(values);
+    const tokenEnv = nonBlank(values["oidc-token-env"])?.trim();
     const oidc = values.oidc === true || tokenEnv !== void 0;
     if (!oidc && values.audience !== void 0) throw new UsageError("--audience goes with --oidc");
     if (oidc && values["key-env"] !== void 0) throw new UsageError("--oidc sends an identity token instead of the API key: leave out --key-env");
     return {
       command: "record",
-      ...common2,
-      ...oidc ? { oidc: { audience: str(values.audience)?.trim() ?? common2.url, tokenEnv } } : {},
+      ...common,
+      ...oidc ? { oidc: { audience: nonBlank(values.audience)?.trim() ?? common.url, tokenEnv } } : {},
       feed: values.feed,
       package: values.package,
       version: values.version,
       target: values.target,
       application: values.application,
-      description: str(values.description),
-      group: str(values.group),
-      user: str(values.user),
-      date: str(values.date),
-      link: str(values.link),
-      idempotencyKey: str(values["idempotency-key"])
+      description: nonBlank(values.description),
+      group: nonBlank(values.group),
+      user: nonBlank(values.user),
+      date: nonBlank(values.date),
+      link: nonBlank(values.link),
+      idempotencyKey: nonBlank(values["idempotency-key"])
     };
   }
   if (command === "current") {
-    const values = parse(rest, currentOptions);
+    const values = parseOptions(rest, currentOptions);
     if (values.help) return { command: "help", topic: "current" };
-    need(values, ["url", "feed", "package"]);
+    requireOptions(values, ["url", "feed", "package"]);
     return {
       command: "current",
       ...commonArgs(values),
       feed: values.feed,
       package: values.package,
-      group: str(values.group),
+      group: nonBlank(values.group),
       targets: (values.target ?? []).map((t) => t.trim()).filter(Boolean),
-      expectVersion: str(values["expect-version"])
+      expectVersion: nonBlank(values["expect-version"])
     };
   }
   throw new UsageError(`unknown command ${JSON.stringify(command)}; the commands are record, current and affected (see --help)`);
@@ -622,21 +626,11 @@ var recordCommand = async (args, rawIo, clock = realClock) => {
 
 // cli/affected.ts
 import { readFileSync } from "node:fs";
-import { parseArgs as parseArgs2 } from "node:util";
 var MAX_OSV_BYTES = 1024 * 1024;
 var options = {
-  url: { type: "string" },
-  feed: { type: "string" },
-  package: { type: "string" },
-  group: { type: "string" },
+  ...COMMON_OPTIONS,
   range: { type: "string" },
-  osv: { type: "string" },
-  "key-env": { type: "string" },
-  timeout: { type: "string" },
-  "attempt-timeout": { type: "string" },
-  json: { type: "boolean" },
-  verbose: { type: "boolean", short: "v" },
-  help: { type: "boolean", short: "h" }
+  osv: { type: "string" }
 };
 var AFFECTED_HELP = `Usage: package-deployment affected --url BASE --feed F (--package P --range R | --osv FILE) [--group G] [options]
 
@@ -652,30 +646,16 @@ Database, osv.dev) names as affected (GET or POST /api/deployments/affected), as
 
 Exit codes: 0 no target affected, 7 at least one target affected, 1 gave up or unexpected answer, 2 invalid options,
 range or advisory, 3 key refused or lacks Feeds_ViewFeed, 4 feed not found.`;
-var seconds2 = (name, value, fallback) => {
-  if (value === void 0) return fallback;
-  const n = Number(value);
-  if (typeof value !== "string" || !/^\d+(\.\d+)?$/.test(value.trim()) || !(n > 0) || n > 3600)
-    throw new UsageError(`--${name} must be a number of seconds from 0 to 3600, got ${JSON.stringify(value)}`);
-  return Math.round(n * 1e3);
-};
-var str2 = (v) => typeof v === "string" && v.trim() !== "" ? v : void 0;
 var parseAffectedArgs = (argv, readFile = (p) => readFileSync(p === "-" ? 0 : p)) => {
   refuseKeyOption(argv);
-  let values;
-  try {
-    values = parseArgs2({ args: argv, options, strict: true, allowPositionals: false }).values;
-  } catch (e) {
-    throw new UsageError(e.message);
-  }
+  const values = parseOptions(argv, options);
   if (values.help) return "help";
-  const missing = ["url", "feed"].filter((n) => str2(values[n]) === void 0);
-  if (missing.length) throw new UsageError(`missing ${missing.map((n) => `--${n}`).join(", ")} (see --help)`);
-  const osvFile = str2(values.osv);
+  requireOptions(values, ["url", "feed"]);
+  const osvFile = nonBlank(values.osv);
   if (osvFile !== void 0 && (values.package !== void 0 || values.range !== void 0 || values.group !== void 0)) {
     throw new UsageError("give either --osv FILE or --package P --range R, not both");
   }
-  if (osvFile === void 0 && (str2(values.package) === void 0 || str2(values.range) === void 0)) {
+  if (osvFile === void 0 && (nonBlank(values.package) === void 0 || nonBlank(values.range) === void 0)) {
     throw new UsageError("give --package P and --range R, or --osv FILE (see --help)");
   }
   let osv;
@@ -691,17 +671,11 @@ var parseAffectedArgs = (argv, readFile = (p) => readFileSync(p === "-" ? 0 : p)
   }
   return {
     command: "affected",
-    url: normaliseBase(values.url),
-    keyEnv: str2(values["key-env"])?.trim() ?? DEFAULT_KEY_ENV,
-    keyEnvExplicit: str2(values["key-env"]) !== void 0,
-    timeoutMs: seconds2("timeout", values.timeout, 6e4),
-    attemptTimeoutMs: seconds2("attempt-timeout", values["attempt-timeout"], 2e4),
-    json: values.json === true,
-    verbose: values.verbose === true,
+    ...commonArgs(values),
     feed: values.feed,
-    package: str2(values.package),
-    group: str2(values.group),
-    range: str2(values.range),
+    package: nonBlank(values.package),
+    group: nonBlank(values.group),
+    range: nonBlank(values.range),
     osv
   };
 };
@@ -722,7 +696,8 @@ var merge = (into, page) => {
   return into;
 };
 var nameOf = (p) => `${p.GroupName ? `${p.GroupName}/` : ""}${p.PackageName}`;
-var affectedCommand = async (args, io, clock = realClock) => {
+var affectedCommand = async (args, rawIo, clock = realClock) => {
+  const io = printable(rawIo);
   const log = (line) => {
     if (args.verbose) io.stderr(`${PROGRAM}: ${line}`);
   };
@@ -790,13 +765,35 @@ var escapeData = (s) => s.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n
 var setOutput = (name, value) => {
   const file = process.env.GITHUB_OUTPUT;
   if (!file) {
-    console.log(`${name}=${escapeControls(value)}`);
+    console.log(printableLine(`${name}=${value}`));
     return;
   }
   if (/[\r\n]/.test(value)) throw new Error(`output ${name} holds a line break`);
   appendFileSync(file, `${name}=${value}
 `, "utf8");
 };
+var argvOf = (names) => {
+  const argv = names.flatMap((name) => input(name) ? [`--${name}=${input(name)}`] : []);
+  if (/^true$/i.test(input("verbose"))) argv.push("--verbose");
+  return argv;
+};
+var stepIo = () => {
+  let last = "";
+  const io = {
+    env: process.env,
+    stdout: (line) => process.stdout.write(`${line}
+`),
+    stderr: (line) => {
+      last = line;
+      process.stderr.write(`${line}
+`);
+    }
+  };
+  return { io, lastError: () => last };
+};
+var failureMessage = (e) => escapeControls(
+  e instanceof UsageError ? `package-deployment: ${e.message.replace(" (see --help)", "").replace(/--([a-z][a-z-]*)/g, "input $1")}` : `package-deployment: unexpected failure: ${e.message}`
+);
 var main = async () => {
   const key = input("api-key");
   if (key) {
@@ -813,23 +810,10 @@ var main = async () => {
     return EXIT.invalid;
   }
   if (input("command") === "affected") return affected();
-  const options2 = [
-    ["url", "url"],
-    ["feed", "feed"],
-    ["package", "package"],
-    ["version", "version"],
-    ["target", "target"],
-    ["application", "application"],
-    ["description", "description"],
-    ["group", "group"],
-    ["user", "user"],
-    ["date", "date"],
-    ["link", "link"],
-    ["idempotency-key", "idempotency-key"],
-    ["timeout", "timeout"]
+  const argv = [
+    "record",
+    ...argvOf(["url", "feed", "package", "version", "target", "application", "description", "group", "user", "date", "link", "idempotency-key", "timeout"])
   ];
-  const argv = ["record", ...options2.flatMap(([inputName, option]) => input(inputName) ? [`--${option}=${input(inputName)}`] : [])];
-  if (/^true$/i.test(input("verbose"))) argv.push("--verbose");
   const auth = input("auth") || "api-key";
   if (auth === "oidc") {
     argv.push("--oidc");
@@ -839,17 +823,7 @@ var main = async () => {
 `);
     return EXIT.invalid;
   }
-  let lastError = "";
-  const io = {
-    env: process.env,
-    stdout: (line) => process.stdout.write(`${line}
-`),
-    stderr: (line) => {
-      lastError = line;
-      process.stderr.write(`${line}
-`);
-    }
-  };
+  const { io, lastError } = stepIo();
   try {
     const parsed = parseCommandLine(argv);
     if (parsed.command !== "record") throw new UsageError("internal: not a record command");
@@ -860,56 +834,34 @@ var main = async () => {
       setOutput("idempotency-key", result.idempotencyKey);
       setOutput("record", JSON.stringify(result.record));
     } else {
-      process.stdout.write(`::error title=Deployment not recorded::${escapeData(lastError || `exit code ${result.exitCode}`)}
+      process.stdout.write(`::error title=Deployment not recorded::${escapeData(lastError() || `exit code ${result.exitCode}`)}
 `);
     }
     return result.exitCode;
   } catch (e) {
-    const message = e instanceof UsageError ? `package-deployment: ${e.message.replace(" (see --help)", "").replace(/--([a-z][a-z-]*)/g, "input $1")}` : `package-deployment: unexpected failure: ${e.message}`;
-    process.stdout.write(`::error title=Deployment not recorded::${escapeData(escapeControls(message))}
+    process.stdout.write(`::error title=Deployment not recorded::${escapeData(failureMessage(e))}
 `);
     return e instanceof UsageError ? EXIT.invalid : EXIT.failed;
   }
 };
 var affected = async () => {
-  const options2 = [
-    ["url", "url"],
-    ["feed", "feed"],
-    ["package", "package"],
-    ["group", "group"],
-    ["range", "range"],
-    ["osv", "osv"],
-    ["timeout", "timeout"]
-  ];
-  const argv = options2.flatMap(([inputName, option]) => input(inputName) ? [`--${option}=${input(inputName)}`] : []);
-  if (/^true$/i.test(input("verbose"))) argv.push("--verbose");
-  let lastError = "";
-  const io = {
-    env: process.env,
-    stdout: (line) => process.stdout.write(`${line}
-`),
-    stderr: (line) => {
-      lastError = line;
-      process.stderr.write(`${line}
-`);
-    }
-  };
+  const argv = argvOf(["url", "feed", "package", "group", "range", "osv", "timeout"]);
+  const { io, lastError } = stepIo();
   try {
     const parsed = parseAffectedArgs(argv);
     if (parsed === "help") throw new UsageError("internal: help asked");
     const result = await affectedCommand(parsed, io);
     if (result.affectedCount !== void 0) {
       setOutput("affected-count", String(result.affectedCount));
-      if (result.affectedCount > 0) process.stdout.write(`::error title=Affected targets::${escapeData(lastError)}
+      if (result.affectedCount > 0) process.stdout.write(`::error title=Affected targets::${escapeData(lastError())}
 `);
     } else {
-      process.stdout.write(`::error title=Affected targets not checked::${escapeData(lastError || `exit code ${result.exitCode}`)}
+      process.stdout.write(`::error title=Affected targets not checked::${escapeData(lastError() || `exit code ${result.exitCode}`)}
 `);
     }
     return result.exitCode;
   } catch (e) {
-    const message = e instanceof UsageError ? `package-deployment: ${e.message.replace(" (see --help)", "").replace(/--([a-z][a-z-]*)/g, "input $1")}` : `package-deployment: unexpected failure: ${e.message}`;
-    process.stdout.write(`::error title=Affected targets not checked::${escapeData(message)}
+    process.stdout.write(`::error title=Affected targets not checked::${escapeData(failureMessage(e))}
 `);
     return e instanceof UsageError ? EXIT.invalid : EXIT.failed;
   }

@@ -6,7 +6,7 @@
  */
 import { appendFileSync } from 'node:fs';
 import { DEFAULT_KEY_ENV, parseCommandLine } from '../../cli/args.ts';
-import { escapeControls, EXIT, UsageError, type Io } from '../../cli/output.ts';
+import { escapeControls, EXIT, printableLine, UsageError, type Io } from '../../cli/output.ts';
 import { recordCommand } from '../../cli/record.ts';
 import { affectedCommand, parseAffectedArgs } from '../../cli/affected.ts';
 
@@ -18,12 +18,41 @@ const escapeData = (s: string): string => s.replace(/%/g, '%25').replace(/\r/g, 
 const setOutput = (name: string, value: string): void => {
   const file = process.env.GITHUB_OUTPUT;
   if (!file) {
-    console.log(`${name}=${escapeControls(value)}`);
+    console.log(printableLine(`${name}=${value}`));
     return;
   }
   if (/[\r\n]/.test(value)) throw new Error(`output ${name} holds a line break`);
   appendFileSync(file, `${name}=${value}\n`, 'utf8');
 };
+
+/** The command's arguments from the inputs of the same names (in memory, never a command line: the key is not among them). */
+const argvOf = (names: string[]): string[] => {
+  const argv = names.flatMap((name) => (input(name) ? [`--${name}=${input(name)}`] : []));
+  if (/^true$/i.test(input('verbose'))) argv.push('--verbose');
+  return argv;
+};
+
+/** The step's output streams, remembering the last line on stderr (the reason the step's annotation gives). */
+const stepIo = (): { io: Io; lastError: () => string } => {
+  let last = '';
+  const io: Io = {
+    env: process.env,
+    stdout: (line) => process.stdout.write(`${line}\n`),
+    stderr: (line) => {
+      last = line;
+      process.stderr.write(`${line}\n`);
+    },
+  };
+  return { io, lastError: () => last };
+};
+
+/** A failure before or outside the command, as the annotation says it: the inputs named as such, not as options. */
+const failureMessage = (e: unknown): string =>
+  escapeControls(
+    e instanceof UsageError
+      ? `package-deployment: ${e.message.replace(' (see --help)', '').replace(/--([a-z][a-z-]*)/g, 'input $1')}`
+      : `package-deployment: unexpected failure: ${(e as Error).message}`,
+  );
 
 const main = async (): Promise<number> => {
   const key = input('api-key');
@@ -42,24 +71,10 @@ const main = async (): Promise<number> => {
   }
   if (input('command') === 'affected') return affected();
 
-  const options: [string, string][] = [
-    ['url', 'url'],
-    ['feed', 'feed'],
-    ['package', 'package'],
-    ['version', 'version'],
-    ['target', 'target'],
-    ['application', 'application'],
-    ['description', 'description'],
-    ['group', 'group'],
-    ['user', 'user'],
-    ['date', 'date'],
-    ['link', 'link'],
-    ['idempotency-key', 'idempotency-key'],
-    ['timeout', 'timeout'],
+  const argv = [
+    'record',
+    ...argvOf(['url', 'feed', 'package', 'version', 'target', 'application', 'description', 'group', 'user', 'date', 'link', 'idempotency-key', 'timeout']),
   ];
-  // An argument array in memory (not a command line): the key is not among these.
-  const argv = ['record', ...options.flatMap(([inputName, option]) => (input(inputName) ? [`--${option}=${input(inputName)}`] : []))];
-  if (/^true$/i.test(input('verbose'))) argv.push('--verbose');
   const auth = input('auth') || 'api-key';
   if (auth === 'oidc') {
     argv.push('--oidc');
@@ -68,16 +83,7 @@ const main = async (): Promise<number> => {
     process.stdout.write(`::error title=Deployment not recorded::${escapeData(`auth: ${auth} is not one of api-key, oidc`)}\n`);
     return EXIT.invalid;
   }
-
-  let lastError = '';
-  const io: Io = {
-    env: process.env,
-    stdout: (line) => process.stdout.write(`${line}\n`),
-    stderr: (line) => {
-      lastError = line;
-      process.stderr.write(`${line}\n`);
-    },
-  };
+  const { io, lastError } = stepIo();
   try {
     const parsed = parseCommandLine(argv);
     if (parsed.command !== 'record') throw new UsageError('internal: not a record command');
@@ -88,16 +94,11 @@ const main = async (): Promise<number> => {
       setOutput('idempotency-key', result.idempotencyKey);
       setOutput('record', JSON.stringify(result.record));
     } else {
-      process.stdout.write(`::error title=Deployment not recorded::${escapeData(lastError || `exit code ${result.exitCode}`)}\n`);
+      process.stdout.write(`::error title=Deployment not recorded::${escapeData(lastError() || `exit code ${result.exitCode}`)}\n`);
     }
     return result.exitCode;
   } catch (e) {
-    // The inputs are named as the CLI's options, without the dashes.
-    const message =
-      e instanceof UsageError
-        ? `package-deployment: ${e.message.replace(' (see --help)', '').replace(/--([a-z][a-z-]*)/g, 'input $1')}`
-        : `package-deployment: unexpected failure: ${(e as Error).message}`;
-    process.stdout.write(`::error title=Deployment not recorded::${escapeData(escapeControls(message))}\n`);
+    process.stdout.write(`::error title=Deployment not recorded::${escapeData(failureMessage(e))}\n`);
     return e instanceof UsageError ? EXIT.invalid : EXIT.failed;
   }
 };
@@ -107,43 +108,21 @@ const main = async (): Promise<number> => {
  * workspace), printed as the CLI prints them; output `affected-count`, and the step fails (exit 7) when it is not 0.
  */
 const affected = async (): Promise<number> => {
-  const options: [string, string][] = [
-    ['url', 'url'],
-    ['feed', 'feed'],
-    ['package', 'package'],
-    ['group', 'group'],
-    ['range', 'range'],
-    ['osv', 'osv'],
-    ['timeout', 'timeout'],
-  ];
-  const argv = options.flatMap(([inputName, option]) => (input(inputName) ? [`--${option}=${input(inputName)}`] : []));
-  if (/^true$/i.test(input('verbose'))) argv.push('--verbose');
-  let lastError = '';
-  const io: Io = {
-    env: process.env,
-    stdout: (line) => process.stdout.write(`${line}\n`),
-    stderr: (line) => {
-      lastError = line;
-      process.stderr.write(`${line}\n`);
-    },
-  };
+  const argv = argvOf(['url', 'feed', 'package', 'group', 'range', 'osv', 'timeout']);
+  const { io, lastError } = stepIo();
   try {
     const parsed = parseAffectedArgs(argv);
     if (parsed === 'help') throw new UsageError('internal: help asked');
     const result = await affectedCommand(parsed, io);
     if (result.affectedCount !== undefined) {
       setOutput('affected-count', String(result.affectedCount));
-      if (result.affectedCount > 0) process.stdout.write(`::error title=Affected targets::${escapeData(lastError)}\n`);
+      if (result.affectedCount > 0) process.stdout.write(`::error title=Affected targets::${escapeData(lastError())}\n`);
     } else {
-      process.stdout.write(`::error title=Affected targets not checked::${escapeData(lastError || `exit code ${result.exitCode}`)}\n`);
+      process.stdout.write(`::error title=Affected targets not checked::${escapeData(lastError() || `exit code ${result.exitCode}`)}\n`);
     }
     return result.exitCode;
   } catch (e) {
-    const message =
-      e instanceof UsageError
-        ? `package-deployment: ${e.message.replace(' (see --help)', '').replace(/--([a-z][a-z-]*)/g, 'input $1')}`
-        : `package-deployment: unexpected failure: ${(e as Error).message}`;
-    process.stdout.write(`::error title=Affected targets not checked::${escapeData(message)}\n`);
+    process.stdout.write(`::error title=Affected targets not checked::${escapeData(failureMessage(e))}\n`);
     return e instanceof UsageError ? EXIT.invalid : EXIT.failed;
   }
 };

@@ -24,9 +24,9 @@ import { localClientConfig, type Engine } from './dynamodb.ts';
  *   as Lambda's event source mapping polls it, from LATEST at start-up, following new shards from TRIM_HORIZON;
  * - dynalite has no streams, but every write of the deployments table is a TransactWriteItems, which our own code
  *   applies (dynalite-transactions.ts) and which knows each item's old and new image: it publishes a Streams record
- *   per item it writes to `feed.push`, and the same poller drains them. Chosen over diffing the table (a scan per
- *   poll, and no old image) and over hooking the HTTP handler (the issue asks for the table's changes, and a record
- *   the handler does not see, e.g. a second gateway's, must be announced too).
+ *   per item it writes to `feed.push`, and the same poller drains them. Not a diff of the table (a scan per poll, and
+ *   no old image), nor a hook in the HTTP handler: events come from the table's changes, as on AWS, so that a record
+ *   the handler does not see (e.g. a second gateway's) is announced too.
  * Failures: a batch the dispatcher reports failed is tried again from the failed record (after 1, 2, 4... s, up to
  * DISPATCH_RETRIES times), then its records are dead-lettered; a webhook delivery that fails after its retries is
  * dead-lettered by the dispatcher. Locally the dead-letter queue is a JSON-lines file (DEAD_LETTER_FILE, default
@@ -159,7 +159,7 @@ export const startLocalEvents = (options: {
           } catch (e) {
             const name = (e as Error).name;
             if (name !== 'TrimmedDataAccessException' && name !== 'ExpiredIteratorException') throw e;
-            // An iterator DynamoDB Local no longer honours (it happens to LATEST iterators of a fresh table's shard):
+            // An iterator DynamoDB Local has stopped honouring (it happens to LATEST iterators of a fresh table's shard):
             // read on after the last record seen, or from the shard's start (at least once: a record read twice is
             // announced twice, with the same event id).
             const after = lastSeen.get(shard);

@@ -77,8 +77,8 @@ process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
 // As the Lambda runtime: each function's first request is its cold start (each bundle has its own Powertools).
 applyLambdaRuntimeEnvironment();
 // The Lambda defaults (1.5 s per attempt) suit DynamoDB, not an embedded engine sharing this process's CPU with the
-// gateway and every function: under a burst of writers its answers queue for seconds, the SDK gave up on them while
-// they were being stored, and callers saw 503s. Locally, wait longer (still within the gateway's 29 s: 3 attempts of
+// gateway and every function: under a burst of writers its answers queue for seconds, the SDK would give up on them
+// while they are being stored, and callers would see 503s. Locally, wait longer (still within the gateway's 29 s: 3 attempts of
 // 8 s plus backoff); on AWS the short defaults stay. Explicit settings win.
 process.env.DYNAMODB_REQUEST_TIMEOUT_MS ||= String(LOCAL_REQUEST_TIMEOUT_MS);
 process.env.DYNAMODB_CONNECT_TIMEOUT_MS ||= String(LOCAL_CONNECT_TIMEOUT_MS);

@@ -11,7 +11,7 @@ import { optional, required } from '../domain/deployment.ts';
 import { InvalidInput } from '../domain/errors.ts';
 import { currentPartitionKey, foldName } from '../domain/keys.ts';
 import { MAX_ADVISORY_BYTES, parseAdvisory, type Matching } from '../domain/osv.ts';
-import { readParameters } from '../domain/queries.ts';
+import { pageLimit, readParameters } from '../domain/queries.ts';
 import { MAX_RANGE_LENGTH, matchVersion, parseRange, type Matcher } from '../domain/ranges.ts';
 import { toCurrentView } from '../domain/record.ts';
 import type { AffectedPackage, AffectedView } from '../domain/views.ts';
@@ -27,16 +27,7 @@ import type { ReadDependencies } from './read.ts';
 export const AFFECTED_DEFAULT_LIMIT = 1000;
 export const AFFECTED_MAX_LIMIT = 1000;
 
-const limit = z.pipe(
-  z.optional(z.string()),
-  z.transform((s: string | undefined, ctx) => {
-    if (s === undefined || s.trim() === '') return AFFECTED_DEFAULT_LIMIT;
-    const n = /^\d{1,5}$/.test(s.trim()) ? Number(s.trim()) : NaN;
-    if (n >= 1 && n <= AFFECTED_MAX_LIMIT) return n;
-    ctx.issues.push({ code: 'custom', message: `must be a whole number from 1 to ${AFFECTED_MAX_LIMIT}`, input: s });
-    return z.NEVER;
-  }),
-);
+const limit = pageLimit(AFFECTED_DEFAULT_LIMIT, AFFECTED_MAX_LIMIT);
 const cursor = z.optional(z.string().check(z.maxLength(8192, 'is not a cursor this API returned')));
 
 /** `GET /api/deployments/affected`: one package's targets whose current version is in `Range`. */
@@ -89,8 +80,8 @@ const storedNames = (ecosystem: string, name: string): Wanted['stored'] => {
 };
 
 /** The body of a POST as text: at most MAX_ADVISORY_BYTES (413), JSON or unlabelled (415 otherwise), UTF-8 (400). */
-const advisoryText = (event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded' | 'headers'>): string => {
-  const type = (event.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+const advisoryText = (request: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded' | 'headers'>): string => {
+  const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   // curl --data sends application/x-www-form-urlencoded unless told otherwise; the body is read as JSON all the same.
   const accepted =
     type === '' ||
@@ -99,12 +90,12 @@ const advisoryText = (event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Enco
     type === 'text/plain' ||
     type === 'application/x-www-form-urlencoded';
   if (!accepted) throw problem(415, `Content-Type ${type} is not read here; send the OSV advisory as application/json.`);
-  const raw = event.body ?? '';
+  const raw = request.body ?? '';
   // A base64 text is 4/3 of its bytes: refuse an oversized one before decoding it.
-  if ((event.isBase64Encoded ? Math.floor((raw.length * 3) / 4) : Buffer.byteLength(raw)) > MAX_ADVISORY_BYTES + 2) {
+  if ((request.isBase64Encoded ? Math.floor((raw.length * 3) / 4) : Buffer.byteLength(raw)) > MAX_ADVISORY_BYTES + 2) {
     throw problem(413, `The advisory is larger than ${MAX_ADVISORY_BYTES} bytes.`);
   }
-  const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+  const bytes = request.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
   if (bytes.length > MAX_ADVISORY_BYTES) throw problem(413, `The advisory is larger than ${MAX_ADVISORY_BYTES} bytes.`);
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -233,9 +224,9 @@ const check = async (deps: ReadDependencies, req: Request, wanted: Wanted[], adv
 export const affectedDeployments = async (
   deps: ReadDependencies,
   caller: Caller,
-  event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded' | 'headers'> & { method: string },
+  request: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded' | 'headers'> & { method: string },
 ): Promise<AffectedView> => {
-  const input = event.method === 'POST' ? advisoryInput(caller, advisoryText(event)) : rangeInput(caller);
+  const input = request.method === 'POST' ? advisoryInput(caller, advisoryText(request)) : rangeInput(caller);
   const { value } = await checkFeedAccess(deps.directory, caller, {
     input,
     feedName: ([req]) => req.feedName,

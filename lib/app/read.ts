@@ -175,15 +175,15 @@ export type ReadRequest = Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded
 /** The Lambda handler function behind the middlewares: routes by path (with or without a trailing slash). */
 export const readHandler =
   (deps: ReadDependencies) =>
-  async (event: APIGatewayProxyEventV2, _context: Context): Promise<Response> => {
-    const id = findRoute('query-deployments', event.rawPath);
-    if (id === undefined) throw new NotFound(`There is no ${event.rawPath} here; see ${ROUTES.openapi.path}.`);
-    const caller = { headers: event.headers, query: event.queryStringParameters, rawQuery: event.rawQueryString };
-    const request = {
-      body: event.body,
-      isBase64Encoded: event.isBase64Encoded,
-      headers: event.headers,
-      method: event.requestContext.http.method.toUpperCase(),
+  async (request: APIGatewayProxyEventV2, _context: Context): Promise<Response> => {
+    const id = findRoute('query-deployments', request.rawPath);
+    if (id === undefined) throw new NotFound(`There is no ${request.rawPath} here; see ${ROUTES.openapi.path}.`);
+    const caller = { headers: request.headers, query: request.queryStringParameters, rawQuery: request.rawQueryString };
+    const readRequest: ReadRequest = {
+      body: request.body,
+      isBase64Encoded: request.isBase64Encoded,
+      headers: request.headers,
+      method: request.requestContext.http.method.toUpperCase(),
     };
-    return json(200, await withStore(() => READ_HANDLERS[id](deps, caller, request), READ_UNAVAILABLE));
+    return json(200, await withStore(() => READ_HANDLERS[id](deps, caller, readRequest), READ_UNAVAILABLE));
   };

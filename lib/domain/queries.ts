@@ -14,16 +14,21 @@ import { ROUTES } from './routes.ts';
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 200;
 
-const limit = z.pipe(
-  z.optional(z.string()),
-  z.transform((s: string | undefined, ctx) => {
-    if (s === undefined || s.trim() === '') return DEFAULT_LIMIT;
-    const n = /^\d{1,4}$/.test(s.trim()) ? Number(s.trim()) : NaN;
-    if (n >= 1 && n <= MAX_LIMIT) return n;
-    ctx.issues.push({ code: 'custom', message: `must be a whole number from 1 to ${MAX_LIMIT}`, input: s });
-    return z.NEVER;
-  }),
-);
+/** A `limit` parameter: a whole number from 1 to `max` (at most one digit more than `max` has), `byDefault` when absent. */
+export const pageLimit = (byDefault: number, max: number) => {
+  const digits = new RegExp(`^\\d{1,${String(max).length + 1}}$`);
+  return z.pipe(
+    z.optional(z.string()),
+    z.transform((s: string | undefined, ctx) => {
+      if (s === undefined || s.trim() === '') return byDefault;
+      const n = digits.test(s.trim()) ? Number(s.trim()) : NaN;
+      if (n >= 1 && n <= max) return n;
+      ctx.issues.push({ code: 'custom', message: `must be a whole number from 1 to ${max}`, input: s });
+      return z.NEVER;
+    }),
+  );
+};
+const limit = pageLimit(DEFAULT_LIMIT, MAX_LIMIT);
 const cursor = z.optional(z.string().check(z.maxLength(4096, 'is not a cursor this API returned')));
 
 /** The history route (`ROUTES.history`): a package's history (optionally of one version), a target's, or a feed's. */

@@ -170,12 +170,17 @@ describe('hostile CI values (and options, and answers) are printed escaped, --ve
     const code = await run(argv, { env, stdout: (l) => stdout.push(l), stderr: (l) => stderr.push(l) });
     return { code, stdout, stderr, all: [...stdout, ...stderr] };
   };
-  /** Every printed line is one line, starts with the CLI's own words, and holds no control character. */
+  /**
+   * Every printed line is one line, holds no control character, and no CI command: none starts with `::` after blanks
+   * (GitHub's runner trims a line's start), none holds `##[` or `##vso[` (read anywhere in a line), with or without
+   * format characters (zero-width space, soft hyphen) between the marker's characters.
+   */
   const expectNoForgery = (lines: string[]) => {
     expect(lines.length).toBeGreaterThan(0);
     for (const line of lines) {
       expect(line).not.toMatch(/[\p{Cc}\u2028\u2029]/u);
-      expect(line).not.toMatch(/^::/);
+      expect(line).not.toMatch(/^[\s\p{Cf}]*:\p{Cf}*:/u);
+      expect(line).not.toMatch(/#\p{Cf}*#\p{Cf}*(?:v\p{Cf}*s\p{Cf}*o\p{Cf}*)?\[/iu);
     }
   };
 
@@ -236,6 +241,57 @@ describe('hostile CI values (and options, and answers) are printed escaped, --ve
       expect(r.stdout[1]).toContain('1\\u0085::error::forged');
     } finally {
       current.close();
+    }
+  });
+  it("a value from the service that starts a line (current's and affected's tables) or holds a command marker is not a CI command", async () => {
+    const targets = [
+      '::error::forged',
+      ' \u00a0::set-output name=id::forged',
+      '\u200b:\u00ad:warning::forged',
+      'web01 ##[error]forged',
+      'web02 ##vso[task.setvariable variable=x]forged',
+      'web03 #\u200b#VSO[task.complete result=Failed]forged',
+    ];
+    const items = targets.map((Target) => ({ Target, Version: '1', Date: '2026-12-01T00:00:00Z', UserName: 'u', Application: 'a' }));
+    const current = await serve(() => ({ status: 200, json: { Items: items } }));
+    try {
+      const table = await runIn(['current', '--url', current.url, '--feed', 'F', '--package', 'P', '--verbose'], {});
+      expect(table.code).toBe(0);
+      expect(table.stdout).toHaveLength(1 + targets.length);
+      expectNoForgery(table.all);
+      expect(table.stdout).toContainEqual(expect.stringMatching(/^\\u003a:error::forged +1 /));
+      expect(table.stdout).toContainEqual(expect.stringMatching(/^web01 \\u0023#\[error\]forged /));
+      const json = await runIn(['current', '--url', current.url, '--feed', 'F', '--package', 'P', '--json'], {});
+      expectNoForgery(json.all);
+      // The escapes are JSON's own: the line still parses to the service's values.
+      expect((JSON.parse(json.stdout[0]!) as { Items: { Target: string }[] }).Items.map((i) => i.Target).sort()).toEqual([...targets].sort());
+    } finally {
+      current.close();
+    }
+    const affected = await serve(() => ({
+      status: 200,
+      json: {
+        Advisory: null,
+        Checked: 2,
+        Packages: [
+          {
+            PackageName: '::error::forged',
+            Matching: 'ranges',
+            Affected: [{ Target: 'web01 ##[error]forged', Region: 'eu-west-1', Version: '1' }],
+            Unknown: [{ Target: '::warning::forged', Region: 'eu-west-1', Version: 'x' }],
+            Unaffected: 0,
+          },
+        ],
+      },
+    }));
+    try {
+      const r = await runIn(['affected', '--url', affected.url, '--feed', 'F', '--package', 'P', '--range', '<2', '--verbose'], {});
+      expect(r.code).toBe(7);
+      expect(r.stdout).toHaveLength(3);
+      expectNoForgery(r.all);
+      expect(r.stdout[1]).toMatch(/^\\u003a:error::forged +web01 \\u0023#\[error\]forged /);
+    } finally {
+      affected.close();
     }
   });
 });

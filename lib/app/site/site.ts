@@ -22,8 +22,8 @@ const SITE_HANDLERS: Record<RouteOf<'site'>, () => Response> = {
  */
 export const siteHandler =
   () =>
-  async (event: APIGatewayProxyEventV2): Promise<Response> => {
-    const id = findRoute('site', event.rawPath);
-    if (id === undefined) throw new NotFound(`There is no ${event.rawPath} here; see ${ROUTES.page.path} or ${ROUTES.openapi.path}.`);
+  async (request: APIGatewayProxyEventV2): Promise<Response> => {
+    const id = findRoute('site', request.rawPath);
+    if (id === undefined) throw new NotFound(`There is no ${request.rawPath} here; see ${ROUTES.page.path} or ${ROUTES.openapi.path}.`);
     return SITE_HANDLERS[id]();
   };
