@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import type { ParseArgsConfig } from 'node:util';
 import { apiUrl, COMMON_OPTIONS, commonArgs, type Common, DEFAULT_KEY_ENV, nonBlank, parseOptions, refuseKeyOption, requireOptions } from './args.ts';
+import { ROUTES } from '../lib/domain/routes.ts';
 import { apiKeyHeaders, USER_AGENT } from './auth.ts';
 import { DEFAULT_POLICY, sendWithRetries, type Clock, realClock } from './http.ts';
 import { describeStatus, EXIT, exitForStatus, printable, PROGRAM, table, UsageError, type Io } from './output.ts';
 
 /**
- * `affected`: which targets run an affected version (GET /api/deployments/affected with a range, or POST with an OSV
+ * `affected`: which targets run an affected version (GET the service's `affected` route with a range, or POST with an OSV
  * advisory), every page, as a table or --json. Exit 0 when no target is affected, 7 when at least one is (a gate for a
  * release, or a nightly audit), 2/3/4 as the other commands. Targets whose version cannot be ordered are listed as
  * `unknown` and named on stderr, but do not fail the gate by themselves.
@@ -32,7 +33,7 @@ const options = {
 export const AFFECTED_HELP = `Usage: package-deployment affected --url BASE --feed F (--package P --range R | --osv FILE) [--group G] [options]
 
 Lists the targets whose current version of a package is in a range, or that an OSV advisory (GitHub Advisory
-Database, osv.dev) names as affected (GET or POST /api/deployments/affected), as a table or --json.
+Database, osv.dev) names as affected (the service's ${ROUTES.affected.path}), as a table or --json.
 
   --package P --range R   a package and a range: NuGet interval notation ((,13.0.1), [1.0,2.0)) or an npm semver
                           range (<13.0.1, >=1.0.0 <1.2.6 || <0.2.4); a bare version is refused (say < or =)
@@ -122,7 +123,7 @@ export const affectedCommand = async (args: AffectedArgs, rawIo: Io, clock: Cloc
     const query = args.osv
       ? { FeedName: args.feed, cursor }
       : { FeedName: args.feed, PackageName: args.package, GroupName: args.group, Range: args.range, cursor };
-    const url = apiUrl(args.url, '/api/deployments/affected', query);
+    const url = apiUrl(args.url, ROUTES.affected.path, query);
     log(`${args.osv ? 'POST' : 'GET'} ${url}`);
     const outcome = await sendWithRetries(
       args.osv ? { method: 'POST', url, headers, body: args.osv.text } : { method: 'GET', url, headers },

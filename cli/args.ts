@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { documentedPath, ROUTES } from '../lib/domain/routes.ts';
 import { UsageError } from './output.ts';
 
 /** Command-line options of both commands, parsed with node:util's parseArgs (strict: unknown options are errors). */
@@ -205,8 +206,8 @@ export const HELP = {
   main: `Usage: package-deployment <command> [options]
 
 Commands:
-  record    record a deployment (POST /api/package-deployment/), retried safely with an Idempotency-Key
-  current   show which version of a package runs on each target (GET /api/deployments/current)
+  record    record a deployment (POST ${documentedPath(ROUTES.record)}), retried safely with an Idempotency-Key
+  current   show which version of a package runs on each target (GET ${ROUTES.current.path})
   affected  list the targets that run an affected version: a range or an OSV advisory (exit 7 if any)
 
 The API key comes from the environment variable ${DEFAULT_KEY_ENV} (or --key-env NAME), never from the
@@ -249,7 +250,7 @@ Exit codes: 0 recorded (or replayed), 1 gave up after retries or unexpected answ
 until --timeout).`,
   current: `Usage: package-deployment current --url BASE --feed F --package P [--group G] [--target T ...] [options]
 
-Shows the latest record of a package on each target (GET /api/deployments/current), as a table or --json.
+Shows the latest record of a package on each target (GET ${ROUTES.current.path}), as a table or --json.
 
   --target T              only this target (repeat for several; matched case-insensitively)
   --expect-version V      exit 6 unless every listed target runs V (a pipeline gate)

@@ -1,10 +1,11 @@
 import type { CurrentArgs } from './args.ts';
+import { ROUTES } from '../lib/domain/routes.ts';
 import { apiUrl } from './args.ts';
 import { apiKeyHeaders, USER_AGENT } from './auth.ts';
 import { DEFAULT_POLICY, sendWithRetries, type Clock, realClock } from './http.ts';
 import { describeStatus, EXIT, exitForStatus, printable, PROGRAM, table, type Io } from './output.ts';
 
-/** `current`: what runs where (GET /api/deployments/current, every page), optionally a version gate. */
+/** `current`: what runs where (the `current` route, every page), optionally a version gate. */
 type Item = { Target?: string; Version?: string; Date?: string; UserName?: string; Application?: string; [k: string]: unknown };
 
 /** Every line it prints goes through `printable` (values from options and answers escaped). */
@@ -18,7 +19,7 @@ export const currentCommand = async (args: CurrentArgs, rawIo: Io, clock: Clock 
   const items: Item[] = [];
   let cursor: string | undefined;
   do {
-    const url = apiUrl(args.url, '/api/deployments/current', { FeedName: args.feed, PackageName: args.package, GroupName: args.group, limit: '200', cursor });
+    const url = apiUrl(args.url, ROUTES.current.path, { FeedName: args.feed, PackageName: args.package, GroupName: args.group, limit: '200', cursor });
     log(`GET ${url}`);
     const outcome = await sendWithRetries(
       { method: 'GET', url, headers },

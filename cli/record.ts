@@ -1,4 +1,5 @@
 import type { RecordArgs } from './args.ts';
+import { documentedPath, ROUTES } from '../lib/domain/routes.ts';
 import { apiUrl } from './args.ts';
 import { apiKeyHeaders, USER_AGENT } from './auth.ts';
 import { detectCi } from './ci-env.ts';
@@ -82,7 +83,7 @@ export const recordCommand = async (args: RecordArgs, rawIo: Io, clock: Clock = 
     'Idempotency-Key': idempotencyKey,
     ...auth,
   };
-  const url = apiUrl(args.url, '/api/package-deployment/');
+  const url = apiUrl(args.url, documentedPath(ROUTES.record));
   log(`POST ${url}`);
   const outcome = await sendWithRetries(
     { method: 'POST', url, headers, body: JSON.stringify(body) },

@@ -6,6 +6,22 @@ import { appendFileSync } from "node:fs";
 // cli/args.ts
 import { parseArgs } from "node:util";
 
+// lib/domain/routes.ts
+var ROUTES = {
+  record: { function: "record-deployment", path: "/api/package-deployment", methods: ["POST"], trailingSlash: "canonical", documented: true },
+  history: { function: "query-deployments", path: "/api/deployments", methods: ["GET"], trailingSlash: "optional", documented: true },
+  current: { function: "query-deployments", path: "/api/deployments/current", methods: ["GET"], trailingSlash: "optional", documented: true },
+  overview: { function: "query-deployments", path: "/api/deployments/overview", methods: ["GET"], trailingSlash: "optional", documented: true },
+  frequency: { function: "query-deployments", path: "/api/deployments/frequency", methods: ["GET"], trailingSlash: "optional", documented: true },
+  affected: { function: "query-deployments", path: "/api/deployments/affected", methods: ["GET", "POST"], trailingSlash: "optional", documented: true },
+  feeds: { function: "query-deployments", path: "/api/feeds", methods: ["GET"], trailingSlash: "optional", documented: true },
+  page: { function: "site", path: "/", methods: ["GET"], trailingSlash: "none", documented: false },
+  openapi: { function: "site", path: "/api/openapi.json", methods: ["GET"], trailingSlash: "none", documented: false }
+};
+var ROUTE_IDS = Object.keys(ROUTES);
+var HTTP_FUNCTIONS = [...new Set(ROUTE_IDS.map((id) => ROUTES[id].function))];
+var documentedPath = (route) => route.trailingSlash === "canonical" ? `${route.path}/` : route.path;
+
 // cli/output.ts
 var EXIT = {
   ok: 0,
@@ -220,8 +236,8 @@ var HELP = {
   main: `Usage: package-deployment <command> [options]
 
 Commands:
-  record    record a deployment (POST /api/package-deployment/), retried safely with an Idempotency-Key
-  current   show which version of a package runs on each target (GET /api/deployments/current)
+  record    record a deployment (POST ${documentedPath(ROUTES.record)}), retried safely with an Idempotency-Key
+  current   show which version of a package runs on each target (GET ${ROUTES.current.path})
   affected  list the targets that run an affected version: a range or an OSV advisory (exit 7 if any)
 
 The API key comes from the environment variable ${DEFAULT_KEY_ENV} (or --key-env NAME), never from the
@@ -264,7 +280,7 @@ Exit codes: 0 recorded (or replayed), 1 gave up after retries or unexpected answ
 until --timeout).`,
   current: `Usage: package-deployment current --url BASE --feed F --package P [--group G] [--target T ...] [options]
 
-Shows the latest record of a package on each target (GET /api/deployments/current), as a table or --json.
+Shows the latest record of a package on each target (GET ${ROUTES.current.path}), as a table or --json.
 
   --target T              only this target (repeat for several; matched case-insensitively)
   --expect-version V      exit 6 unless every listed target runs V (a pipeline gate)
@@ -587,7 +603,7 @@ var recordCommand = async (args, rawIo, clock = realClock) => {
     "Idempotency-Key": idempotencyKey,
     ...auth
   };
-  const url = apiUrl(args.url, "/api/package-deployment/");
+  const url = apiUrl(args.url, documentedPath(ROUTES.record));
   log(`POST ${url}`);
   const outcome = await sendWithRetries(
     { method: "POST", url, headers, body: JSON.stringify(body) },
@@ -635,7 +651,7 @@ var options = {
 var AFFECTED_HELP = `Usage: package-deployment affected --url BASE --feed F (--package P --range R | --osv FILE) [--group G] [options]
 
 Lists the targets whose current version of a package is in a range, or that an OSV advisory (GitHub Advisory
-Database, osv.dev) names as affected (GET or POST /api/deployments/affected), as a table or --json.
+Database, osv.dev) names as affected (the service's ${ROUTES.affected.path}), as a table or --json.
 
   --package P --range R   a package and a range: NuGet interval notation ((,13.0.1), [1.0,2.0)) or an npm semver
                           range (<13.0.1, >=1.0.0 <1.2.6 || <0.2.4); a bare version is refused (say < or =)
@@ -708,7 +724,7 @@ var affectedCommand = async (args, rawIo, clock = realClock) => {
   let cursor;
   do {
     const query = args.osv ? { FeedName: args.feed, cursor } : { FeedName: args.feed, PackageName: args.package, GroupName: args.group, Range: args.range, cursor };
-    const url = apiUrl(args.url, "/api/deployments/affected", query);
+    const url = apiUrl(args.url, ROUTES.affected.path, query);
     log(`${args.osv ? "POST" : "GET"} ${url}`);
     const outcome = await sendWithRetries(
       args.osv ? { method: "POST", url, headers, body: args.osv.text } : { method: "GET", url, headers },

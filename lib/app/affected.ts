@@ -30,7 +30,7 @@ export const AFFECTED_MAX_LIMIT = 1000;
 const limit = pageLimit(AFFECTED_DEFAULT_LIMIT, AFFECTED_MAX_LIMIT);
 const cursor = z.optional(z.string().check(z.maxLength(8192, 'is not a cursor this API returned')));
 
-/** `GET /api/deployments/affected`: one package's targets whose current version is in `Range`. */
+/** The `affected` route by `GET`: one package's targets whose current version is in `Range`. */
 export const AffectedQuerySchema = z.object({
   FeedName: required('FeedName'),
   PackageName: required('PackageName'),
@@ -42,7 +42,7 @@ export const AffectedQuerySchema = z.object({
   cursor,
 });
 
-/** `POST /api/deployments/affected`: the query string of an advisory's request (the advisory is the body). */
+/** The `affected` route by `POST`: the query string of an advisory's request (the advisory is the body). */
 export const AdvisoryQuerySchema = z.object({
   FeedName: required('FeedName'),
   Target: optional('Target'),
@@ -218,8 +218,8 @@ const check = async (deps: ReadDependencies, req: Request, wanted: Wanted[], adv
 };
 
 /**
- * `GET /api/deployments/affected?FeedName&PackageName&Range[&GroupName][&Target][&Region]` and `POST
- * /api/deployments/affected?FeedName` with an OSV advisory as the body (see the file's opening comment).
+ * The `affected` route: `GET ?FeedName&PackageName&Range[&GroupName][&Target][&Region]`, and `POST ?FeedName` with an
+ * OSV advisory as the body (see the file's opening comment).
  */
 export const affectedDeployments = async (
   deps: ReadDependencies,

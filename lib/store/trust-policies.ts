@@ -11,7 +11,7 @@ import { policiesOf } from './trust-items.ts';
  * `trust#<folded feed name>` (an API key's `keyHash` is 64 hex digits, so the two never meet), its policies in a map
  * `policies` by id. Why there and not a table of its own: the functions that check keys already read that table (one
  * BatchGetItem fetches the feed, the key and, for a bearer token, the feed's policies: no new table, no new IAM
- * grant, no new round trip); and not in the feeds table, which /api/feeds reads whole. Each policy carries the feed's
+ * grant, no new round trip); and not in the feeds table, which the `feeds` route reads whole. Each policy carries the feed's
  * id, so a policy left under a name never applies to a feed created later under it (and `feeds remove` deletes them).
  */
 export type NewTrustPolicy = Omit<TrustPolicy, 'id' | 'feedId' | 'feedName' | 'createdAt'>;

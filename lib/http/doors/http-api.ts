@@ -99,7 +99,7 @@ export const httpApiRequest = (req: RawRequest, options: HttpApiOptions = {}): A
 
 /**
  * The path within the API for a payload 2.0 event: the route's own path when the route is a literal one (`ANY
- * /api/feeds`), else `rawPath` without a named stage (HTTP API puts `/<stage>` in front of it).
+ * /some/path`), else `rawPath` without a named stage (HTTP API puts `/<stage>` in front of it).
  */
 const apiPath = (event: APIGatewayProxyEventV2): string => {
   const literal = /^[A-Z]+ (\/[^{}]*)$/.exec(event.routeKey ?? '');

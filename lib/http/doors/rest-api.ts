@@ -123,8 +123,8 @@ export const queryPairs = (single: unknown, multi: unknown): Array<[string, stri
 };
 
 /**
- * The path within a REST API: its resource with the path parameters put in (`/{proxy+}` and `{"proxy": "api/feeds"}`
- * give `/api/feeds`), which carries neither the stage nor a custom domain's base path (`path` may carry the latter).
+ * The path within a REST API: its resource with the path parameters put in (`/{proxy+}` and `{"proxy": "some/path"}`
+ * give `/some/path`), which carries neither the stage nor a custom domain's base path (`path` may carry the latter).
  */
 const apiPath = (event: APIGatewayProxyEvent): string => {
   // HTTP API's payload 1.0 names its catch-all route `$default` here: then only `path` says where the request went.
