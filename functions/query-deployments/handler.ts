@@ -2,7 +2,7 @@ import { httpFunction } from '../../lib/http/chain.ts';
 import { readHandler, type ReadDependencies } from '../../lib/app/read.ts';
 import { documentClient } from '../../lib/store/client.ts';
 import { config } from '../../lib/store/config.ts';
-import { Directory } from '../../lib/store/directory.ts';
+import { configuredDirectory } from '../../lib/store/directory.ts';
 import { FeedRepository } from '../../lib/store/feeds.ts';
 
 /**
@@ -14,13 +14,7 @@ const dependencies = (): ReadDependencies => {
   const client = documentClient();
   return {
     client,
-    directory: new Directory({
-      client,
-      feedsTable: c.feedsTable,
-      apiKeysTable: c.apiKeysTable,
-      cacheTtlMs: c.lookupCacheTtlMs,
-      tokens: { allowLoopbackIssuers: c.trustLoopbackIssuers },
-    }),
+    directory: configuredDirectory(client, c),
     feeds: new FeedRepository(client, c.feedsTable),
     deploymentsTable: c.deploymentsTable,
     now: () => new Date(),

@@ -3,7 +3,7 @@ import { bodyFields, type DecodedRequest } from '../../lib/http/body-fields.ts';
 import { recordDeploymentHandler, type RecordDependencies } from '../../lib/app/record-deployment.ts';
 import { documentClient } from '../../lib/store/client.ts';
 import { config } from '../../lib/store/config.ts';
-import { Directory } from '../../lib/store/directory.ts';
+import { configuredDirectory } from '../../lib/store/directory.ts';
 
 /**
  * The recording route of lib/domain/routes.ts (ProGet's Package Deployment API). Its dependencies are built at load, so a bad
@@ -19,13 +19,7 @@ const dependencies = (): RecordDependencies => {
   const client = documentClient();
   return {
     client,
-    directory: new Directory({
-      client,
-      feedsTable: c.feedsTable,
-      apiKeysTable: c.apiKeysTable,
-      cacheTtlMs: c.lookupCacheTtlMs,
-      tokens: { allowLoopbackIssuers: c.trustLoopbackIssuers },
-    }),
+    directory: configuredDirectory(client, c),
     tables: { deployments: c.deploymentsTable, idempotency: c.idempotencyTable },
     region: c.region,
     now: () => new Date(),

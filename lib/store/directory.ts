@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BatchGetCommand, type BatchGetCommandInput, type BatchGetCommandOutput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ApiKeyRecord, FeedRecord } from '../domain/auth.ts';
 import { TtlCache } from './cache.ts';
+import type { Config } from './config.ts';
 import { Unavailable } from '../domain/errors.ts';
 import { feedKey, trustItemKey } from '../domain/keys.ts';
 import type { TrustPolicy } from '../domain/trust.ts';
@@ -113,3 +114,13 @@ export class Directory {
     return found;
   }
 }
+
+/** The functions' directory, from the validated configuration (lib/store/config.ts) and the shared client. */
+export const configuredDirectory = (client: DynamoDBDocumentClient, c: Config): Directory =>
+  new Directory({
+    client,
+    feedsTable: c.feedsTable,
+    apiKeysTable: c.apiKeysTable,
+    cacheTtlMs: c.lookupCacheTtlMs,
+    tokens: { allowLoopbackIssuers: c.trustLoopbackIssuers },
+  });
