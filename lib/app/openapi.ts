@@ -38,6 +38,10 @@ const FIELD_DESCRIPTIONS: Record<FieldName, string> = {
   Description: 'Free text, e.g. "Deployed by Custom Release Server"; may span lines.',
   UserName: "Who deployed it; defaults to the API key's user, or Anonymous.",
   Url: 'An absolute http:// or https:// link to the deployment (e.g. the pipeline run).',
+  Status:
+    'Succeeded (the default) or Failed, case-insensitive. A Failed deployment is history only: the target keeps its current version, and the overview shows the attempt as LastAttempt. Counted by /api/deployments/dora.',
+  CommitSha: "The deployed change's commit id: 7 to 64 hexadecimal digits (stored lower-case).",
+  CommitTime: 'When the deployed change was committed (ISO 8601, not after Date): lead time for changes runs from it to Date.',
   Date: 'When it was deployed: any ISO 8601 instant (no zone means UTC); defaults to the time received. Stored in UTC. A Date more than 5 minutes after the time received is kept but ordered by the time received (the answer says DateInFuture: true).',
 };
 

@@ -15,6 +15,7 @@ import {
 } from '../domain/keys.ts';
 import {
   CurrentQuerySchema,
+  DoraQuerySchema,
   FeedsQuerySchema,
   FrequencyQuerySchema,
   HistoryQuerySchema,
@@ -23,7 +24,8 @@ import {
   type HistoryQuery,
 } from '../domain/queries.ts';
 import { toCurrentView, toPackageOverview, toView } from '../domain/record.ts';
-import type { CurrentPageView, FeedsView, FrequencyView, OverviewView, PageView } from '../domain/views.ts';
+import { daysIn, doraView } from '../domain/dora.ts';
+import type { CurrentPageView, DoraView, FeedsView, FrequencyView, OverviewView, PageView } from '../domain/views.ts';
 import { json, type Response } from '../http/responses.ts';
 import { documentClient } from '../store/client.ts';
 import { config } from '../store/config.ts';
@@ -40,6 +42,7 @@ const HISTORY_NAMES = Object.keys(HistoryQuerySchema.shape);
 const CURRENT_NAMES = Object.keys(CurrentQuerySchema.shape);
 const OVERVIEW_NAMES = Object.keys(OverviewQuerySchema.shape);
 const FREQUENCY_NAMES = Object.keys(FrequencyQuerySchema.shape);
+const DORA_NAMES = Object.keys(DoraQuerySchema.shape);
 
 export type ReadDependencies = {
   client: DynamoDBDocumentClient;
@@ -144,6 +147,38 @@ export const deploymentFrequency = async (deps: ReadDependencies, caller: Caller
   const dimension = { feed: q.FeedName, group: q.GroupName, pkg: q.PackageName, target: q.Target };
   const counts = await readDailyCounts(deps.client, deps.deploymentsTable, dimension, first, last);
   return { Interval: interval, Buckets: sumIntoBuckets(interval, first, last, counts) };
+};
+
+/** The most days one DORA query may cover (a longer range is a 400), and the days it covers without `from`. */
+export const DORA_MAX_DAYS = 366;
+export const DORA_DEFAULT_DAYS = 30;
+
+/**
+ * The four DORA keys (lib/domain/dora.ts) of a feed, a package, a target or both, optionally of one region, over the
+ * whole UTC days from `from` to `to` (default: the DORA_DEFAULT_DAYS days up to today), from the per-day counters:
+ * one Query of O(days x regions x shards) items, whatever the history's length.
+ */
+export const deploymentDora = async (deps: ReadDependencies, caller: Caller): Promise<DoraView> => {
+  const { value: q } = await checkFeedAccess(deps.directory, caller, {
+    input: readParameters(DoraQuerySchema, DORA_NAMES, caller.query, caller.rawQuery),
+    feedName: (v) => v.FeedName,
+    privilege: VIEW_PRIVILEGE,
+    now: deps.now(),
+  });
+  const toDay = q.to !== undefined ? dayOf(q.to) : dayOf(deps.now().toISOString());
+  const fromDay = q.from !== undefined ? dayOf(q.from) : dayOf(new Date(Date.parse(`${toDay}T00:00:00Z`) - (DORA_DEFAULT_DAYS - 1) * 86_400_000).toISOString());
+  if (fromDay > toDay) {
+    throw new InvalidInput({ detail: 'from is after to (today, when to is not given).', errors: [{ field: 'from', detail: 'from is after to.' }] });
+  }
+  const days = daysIn(fromDay, toDay);
+  if (days > DORA_MAX_DAYS) {
+    const detail = `from and to span ${days} days; at most ${DORA_MAX_DAYS} days per request.`;
+    throw new InvalidInput({ detail, errors: [{ field: 'from', detail }] });
+  }
+  const dimension = { feed: q.FeedName, group: q.GroupName, pkg: q.PackageName, target: q.Target };
+  const counts = await readDailyCounts(deps.client, deps.deploymentsTable, dimension, fromDay, toDay, { dora: true });
+  const region = q.Region;
+  return doraView(fromDay, toDay, region === undefined ? counts : counts.filter((c) => foldName(c.region) === foldName(region)));
 };
 
 const privilegesOn = (principal: Principal, feed: FeedRecord): string[] => PRIVILEGES.filter((p) => hasPrivilege(principal, feed, p));

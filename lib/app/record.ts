@@ -41,8 +41,8 @@ export const recordDeployment = (deps: RecordDependencies, request: RecordReques
   withStore(() => record(deps, request), WRITE_UNAVAILABLE);
 
 const record = async (deps: RecordDependencies, request: RecordRequest): Promise<Recorded> => {
-  const fields: Validation = request.bodyError ? invalid([{ field: 'body', detail: request.bodyError.detail }]) : validateDeployment(request.fields);
   const now = deps.now();
+  const fields: Validation = request.bodyError ? invalid([{ field: 'body', detail: request.bodyError.detail }]) : validateDeployment(request.fields, now);
   const { principal, feed, value } = await checkFeedAccess(deps.directory, request, {
     input: both(fields, parseIdempotencyKey(request.headers['idempotency-key'])),
     feedName: ([deployment]) => deployment.FeedName,

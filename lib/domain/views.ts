@@ -1,5 +1,6 @@
 import { PRIVILEGES } from './auth.ts';
 import { EVENT_SOURCE } from './events.ts';
+import { STATUSES } from './deployment.ts';
 import { INTERVALS } from './frequency.ts';
 import { CHANGES } from './versions.ts';
 import * as z from './zod.ts';
@@ -38,6 +39,12 @@ export const DeploymentViewSchema = z.object({
     'Present when Date lay more than 5 minutes after ReceivedAt: the record is kept with its Date but ordered by ReceivedAt (in histories, for the current version per target, and for from/to), so a wrong clock cannot own the present.',
   ),
   Region: described(z.string(), 'The AWS region that received it.'),
+  Status: described(
+    z.optional(z.enum(STATUSES)),
+    "As sent (absent when not sent: the deployment succeeded). A Failed deployment never became its target's current version.",
+  ),
+  CommitSha: described(z.optional(z.string()), "The deployed change's commit id, lower-case, as sent."),
+  CommitTime: described(z.optional(z.string()), 'When the deployed change was committed (ISO 8601, UTC), as sent: lead time runs from it to Date.'),
 });
 export type DeploymentView = z.infer<typeof DeploymentViewSchema>;
 
@@ -57,6 +64,10 @@ export const CurrentViewSchema = z.extend(DeploymentViewSchema, {
   Change: described(
     z.enum(CHANGES),
     'What this deployment did to the target: deployed (first deployment), upgraded (a higher version than PreviousVersion), rolledback (a lower one), redeployed (the same version), changed (versions that cannot be ordered). Versions are ordered as SemVer 2.0, NuGet four-part versions and dotted numbers (numeric parts as numbers, a leading v ignored).',
+  ),
+  LastAttempt: described(
+    z.optional(z.object({ Version: z.string(), Status: z.enum(STATUSES), Date: z.string(), Id: z.string() })),
+    "Present when a deployment to the target failed after this record (Status Failed): the latest such attempt. The target still runs this record's Version; the next succeeded deployment clears it.",
   ),
 });
 export type CurrentView = z.infer<typeof CurrentViewSchema>;
@@ -95,6 +106,43 @@ export type Bucket = z.infer<typeof BucketSchema>;
 /** Deployments per day or week (GET /api/deployments/frequency). */
 export const FrequencySchema = z.object({ Interval: z.enum(INTERVALS), Buckets: z.array(BucketSchema) });
 export type FrequencyView = z.infer<typeof FrequencySchema>;
+
+const rating = () =>
+  described(
+    z.nullable(z.enum(['elite', 'high', 'medium', 'low'])),
+    "The 2023 Accelerate State of DevOps report's performance cluster this value falls in (thresholds in docs/api.md); null without data.",
+  );
+const seconds = (what: string) => described(z.nullable(z.number()), `${what}, in seconds (3 decimals); null without data.`);
+
+/** The four DORA keys over whole UTC days (GET /api/deployments/dora); docs/api.md defines each number. */
+export const DoraSchema = z.object({
+  From: described(z.string(), 'The first instant counted: the start of the UTC day of from.'),
+  To: described(z.string(), 'The last instant counted: the end of the UTC day of to.'),
+  Deployments: described(z.int(), 'Records dated in the range, failed ones included.'),
+  DeploymentFrequency: z.object({
+    PerDay: described(z.nullable(z.number()), 'Deployments per day of the range (3 decimals); null when there are none.'),
+    DaysWithDeployment: described(z.int(), 'UTC days of the range with at least one deployment.'),
+    Rating: rating(),
+  }),
+  LeadTimeForChanges: z.object({
+    MedianSeconds: seconds('The median of Date - CommitTime over succeeded deployments that carry CommitTime'),
+    P90Seconds: seconds('The 90th percentile (nearest rank) of the same'),
+    Count: described(z.int(), 'How many deployments have a lead time.'),
+    Rating: rating(),
+  }),
+  ChangeFailureRate: z.object({
+    Rate: described(z.nullable(z.number()), 'Failed / Total (3 decimals); null when Total is 0.'),
+    Failed: described(z.int(), 'Deployments with Status Failed, or rolled back by the next deployment of the package on the target.'),
+    Total: described(z.int(), 'Every deployment in the range (= Deployments).'),
+    Rating: rating(),
+  }),
+  TimeToRestore: z.object({
+    MedianSeconds: seconds('The median time from a failure to the next succeeded deployment that lands on the target'),
+    Count: described(z.int(), 'How many restores landed in the range.'),
+    Rating: rating(),
+  }),
+});
+export type DoraView = z.infer<typeof DoraSchema>;
 
 /** A feed the caller may view, with what the caller may do on it. */
 export const FeedViewSchema = z.object({
