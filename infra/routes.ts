@@ -12,7 +12,14 @@ export const ROUTES: RouteSpec[] = [
   { function: 'record-deployment', paths: withSlash('/api/package-deployment') },
   {
     function: 'query-deployments',
-    paths: withSlash('/api/deployments', '/api/deployments/current', '/api/deployments/overview', '/api/deployments/frequency', '/api/feeds'),
+    paths: withSlash(
+      '/api/deployments',
+      '/api/deployments/current',
+      '/api/deployments/overview',
+      '/api/deployments/frequency',
+      '/api/deployments/dora',
+      '/api/feeds',
+    ),
   },
   { function: 'site', paths: ['/', '/api/openapi.json'] },
 ];

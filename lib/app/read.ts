@@ -24,7 +24,7 @@ import {
   type HistoryQuery,
 } from '../domain/queries.ts';
 import { toCurrentView, toPackageOverview, toView } from '../domain/record.ts';
-import { daysIn, doraView } from '../domain/dora.ts';
+import { daysIn, DORA_DEFAULT_DAYS, DORA_MAX_DAYS, doraView } from '../domain/dora.ts';
 import type { CurrentPageView, DoraView, FeedsView, FrequencyView, OverviewView, PageView } from '../domain/views.ts';
 import { json, type Response } from '../http/responses.ts';
 import { documentClient } from '../store/client.ts';
@@ -149,10 +149,6 @@ export const deploymentFrequency = async (deps: ReadDependencies, caller: Caller
   return { Interval: interval, Buckets: sumIntoBuckets(interval, first, last, counts) };
 };
 
-/** The most days one DORA query may cover (a longer range is a 400), and the days it covers without `from`. */
-export const DORA_MAX_DAYS = 366;
-export const DORA_DEFAULT_DAYS = 30;
-
 /**
  * The four DORA keys (lib/domain/dora.ts) of a feed, a package, a target or both, optionally of one region, over the
  * whole UTC days from `from` to `to` (default: the DORA_DEFAULT_DAYS days up to today), from the per-day counters:
@@ -213,6 +209,7 @@ const READ_ROUTES = {
   '/api/deployments/current': currentDeployments,
   '/api/deployments/overview': deploymentOverview,
   '/api/deployments/frequency': deploymentFrequency,
+  '/api/deployments/dora': deploymentDora,
   '/api/feeds': listFeeds,
 } as const;
 

@@ -110,6 +110,10 @@ export const p90 = (values: readonly number[]): number | null => {
 /** Rounded to `digits` decimals (PerDay, Rate, seconds), so that an answer reads as a reader computes it by hand. */
 const round = (value: number | null, digits: number): number | null => (value === null ? null : Math.round(value * 10 ** digits) / 10 ** digits);
 
+/** The most days one query may cover (a longer range is a 400), and the days it covers without `from`. */
+export const DORA_MAX_DAYS = 366;
+export const DORA_DEFAULT_DAYS = 30;
+
 /** The days from `fromDay` to `toDay`, inclusive. */
 export const daysIn = (fromDay: string, toDay: string): number =>
   Math.round((Date.parse(`${toDay}T00:00:00Z`) - Date.parse(`${fromDay}T00:00:00Z`)) / (DAY * 1000)) + 1;
