@@ -92,7 +92,7 @@ export type CurrentCondition = 'fast' | { before: CurrentItem };
 export const currentUpdate = (table: string, current: ReturnType<typeof currentItem>, condition: CurrentCondition = 'fast', closes = false) => {
   const { pk, sk, ...attributes } = current;
   const names: Record<string, string> = { '#previousVersion': 'previousVersion', '#version': 'version', '#latest': 'latest' };
-  const values: Record<string, unknown> = { ':none': null, ':latest': current.latest };
+  const values: Record<string, unknown> = { ':none': null };
   const sets = ['#previousVersion = if_not_exists(#version, :none)'];
   Object.entries({ ...attributes, versionOrder: versionOrderKey(current.version) }).forEach(([name, value], i) => {
     if (value === undefined) return;
@@ -110,6 +110,7 @@ export const currentUpdate = (table: string, current: ReturnType<typeof currentI
     names['#order'] = 'versionOrder';
     names['#open'] = 'openSince';
     // An unorderable version (' ') is never a rollback, whatever the target ran: no condition on the order then.
+    values[':latest'] = current.latest;
     if (order !== ' ') values[':order'] = order;
     conditionExpression = `attribute_not_exists(pk) OR (#latest < :latest AND attribute_not_exists(#open) AND attribute_exists(#order)${order !== ' ' ? ' AND #order <= :order' : ''})`;
   } else {
