@@ -1,9 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { BatchWriteCommand, paginateScan } from '@aws-sdk/lib-dynamodb';
+import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { run } from '../../infra/admin.ts';
 import { handler as read } from '../../functions/query-deployments/handler.ts';
 import { handler as record } from '../../functions/record-deployment/handler.ts';
 import { DORA_EXAMPLE } from '../../lib/app/openapi.ts';
 import { VIEW_AND_DOWNLOAD } from '../../lib/domain/auth.ts';
+import { feedIndexKey } from '../../lib/domain/keys.ts';
 import type { NewDeployment } from '../../lib/domain/record.ts';
 import { documentClient } from '../../lib/store/client.ts';
 import { putDeployment } from '../../lib/store/deployments.ts';
@@ -74,7 +78,25 @@ beforeAll(async () => {
   }
 });
 
-const dora = (params: Record<string, string> = {}) => get('/api/deployments/dora', { FeedName: FEED, ...DORA_RANGE, ...params });
+const dora = (params: Record<string, string> = {}, feed = FEED) => get('/api/deployments/dora', { FeedName: feed, ...DORA_RANGE, ...params });
+
+/** Deletes every counter of a feed (its four dimensions, every day, region and shard). */
+const deleteCounters = async (feed: string): Promise<number> => {
+  const prefix = `N#${feedIndexKey(feed)}`;
+  const keys: Array<{ pk: string; sk: string }> = [];
+  for await (const page of paginateScan({ client }, { TableName: TEST_TABLES.deployments, ConsistentRead: true })) {
+    for (const item of page.Items ?? []) {
+      const pk = String(item.pk);
+      if (pk === prefix || pk.startsWith(`${prefix}#`)) keys.push({ pk, sk: String(item.sk) });
+    }
+  }
+  for (let i = 0; i < keys.length; i += 25) {
+    const batch = keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
+    await client.send(new BatchWriteCommand({ RequestItems: { [TEST_TABLES.deployments]: batch } }));
+  }
+  return keys.length;
+};
+const backfillFeed = (feed: string) => run(['counters', 'backfill', '--feed', feed], () => undefined);
 
 describe('GET /api/deployments/dora: the worked example', () => {
   it('answers the four keys of the feed as computed by hand', async () => {
@@ -157,4 +179,67 @@ describe('a failed deployment', () => {
       ['web03', '1.3.0', 'upgraded', undefined],
     ]);
   });
+});
+
+describe('counters backfill', () => {
+  it('rebuilds the same four keys from the history alone', async () => {
+    expect(await deleteCounters(FEED)).toBeGreaterThan(0);
+    expect((await dora()).json.Deployments).toBe(0);
+    await backfillFeed(FEED);
+    expect((await dora()).json).toEqual(DORA_EXAMPLE);
+    const { From: _f, To: _t, ...web02 } = (await dora({ Target: 'web02' })).json;
+    expect(web02).toEqual(DORA_FILTERED.web02);
+  });
+});
+
+describe('counters under concurrent writers (fast-check)', () => {
+  const VERSIONS = ['1.0.0', '1.1.0', '2.0.0', '0.9.0', 'latest'];
+  const step = fc.record({
+    version: fc.constantFrom(...VERSIONS),
+    failed: fc.boolean(),
+    minutes: fc.integer({ min: 1, max: 900 }),
+    lead: fc.option(fc.integer({ min: 0, max: 100_000 }), { nil: undefined }),
+  });
+  // Up to four targets written at once (sharing the feed's and the package's counters), each in Date order.
+  const scenario = fc.array(fc.array(step, { minLength: 1, maxLength: 6 }), { minLength: 2, maxLength: 4 });
+
+  it('leave the counters equal to a recomputation from the history (the backfill)', async () => {
+    await fc.assert(
+      fc.asyncProperty(scenario, async (targets) => {
+        const feed = `DoraProp-${randomUUID().slice(0, 8)}`;
+        await new FeedRepository(client, TEST_TABLES.feeds, TEST_TABLES).add(feed, VIEW_AND_DOWNLOAD);
+        await Promise.all(
+          targets.map(async (steps, t) => {
+            let at = Date.parse('2026-11-01T00:00:00Z');
+            for (const s of steps) {
+              at += s.minutes * 60_000;
+              const date = new Date(at).toISOString();
+              await putDeployment(client, TEST_TABLES, {
+                feedName: feed,
+                packageName: 'Shared',
+                version: s.version,
+                target: `t${t}`,
+                application: 'a',
+                description: 'd',
+                userName: 'u',
+                date,
+                receivedAt: new Date().toISOString(),
+                keyId: 'anonymous',
+                region: t % 2 === 0 ? 'eu-west-1' : 'us-east-1',
+                ...(s.failed ? { status: 'Failed' as const } : {}),
+                ...(s.lead !== undefined ? { commitTime: new Date(at - s.lead * 1000).toISOString() } : {}),
+              });
+            }
+          }),
+        );
+        const live = [(await dora({}, feed)).json, ...(await Promise.all(targets.map(async (_, t) => (await dora({ Target: `t${t}` }, feed)).json)))];
+        expect(live[0]!.Deployments).toBe(targets.flat().length);
+        await deleteCounters(feed);
+        await backfillFeed(feed);
+        const rebuilt = [(await dora({}, feed)).json, ...(await Promise.all(targets.map(async (_, t) => (await dora({ Target: `t${t}` }, feed)).json)))];
+        expect(rebuilt).toEqual(live);
+      }),
+      { numRuns: 8 },
+    );
+  }, 120_000);
 });
