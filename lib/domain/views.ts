@@ -155,8 +155,11 @@ export type FeedView = z.infer<typeof FeedViewSchema>;
 export const FeedsSchema = z.object({ Items: z.array(FeedViewSchema) });
 export type FeedsView = z.infer<typeof FeedsSchema>;
 
-/** The record's Change, or `backdated`: a record dated before the target's current one, which it did not change. */
-export const EVENT_CHANGES = [...CHANGES, 'backdated'] as const;
+/**
+ * The record's Change, or `backdated`: a record dated before the target's current one, which it did not change; or
+ * `failed`: a deployment whose Status is Failed, which did not change the target either.
+ */
+export const EVENT_CHANGES = [...CHANGES, 'backdated', 'failed'] as const;
 export type EventChange = (typeof EVENT_CHANGES)[number];
 
 /** The event's detail: the record as the read API returns it, plus what it changed (Region is the record's own). */
@@ -164,7 +167,7 @@ export const EventDetailSchema = z.extend(DeploymentViewSchema, {
   PreviousVersion: described(z.optional(z.string()), 'The version the target ran before; absent on a first deployment and on a backdated record.'),
   Change: described(
     z.enum(EVENT_CHANGES),
-    "deployed (first on the target), upgraded / rolledback (a higher / lower version than PreviousVersion), redeployed (the same version), changed (versions that cannot be ordered), backdated (a record dated before the target's current one, which it did not change). Versions are ordered as in /api/deployments/current.",
+    "deployed (first on the target), upgraded / rolledback (a higher / lower version than PreviousVersion), redeployed (the same version), changed (versions that cannot be ordered), backdated (a record dated before the target's current one, which it did not change), failed (Status Failed: the target still runs what it ran). Versions are ordered as in /api/deployments/current.",
   ),
 });
 export type EventDetail = z.infer<typeof EventDetailSchema>;
@@ -175,7 +178,7 @@ export const DeploymentEventSchema = z.object({
   source: z.literal(EVENT_SOURCE),
   'detail-type': described(
     z.string(),
-    'CDEvents name by Change: deployed, redeployed and backdated -> dev.cdevents.service.deployed; upgraded and changed -> dev.cdevents.service.upgraded; rolledback -> dev.cdevents.service.rolledback.',
+    'CDEvents name by Change: deployed, redeployed and backdated -> dev.cdevents.service.deployed; upgraded and changed -> dev.cdevents.service.upgraded; rolledback -> dev.cdevents.service.rolledback; failed -> package-deployment-api.deployment.failed (a name of the service, as CDEvents has no failed deployment).',
   ),
   time: described(z.string(), 'When the service received the record (ISO 8601, UTC).'),
   region: described(z.string(), 'The AWS region that received the record (the only one that announces it).'),
