@@ -46,6 +46,9 @@ const main = async (): Promise<number> => {
     ['date', 'date'],
     ['link', 'link'],
     ['idempotency-key', 'idempotency-key'],
+    ['status', 'status'],
+    ['commit-sha', 'commit-sha'],
+    ['commit-time', 'commit-time'],
     ['timeout', 'timeout'],
   ];
   // An argument array in memory (not a command line): the key is not among these.
