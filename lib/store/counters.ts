@@ -17,10 +17,10 @@ export const readDailyCounts = async (
 ): Promise<DayCounts[]> => {
   const { low, high } = counterRange(fromDay, toDay);
   const counts: DayCounts[] = [];
-  // The frequency read needs the counts only; the DORA read the failures and the lead and restore times too.
+  // The frequency read needs the counts and failures only; the DORA read the lead and restore times too.
   const names: Record<string, string> = options.dora
     ? { '#count': 'count', '#failed': 'failed', '#lead': 'leadTimes', '#restore': 'restoreTimes' }
-    : { '#count': 'count' };
+    : { '#count': 'count', '#failed': 'failed' };
   let start: Record<string, unknown> | undefined;
   do {
     const out = await client.send(
