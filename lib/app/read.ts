@@ -152,7 +152,8 @@ export const deploymentFrequency = async (deps: ReadDependencies, caller: Caller
 /**
  * The four DORA keys (lib/domain/dora.ts) of a feed, a package, a target or both, optionally of one region, over the
  * whole UTC days from `from` to `to` (default: the DORA_DEFAULT_DAYS days up to today), from the per-day counters:
- * one Query of O(days x regions x shards) items, whatever the history's length.
+ * one Query of O(days x regions x shards) items, whatever the history's length; their lead and restore time lists hold
+ * one number per deployment of the range, so the bytes read grow with the deployments in the range.
  */
 export const deploymentDora = async (deps: ReadDependencies, caller: Caller): Promise<DoraView> => {
   const { value: q } = await checkFeedAccess(deps.directory, caller, {

@@ -76,7 +76,7 @@ const ATTEMPT_ATTRIBUTES = ['lastAttempt', 'lastAttemptSk', 'openSince'] as cons
  *   (versionOrder, see versionOrderKey) and no failed attempt since. Then nothing about the old item changes the
  *   counters, and the record needs no read: one round trip. Otherwise DynamoDB answers with the old item
  *   (ReturnValuesOnConditionCheckFailure), and the next attempt is
- * - `{ before }`: on condition that the item still holds that record (`latest`), with the counters the landing on it
+ * - `{ before }`: on condition that the item still holds that record (`latest`, and `openSince`), with the counters the landing on it
  *   adds (a rollback's failure, a restore) and, when it ends the failures since, their attributes removed. Two round
  *   trips, only for a rollback, the first landing after a failure, and items written before versionOrder existed.
  */
@@ -87,7 +87,8 @@ export type CurrentCondition = 'fast' | { before: CurrentItem };
  * `previousVersion` takes the old item's `version` (every right-hand side of a SET reads the item as it was before the
  * update), or null when there was no item (a first deployment). Every other attribute is set from the new record, and
  * an optional one it lacks is removed, so the item ends up exactly as the Put would have written it, plus
- * previousVersion and versionOrder (and, when `closes`, without the failed attempts' attributes). The Change (upgraded, rolled back...) is derived from the two versions when read.
+ * previousVersion and versionOrder (and, when `closes`, without the failed attempts' attributes). The Change
+ * (upgraded, rolled back...) is derived from the two versions when read.
  */
 export const currentUpdate = (table: string, current: ReturnType<typeof currentItem>, condition: CurrentCondition = 'fast', closes = false) => {
   const { pk, sk, ...attributes } = current;
@@ -114,8 +115,12 @@ export const currentUpdate = (table: string, current: ReturnType<typeof currentI
     if (order !== ' ') values[':order'] = order;
     conditionExpression = `attribute_not_exists(pk) OR (#latest < :latest AND attribute_not_exists(#open) AND attribute_exists(#order)${order !== ' ' ? ' AND #order <= :order' : ''})`;
   } else {
+    // The item as it was read: the same record, and the same failures since (a failed attempt noted meanwhile would
+    // change the restore this landing counts).
+    names['#open'] = 'openSince';
     values[':before'] = condition.before.latest;
-    conditionExpression = '#latest = :before';
+    if (condition.before.openSince !== undefined) values[':open'] = condition.before.openSince;
+    conditionExpression = `#latest = :before AND ${condition.before.openSince !== undefined ? '#open = :open' : 'attribute_not_exists(#open)'}`;
   }
   return {
     TableName: table,

@@ -92,7 +92,7 @@ describe('putDeployment', () => {
     const [, second] = sentItems();
     // History, current, four counters of the record's day, four of the rolled-back record's day.
     expect(second!.length).toBe(10);
-    expect(second![1]!.Update!.ConditionExpression).toBe('#latest = :before');
+    expect(second![1]!.Update!.ConditionExpression).toBe('#latest = :before AND attribute_not_exists(#open)');
     expect(second![1]!.Update!.ExpressionAttributeValues![':before']).toBe(held.latest);
     const counters = second!.slice(2).map((i) => [String(i.Update!.Key!.sk).slice(0, 12), i.Update!.UpdateExpression]);
     expect(counters.slice(0, 4)).toEqual(
