@@ -189,7 +189,14 @@ const resourcePolicyFor = (ids) =>
  */
 const FUNCTION_PATHS = {
   'record-deployment': ['/api/package-deployment'],
-  'query-deployments': ['/api/deployments', '/api/deployments/current', '/api/deployments/overview', '/api/deployments/frequency', '/api/deployments/dora', '/api/feeds'],
+  'query-deployments': [
+    '/api/deployments',
+    '/api/deployments/current',
+    '/api/deployments/overview',
+    '/api/deployments/frequency',
+    '/api/deployments/dora',
+    '/api/feeds',
+  ],
   site: ['/', '/api/openapi.json'],
 };
 /** A function's events for a door: HTTP API routes, REST API methods (`ANY`, Lambda proxy), none for function URLs. */

@@ -100,10 +100,7 @@ export type OverviewView = z.infer<typeof OverviewSchema>;
 export const BucketSchema = z.object({
   Start: described(z.string(), 'The first day of the bucket (YYYY-MM-DD, UTC; a Monday for weeks).'),
   Count: described(z.int(), 'Deployments recorded with a Date in the bucket, in every region.'),
-  Failed: described(
-    z.int(),
-    'How many of them failed: Status Failed, or rolled back by the next deployment on their target (see /api/deployments/dora).',
-  ),
+  Failed: described(z.int(), 'How many of them failed: Status Failed, or rolled back by the next deployment on their target (see /api/deployments/dora).'),
 });
 export type Bucket = z.infer<typeof BucketSchema>;
 
