@@ -128,6 +128,7 @@ describe('GET /api/openapi.json', () => {
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/api/deployments',
       '/api/deployments/current',
+      '/api/deployments/dora',
       '/api/deployments/frequency',
       '/api/deployments/overview',
       '/api/feeds',
