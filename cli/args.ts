@@ -32,6 +32,9 @@ const recordOptions = {
   oidc: { type: 'boolean' },
   audience: { type: 'string' },
   'oidc-token-env': { type: 'string' },
+  status: { type: 'string' },
+  'commit-sha': { type: 'string' },
+  'commit-time': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 const currentOptions = {
@@ -63,6 +66,10 @@ export type RecordArgs = Common & {
   user?: string | undefined;
   date?: string | undefined;
   link?: string | undefined;
+  /** Succeeded or Failed (any case); absent: not sent (the service takes Succeeded). */
+  status?: string | undefined;
+  commitSha?: string | undefined;
+  commitTime?: string | undefined;
   idempotencyKey?: string | undefined;
   /** `--oidc`: an identity token instead of the API key; its audience (default: the base URL) and where it is read. */
   oidc?: { audience: string; tokenEnv?: string | undefined } | undefined;
@@ -153,6 +160,13 @@ export const parseOptions = <O extends ParseArgsConfig['options']>(args: string[
   }
 };
 
+/** --status: succeeded or failed, any case (the service says the same, but a typo is better caught before sending). */
+const status = (value: string | undefined): string | undefined => {
+  if (value === undefined) return undefined;
+  if (/^(succeeded|failed)$/i.test(value.trim())) return value.trim();
+  throw new UsageError(`--status must be succeeded or failed, got ${JSON.stringify(value)}`);
+};
+
 export const parseCommandLine = (argv: string[]): Parsed => {
   refuseKeyOption(argv);
   const [command, ...rest] = argv;
@@ -183,6 +197,9 @@ export const parseCommandLine = (argv: string[]): Parsed => {
       date: nonBlank(values.date),
       link: nonBlank(values.link),
       idempotencyKey: nonBlank(values['idempotency-key']),
+      status: status(nonBlank(values.status)),
+      commitSha: nonBlank(values['commit-sha']),
+      commitTime: nonBlank(values['commit-time']),
     };
   }
   if (command === 'current') {
@@ -232,6 +249,12 @@ Optional:
   --user U                UserName (default: the API key's user, or Anonymous)
   --date ISO              Date (default: when the service receives it)
   --link URL              Url (default in CI: the run's URL)
+  --status S              succeeded (the default) or failed: a failed deployment is recorded as history, and the
+                          target keeps what it ran
+  --commit-sha SHA        CommitSha (default in CI: the run's commit, e.g. GITHUB_SHA or CI_COMMIT_SHA)
+  --commit-time ISO       CommitTime, what lead time is measured from (default: that commit's committer date,
+                          from git show -s --format=%cI SHA, when the working directory is a git checkout
+                          holding it)
   --idempotency-key K     Idempotency-Key (default in CI: derived from the run, attempt, job, feed, package,
                           version and target; outside CI: random per invocation)
   --key-env NAME          read the API key from this variable instead of ${DEFAULT_KEY_ENV}

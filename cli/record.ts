@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import type { RecordArgs } from './args.ts';
 import { documentedPath, ROUTES } from '../lib/domain/routes.ts';
 import { apiUrl } from './args.ts';
@@ -19,8 +20,34 @@ export type RecordResult = {
 
 export const DEFAULT_DESCRIPTION = 'Recorded with the package-deployment CLI';
 
-/** The request body (the seed's field names) and the Idempotency-Key, with what the CI environment supplies. */
-export const buildRecord = (args: RecordArgs, env: Io['env'], log: (line: string) => void) => {
+/** A commit id as the service accepts it: 7 to 64 hex digits. */
+const COMMIT_SHA = /^[0-9a-f]{7,64}$/i;
+
+/**
+ * The committer date of `sha` (ISO 8601) from the git checkout in the working directory, or undefined when there is
+ * none, git is missing, or the checkout does not hold that commit (a shallow clone of another branch): lead time is
+ * then left out rather than guessed. `git show -s --format=%cI` prints the strict ISO 8601 date with its offset.
+ */
+export const gitCommitTime = (sha: string): string | undefined => {
+  try {
+    const out = execFileSync('git', ['show', '-s', '--format=%cI', sha, '--'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 });
+    const time = out.trim();
+    return /^\d{4}-\d{2}-\d{2}T/.test(time) ? time : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * The request body (the seed's field names) and the Idempotency-Key, with what the CI environment supplies: the
+ * run's link and description, and its commit (CommitSha) with that commit's time in the git checkout (CommitTime).
+ */
+export const buildRecord = (
+  args: RecordArgs,
+  env: Io['env'],
+  log: (line: string) => void,
+  commitTimeOf: (sha: string) => string | undefined = gitCommitTime,
+) => {
   const ci = detectCi(env);
   const body: Record<string, string> = {
     FeedName: args.feed,
@@ -35,6 +62,15 @@ export const buildRecord = (args: RecordArgs, env: Io['env'], log: (line: string
   const url = args.link ?? ci.run?.url;
   if (url !== undefined) body.Url = url;
   if (args.date !== undefined) body.Date = args.date;
+  if (args.status !== undefined) body.Status = args.status;
+  const ciCommit = ci.run?.commit !== undefined && COMMIT_SHA.test(ci.run.commit) ? ci.run.commit : undefined;
+  const sha = args.commitSha ?? ciCommit;
+  if (sha !== undefined) body.CommitSha = sha;
+  const commitTime = args.commitTime ?? (sha !== undefined && COMMIT_SHA.test(sha) ? commitTimeOf(sha) : undefined);
+  if (commitTime !== undefined) body.CommitTime = commitTime;
+  if (sha !== undefined && args.commitTime === undefined) {
+    log(commitTime !== undefined ? `CommitTime ${commitTime} (git show of ${sha})` : `no CommitTime: commit ${sha} is not in a git checkout here`);
+  }
 
   let idempotencyKey: string;
   if (args.idempotencyKey !== undefined) {

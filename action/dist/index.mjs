@@ -13,6 +13,7 @@ var ROUTES = {
   current: { function: "query-deployments", path: "/api/deployments/current", methods: ["GET"], trailingSlash: "optional", documented: true },
   overview: { function: "query-deployments", path: "/api/deployments/overview", methods: ["GET"], trailingSlash: "optional", documented: true },
   frequency: { function: "query-deployments", path: "/api/deployments/frequency", methods: ["GET"], trailingSlash: "optional", documented: true },
+  dora: { function: "query-deployments", path: "/api/deployments/dora", methods: ["GET"], trailingSlash: "optional", documented: true },
   affected: { function: "query-deployments", path: "/api/deployments/affected", methods: ["GET", "POST"], trailingSlash: "optional", documented: true },
   feeds: { function: "query-deployments", path: "/api/feeds", methods: ["GET"], trailingSlash: "optional", documented: true },
   page: { function: "site", path: "/", methods: ["GET"], trailingSlash: "none", documented: false },
@@ -54,13 +55,13 @@ var printable = (io) => ({
 });
 var UsageError = class extends Error {
 };
-var exitForStatus = (status) => {
-  if (status >= 200 && status < 300) return EXIT.ok;
-  if (status >= 300 && status < 400) return EXIT.invalid;
-  if (status === 400 || status === 413 || status === 415) return EXIT.invalid;
-  if (status === 401 || status === 403) return EXIT.forbidden;
-  if (status === 404) return EXIT.notFound;
-  if (status === 409 || status === 422) return EXIT.conflict;
+var exitForStatus = (status2) => {
+  if (status2 >= 200 && status2 < 300) return EXIT.ok;
+  if (status2 >= 300 && status2 < 400) return EXIT.invalid;
+  if (status2 === 400 || status2 === 413 || status2 === 415) return EXIT.invalid;
+  if (status2 === 401 || status2 === 403) return EXIT.forbidden;
+  if (status2 === 404) return EXIT.notFound;
+  if (status2 === 409 || status2 === 422) return EXIT.conflict;
   return EXIT.failed;
 };
 var STATUS_WORDS = {
@@ -83,11 +84,11 @@ var problemDetail = (text) => {
   const flat = text.replace(/\s+/g, " ").trim();
   return flat.length > 200 ? `${flat.slice(0, 200)}...` : flat;
 };
-var describeStatus = (status, text, location) => {
-  if (status >= 300 && status < 400) return `the service redirects (${status}) to ${location ?? "another URL"}: use that URL's base as --url`;
+var describeStatus = (status2, text, location) => {
+  if (status2 >= 300 && status2 < 400) return `the service redirects (${status2}) to ${location ?? "another URL"}: use that URL's base as --url`;
   const detail = problemDetail(text);
-  const words = STATUS_WORDS[status] ?? (status >= 500 ? "service error" : "unexpected answer");
-  return `${words} (${status})${detail ? `: ${detail}` : ""}`;
+  const words = STATUS_WORDS[status2] ?? (status2 >= 500 ? "service error" : "unexpected answer");
+  return `${words} (${status2})${detail ? `: ${detail}` : ""}`;
 };
 var table = (rows) => {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? [];
@@ -122,7 +123,10 @@ var recordOptions = {
   "idempotency-key": { type: "string" },
   oidc: { type: "boolean" },
   audience: { type: "string" },
-  "oidc-token-env": { type: "string" }
+  "oidc-token-env": { type: "string" },
+  status: { type: "string" },
+  "commit-sha": { type: "string" },
+  "commit-time": { type: "string" }
 };
 var currentOptions = {
   ...COMMON_OPTIONS,
@@ -185,6 +189,11 @@ var parseOptions = (args, options2) => {
     throw new UsageError(e.message);
   }
 };
+var status = (value) => {
+  if (value === void 0) return void 0;
+  if (/^(succeeded|failed)$/i.test(value.trim())) return value.trim();
+  throw new UsageError(`--status must be succeeded or failed, got ${JSON.stringify(value)}`);
+};
 var parseCommandLine = (argv) => {
   refuseKeyOption(argv);
   const [command, ...rest] = argv;
@@ -213,7 +222,10 @@ var parseCommandLine = (argv) => {
       user: nonBlank(values.user),
       date: nonBlank(values.date),
       link: nonBlank(values.link),
-      idempotencyKey: nonBlank(values["idempotency-key"])
+      idempotencyKey: nonBlank(values["idempotency-key"]),
+      status: status(nonBlank(values.status)),
+      commitSha: nonBlank(values["commit-sha"]),
+      commitTime: nonBlank(values["commit-time"])
     };
   }
   if (command === "current") {
@@ -262,6 +274,12 @@ Optional:
   --user U                UserName (default: the API key's user, or Anonymous)
   --date ISO              Date (default: when the service receives it)
   --link URL              Url (default in CI: the run's URL)
+  --status S              succeeded (the default) or failed: a failed deployment is recorded as history, and the
+                          target keeps what it ran
+  --commit-sha SHA        CommitSha (default in CI: the run's commit, e.g. GITHUB_SHA or CI_COMMIT_SHA)
+  --commit-time ISO       CommitTime, what lead time is measured from (default: that commit's committer date,
+                          from git show -s --format=%cI SHA, when the working directory is a git checkout
+                          holding it)
   --idempotency-key K     Idempotency-Key (default in CI: derived from the run, attempt, job, feed, package,
                           version and target; outside CI: random per invocation)
   --key-env NAME          read the API key from this variable instead of ${DEFAULT_KEY_ENV}
@@ -291,6 +309,9 @@ Exit codes: 0 listed (and, with --expect-version, all at V), 1 gave up or unexpe
 or parameters, 3 key refused or lacks Feeds_ViewFeed, 4 feed not found, or no record of the package (or of a
 --target), 6 a listed target runs another version.`
 };
+
+// cli/record.ts
+import { execFileSync } from "node:child_process";
 
 // cli/auth.ts
 var apiKeyHeaders = (c, io, log) => {
@@ -469,7 +490,7 @@ var parseRetryAfter = (value, now) => {
   return Math.max(0, at - now);
 };
 var backoffDelay = (retry, policy, random) => Math.floor(random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.min(retry, 30)));
-var isRetryableStatus = (status, alsoRetry = []) => status === 408 || status === 429 || status >= 500 || alsoRetry.includes(status);
+var isRetryableStatus = (status2, alsoRetry = []) => status2 === 408 || status2 === 429 || status2 >= 500 || alsoRetry.includes(status2);
 var describeError = (e) => {
   if (e instanceof Error) {
     if (e.name === "TimeoutError" || e.name === "AbortError") return "timed out";
@@ -543,7 +564,17 @@ var randomIdempotencyKey = () => `pda-${randomUUID()}`;
 
 // cli/record.ts
 var DEFAULT_DESCRIPTION = "Recorded with the package-deployment CLI";
-var buildRecord = (args, env, log) => {
+var COMMIT_SHA = /^[0-9a-f]{7,64}$/i;
+var gitCommitTime = (sha) => {
+  try {
+    const out = execFileSync("git", ["show", "-s", "--format=%cI", sha, "--"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 5e3 });
+    const time = out.trim();
+    return /^\d{4}-\d{2}-\d{2}T/.test(time) ? time : void 0;
+  } catch {
+    return void 0;
+  }
+};
+var buildRecord = (args, env, log, commitTimeOf = gitCommitTime) => {
   const ci = detectCi(env);
   const body = {
     FeedName: args.feed,
@@ -558,6 +589,15 @@ var buildRecord = (args, env, log) => {
   const url = args.link ?? ci.run?.url;
   if (url !== void 0) body.Url = url;
   if (args.date !== void 0) body.Date = args.date;
+  if (args.status !== void 0) body.Status = args.status;
+  const ciCommit = ci.run?.commit !== void 0 && COMMIT_SHA.test(ci.run.commit) ? ci.run.commit : void 0;
+  const sha = args.commitSha ?? ciCommit;
+  if (sha !== void 0) body.CommitSha = sha;
+  const commitTime = args.commitTime ?? (sha !== void 0 && COMMIT_SHA.test(sha) ? commitTimeOf(sha) : void 0);
+  if (commitTime !== void 0) body.CommitTime = commitTime;
+  if (sha !== void 0 && args.commitTime === void 0) {
+    log(commitTime !== void 0 ? `CommitTime ${commitTime} (git show of ${sha})` : `no CommitTime: commit ${sha} is not in a git checkout here`);
+  }
   let idempotencyKey;
   if (args.idempotencyKey !== void 0) {
     const problem = checkIdempotencyKey(args.idempotencyKey);
@@ -753,7 +793,7 @@ var affectedCommand = async (args, rawIo, clock = realClock) => {
   else if (affected2.length + unknown.length > 0) {
     for (const line of table([
       ["PACKAGE", "TARGET", "REGION", "VERSION", "STATUS", "FIXED IN"],
-      ...[...affected2, ...unknown].map(({ p, r, status }) => [nameOf(p), r.Target, r.Region, r.Version, status, r.FixedIn].map((v) => String(v ?? "")))
+      ...[...affected2, ...unknown].map(({ p, r, status: status2 }) => [nameOf(p), r.Target, r.Region, r.Version, status2, r.FixedIn].map((v) => String(v ?? "")))
     ])) {
       io.stdout(line);
     }
@@ -828,7 +868,24 @@ var main = async () => {
   if (input("command") === "affected") return affected();
   const argv = [
     "record",
-    ...argvOf(["url", "feed", "package", "version", "target", "application", "description", "group", "user", "date", "link", "idempotency-key", "timeout"])
+    ...argvOf([
+      "url",
+      "feed",
+      "package",
+      "version",
+      "target",
+      "application",
+      "description",
+      "group",
+      "user",
+      "date",
+      "link",
+      "idempotency-key",
+      "status",
+      "commit-sha",
+      "commit-time",
+      "timeout"
+    ])
   ];
   const auth = input("auth") || "api-key";
   if (auth === "oidc") {

@@ -73,7 +73,24 @@ const main = async (): Promise<number> => {
 
   const argv = [
     'record',
-    ...argvOf(['url', 'feed', 'package', 'version', 'target', 'application', 'description', 'group', 'user', 'date', 'link', 'idempotency-key', 'timeout']),
+    ...argvOf([
+      'url',
+      'feed',
+      'package',
+      'version',
+      'target',
+      'application',
+      'description',
+      'group',
+      'user',
+      'date',
+      'link',
+      'idempotency-key',
+      'status',
+      'commit-sha',
+      'commit-time',
+      'timeout',
+    ]),
   ];
   const auth = input('auth') || 'api-key';
   if (auth === 'oidc') {

@@ -1,8 +1,17 @@
 import * as z from '../domain/zod.ts';
 import { RECORD_PRIVILEGE, VIEW_PRIVILEGE } from '../domain/auth.ts';
 import { DeploymentSchema, FIELD_LIMITS, NAME_FIELDS, type FieldName } from '../domain/deployment.ts';
+import { DORA_DEFAULT_DAYS, DORA_MAX_DAYS } from '../domain/dora.ts';
 import { MAX_BUCKETS } from '../domain/frequency.ts';
-import { CurrentQuerySchema, DEFAULT_LIMIT, FrequencyQuerySchema, HistoryQuerySchema, MAX_LIMIT, OverviewQuerySchema } from '../domain/queries.ts';
+import {
+  CurrentQuerySchema,
+  DEFAULT_LIMIT,
+  DoraQuerySchema,
+  FrequencyQuerySchema,
+  HistoryQuerySchema,
+  MAX_LIMIT,
+  OverviewQuerySchema,
+} from '../domain/queries.ts';
 import {
   CurrentPageSchema,
   AffectedPackageSchema,
@@ -11,6 +20,8 @@ import {
   CurrentViewSchema,
   DeploymentEventSchema,
   DeploymentViewSchema,
+  DoraSchema,
+  type DoraView,
   EVENT_CHANGES,
   FeedsSchema,
   FrequencySchema,
@@ -44,6 +55,10 @@ const FIELD_DESCRIPTIONS: Record<FieldName, string> = {
   Description: 'Free text, e.g. "Deployed by Custom Release Server"; may span lines.',
   UserName: "Who deployed it; defaults to the API key's user, the identity token's actor (GitHub) or user_login (GitLab), else its sub; or Anonymous.",
   Url: 'An absolute http:// or https:// link to the deployment (e.g. the pipeline run).',
+  Status:
+    'Succeeded (the default) or Failed, case-insensitive. A Failed deployment is history only: the target keeps its current version, and the overview shows the attempt as LastAttempt. Counted by the dora route.',
+  CommitSha: "The deployed change's commit id: 7 to 64 hexadecimal digits (stored lower-case).",
+  CommitTime: 'When the deployed change was committed (ISO 8601, not after Date): lead time for changes runs from it to Date.',
   Date: 'When it was deployed: any ISO 8601 instant (no zone means UTC); defaults to the time received. Stored in UTC. A Date more than 5 minutes after the time received is kept but ordered by the time received (the answer says DateInFuture: true).',
 };
 
@@ -89,6 +104,7 @@ for (const [schema, id] of [
   [AffectedPackageSchema, 'AffectedPackage'],
   [AffectedSchema, 'Affected'],
   [FrequencySchema, 'Frequency'],
+  [DoraSchema, 'Dora'],
   [FeedsSchema, 'Feeds'],
   [ProblemSchema, 'Problem'],
   [DeploymentEventSchema, 'DeploymentEvent'],
@@ -138,6 +154,26 @@ const OVERVIEW_NOTES: Record<string, string> = {
   Application: ' Only targets whose current record came from this application (case-insensitively).',
   limit: ` Here: packages per page, 1 to ${MAX_LIMIT} (default ${DEFAULT_LIMIT}); a page never splits a package's targets, and may hold fewer packages when filters leave out many (keep reading while NextCursor is present).`,
 };
+const DORA_NOTES: Record<string, string> = {
+  GroupName: ' Needs PackageName.',
+  PackageName: ' Only this package.',
+  Target: ' Only this target; with PackageName, that package on that target.',
+  Region: ' Only what this AWS region recorded (matched case-insensitively).',
+  from: ` Here: the first UTC day counted (its date). Default: ${DORA_DEFAULT_DAYS - 1} days before to.`,
+  to: ` Here: the last UTC day counted (its date). Default: today. At most ${DORA_MAX_DAYS} days per request.`,
+};
+
+/** The worked example of docs/api.md (feed Shop, 2026-11-01 to 2026-11-10), which test/integration/dora.test.ts records and asks. */
+export const DORA_EXAMPLE = {
+  From: '2026-11-01T00:00:00.000Z',
+  To: '2026-11-10T23:59:59.999Z',
+  Deployments: 13,
+  DeploymentFrequency: { PerDay: 1.3, DaysWithDeployment: 9, Rating: 'elite' },
+  LeadTimeForChanges: { MedianSeconds: 5400, P90Seconds: 86400, Count: 8, Rating: 'elite' },
+  ChangeFailureRate: { Rate: 0.385, Failed: 5, Total: 13, Rating: 'low' },
+  TimeToRestore: { MedianSeconds: 7200, Count: 3, Rating: 'high' },
+} as const satisfies DoraView;
+
 const FREQUENCY_NOTES: Record<string, string> = {
   GroupName: ' Needs PackageName.',
   PackageName: ' Only this package.',
@@ -307,6 +343,29 @@ const readPaths = () => ({
         ...problems({
           ...READ_ERRORS,
           400: `A parameter is missing, unknown or invalid, or the range spans more than ${MAX_BUCKETS.day} days or ${MAX_BUCKETS.week} weeks (\`detail\` says which).`,
+        }),
+      },
+    },
+  },
+  dora: {
+    get: {
+      operationId: 'deploymentDora',
+      summary:
+        'The four DORA keys (deployment frequency, lead time for changes, change failure rate, time to restore) of a feed, a package, a target or a region, over whole UTC days, each with its rating from the 2023 Accelerate State of DevOps report.',
+      description:
+        'Read from per-day counters, so the cost grows with the days, not with the history. docs/api.md defines each number (a rollback fails the deployment it replaces; a median of an even count is the mean of the two middle values) and gives the rating thresholds; a number with no data is null.',
+      security: FEED_SECURITY,
+      parameters: queryParameters(DoraQuerySchema, DORA_NOTES),
+      responses: {
+        200: {
+          description: 'The four keys.',
+          content: {
+            'application/json': { schema: ref('Dora'), examples: { workedExample: { summary: 'The worked example of docs/api.md', value: DORA_EXAMPLE } } },
+          },
+        },
+        ...problems({
+          ...READ_ERRORS,
+          400: `A parameter is missing, unknown or invalid, or the range spans more than ${DORA_MAX_DAYS} days (\`detail\` says which).`,
         }),
       },
     },

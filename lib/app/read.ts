@@ -14,6 +14,7 @@ import {
 } from '../domain/keys.ts';
 import {
   CurrentQuerySchema,
+  DoraQuerySchema,
   FeedsQuerySchema,
   FrequencyQuerySchema,
   HistoryQuerySchema,
@@ -23,7 +24,8 @@ import {
 } from '../domain/queries.ts';
 import { findRoute, ROUTES, type RouteOf } from '../domain/routes.ts';
 import { toCurrentView, toPackageOverview, toView } from '../domain/record.ts';
-import type { CurrentPageView, FeedsView, FrequencyView, OverviewView, PageView } from '../domain/views.ts';
+import { daysIn, DORA_DEFAULT_DAYS, DORA_MAX_DAYS, doraView } from '../domain/dora.ts';
+import type { CurrentPageView, DoraView, FeedsView, FrequencyView, OverviewView, PageView } from '../domain/views.ts';
 import { json, type Response } from '../http/responses.ts';
 import type { DocumentClient } from '../store/client.ts';
 import type { Directory } from '../store/directory.ts';
@@ -39,6 +41,7 @@ const HISTORY_NAMES = Object.keys(HistoryQuerySchema.shape);
 const CURRENT_NAMES = Object.keys(CurrentQuerySchema.shape);
 const OVERVIEW_NAMES = Object.keys(OverviewQuerySchema.shape);
 const FREQUENCY_NAMES = Object.keys(FrequencyQuerySchema.shape);
+const DORA_NAMES = Object.keys(DoraQuerySchema.shape);
 
 export type ReadDependencies = {
   client: DocumentClient;
@@ -145,6 +148,35 @@ export const deploymentFrequency = async (deps: ReadDependencies, caller: Caller
   return { Interval: interval, Buckets: sumIntoBuckets(interval, first, last, counts) };
 };
 
+/**
+ * The four DORA keys (lib/domain/dora.ts) of a feed, a package, a target or both, optionally of one region, over the
+ * whole UTC days from `from` to `to` (default: the DORA_DEFAULT_DAYS days up to today), from the per-day counters:
+ * one Query of O(days x regions x shards) items, whatever the history's length; their lead and restore time lists hold
+ * one number per deployment of the range, so the bytes read grow with the deployments in the range.
+ */
+export const deploymentDora = async (deps: ReadDependencies, caller: Caller): Promise<DoraView> => {
+  const { value: q } = await checkFeedAccess(deps.directory, caller, {
+    input: readParameters(DoraQuerySchema, DORA_NAMES, caller.query, caller.rawQuery),
+    feedName: (v) => v.FeedName,
+    privilege: VIEW_PRIVILEGE,
+    now: deps.now(),
+  });
+  const toDay = q.to !== undefined ? dayOf(q.to) : dayOf(deps.now().toISOString());
+  const fromDay = q.from !== undefined ? dayOf(q.from) : dayOf(new Date(Date.parse(`${toDay}T00:00:00Z`) - (DORA_DEFAULT_DAYS - 1) * 86_400_000).toISOString());
+  if (fromDay > toDay) {
+    throw new InvalidInput({ detail: 'from is after to (today, when to is not given).', errors: [{ field: 'from', detail: 'from is after to.' }] });
+  }
+  const days = daysIn(fromDay, toDay);
+  if (days > DORA_MAX_DAYS) {
+    const detail = `from and to span ${days} days; at most ${DORA_MAX_DAYS} days per request.`;
+    throw new InvalidInput({ detail, errors: [{ field: 'from', detail }] });
+  }
+  const dimension = { feed: q.FeedName, group: q.GroupName, pkg: q.PackageName, target: q.Target };
+  const counts = await readDailyCounts(deps.client, deps.deploymentsTable, dimension, fromDay, toDay, { dora: true });
+  const region = q.Region;
+  return doraView(fromDay, toDay, region === undefined ? counts : counts.filter((c) => foldName(c.region) === foldName(region)));
+};
+
 const privilegesOn = (principal: Principal, feed: FeedRecord): string[] => PRIVILEGES.filter((p) => hasPrivilege(principal, feed, p));
 
 /** The feeds the caller may view, with what the caller may do on each. */
@@ -164,6 +196,7 @@ const READ_HANDLERS: Record<RouteOf<'query-deployments'>, (deps: ReadDependencie
   current: currentDeployments,
   overview: deploymentOverview,
   frequency: deploymentFrequency,
+  dora: deploymentDora,
   // Loaded on its first request: its version ranges (node-semver) and advisory parsing stay out of the cold start.
   affected: async (deps, caller, request) => (await import('./affected.ts')).affectedDeployments(deps, caller, request),
   feeds: listFeeds,

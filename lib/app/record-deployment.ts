@@ -39,8 +39,8 @@ export const recordDeployment = (deps: RecordDependencies, request: RecordReques
 
 /** The use case inside withStore: the checks in ProGet's order, then the one transaction that stores the record. */
 const checkAndStore = async (deps: RecordDependencies, request: RecordRequest): Promise<Recorded> => {
-  const fields: Validation = request.body.ok ? validateDeployment(request.body.value) : request.body;
   const now = deps.now();
+  const fields: Validation = request.body.ok ? validateDeployment(request.body.value, now) : request.body;
   const caller: Caller = { ...request, fields: request.body.ok ? request.body.value : undefined };
   const { principal, feed, value } = await checkFeedAccess(deps.directory, caller, {
     input: both(fields, parseIdempotencyKey(request.headers['idempotency-key'])),

@@ -1,5 +1,5 @@
 import * as z from './zod.ts';
-import { parseInstant } from './dates.ts';
+import { FUTURE_DATE_SKEW_MS, parseInstant } from './dates.ts';
 import { isForbiddenKey, type Fields } from './fields.ts';
 import { invalid, type Checked, type FieldError } from './result.ts';
 import { currentKey, targetIndexKey, versionIndexKey } from './keys.ts';
@@ -19,6 +19,9 @@ export const FIELD_LIMITS = {
   UserName: 250,
   Url: 2048,
   Date: 64,
+  Status: 16,
+  CommitSha: 64,
+  CommitTime: 64,
 } as const;
 
 /** DynamoDB's limits on key lengths in bytes: partition keys (of the table and of indexes), and sort keys. */
@@ -109,18 +112,45 @@ export const instant = (field: FieldName) =>
     }),
   );
 
-export const DeploymentSchema = z.object({
-  Application: required('Application'),
-  Description: required('Description', true),
-  Target: required('Target'),
-  FeedName: required('FeedName'),
-  PackageName: required('PackageName'),
-  Version: required('Version'),
-  GroupName: optional('GroupName'),
-  UserName: optional('UserName'),
-  Url: optional('Url').check(z.refine((u) => u === undefined || isHttpUrl(u), 'must be an absolute http:// or https:// URL')),
-  Date: instant('Date'),
-});
+/** A deployment's outcome: `Succeeded` unless the caller says `Failed` (then the target still runs what it ran). */
+export const STATUSES = ['Succeeded', 'Failed'] as const;
+export type Status = (typeof STATUSES)[number];
+
+export const DeploymentSchema = z
+  .object({
+    Application: required('Application'),
+    Description: required('Description', true),
+    Target: required('Target'),
+    FeedName: required('FeedName'),
+    PackageName: required('PackageName'),
+    Version: required('Version'),
+    GroupName: optional('GroupName'),
+    UserName: optional('UserName'),
+    Url: optional('Url').check(z.refine((u) => u === undefined || isHttpUrl(u), 'must be an absolute http:// or https:// URL')),
+    Date: instant('Date'),
+    Status: z.pipe(
+      optional('Status'),
+      z.transform((s: string | undefined, ctx) => {
+        if (s === undefined) return undefined;
+        const status = STATUSES.find((v) => v.toLowerCase() === s.toLowerCase());
+        if (status !== undefined) return status;
+        ctx.issues.push({ code: 'custom', message: `must be ${STATUSES.join(' or ')} (case does not matter)`, input: s });
+        return z.NEVER;
+      }),
+    ),
+    CommitSha: z.pipe(
+      optional('CommitSha').check(z.refine((s) => s === undefined || /^[0-9a-f]{7,64}$/i.test(s), 'must be a commit id: 7 to 64 hexadecimal digits')),
+      z.transform((s: string | undefined) => s?.toLowerCase()),
+    ),
+    CommitTime: instant('CommitTime'),
+  })
+  .check(
+    z.superRefine((d, ctx) => {
+      if (d.CommitTime !== undefined && d.Date !== undefined && d.CommitTime > d.Date) {
+        ctx.addIssue({ code: 'custom', path: ['CommitTime'], message: 'is after Date: the commit must come before its deployment' });
+      }
+    }),
+  );
 
 export type DeploymentInput = z.output<typeof DeploymentSchema>;
 
@@ -161,10 +191,10 @@ const oversizedKey = (d: KeyFields): FieldError | undefined => {
 };
 
 /**
- * Matches the body's fields to the data model: names case-insensitively, JSON null as absent, unknown fields
+ * Matches the body's fields to the data model (`now`, the time received, bounds a CommitTime sent without a Date): names case-insensitively, JSON null as absent, unknown fields
  * ignored (as ProGet ignores them), and a field given twice (`Version=1&version=2`) refused.
  */
-export const validateDeployment = (entries: Fields): Validation => {
+export const validateDeployment = (entries: Fields, now?: Date): Validation => {
   const fields: Partial<Record<FieldName, unknown>> = Object.create(null);
   const errors: FieldError[] = [];
   for (const [name, value] of entries) {
@@ -185,6 +215,13 @@ export const validateDeployment = (entries: Fields): Validation => {
   if (parsed.success) {
     const tooLong = oversizedKey(parsed.data);
     if (tooLong) return fail([tooLong]);
+    // Without a Date the deployment is dated when received: its commit cannot be later (beyond the clock-skew allowance).
+    const { CommitTime, Date: date } = parsed.data;
+    if (now !== undefined && date === undefined && CommitTime !== undefined && Date.parse(CommitTime) > now.getTime() + FUTURE_DATE_SKEW_MS) {
+      return fail([
+        { field: 'CommitTime', detail: 'CommitTime is after Date (the time received, as no Date was given): the commit must come before its deployment.' },
+      ]);
+    }
     return { ok: true, value: parsed.data };
   }
   return zodFailure(parsed.error, 'body');

@@ -14,6 +14,8 @@ export type { DeploymentEvent, EventChange, EventDetail } from './views.ts';
  *   a `C#` item): its old image holds the record it replaced, so PreviousVersion needs no read;
  * - a backdated record (stored without the current item, which holds a newer record) is announced by its history
  *   item's INSERT, which putDeployment marks `backdated: true`;
+ * - a failed record (Status Failed; it never becomes current: it only notes itself on the current item, a MODIFY that
+ *   keeps the current record, so announces nothing) is announced by its history item's INSERT, marked `failed: true`;
  * - only the region that received the record announces it (every item carries `region`; global tables replicate the
  *   items into the other regions' streams, where `region` is not theirs);
  * - nothing else: an idempotent replay writes nothing; a MODIFY of a current item that keeps its record (a backfill
@@ -27,7 +29,9 @@ export const EVENT_SOURCE = 'package-deployment-api';
  * EventBridge detail-types, named after CDEvents' service events. CDEvents has no redeployed, changed or backdated:
  * a redeployment of the same version is `service.deployed`, a change between versions that cannot be ordered is
  * `service.upgraded` (a new version replaced the old one), and a backdated record (history filled in after the fact)
- * is `service.deployed`; `detail.Change` always says which.
+ * is `service.deployed`; `detail.Change` always says which. CDEvents has no failed deployment either, and none of
+ * its service events may announce one (a consumer acting on service.deployed would take a failure for a success),
+ * so a failed record is the service's own `package-deployment-api.deployment.failed` (docs/events.md says why).
  */
 export const DETAIL_TYPES: Readonly<Record<EventChange, string>> = {
   deployed: 'dev.cdevents.service.deployed',
@@ -36,6 +40,7 @@ export const DETAIL_TYPES: Readonly<Record<EventChange, string>> = {
   redeployed: 'dev.cdevents.service.deployed',
   changed: 'dev.cdevents.service.upgraded',
   backdated: 'dev.cdevents.service.deployed',
+  failed: `${EVENT_SOURCE}.deployment.failed`,
 };
 
 /** One change of an item of the deployments table, as its stream tells it (NEW_AND_OLD_IMAGES, unmarshalled). */
@@ -71,6 +76,9 @@ export const announcedEvent = (change: ItemChange, region: string): DeploymentEv
     const previous = typeof old?.version === 'string' ? old.version : undefined;
     return eventOf(item, changeOf(item.version, previous), previous);
   }
+  if (item.pk.startsWith('F#') && change.eventName === 'INSERT' && item.failed === true) {
+    return eventOf(item, 'failed', undefined);
+  }
   if (item.pk.startsWith('F#') && change.eventName === 'INSERT' && item.backdated === true) {
     return eventOf(item, 'backdated', undefined);
   }
@@ -95,6 +103,7 @@ const CHANGE_WORDS: Readonly<Record<EventChange, string>> = {
   redeployed: 'redeployed',
   changed: 'changed',
   backdated: 'recorded (backdated)',
+  failed: 'FAILED to deploy',
 };
 
 /**

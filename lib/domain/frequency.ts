@@ -68,15 +68,21 @@ export const defaultFromDay = (interval: Interval, toDay_: string): string => {
 export const bucketEnd = (interval: Interval, day: string): string => (interval === 'week' ? toDay(toMs(weekStart(day)) + 6 * DAY_MS) : day);
 
 /**
- * Per-day counts (any days, any order, a day repeated once per region) summed into every bucket of the range, zero
- * buckets included; days outside the range's buckets are left out.
+ * Per-day counts and failures (any days, any order, a day repeated once per region) summed into every bucket of the
+ * range, zero buckets included; days outside the range's buckets are left out.
  */
-export const sumIntoBuckets = (interval: Interval, fromDay: string, toDay_: string, counts: Iterable<{ day: string; count: number }>): Bucket[] => {
-  const buckets = new Map(bucketStarts(interval, fromDay, toDay_).map((start) => [start, 0]));
-  for (const { day, count } of counts) {
-    const start = bucketOf(interval, day);
-    const sum = buckets.get(start);
-    if (sum !== undefined) buckets.set(start, sum + count);
+export const sumIntoBuckets = (
+  interval: Interval,
+  fromDay: string,
+  toDay_: string,
+  counts: Iterable<{ day: string; count: number; failed?: number }>,
+): Bucket[] => {
+  const buckets = new Map(bucketStarts(interval, fromDay, toDay_).map((start) => [start, { Start: start, Count: 0, Failed: 0 }]));
+  for (const { day, count, failed } of counts) {
+    const bucket = buckets.get(bucketOf(interval, day));
+    if (bucket === undefined) continue;
+    bucket.Count += count;
+    bucket.Failed += failed ?? 0;
   }
-  return [...buckets].map(([Start, Count]) => ({ Start, Count }));
+  return [...buckets.values()];
 };

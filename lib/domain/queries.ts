@@ -121,6 +121,30 @@ export const FrequencyQuerySchema = z
   );
 export type FrequencyQuery = z.output<typeof FrequencyQuerySchema>;
 
+/** The dora route (`ROUTES.dora`): the four DORA keys of a feed, a package, a target or a region, from the counters. */
+export const DoraQuerySchema = z
+  .object({
+    FeedName: required('FeedName'),
+    GroupName: optional('GroupName'),
+    PackageName: optional('PackageName'),
+    Target: optional('Target'),
+    // A region name is at most a few dozen characters; the Target limit keeps the error messages alike.
+    Region: optional('Target'),
+    from: instant('Date'),
+    to: instant('Date'),
+  })
+  .check(
+    z.superRefine((q, ctx) => {
+      if (q.GroupName !== undefined && q.PackageName === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['GroupName'], message: 'needs PackageName' });
+      }
+      if (q.from !== undefined && q.to !== undefined && q.from > q.to) {
+        ctx.addIssue({ code: 'custom', path: ['from'], message: 'is after to' });
+      }
+    }),
+  );
+export type DoraQuery = z.output<typeof DoraQuerySchema>;
+
 /** The feeds route (`ROUTES.feeds`): no parameters besides an API key. */
 export const FeedsQuerySchema = z.object({});
 

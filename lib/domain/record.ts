@@ -1,6 +1,6 @@
 import { principalKeyId, principalName, type Principal } from './auth.ts';
 import { FUTURE_DATE_SKEW_MS } from './dates.ts';
-import type { DeploymentInput } from './deployment.ts';
+import type { DeploymentInput, Status } from './deployment.ts';
 import { changeOf, compareVersions } from './versions.ts';
 import type { CurrentView, DeploymentView, PackageOverview } from './views.ts';
 
@@ -30,7 +30,18 @@ export type DeploymentRecord = {
   /** The id of the feed it was recorded in (absent on records stored before feeds had ids). */
   feedId?: string | undefined;
   region: string;
+  /** As sent: absent when the caller sent none (a deployment then succeeded), so a ProGet caller's answers do not change. */
+  status?: Status | undefined;
+  /** The deployed change's commit id (lower-case hex) and when it was committed (ISO 8601, UTC; not after `date`). */
+  commitSha?: string | undefined;
+  commitTime?: string | undefined;
 };
+
+/** Whether a record is a failed deployment (one that never became its target's current version). */
+export const isFailed = (record: Pick<DeploymentRecord, 'status'>): boolean => record.status === 'Failed';
+
+/** A failed attempt newer than a target's current record, as a current item keeps it (see toCurrentView). */
+export type LastAttempt = { Version: string; Status: Status; Date: string; Id: string };
 
 /** A record as the service builds it, before storage gives it an id. */
 export type NewDeployment = Omit<DeploymentRecord, 'id'>;
@@ -67,6 +78,9 @@ export const newDeployment = (
   keyId: principalKeyId(received.principal),
   ...(received.principal.kind === 'trust' ? { trustPolicy: received.principal.policy.id } : {}),
   region: received.region,
+  ...(input.Status !== undefined ? { status: input.Status } : {}),
+  ...(input.CommitSha !== undefined ? { commitSha: input.CommitSha } : {}),
+  ...(input.CommitTime !== undefined ? { commitTime: input.CommitTime } : {}),
 });
 
 /** The stored record as the API returns it (see DeploymentViewSchema). */
@@ -86,15 +100,25 @@ export const toView = (record: DeploymentRecord): DeploymentView => ({
   ...(record.dateInFuture === true ? { DateInFuture: true as const } : {}),
   Region: record.region,
   ...(record.trustPolicy !== undefined ? { TrustPolicy: record.trustPolicy } : {}),
+  ...(record.status !== undefined ? { Status: record.status } : {}),
+  ...(record.commitSha !== undefined ? { CommitSha: record.commitSha } : {}),
+  ...(record.commitTime !== undefined ? { CommitTime: record.commitTime } : {}),
 });
 
 /** A target's current record as the API returns it, with what the deployment did (see changeOf). */
-export const toCurrentView = (record: DeploymentRecord & { previousVersion?: string | null | undefined }): CurrentView => {
+export type CurrentRecord = DeploymentRecord & { previousVersion?: string | null | undefined; lastAttempt?: LastAttempt | undefined };
+
+/**
+ * A target's current record as the API returns it, with what the deployment did (see changeOf), and the failed
+ * attempt made on the target since, if any (LastAttempt).
+ */
+export const toCurrentView = (record: CurrentRecord): CurrentView => {
   const previous = record.previousVersion ?? undefined;
   return {
     ...toView(record),
     ...(previous !== undefined ? { PreviousVersion: previous } : {}),
     Change: changeOf(record.version, previous),
+    ...(record.lastAttempt !== undefined ? { LastAttempt: record.lastAttempt } : {}),
   };
 };
 
@@ -107,7 +131,7 @@ export const distinctVersions = (versions: Iterable<string>): string[] => {
 };
 
 /** A package's overview entry from its targets' current records (in target order). */
-export const toPackageOverview = (targets: ReadonlyArray<DeploymentRecord & { previousVersion?: string | null | undefined }>): PackageOverview => {
+export const toPackageOverview = (targets: ReadonlyArray<CurrentRecord>): PackageOverview => {
   const first = targets[0]!;
   const versions = distinctVersions(targets.map((t) => t.version));
   return {

@@ -39,6 +39,7 @@ export const ROUTES = {
   current: { function: 'query-deployments', path: '/api/deployments/current', methods: ['GET'], trailingSlash: 'optional', documented: true },
   overview: { function: 'query-deployments', path: '/api/deployments/overview', methods: ['GET'], trailingSlash: 'optional', documented: true },
   frequency: { function: 'query-deployments', path: '/api/deployments/frequency', methods: ['GET'], trailingSlash: 'optional', documented: true },
+  dora: { function: 'query-deployments', path: '/api/deployments/dora', methods: ['GET'], trailingSlash: 'optional', documented: true },
   affected: { function: 'query-deployments', path: '/api/deployments/affected', methods: ['GET', 'POST'], trailingSlash: 'optional', documented: true },
   feeds: { function: 'query-deployments', path: '/api/feeds', methods: ['GET'], trailingSlash: 'optional', documented: true },
   page: { function: 'site', path: '/', methods: ['GET'], trailingSlash: 'none', documented: false },

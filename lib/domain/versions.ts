@@ -93,3 +93,29 @@ export const changeOf = (version: string, previousVersion: string | undefined): 
       return 'changed';
   }
 };
+
+/** A digit string as a sortable string: its length in three digits, then the digits (10 > 9 as '00210' > '0019'). */
+const sortableDigits = (digits: string): string => String(digits.length).padStart(3, '0') + digits;
+
+/**
+ * A string whose order (DynamoDB compares strings by their UTF-8 bytes, as JavaScript's `<` does for these ASCII
+ * characters) is the version order of compareVersions: `versionOrderKey(a) < versionOrderKey(b)` exactly when
+ * compareVersions(a, b) is -1, and the keys are equal when it is 0. A version that cannot be ordered gets ' ', lower
+ * than every other key, so that nothing deployed after it is ever taken for a rollback (changeOf says `changed`).
+ * The record transaction's condition uses it to tell, without reading the target's current item, that a deployment
+ * is not a rollback (lib/store/deployments.ts).
+ *
+ * Layout: each numeric segment as '.' + sortableDigits, then '!' (lower than '.', so 1 < 1.0.1); then '~' for a
+ * release or '-' and the pre-release identifiers for a pre-release ('-' < '~': a release is higher); each identifier
+ * is '0' + sortableDigits (numeric, lower) or '1' + its text (alphanumeric, in ASCII order), ended by '!', and the
+ * list is ended by ' ' (lower than any identifier: a shorter list is lower). '!' and ' ' are lower than every
+ * character an identifier may hold ([0-9A-Za-z-]), so "ab" < "ab-" holds in the key too.
+ */
+export const versionOrderKey = (version: string): string => {
+  const parsed = parseVersion(version);
+  if (!parsed) return ' ';
+  const numbers = parsed.numbers.map((n) => `.${sortableDigits(n)}`).join('') + '!';
+  if (parsed.pre.length === 0) return `${numbers}~`;
+  const pre = parsed.pre.map((id) => (isNumeric(id) ? `0${sortableDigits(canonical(id))}` : `1${id}`) + '!').join('');
+  return `${numbers}-${pre} `;
+};

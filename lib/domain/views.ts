@@ -1,5 +1,6 @@
 import { PRIVILEGES } from './auth.ts';
 import { EVENT_SOURCE } from './events.ts';
+import { STATUSES } from './deployment.ts';
 import { INTERVALS } from './frequency.ts';
 import { ROUTES } from './routes.ts';
 import { CHANGES } from './versions.ts';
@@ -43,6 +44,12 @@ export const DeploymentViewSchema = z.object({
     z.optional(z.string()),
     'Present when an identity token (Bearer) recorded it: the id of the feed trust policy it satisfied (see trust list).',
   ),
+  Status: described(
+    z.optional(z.enum(STATUSES)),
+    "As sent (absent when not sent: the deployment succeeded). A Failed deployment never became its target's current version.",
+  ),
+  CommitSha: described(z.optional(z.string()), "The deployed change's commit id, lower-case, as sent."),
+  CommitTime: described(z.optional(z.string()), 'When the deployed change was committed (ISO 8601, UTC), as sent: lead time runs from it to Date.'),
 });
 export type DeploymentView = z.infer<typeof DeploymentViewSchema>;
 
@@ -62,6 +69,10 @@ export const CurrentViewSchema = z.extend(DeploymentViewSchema, {
   Change: described(
     z.enum(CHANGES),
     'What this deployment did to the target: deployed (first deployment), upgraded (a higher version than PreviousVersion), rolledback (a lower one), redeployed (the same version), changed (versions that cannot be ordered). Versions are ordered as SemVer 2.0, NuGet four-part versions and dotted numbers (numeric parts as numbers, a leading v ignored).',
+  ),
+  LastAttempt: described(
+    z.optional(z.object({ Version: z.string(), Status: z.enum(STATUSES), Date: z.string(), Id: z.string() })),
+    "Present when a deployment to the target failed after this record (Status Failed): the latest such attempt. The target still runs this record's Version; the next succeeded deployment clears it.",
   ),
 });
 export type CurrentView = z.infer<typeof CurrentViewSchema>;
@@ -94,6 +105,7 @@ export type OverviewView = z.infer<typeof OverviewSchema>;
 export const BucketSchema = z.object({
   Start: described(z.string(), 'The first day of the bucket (YYYY-MM-DD, UTC; a Monday for weeks).'),
   Count: described(z.int(), 'Deployments recorded with a Date in the bucket, in every region.'),
+  Failed: described(z.int(), 'How many of them failed: Status Failed, or rolled back by the next deployment on their target (see /api/deployments/dora).'),
 });
 export type Bucket = z.infer<typeof BucketSchema>;
 
@@ -131,6 +143,43 @@ export type AffectedView = z.infer<typeof AffectedSchema>;
 export const FrequencySchema = z.object({ Interval: z.enum(INTERVALS), Buckets: z.array(BucketSchema) });
 export type FrequencyView = z.infer<typeof FrequencySchema>;
 
+const rating = () =>
+  described(
+    z.nullable(z.enum(['elite', 'high', 'medium', 'low'])),
+    "The 2023 Accelerate State of DevOps report's performance cluster this value falls in (thresholds in docs/api.md); null without data.",
+  );
+const seconds = (what: string) => described(z.nullable(z.number()), `${what}, in seconds (3 decimals); null without data.`);
+
+/** The four DORA keys over whole UTC days (GET /api/deployments/dora); docs/api.md defines each number. */
+export const DoraSchema = z.object({
+  From: described(z.string(), 'The first instant counted: the start of the UTC day of from.'),
+  To: described(z.string(), 'The last instant counted: the end of the UTC day of to.'),
+  Deployments: described(z.int(), 'Records dated in the range, failed ones included.'),
+  DeploymentFrequency: z.object({
+    PerDay: described(z.nullable(z.number()), 'Deployments per day of the range (3 decimals); null when there are none.'),
+    DaysWithDeployment: described(z.int(), 'UTC days of the range with at least one deployment.'),
+    Rating: rating(),
+  }),
+  LeadTimeForChanges: z.object({
+    MedianSeconds: seconds('The median of Date - CommitTime over succeeded deployments that carry CommitTime'),
+    P90Seconds: seconds('The 90th percentile (nearest rank) of the same'),
+    Count: described(z.int(), 'How many deployments have a lead time.'),
+    Rating: rating(),
+  }),
+  ChangeFailureRate: z.object({
+    Rate: described(z.nullable(z.number()), 'Failed / Total (3 decimals); null when Total is 0.'),
+    Failed: described(z.int(), 'Deployments with Status Failed, or rolled back by the next deployment of the package on the target.'),
+    Total: described(z.int(), 'Every deployment in the range (= Deployments).'),
+    Rating: rating(),
+  }),
+  TimeToRestore: z.object({
+    MedianSeconds: seconds('The median time from a failure to the next succeeded deployment that lands on the target'),
+    Count: described(z.int(), 'How many restores landed in the range.'),
+    Rating: rating(),
+  }),
+});
+export type DoraView = z.infer<typeof DoraSchema>;
+
 /** A feed the caller may view, with what the caller may do on it. */
 export const FeedViewSchema = z.object({
   Name: z.string(),
@@ -142,8 +191,11 @@ export type FeedView = z.infer<typeof FeedViewSchema>;
 export const FeedsSchema = z.object({ Items: z.array(FeedViewSchema) });
 export type FeedsView = z.infer<typeof FeedsSchema>;
 
-/** The record's Change, or `backdated`: a record dated before the target's current one, which it did not change. */
-export const EVENT_CHANGES = [...CHANGES, 'backdated'] as const;
+/**
+ * The record's Change, or `backdated`: a record dated before the target's current one, which it did not change; or
+ * `failed`: a deployment whose Status is Failed, which did not change the target either.
+ */
+export const EVENT_CHANGES = [...CHANGES, 'backdated', 'failed'] as const;
 export type EventChange = (typeof EVENT_CHANGES)[number];
 
 /** The event's detail: the record as the read API returns it, plus what it changed (Region is the record's own). */
@@ -151,7 +203,7 @@ export const EventDetailSchema = z.extend(DeploymentViewSchema, {
   PreviousVersion: described(z.optional(z.string()), 'The version the target ran before; absent on a first deployment and on a backdated record.'),
   Change: described(
     z.enum(EVENT_CHANGES),
-    `deployed (first on the target), upgraded / rolledback (a higher / lower version than PreviousVersion), redeployed (the same version), changed (versions that cannot be ordered), backdated (a record dated before the target's current one, which it did not change). Versions are ordered as in ${ROUTES.current.path}.`,
+    `deployed (first on the target), upgraded / rolledback (a higher / lower version than PreviousVersion), redeployed (the same version), changed (versions that cannot be ordered), backdated (a record dated before the target's current one, which it did not change), failed (Status Failed: the target still runs what it ran). Versions are ordered as in ${ROUTES.current.path}.`,
   ),
 });
 export type EventDetail = z.infer<typeof EventDetailSchema>;
@@ -162,7 +214,7 @@ export const DeploymentEventSchema = z.object({
   source: z.literal(EVENT_SOURCE),
   'detail-type': described(
     z.string(),
-    'CDEvents name by Change: deployed, redeployed and backdated -> dev.cdevents.service.deployed; upgraded and changed -> dev.cdevents.service.upgraded; rolledback -> dev.cdevents.service.rolledback.',
+    'CDEvents name by Change: deployed, redeployed and backdated -> dev.cdevents.service.deployed; upgraded and changed -> dev.cdevents.service.upgraded; rolledback -> dev.cdevents.service.rolledback; failed -> package-deployment-api.deployment.failed (a name of the service, as CDEvents has no failed deployment).',
   ),
   time: described(z.string(), 'When the service received the record (ISO 8601, UTC).'),
   region: described(z.string(), 'The AWS region that received the record (the only one that announces it).'),

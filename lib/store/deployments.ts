@@ -6,8 +6,9 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { monotonicFactory } from 'ulid';
 import { IdempotencyMismatch, InProgress, Unavailable } from '../domain/errors.ts';
 import type { IdempotencyClaim } from '../domain/idempotency.ts';
-import { orderingInstant, type NewDeployment } from '../domain/record.ts';
-import { countingDay } from '../domain/frequency.ts';
+import { historyOnly, landing, type CounterDelta } from '../domain/dora.ts';
+import { isFailed, orderingInstant, type LastAttempt, type NewDeployment } from '../domain/record.ts';
+import { versionOrderKey } from '../domain/versions.ts';
 import {
   COUNTER_SHARDS,
   counterPartitionKeys,
@@ -22,7 +23,7 @@ import {
 } from '../domain/keys.ts';
 import { isConditionFailed } from './failures.ts';
 import { pooledRandom } from './random.ts';
-import type { DeploymentItem, IdempotencyItem } from './items.ts';
+import type { CurrentItem, DeploymentItem, IdempotencyItem } from './items.ts';
 
 export type DeploymentTables = { deployments: string; idempotency: string };
 
@@ -63,55 +64,141 @@ export const currentItem = (item: DeploymentItem) => {
 };
 
 /** The record's optional attributes: a newer record without one must remove the older one's from the current item. */
-const OPTIONAL_ATTRIBUTES = ['groupName', 'url', 'dateInFuture', 'feedId'] as const satisfies ReadonlyArray<keyof DeploymentItem>;
+const OPTIONAL_ATTRIBUTES = ['groupName', 'url', 'dateInFuture', 'feedId', 'status', 'commitSha', 'commitTime'] as const satisfies ReadonlyArray<
+  keyof DeploymentItem
+>;
+/** The failed attempts since the current record: removed when a deployment lands after them (see landing). */
+const ATTEMPT_ATTRIBUTES = ['lastAttempt', 'lastAttemptSk', 'openSince'] as const satisfies ReadonlyArray<keyof CurrentItem>;
+
+/**
+ * How the current item's Update is conditioned:
+ * - `fast` (the first attempt): the item is absent, or holds an older record, a version this one does not roll back
+ *   (versionOrder, see versionOrderKey) and no failed attempt since. Then nothing about the old item changes the
+ *   counters, and the record needs no read: one round trip. Otherwise DynamoDB answers with the old item
+ *   (ReturnValuesOnConditionCheckFailure), and the next attempt is
+ * - `{ before }`: on condition that the item still holds that record (`latest`, and `openSince`), with the counters the landing on it
+ *   adds (a rollback's failure, a restore) and, when it ends the failures since, their attributes removed. Two round
+ *   trips, only for a rollback, the first landing after a failure, and items written before versionOrder existed.
+ */
+export type CurrentCondition = 'fast' | { before: CurrentItem };
 
 /**
  * The current item as an Update rather than a Put, so that the same write keeps what the target ran before:
  * `previousVersion` takes the old item's `version` (every right-hand side of a SET reads the item as it was before the
  * update), or null when there was no item (a first deployment). Every other attribute is set from the new record, and
  * an optional one it lacks is removed, so the item ends up exactly as the Put would have written it, plus
- * previousVersion. The Change (upgraded, rolled back...) is derived from the two versions when read.
+ * previousVersion and versionOrder (and, when `closes`, without the failed attempts' attributes). The Change
+ * (upgraded, rolled back...) is derived from the two versions when read.
  */
-export const currentUpdate = (table: string, current: ReturnType<typeof currentItem>) => {
+export const currentUpdate = (table: string, current: ReturnType<typeof currentItem>, condition: CurrentCondition = 'fast', closes = false) => {
   const { pk, sk, ...attributes } = current;
-  const names: Record<string, string> = { '#previousVersion': 'previousVersion', '#version': 'version' };
-  const values: Record<string, unknown> = { ':none': null, ':latest': current.latest };
+  const names: Record<string, string> = { '#previousVersion': 'previousVersion', '#version': 'version', '#latest': 'latest' };
+  const values: Record<string, unknown> = { ':none': null };
   const sets = ['#previousVersion = if_not_exists(#version, :none)'];
-  Object.entries(attributes).forEach(([name, value], i) => {
+  Object.entries({ ...attributes, versionOrder: versionOrderKey(current.version) }).forEach(([name, value], i) => {
     if (value === undefined) return;
     names[`#a${i}`] = name;
     values[`:a${i}`] = value;
     sets.push(`#a${i} = :a${i}`);
   });
-  const removes = OPTIONAL_ATTRIBUTES.filter((name) => current[name] === undefined).map((name) => {
+  const removes = [...OPTIONAL_ATTRIBUTES.filter((name) => current[name] === undefined), ...(closes ? ATTEMPT_ATTRIBUTES : [])].map((name) => {
     names[`#r_${name}`] = name;
     return `#r_${name}`;
   });
+  let conditionExpression: string;
+  if (condition === 'fast') {
+    const order = versionOrderKey(current.version);
+    names['#order'] = 'versionOrder';
+    names['#open'] = 'openSince';
+    // An unorderable version (' ') is never a rollback, whatever the target ran: no condition on the order then.
+    values[':latest'] = current.latest;
+    if (order !== ' ') values[':order'] = order;
+    conditionExpression = `attribute_not_exists(pk) OR (#latest < :latest AND attribute_not_exists(#open) AND attribute_exists(#order)${order !== ' ' ? ' AND #order <= :order' : ''})`;
+  } else {
+    // The item as it was read: the same record, and the same failures since (a failed attempt noted meanwhile would
+    // change the restore this landing counts).
+    names['#open'] = 'openSince';
+    values[':before'] = condition.before.latest;
+    if (condition.before.openSince !== undefined) values[':open'] = condition.before.openSince;
+    conditionExpression = `#latest = :before AND ${condition.before.openSince !== undefined ? '#open = :open' : 'attribute_not_exists(#open)'}`;
+  }
   return {
     TableName: table,
     Key: { pk, sk },
-    ConditionExpression: 'attribute_not_exists(pk) OR latest < :latest',
+    ConditionExpression: conditionExpression,
     UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
     ExpressionAttributeNames: names,
     ExpressionAttributeValues: values,
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
   };
 };
 
 /**
- * The per-day deployment counters a record adds one to (see counterPartitionKey): four Updates with ADD, in the
- * record's own transaction, so a count is never lost or doubled; an idempotent replay writes nothing, so counts once.
+ * A failed attempt on a target: the current item keeps its record (and version) and only notes the attempt
+ * (lastAttempt, shown by the overview) and when the failures since began (openSince); on condition that the target
+ * has a current record older than the attempt, and no newer attempt noted. Otherwise (a first deployment that failed,
+ * or an older attempt) the record is history only.
  */
-export const counterUpdates = (table: string, record: NewDeployment, shard: number) => {
-  const sk = counterSortKey(countingDay(record), record.region, shard);
-  return counterPartitionKeys(record.feedName, record.groupName, record.packageName, record.target).map((pk) => ({
-    Update: {
-      TableName: table,
-      Key: { pk, sk },
-      UpdateExpression: 'ADD #count :one',
-      ExpressionAttributeNames: { '#count': 'count' },
-      ExpressionAttributeValues: { ':one': 1 },
-    },
-  }));
+export const failedAttemptUpdate = (table: string, item: DeploymentItem) => {
+  const { pk, sk } = currentKey(item.feedName, item.groupName, item.packageName, item.target);
+  const lastAttempt: LastAttempt = { Version: item.version, Status: 'Failed', Date: item.date, Id: item.id };
+  return {
+    TableName: table,
+    Key: { pk, sk },
+    ConditionExpression: 'attribute_exists(#latest) AND #latest < :sk AND (attribute_not_exists(#attemptSk) OR #attemptSk < :sk)',
+    UpdateExpression: 'SET #attempt = :attempt, #attemptSk = :sk, #open = if_not_exists(#open, :date)',
+    ExpressionAttributeNames: { '#latest': 'latest', '#attempt': 'lastAttempt', '#attemptSk': 'lastAttemptSk', '#open': 'openSince' },
+    ExpressionAttributeValues: { ':sk': item.sk, ':attempt': lastAttempt, ':date': item.date },
+  };
+};
+
+/**
+ * The per-day counters a record adds to (see counterPartitionKey): four Updates (feed, package, target, package on
+ * target) for its day and region, in the record's own transaction, so nothing is ever lost or doubled; an idempotent
+ * replay writes nothing, so counts once. `count` and `failed` are ADDed; lead and restore times (seconds) are appended
+ * to lists, which keep medians exact. A rollback adds a failure to the day of the record it fails too (four more
+ * Updates, or the same four when that is the same day), still in this region's counters.
+ */
+export const counterUpdates = (table: string, record: NewDeployment, shard: number, delta: CounterDelta = historyOnly(record)) => {
+  const byDay = new Map<string, { count: number; failed: number; lead?: number | undefined; restore?: number | undefined }>();
+  byDay.set(delta.day, { count: 1, failed: delta.failed ? 1 : 0, lead: delta.leadSeconds, restore: delta.restoreSeconds });
+  if (delta.failsDay !== undefined) {
+    const same = byDay.get(delta.failsDay);
+    if (same) same.failed += 1;
+    else byDay.set(delta.failsDay, { count: 0, failed: 1 });
+  }
+  const pks = counterPartitionKeys(record.feedName, record.groupName, record.packageName, record.target);
+  return [...byDay].flatMap(([day, add]) => {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const adds: string[] = [];
+    const sets: string[] = [];
+    if (add.count > 0) {
+      names['#count'] = 'count';
+      values[':count'] = add.count;
+      adds.push('#count :count');
+    }
+    if (add.failed > 0) {
+      names['#failed'] = 'failed';
+      values[':failed'] = add.failed;
+      adds.push('#failed :failed');
+    }
+    for (const [attribute, value] of [
+      ['leadTimes', add.lead],
+      ['restoreTimes', add.restore],
+    ] as const) {
+      if (value === undefined) continue;
+      names[`#${attribute}`] = attribute;
+      values[`:${attribute}`] = [value];
+      values[':empty'] = [];
+      sets.push(`#${attribute} = list_append(if_not_exists(#${attribute}, :empty), :${attribute})`);
+    }
+    const expression = [sets.length > 0 ? `SET ${sets.join(', ')}` : '', adds.length > 0 ? `ADD ${adds.join(', ')}` : ''].filter(Boolean).join(' ');
+    const sk = counterSortKey(day, record.region, shard);
+    return pks.map((pk) => ({
+      Update: { TableName: table, Key: { pk, sk }, UpdateExpression: expression, ExpressionAttributeNames: names, ExpressionAttributeValues: values },
+    }));
+  });
 };
 
 const replayOrRefuse = (stored: IdempotencyItem, claim: IdempotencyClaim): Recorded => {
@@ -125,14 +212,19 @@ const replayOrRefuse = (stored: IdempotencyItem, claim: IdempotencyClaim): Recor
 
 const inFlight = () => new InProgress('A request with this Idempotency-Key is being processed; retry shortly to get its answer.');
 
+/** What the current item's part of the transaction is: none (history only), a failed attempt, or the record landing. */
+type CurrentPart = 'none' | 'attempt' | CurrentCondition;
+
 /**
  * Records one deployment in a single TransactWriteItems (one round trip):
  * 1. the history record, on condition that its key is new, so nothing is ever overwritten;
  * 2. the target's current item, on condition that it holds an older record (by date, or by the time received for a
- *    date in the future; then id), so a backdated record
- *    never replaces a newer one; if it does hold a newer one, the record is stored without it (a second round trip,
- *    only for backdated records); an Update, which keeps the version it replaces as previousVersion;
- * 3. the record's deployment counters (four ADDs: feed, package, target, package on target, for its day and region);
+ *    date in the future; then id), so a backdated record never replaces a newer one; if it does hold a newer one, the
+ *    record is stored without it (a second round trip, only for backdated records); an Update, which keeps the
+ *    version it replaces as previousVersion. A Failed record only notes itself as the target's last attempt
+ *    (failedAttemptUpdate). A rollback, or the first landing after a failed attempt, takes a second round trip (see
+ *    CurrentCondition), as the counters then need what the target held;
+ * 3. the record's counters (see counterUpdates);
  * 4. with an Idempotency-Key, the claim, on condition that the key is unused (or expired): the record and the claim
  *    commit together, so a retry gets the first answer and nothing is stored twice, even if this function dies mid-way.
  */
@@ -144,47 +236,50 @@ export const putDeployment = async (
 ): Promise<Recorded> => {
   const { idempotency } = options;
   const newId = options.newId ?? nextId;
-  let withCurrent = true;
+  let current: CurrentPart = isFailed(record) ? 'attempt' : 'fast';
   const receivedMs = Date.parse(record.receivedAt);
   for (let attempt = 1; ; attempt++) {
     const item = historyItem(record, newId(receivedMs));
     try {
-      await client.send(recordTransaction(tables, item, { withCurrent, idempotency, nowSeconds: Math.floor(receivedMs / 1000) }));
+      await client.send(recordTransaction(tables, item, { current, idempotency, nowSeconds: Math.floor(receivedMs / 1000) }));
       return { item, replayed: false };
     } catch (e) {
       if (!(e instanceof TransactionCanceledException)) throw e;
-      const next = afterCancellation(e, { idempotency, withCurrent, attempt });
-      if (next === 'without-current')
-        withCurrent = false; // backdated: the target's current record is newer
-      else if (next === 'retry') await sleep(10 * attempt + Math.random() * 20);
-      else return next;
+      const next = afterCancellation(e, { idempotency, current, attempt, sk: item.sk });
+      if (next === 'retry') await sleep(10 * attempt + Math.random() * 20);
+      else if (typeof next === 'object' && 'item' in next) return next;
+      else current = next.current;
     }
   }
 };
 
 /**
- * The one transaction: the history item, the target's current item (unless the record is backdated), the record's
- * four counters (a shard picked anew for each attempt), the claim.
+ * The one transaction: the history item, the target's current item (as CurrentPart says), the record's counters (a
+ * shard picked anew for each attempt), the claim.
  */
 const recordTransaction = (
   tables: DeploymentTables,
   item: DeploymentItem,
-  options: { withCurrent: boolean; idempotency: IdempotencyClaim | undefined; nowSeconds: number },
+  options: { current: CurrentPart; idempotency: IdempotencyClaim | undefined; nowSeconds: number },
 ) => {
-  const current = currentItem(item);
+  const { current } = options;
+  const lands = current !== 'none' && current !== 'attempt';
+  const landed = lands ? landing(item, item.sk, current === 'fast' ? undefined : current.before) : undefined;
+  const delta = landed?.delta ?? historyOnly(item);
   return new TransactWriteCommand({
     TransactItems: [
-      // A backdated record (stored without the current item) is marked, for the event dispatcher: its history item's
-      // stream record is the one that announces it (lib/domain/events.ts). Nothing reads it otherwise.
+      // A record stored without becoming current is marked, for the event dispatcher: its history item's stream record
+      // is the one that announces it (lib/domain/events.ts): `backdated`, or `failed` for a failed attempt.
       {
         Put: {
           TableName: tables.deployments,
-          Item: options.withCurrent ? item : { ...item, backdated: true },
+          Item: lands ? item : isFailed(item) ? { ...item, failed: true } : { ...item, backdated: true },
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       },
-      ...(options.withCurrent ? [{ Update: currentUpdate(tables.deployments, current) }] : []),
-      ...counterUpdates(tables.deployments, item, randomInt(COUNTER_SHARDS)),
+      ...(lands ? [{ Update: currentUpdate(tables.deployments, currentItem(item), current, landed!.closes) }] : []),
+      ...(current === 'attempt' ? [{ Update: failedAttemptUpdate(tables.deployments, item) }] : []),
+      ...counterUpdates(tables.deployments, item, randomInt(COUNTER_SHARDS), delta),
       ...(options.idempotency
         ? [
             {
@@ -204,13 +299,15 @@ const recordTransaction = (
 
 /**
  * What a cancelled transaction means, from its reasons (history, current, counters, claim): the first answer again for a used
- * Idempotency-Key (or 422 for another record, 409 while it is being written); `without-current` for a backdated
- * record; `retry` for a collision another attempt resolves; otherwise it throws (503 when DynamoDB is busy).
+ * Idempotency-Key (or 422 for another record, 409 while it is being written); the current item's part for the next
+ * attempt when its condition failed (history only for a backdated record or a failed attempt that is not the latest;
+ * the landing on what the item holds otherwise); `retry` for a collision another attempt resolves; otherwise it
+ * throws (503 when DynamoDB is busy).
  */
 const afterCancellation = (
   e: TransactionCanceledException,
-  state: { idempotency: IdempotencyClaim | undefined; withCurrent: boolean; attempt: number },
-): Recorded | 'without-current' | 'retry' => {
+  state: { idempotency: IdempotencyClaim | undefined; current: CurrentPart; attempt: number; sk: string },
+): Recorded | { current: CurrentPart } | 'retry' => {
   const reasons: Array<CancellationReason | undefined> = e.CancellationReasons ?? [];
   const [history, currentReason] = reasons;
   const claim = state.idempotency ? reasons.at(-1) : undefined;
@@ -220,8 +317,16 @@ const afterCancellation = (
     return replayOrRefuse(unmarshall(claim.Item) as IdempotencyItem, state.idempotency);
   }
   if (state.idempotency && claim?.Code === 'TransactionConflict') throw inFlight();
-  if (state.withCurrent && isConditionFailed(currentReason)) return 'without-current';
   const busy = reasons.some((r) => r?.Code !== undefined && BUSY.has(r.Code));
+  if (state.current !== 'none' && isConditionFailed(currentReason)) {
+    if (state.current === 'attempt') return { current: 'none' };
+    const before = currentReason?.Item ? (unmarshall(currentReason.Item) as CurrentItem) : undefined;
+    // DynamoDB returns the item that failed the condition; without one, keep the record as history only.
+    if (!before) return { current: 'none' };
+    if (!(before.latest < state.sk)) return { current: 'none' }; // backdated: the target's current record is newer
+    if (state.attempt >= ATTEMPTS * 2) throw new Unavailable('The deployment store is busy right now; nothing was recorded. Retry shortly.', { cause: e });
+    return { current: { before } };
+  }
   if (state.attempt < ATTEMPTS && (busy || isConditionFailed(history))) return 'retry';
   if (busy) throw new Unavailable('The deployment store is busy right now; nothing was recorded. Retry shortly.', { cause: e });
   throw e;

@@ -1,6 +1,6 @@
 import * as z from '../domain/zod.ts';
 import { legacyFeedId, type ApiKeyRecord, type FeedRecord } from '../domain/auth.ts';
-import type { DeploymentRecord } from '../domain/record.ts';
+import type { DeploymentRecord, LastAttempt } from '../domain/record.ts';
 
 /** Items read back are checked, so a hand-edited or foreign item fails loudly instead of granting access. */
 const nonEmpty = () => z.string().check(z.minLength(1));
@@ -51,6 +51,13 @@ export type CurrentItem = DeploymentRecord & {
   overviewPk?: string;
   overviewSk?: string;
   previousVersion?: string | null;
+  /** versionOrderKey(version): lets the record transaction tell a rollback without reading the item. */
+  versionOrder?: string;
+  /** The latest failed attempt after the current record, and its history sort key (to keep only the latest). */
+  lastAttempt?: LastAttempt;
+  lastAttemptSk?: string;
+  /** The Date of the first failed attempt since the current record: where time to restore starts. */
+  openSince?: string;
 };
 
 /** An Idempotency-Key claim with the record it answered; expires (TTL) at `expiresAt`, in epoch seconds. */

@@ -140,6 +140,7 @@ describe('GET /api/openapi.json', () => {
       '/api/deployments',
       '/api/deployments/affected',
       '/api/deployments/current',
+      '/api/deployments/dora',
       '/api/deployments/frequency',
       '/api/deployments/overview',
       '/api/feeds',

@@ -71,8 +71,9 @@ it('counters backfill rebuilds counters and upgrades current items written befor
   // Act
   const first = await admin('counters', 'backfill', '--feed', FEED.toLowerCase());
 
-  // Assess
-  expect(first).toEqual([`Counted 4 records of feed ${FEED.toLowerCase()}: 14 counters set, 1 other counter items removed; 2 current items updated.`]);
+  // Assess: 14 counters of the four records' days and regions, and 4 more for the failure the rollback to 1.0.5 (in
+  // eu-west-1) adds to the day of 1.1.0 (2026-11-03, recorded in us-east-1): each region writes only its own counters.
+  expect(first).toEqual([`Counted 4 records of feed ${FEED.toLowerCase()}: 18 counters set, 1 other counter items removed; 2 current items updated.`]);
   const overview = (await get('/api/deployments/overview', { FeedName: FEED })).json.Packages as Array<{
     Drift: boolean;
     Targets: Array<Record<string, string>>;
@@ -90,6 +91,9 @@ it('counters backfill rebuilds counters and upgrades current items written befor
     ['2026-11-03', 1],
     ['2026-11-04', 2],
   ]);
+  const dora = await get('/api/deployments/dora', { FeedName: FEED, from: '2026-11-01', to: '2026-11-04' });
+  expect(dora.json.ChangeFailureRate).toEqual({ Rate: 0.25, Failed: 1, Total: 4, Rating: 'low' });
+  expect(dora.json.TimeToRestore).toEqual({ MedianSeconds: 86_400, Count: 1, Rating: 'medium' });
   const stale = await client.send(
     new GetCommand({ TableName: TEST_TABLES.deployments, Key: { pk: feedCounter, sk: counterSortKey('2026-10-01', 'eu-west-1', 3) } }),
   );
@@ -97,7 +101,7 @@ it('counters backfill rebuilds counters and upgrades current items written befor
 
   // Again: nothing changes.
   expect(await admin('counters', 'backfill', '--feed', FEED)).toEqual([
-    `Counted 4 records of feed ${FEED}: 14 counters set, 0 other counter items removed; 0 current items updated.`,
+    `Counted 4 records of feed ${FEED}: 18 counters set, 0 other counter items removed; 0 current items updated.`,
   ]);
   const again = await get('/api/deployments/frequency', { FeedName: FEED, interval: 'day', from: '2026-10-01', to: '2026-11-04' });
   expect(again.json.Buckets).toEqual(buckets);

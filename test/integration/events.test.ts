@@ -157,13 +157,14 @@ describe.each(engines)("events from the table's changes (%s)", (engine) => {
     const claim = { id: `claim-${run}`, requestHash: 'h', expiresAt: Math.floor(Date.now() / 1000) + 3600 };
     const ids: string[] = [];
     for (const v of ['1.0.0', '1.1.0', '1.0.5', '1.0.5']) ids.push((await put(record('kinds', v))).item.id);
+    ids.push((await put(record('kinds', '3.0.0', { status: 'Failed' }))).item.id);
     ids.push((await put(record('kinds', '0.9.0', { date: '2020-01-01T00:00:00.000Z' }))).item.id);
     const first = await put(record('kinds', '2.0.0'), claim);
     const replay = await put(record('kinds', '2.0.0'), claim);
     expect(replay.replayed).toBe(true);
     ids.push(first.item.id);
 
-    await waitFor(() => of('kinds').length >= 6).catch((e) => {
+    await waitFor(() => of('kinds').length >= 7).catch((e) => {
       throw new Error(
         `${e.message}: got ${of('kinds')
           .map((d) => d.headers['x-deployment-event'])
@@ -172,15 +173,17 @@ describe.each(engines)("events from the table's changes (%s)", (engine) => {
     });
     await new Promise((r) => setTimeout(r, 1500)); // anything extra (a replay, a duplicate) would arrive by now
     const got = of('kinds');
-    expect(got.map((d) => d.headers['x-deployment-event'])).toEqual(['deployed', 'upgraded', 'rolledback', 'redeployed', 'backdated', 'upgraded']);
+    // The failed 3.0.0 is announced as failed, and the target stays on 1.0.5: 2.0.0 upgrades it.
+    expect(got.map((d) => d.headers['x-deployment-event'])).toEqual(['deployed', 'upgraded', 'rolledback', 'redeployed', 'failed', 'backdated', 'upgraded']);
+    expect((JSON.parse(got[6]!.body) as DeploymentEvent).detail.PreviousVersion).toBe('1.0.5');
     expect(got.every((d) => d.signed)).toBe(true);
     expect(got.map((d) => (JSON.parse(d.body) as DeploymentEvent).id)).toEqual(ids);
     expect(got.map((d) => d.headers['x-deployment-id'])).toEqual(ids);
-    expect(new Set(got.map((d) => d.headers['x-deployment-delivery'])).size).toBe(6);
+    expect(new Set(got.map((d) => d.headers['x-deployment-delivery'])).size).toBe(7);
     const upgraded = JSON.parse(got[1]!.body) as DeploymentEvent;
     expect(upgraded.detail).toMatchObject({ Version: '1.1.0', PreviousVersion: '1.0.0', Change: 'upgraded', Region: HOME, Target: 'web01', FeedName: 'kinds' });
     expect(upgraded['detail-type']).toBe('dev.cdevents.service.upgraded');
-    expect(published[HOME]!.filter((e) => e.detail.FeedName === 'kinds')).toHaveLength(6);
+    expect(published[HOME]!.filter((e) => e.detail.FeedName === 'kinds')).toHaveLength(7);
   });
 
   it('exactly once across regions: a record is announced by the region that received it, not by its replica', async () => {

@@ -1,10 +1,11 @@
+import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { detectCi } from '../../cli/ci-env.ts';
 import { ciIdempotencyKey, checkIdempotencyKey, randomIdempotencyKey } from '../../cli/idempotency.ts';
 import { run } from '../../cli/main.ts';
-import { buildRecord } from '../../cli/record.ts';
+import { buildRecord, gitCommitTime } from '../../cli/record.ts';
 import type { RecordArgs } from '../../cli/args.ts';
 import { CI_FIXTURES, ciEnv } from '../support/ci-env.ts';
 
@@ -124,7 +125,12 @@ describe('the record built for a CI run', () => {
     const built = buildRecord(args, env, (l) => lines.push(l));
     expect(built.body).toMatchObject({ Url: EXPECTED['github-actions'].url, Description: expect.stringMatching(/GitHub Actions/) });
     expect(built.idempotencyKey).toBe(ciIdempotencyKey(detectCi(env).run!, RECORD));
-    const explicit = buildRecord({ ...args, link: 'https://example.com/x', description: 'Mine', idempotencyKey: 'mine-1' }, env, () => {});
+    const explicit = buildRecord(
+      { ...args, link: 'https://example.com/x', description: 'Mine', idempotencyKey: 'mine-1' },
+      env,
+      () => {},
+      () => undefined,
+    );
     expect(explicit).toEqual({
       body: {
         FeedName: 'DefaultNuGet',
@@ -134,10 +140,36 @@ describe('the record built for a CI run', () => {
         Application: 'CI',
         Description: 'Mine',
         Url: 'https://example.com/x',
+        CommitSha: SHA,
       },
       idempotencyKey: 'mine-1',
     });
     expect(() => buildRecord({ ...args, idempotencyKey: 'a,b' }, env, () => {})).toThrow(/without a comma/);
+  });
+
+  it('sends the run’s commit as CommitSha and its time in the checkout as CommitTime; flags win; no checkout, no CommitTime', () => {
+    const env = ciEnv('github-actions');
+    const at = (sha: string) => (sha === SHA ? '2026-11-30T09:00:00+01:00' : undefined);
+    expect(buildRecord(args, env, () => {}, at).body).toMatchObject({ CommitSha: SHA, CommitTime: '2026-11-30T09:00:00+01:00' });
+    const flags = buildRecord({ ...args, commitSha: 'abcdef1', commitTime: '2026-11-29T00:00:00Z', status: 'failed' }, env, () => {}, at).body;
+    expect(flags).toMatchObject({ CommitSha: 'abcdef1', CommitTime: '2026-11-29T00:00:00Z', Status: 'failed' });
+    const lines: string[] = [];
+    const none = buildRecord(
+      { ...args, verbose: true },
+      env,
+      (l) => lines.push(l),
+      () => undefined,
+    ).body;
+    expect(none).not.toHaveProperty('CommitTime');
+    expect(lines).toContain(`no CommitTime: commit ${SHA} is not in a git checkout here`);
+    expect(buildRecord(args, {}, () => {}, at).body).not.toHaveProperty('CommitSha');
+  });
+
+  it('reads a commit’s time with git show in this checkout, and none for a commit it does not hold', () => {
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+    const expected = execFileSync('git', ['log', '-1', '--format=%cI', head], { encoding: 'utf8' }).trim();
+    expect(gitCommitTime(head)).toBe(expected);
+    expect(gitCommitTime('0000000000000000000000000000000000000000')).toBeUndefined();
   });
 });
 

@@ -78,6 +78,9 @@ const SAMPLES: Array<{ eventName: string; newImage?: Record<string, unknown>; ol
   { eventName: 'MODIFY', newImage: cur(), oldImage: cur({ id: '01J00000000000000000000000', version: '1.0.0' }) },
   { eventName: 'INSERT', newImage: hist() },
   { eventName: 'INSERT', newImage: { ...hist(), backdated: true } },
+  { eventName: 'INSERT', newImage: { ...hist({ status: 'Failed' }), failed: true } },
+  { eventName: 'INSERT', newImage: { ...hist({ status: 'Failed', region: 'us-east-1' }), failed: true } },
+  { eventName: 'MODIFY', newImage: cur({ lastAttempt: { Version: '2.0.0', Status: 'Failed', Date: 'x', Id: 'y' } }), oldImage: cur() },
   { eventName: 'INSERT', newImage: cur({ region: 'us-east-1' }) },
   { eventName: 'INSERT', newImage: { ...hist({ region: 'us-east-1' }), backdated: true } },
   { eventName: 'REMOVE', oldImage: cur() },
@@ -117,10 +120,11 @@ describe('the event source mapping', () => {
       return filters.some((f) => matches(f, streamRecord));
     });
     const announced = SAMPLES.map((s) => announcedEvent(s, REGION) !== undefined);
-    expect(announced).toEqual([true, true, false, true, false, false, false, false, false]);
+    expect(announced).toEqual([true, true, false, true, true, false, false, false, false, false, false, false]);
     // The filter is the cheap first cut; the dispatcher's rule is the last word, so the filter may pass more, never less.
     announced.forEach((a, i) => a && expect(passes[i], `sample ${i}`).toBe(true));
-    expect(passes).toEqual([true, true, false, true, false, false, false, false, false]);
+    // A failed attempt's note on the current item (sample 6) passes the filter; the dispatcher announces nothing for it.
+    expect(passes).toEqual([true, true, false, true, true, false, true, false, false, false, false, false]);
   });
 
   it("a secondary region maps its replica's stream when deploy gives it, and has no mapping without it", () => {

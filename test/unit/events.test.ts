@@ -74,6 +74,19 @@ describe('which change of the table announces a record', () => {
     }
   });
 
+  it('a failed history item announces itself as failed, with the service’s own detail-type; its note on the current item does not', () => {
+    const event = announcedEvent({ eventName: 'INSERT', newImage: { ...history({ status: 'Failed' }), failed: true } }, REGION)!;
+    expect([event.detail.Change, event['detail-type'], event.detail.Status, event.detail.PreviousVersion]).toEqual([
+      'failed',
+      'package-deployment-api.deployment.failed',
+      'Failed',
+      undefined,
+    ]);
+    expect(slackText(event)).toMatch(/^\*App 1\.2\.0\* FAILED to deploy to \*web01\* by /);
+    const note = { ...current(), lastAttempt: { Version: '9.9.9', Status: 'Failed', Date: 'x', Id: 'y' } };
+    expect(announcedEvent({ eventName: 'MODIFY', newImage: note, oldImage: current() }, REGION)).toBeUndefined();
+  });
+
   it('a backdated history item announces itself; an ordinary history item does not (its current item does)', () => {
     expect(announcedEvent({ eventName: 'INSERT', newImage: history() }, REGION)).toBeUndefined();
     const event = announcedEvent({ eventName: 'INSERT', newImage: { ...history(), backdated: true } }, REGION)!;

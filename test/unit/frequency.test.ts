@@ -50,12 +50,12 @@ describe('buckets', () => {
     const counts = [
       { day: '2026-11-23', count: 2 },
       { day: '2026-11-29', count: 1 },
-      { day: '2026-11-29', count: 4 }, // another region, or another shard
+      { day: '2026-11-29', count: 4, failed: 1 }, // another region, or another shard
       { day: '2026-11-10', count: 9 }, // outside
     ];
     expect(sumIntoBuckets('week', '2026-11-16', '2026-11-29', counts)).toEqual([
-      { Start: '2026-11-16', Count: 0 },
-      { Start: '2026-11-23', Count: 7 },
+      { Start: '2026-11-16', Count: 0, Failed: 0 },
+      { Start: '2026-11-23', Count: 7, Failed: 1 },
     ]);
   });
 

@@ -107,7 +107,7 @@ describe('the OpenAPI document', () => {
     expect(OverviewSchema.safeParse(overview).success).toBe(true);
     expect(CurrentPageSchema.safeParse({ Items: [target] }).success).toBe(true);
     expect(CurrentPageSchema.safeParse({ Items: [{ ...target, Change: 'downgraded' }] }).success).toBe(false);
-    expect(FrequencySchema.safeParse({ Interval: 'week', Buckets: [{ Start: '2026-11-23', Count: 12 }] }).success).toBe(true);
+    expect(FrequencySchema.safeParse({ Interval: 'week', Buckets: [{ Start: '2026-11-23', Count: 12, Failed: 1 }] }).success).toBe(true);
     expect(FrequencySchema.safeParse({ Interval: 'month', Buckets: [] }).success).toBe(false);
   });
 

@@ -52,13 +52,17 @@ describe('putDeployment', () => {
     const [items] = sentItems();
     expect(items!.map((i) => [Object.keys(i)[0], (i.Put ?? i.Update)!.TableName, (i.Put ?? i.Update)!.ConditionExpression])).toEqual([
       ['Put', 'deployments', 'attribute_not_exists(pk)'],
-      ['Update', 'deployments', 'attribute_not_exists(pk) OR latest < :latest'],
+      [
+        'Update',
+        'deployments',
+        'attribute_not_exists(pk) OR (#latest < :latest AND attribute_not_exists(#open) AND attribute_exists(#order) AND #order <= :order)',
+      ],
       ...Array.from({ length: 4 }, () => ['Update', 'deployments', undefined]),
       ['Put', 'idempotency', 'attribute_not_exists(id) OR expiresAt < :now'],
     ]);
     // The current item keeps the version it replaces: every SET reads the item as it was.
     expect(items![1]!.Update!.UpdateExpression).toMatch(/^SET #previousVersion = if_not_exists\(#version, :none\), /);
-    expect(items!.slice(2, 6).map((i) => i.Update!.UpdateExpression)).toEqual(Array.from({ length: 4 }, () => 'ADD #count :one'));
+    expect(items!.slice(2, 6).map((i) => i.Update!.UpdateExpression)).toEqual(Array.from({ length: 4 }, () => 'ADD #count :count'));
     // One shard for the four counters of an attempt, of the record's day and region.
     const shards = new Set(items!.slice(2, 6).map((i) => /^D#\d{4}-\d{2}-\d{2}#R#[^#]+#S#(\d)$/.exec(String(i.Update!.Key!.sk))?.[1]));
     expect(shards.size).toBe(1);
@@ -67,10 +71,47 @@ describe('putDeployment', () => {
   });
 
   it('stores a backdated record without touching the current item (a second round trip)', async () => {
-    mock.on(TransactWriteCommand).rejectsOnce(cancelled('None', 'ConditionalCheckFailed')).resolves({});
+    const newer = { ...record, id: 'NEWER', pk: 'C#p', sk: 'T#web01', latest: '2024-06-01T00:00:00.000Z#NEWER', version: '2.0.0', versionOrder: '.0012!~' };
+    mock
+      .on(TransactWriteCommand)
+      .rejectsOnce(cancelled('None', { Code: 'ConditionalCheckFailed', Item: marshall(newer) }))
+      .resolves({});
     await putDeployment(document, tables, record, { newId });
     // History, current and four counters; then history and the counters.
     expect(sentItems().map((items) => items.length)).toEqual([6, 5]);
+    expect(sentItems()[1]![0]!.Put!.Item).toMatchObject({ backdated: true });
+  });
+
+  it('lands a rollback in a second round trip, on the item it read, with a failure on the replaced record’s day', async () => {
+    const held = { ...record, id: 'OLD', pk: 'C#p', sk: 'T#web01', latest: '2024-04-30T00:00:00.000Z#OLD', date: '2024-04-30T00:00:00.000Z', version: '2.0.0' };
+    mock
+      .on(TransactWriteCommand)
+      .rejectsOnce(cancelled('None', { Code: 'ConditionalCheckFailed', Item: marshall(held) }))
+      .resolves({});
+    await putDeployment(document, tables, record, { newId });
+    const [, second] = sentItems();
+    // History, current, four counters of the record's day, four of the rolled-back record's day.
+    expect(second!.length).toBe(10);
+    expect(second![1]!.Update!.ConditionExpression).toBe('#latest = :before AND attribute_not_exists(#open)');
+    expect(second![1]!.Update!.ExpressionAttributeValues![':before']).toBe(held.latest);
+    const counters = second!.slice(2).map((i) => [String(i.Update!.Key!.sk).slice(0, 12), i.Update!.UpdateExpression]);
+    expect(counters.slice(0, 4)).toEqual(
+      Array.from({ length: 4 }, () => [
+        'D#2024-05-01',
+        'SET #restoreTimes = list_append(if_not_exists(#restoreTimes, :empty), :restoreTimes) ADD #count :count',
+      ]),
+    );
+    expect(counters.slice(4)).toEqual(Array.from({ length: 4 }, () => ['D#2024-04-30', 'ADD #failed :failed']));
+    expect(second![2]!.Update!.ExpressionAttributeValues![':restoreTimes']).toEqual([86_400]);
+  });
+
+  it('notes a failed record as the target’s last attempt, without touching its version', async () => {
+    mock.on(TransactWriteCommand).resolves({});
+    await putDeployment(document, tables, { ...record, status: 'Failed' }, { newId });
+    const [items] = sentItems();
+    expect(items![0]!.Put!.Item).toMatchObject({ failed: true, status: 'Failed' });
+    expect(items![1]!.Update!.UpdateExpression).toBe('SET #attempt = :attempt, #attemptSk = :sk, #open = if_not_exists(#open, :date)');
+    expect(items![2]!.Update!.UpdateExpression).toBe('ADD #count :count, #failed :failed');
   });
 
   it('draws a new id when the history key is taken', async () => {

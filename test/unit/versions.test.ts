@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { changeOf, compareVersions } from '../../lib/domain/versions.ts';
+import { changeOf, compareVersions, versionOrderKey } from '../../lib/domain/versions.ts';
 
 /** Versions as pipelines send them: SemVer, NuGet four-part, dotted numbers, a `v` prefix, pre-releases, build metadata. */
 const identifier = fc.oneof(fc.nat({ max: 20 }).map(String), fc.constantFrom('alpha', 'beta', 'rc', 'Alpha', 'x-y', '0a', 'a0', '-', '01'));
@@ -97,5 +97,36 @@ describe('changeOf', () => {
     ['2.0.0-rc.1', '2.0.0', 'rolledback'],
   ] as const)('%s after %s: %s', (version, previous, change) => {
     expect(changeOf(version, previous)).toBe(change);
+  });
+});
+
+describe('versionOrderKey: the order of compareVersions as a string order (fast-check)', () => {
+  const sign = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  it('orders two versions as compareVersions does, and puts one that cannot be ordered below every other', () => {
+    fc.assert(
+      fc.property(anyText, anyText, (a, b) => {
+        const c = compareVersions(a, b);
+        const keys = sign(versionOrderKey(a), versionOrderKey(b));
+        if (c !== undefined) return keys === c;
+        // Unorderable: its key is the lowest, so nothing deployed after it can look like a rollback.
+        return compareVersions(a, a) === undefined ? versionOrderKey(a) === ' ' : versionOrderKey(b) === ' ';
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('agrees on the cases the grammar makes subtle', () => {
+    const pairs: Array<[string, string, -1 | 0 | 1]> = [
+      ['1', '1.0.1', -1],
+      ['1.0', '1.0.0.0', 0],
+      ['9', '10', -1],
+      ['1.0.0-ab', '1.0.0-ab-', -1],
+      ['1.0.0-alpha', '1.0.0-alpha.1', -1],
+      ['1.0.0-2', '1.0.0-10', -1],
+      ['1.0.0-10', '1.0.0-a', -1],
+      ['1.0.0-rc.1', '1.0.0', -1],
+      ['v2.0.0+build', '2.0.0', 0],
+    ];
+    for (const [a, b, c] of pairs) expect([a, b, sign(versionOrderKey(a), versionOrderKey(b))]).toEqual([a, b, c]);
   });
 });

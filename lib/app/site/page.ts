@@ -4,11 +4,14 @@ import { ROUTES, routesOf } from '../../domain/routes.ts';
 /**
  * The deployments web page. It opens on a feed's overview: a matrix of its packages (rows) by targets (columns) with
  * the version each target runs and the region that recorded it, drifted packages and rollbacks marked, filters for
- * group, target and region, and an inline SVG chart of deployments per week. A package opens its own view: the current
- * version on each target and the history. The overview's "Which targets run..." box asks which targets run a
- * package's version in a range, or what an OSV advisory pasted as JSON names, and marks them in the matrix. Deep links:
- * `?feed=F` (the overview; `&group=`, `&target=`, `&region=` filter it), `?feed=F&package=P` (`&group=G` for a package
- * in a group) and `?feed=F&package=P&range=R` (the overview with the affected targets of P marked). Plain HTML, CSS and a small inline script that calls the read API; nothing is fetched
+ * group, target and region, the four DORA keys with their ratings over the last 7, 30 or 90 days (for the target and
+ * region filters), and an inline SVG chart of deployments per week, the failed ones stacked in red. A package opens
+ * its own view: the current version on each target and the history. The overview's "Which targets run..." box asks
+ * which targets run a package's version in a range, or what an OSV advisory pasted as JSON names, and marks them in
+ * the matrix. Deep links: `?feed=F` (the overview; `&group=`, `&target=`, `&region=` filter it, `&days=7|30|90` sets
+ * the DORA panel's range), `?feed=F&package=P` (`&group=G` for a package in a group) and `?feed=F&package=P&range=R`
+ * (the overview with the affected targets of P marked). Plain HTML, CSS and a small inline script that calls the read
+ * API; nothing is fetched
  * from anywhere else, and the Content-Security-Policy allows only this script (by its hash) and same-origin requests.
  * The API key, when one is needed, is kept in the tab's sessionStorage and sent as X-ApiKey, never in a URL.
  */
@@ -38,12 +41,22 @@ details { margin-bottom: 1rem; }
 .mark.drift { background: #d804; color: inherit; }
 td.rolledback { background: #c223; }
 .mark.rollback { background: #c22; color: #fff; }
+.mark.failed { border: 1px solid #c22; color: #c22; }
 td.upgraded .arrow { color: #292; }
 td.changed .arrow { color: var(--muted); }
 figure { margin: 1rem 0; }
 figcaption { color: var(--muted); font-size: .85rem; }
 #chart { width: 100%; max-width: 48rem; height: auto; display: block; }
 #chart .bar { fill: #48c; }
+#chart .bar-failed { fill: #c22; }
+#dora-panel h2 { display: flex; gap: .75rem; align-items: center; }
+#dora { display: grid; grid-template-columns: repeat(auto-fit, minmax(14rem, 1fr)); gap: .75rem; margin: .5rem 0; }
+#dora div { border: 1px solid var(--line); border-radius: .3rem; padding: .5rem .75rem; }
+#dora dt { font-size: .85rem; color: var(--muted); }
+#dora dd { margin: .2rem 0 0; font-weight: 600; }
+.rating { display: inline-block; font-size: .75rem; padding: 0 .35rem; border-radius: .2rem; margin-left: .4rem; font-weight: 600; }
+.rating.elite { background: #2924; } .rating.high { background: #48c4; } .rating.medium { background: #d804; } .rating.low { background: #c224; }
+.rating.none { color: var(--muted); }
 #chart .axis { fill: var(--muted); font-size: 11px; }
 .legend { font-size: .8rem; }
 #affected-box { border: 1px solid var(--line); border-radius: .3rem; padding: .5rem .75rem; margin: 1rem 0; }
@@ -66,6 +79,7 @@ const params = new URLSearchParams(location.search);
 const state = {
   feed: params.get('feed') || '', group: params.get('group') || '', pkg: params.get('package') || '',
   target: params.get('target') || '', region: params.get('region') || '', range: params.get('range') || '',
+  days: ['7', '30', '90'].includes(params.get('days')) ? params.get('days') : '30',
 };
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -210,6 +224,7 @@ const renderMatrix = () => {
       td.append(version);
       if (ARROWS[t.Change]) { const a = document.createElement('span'); a.className = 'arrow'; a.textContent = ' ' + ARROWS[t.Change]; td.append(a); }
       if (t.Change === 'rolledback') td.append(mark('rollback', 'rollback', 'Rolled back from ' + t.PreviousVersion));
+      if (t.LastAttempt) td.append(mark('failed ' + t.LastAttempt.Version, 'failed', 'Deploying ' + t.LastAttempt.Version + ' failed ' + when(t.LastAttempt.Date) + '; the target still runs ' + t.Version));
       const verdict = affected && affected.marks.get(fold(p.GroupName || '') + '/' + fold(p.PackageName) + '/' + fold(t.Target));
       if (verdict) {
         td.classList.add(verdict.status);
@@ -237,6 +252,7 @@ const renderChart = (frequency) => {
   const W = 720, H = 160, left = 32, bottom = 20, top = 10;
   const buckets = frequency.Buckets;
   const max = Math.max(1, ...buckets.map((b) => b.Count));
+  // Each bar: the succeeded deployments, with the failed ones stacked on top in red.
   const step = (W - left) / Math.max(1, buckets.length);
   const add = (name, attributes, text) => {
     const el = document.createElementNS(SVG, name);
@@ -246,11 +262,14 @@ const renderChart = (frequency) => {
     return el;
   };
   buckets.forEach((b, i) => {
-    const h = ((H - bottom - top) * b.Count) / max;
-    const bar = add('rect', { class: 'bar', x: left + i * step + 2, y: H - bottom - h, width: Math.max(1, step - 4), height: h, 'data-start': b.Start, 'data-count': b.Count });
-    const title = document.createElementNS(SVG, 'title');
-    title.textContent = (frequency.Interval === 'week' ? 'Week of ' : '') + b.Start + ': ' + b.Count + ' deployment' + (b.Count === 1 ? '' : 's');
-    bar.append(title);
+    const failed = b.Failed || 0;
+    const h = ((H - bottom - top) * (b.Count - failed)) / max;
+    const hf = ((H - bottom - top) * failed) / max;
+    const x = left + i * step + 2, width = Math.max(1, step - 4);
+    const bar = add('rect', { class: 'bar', x, y: H - bottom - h, width, height: h, 'data-start': b.Start, 'data-count': b.Count, 'data-failed': failed });
+    const red = add('rect', { class: 'bar-failed', x, y: H - bottom - h - hf, width, height: hf, 'data-start': b.Start, 'data-failed': failed });
+    const text = (frequency.Interval === 'week' ? 'Week of ' : '') + b.Start + ': ' + b.Count + ' deployment' + (b.Count === 1 ? '' : 's') + ', ' + failed + ' failed';
+    for (const el of [bar, red]) { const title = document.createElementNS(SVG, 'title'); title.textContent = text; el.append(title); }
   });
   add('text', { class: 'axis', x: 0, y: top + 10 }, String(max));
   add('text', { class: 'axis', x: 0, y: H - bottom }, '0');
@@ -259,7 +278,38 @@ const renderChart = (frequency) => {
     add('text', { class: 'axis', x: W, y: H - 4, 'text-anchor': 'end' }, buckets[buckets.length - 1].Start);
   }
   const total = buckets.reduce((n, b) => n + b.Count, 0);
-  $('chart-caption').textContent = 'Deployments per week, last ' + buckets.length + ' weeks' + (state.target ? ' to ' + state.target : '') + ', all regions: ' + total + '.';
+  const failedTotal = buckets.reduce((n, b) => n + (b.Failed || 0), 0);
+  $('chart-caption').textContent = 'Deployments per week, last ' + buckets.length + ' weeks' + (state.target ? ' to ' + state.target : '') + ', all regions: ' + total + ', of which ' + failedTotal + ' failed (red).';
+};
+
+// The four DORA keys over the last 7, 30 or 90 days, for the target and region filters (GET /api/deployments/dora).
+const duration = (s) => {
+  if (s < 60) return Math.round(s) + ' s';
+  if (s < 3600) return Math.round(s / 60) + ' min';
+  const fixed = (n) => String(Math.round(n * 10) / 10);
+  return s < 86400 ? fixed(s / 3600) + ' h' : fixed(s / 86400) + ' d';
+};
+const setKey = (id, text, rating) => {
+  const dd = $(id);
+  const badge = document.createElement('span');
+  badge.className = 'rating ' + (rating || 'none'); badge.textContent = rating || 'no data';
+  dd.replaceChildren(document.createTextNode(text), badge);
+  dd.dataset.rating = rating || '';
+};
+const renderDora = (d) => {
+  const f = d.DeploymentFrequency, l = d.LeadTimeForChanges, c = d.ChangeFailureRate, r = d.TimeToRestore;
+  setKey('dora-frequency', f.PerDay === null ? 'no deployments' : f.PerDay + ' a day (' + d.Deployments + ' on ' + f.DaysWithDeployment + ' days)', f.Rating);
+  setKey('dora-lead', l.MedianSeconds === null ? 'no CommitTime recorded' : duration(l.MedianSeconds) + ' median, ' + duration(l.P90Seconds) + ' p90 (' + l.Count + ')', l.Rating);
+  setKey('dora-failure', c.Rate === null ? 'no deployments' : Math.round(c.Rate * 1000) / 10 + '% (' + c.Failed + ' of ' + c.Total + ')', c.Rating);
+  setKey('dora-restore', r.MedianSeconds === null ? 'no restores' : duration(r.MedianSeconds) + ' median (' + r.Count + ')', r.Rating);
+  $('dora-caption').textContent = d.From.slice(0, 10) + ' to ' + d.To.slice(0, 10) + (state.target ? ', target ' + state.target : '') + (state.region ? ', region ' + state.region : '') +
+    ', every package' + (state.group ? ' (the group filter does not narrow these)' : '') + '. Ratings: clusters of the 2023 Accelerate State of DevOps report.';
+};
+const loadDora = async () => {
+  const days = Number(state.days);
+  const to = new Date().toISOString().slice(0, 10);
+  const from = new Date(Date.parse(to) - (days - 1) * 86400000).toISOString().slice(0, 10);
+  renderDora(await api(PATHS.dora, { FeedName: state.feed, Target: state.target, Region: state.region, from, to }));
 };
 const loadChart = async () => {
   renderChart(await api(PATHS.frequency, { FeedName: state.feed, Target: state.target, interval: 'week' }));
@@ -280,8 +330,8 @@ const checkAffected = async () => {
   try {
     do {
       const page = osv
-        ? await apiPost('api/deployments/affected', { FeedName: state.feed, Target: state.target, Region: state.region, cursor }, osv)
-        : await api('api/deployments/affected', { FeedName: state.feed, PackageName: pkg, GroupName: state.group, Range: range, Target: state.target, Region: state.region, cursor });
+        ? await apiPost(PATHS.affected, { FeedName: state.feed, Target: state.target, Region: state.region, cursor }, osv)
+        : await api(PATHS.affected, { FeedName: state.feed, PackageName: pkg, GroupName: state.group, Range: range, Target: state.target, Region: state.region, cursor });
       page.Packages.forEach((p, i) => {
         const m = merged.Packages[i];
         if (!m) merged.Packages.push({ ...p });
@@ -323,7 +373,7 @@ const showOverview = async () => {
   $('overview-title').textContent = 'Packages in ' + state.feed + (state.group ? ', group ' + state.group : '') + (state.target ? ', target ' + state.target : '') + (state.region ? ', region ' + state.region : '');
   status('Loading…', false);
   try {
-    await Promise.all([loadPackages(false), loadChart()]);
+    await Promise.all([loadPackages(false), loadChart(), loadDora()]);
     $('overview').hidden = false;
     status('', false);
     if (state.range) await checkAffected();
@@ -374,6 +424,12 @@ $('affected-form').addEventListener('submit', (event) => {
 });
 $('target').value = state.target;
 $('region').value = state.region;
+$('dora-days').value = state.days;
+$('dora-days').addEventListener('change', () => {
+  state.days = $('dora-days').value;
+  const q = new URLSearchParams(location.search); q.set('days', state.days); history.replaceState(null, '', '?' + q);
+  loadDora().catch((e) => status(e.message, true));
+});
 $('more-packages').addEventListener('click', () => {
   $('more-packages').disabled = true;
   loadPackages(true).catch((e) => status(e.message, true)).finally(() => { $('more-packages').disabled = false; });
@@ -424,6 +480,16 @@ const HTML = `<!doctype html>
 <p id="status" class="muted"><noscript>This page needs JavaScript (its own, served here) to read the API.</noscript></p>
 <section id="overview" hidden>
 <h2 id="overview-title"></h2>
+<section id="dora-panel">
+<h2>How we deliver <label>Range<select id="dora-days"><option value="7">7 days</option><option value="30">30 days</option><option value="90">90 days</option></select></label></h2>
+<dl id="dora">
+<div><dt>Deployment frequency</dt><dd id="dora-frequency"></dd></div>
+<div><dt>Lead time for changes</dt><dd id="dora-lead"></dd></div>
+<div><dt>Change failure rate</dt><dd id="dora-failure"></dd></div>
+<div><dt>Time to restore</dt><dd id="dora-restore"></dd></div>
+</dl>
+<p id="dora-caption" class="muted"></p>
+</section>
 <figure>
 <svg id="chart" viewBox="0 0 720 160" role="img" aria-labelledby="chart-caption"></svg>
 <figcaption id="chart-caption"></figcaption>
@@ -451,9 +517,10 @@ const HTML = `<!doctype html>
 <button id="more-packages" type="button" hidden>More packages</button>
 <p class="muted legend"><span class="mark drift">drift</span> the package's targets run different versions ·
 ↑ upgraded · <span class="mark rollback">rollback</span> ↓ a lower version than before · = redeployed ·
-~ changed (versions that cannot be ordered) · <span class="mark affected">affected</span> runs a version in the range or
-advisory checked above · <span class="mark unknown">unknown</span> its version cannot be ordered. Target and region filter the
-targets shown; a package opens its history.</p>
+~ changed (versions that cannot be ordered) · <span class="mark failed">failed 2.0</span> a later deployment failed (the target
+still runs the version shown) · <span class="mark affected">affected</span> runs a version in the range or advisory checked
+above · <span class="mark unknown">unknown</span> its version cannot be ordered. Target and region filter the targets shown;
+a package opens its history.</p>
 </section>
 <section id="results" hidden>
 <p><a id="back" href="./">All packages</a></p>
