@@ -82,7 +82,7 @@ describe('which change of the table announces a record', () => {
       'Failed',
       undefined,
     ]);
-    expect(slackText(event)).toMatch(/^\*App 1\.2\.0\* FAILED to deploy to \*web01\* by /);
+    expect(slackText(event)).toMatch(/^\*App 1\.2\.0\* FAILED to deploy on \*web01\* by /);
     const note = { ...current(), lastAttempt: { Version: '9.9.9', Status: 'Failed', Date: 'x', Id: 'y' } };
     expect(announcedEvent({ eventName: 'MODIFY', newImage: note, oldImage: current() }, REGION)).toBeUndefined();
   });
