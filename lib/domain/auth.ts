@@ -51,6 +51,8 @@ export type FeedRecord = {
   displayName: string;
   anonymousPrivileges: string[];
   createdAt: string;
+  /** How many days its history records are kept after their Date (lib/domain/retention.ts); absent: forever. */
+  retainDays?: number | undefined;
 };
 
 export type Principal = { kind: 'anonymous' } | { kind: 'key'; key: ApiKeyRecord };

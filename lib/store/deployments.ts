@@ -7,6 +7,7 @@ import { monotonicFactory } from 'ulid';
 import { IdempotencyMismatch, InProgress, Unavailable } from '../domain/errors.ts';
 import type { IdempotencyClaim } from '../domain/idempotency.ts';
 import { orderingInstant, type NewDeployment } from '../domain/record.ts';
+import { expiryOf } from '../domain/retention.ts';
 import { countingDay } from '../domain/frequency.ts';
 import {
   COUNTER_SHARDS,
@@ -52,18 +53,28 @@ export const historyItem = (record: NewDeployment, id: string): DeploymentItem =
  * The target's current item: the same record under the current-state key, without the history indexes' keys but
  * with the overview index's (see OVERVIEW_INDEX).
  */
-export const currentItem = (item: DeploymentItem) => {
+export const currentItem = (item: DeploymentItem, marks: RecordMarks = {}) => {
   const { pk: _pk, sk, feedPk: _f, targetPk: _t, versionPk: _v, ...record } = item;
   return {
     ...currentKey(item.feedName, item.groupName, item.packageName, item.target),
     latest: sk,
     ...overviewKeys(item.feedName, item.groupName, item.packageName, item.target),
     ...record,
+    ...marks,
   };
 };
 
+/**
+ * What the current item carries besides the record: `imported` (the record came from `import`: no event, see
+ * lib/domain/events.ts) and the feed's `retainDays` (for the stream step that gives the record it replaces its expiry,
+ * lib/domain/retention.ts).
+ */
+export type RecordMarks = { imported?: true | undefined; retainDays?: number | undefined };
+
 /** The record's optional attributes: a newer record without one must remove the older one's from the current item. */
-const OPTIONAL_ATTRIBUTES = ['groupName', 'url', 'dateInFuture', 'feedId'] as const satisfies ReadonlyArray<keyof DeploymentItem>;
+const OPTIONAL_ATTRIBUTES = ['groupName', 'url', 'dateInFuture', 'feedId', 'imported', 'retainDays'] as const satisfies ReadonlyArray<
+  keyof ReturnType<typeof currentItem>
+>;
 
 /**
  * The current item as an Update rather than a Put, so that the same write keeps what the target ran before:
@@ -140,19 +151,33 @@ export const putDeployment = async (
   client: DynamoDBDocumentClient,
   tables: DeploymentTables,
   record: NewDeployment,
-  options: { idempotency?: IdempotencyClaim | undefined; newId?: (seedTime?: number) => string } = {},
+  options: {
+    idempotency?: IdempotencyClaim | undefined;
+    newId?: (seedTime?: number) => string;
+    /** The record's own id (an import): if its history item exists already, nothing is written (`replayed`). */
+    id?: string | undefined;
+    /** The feed's retention (see lib/domain/retention.ts); undefined: forever. */
+    retainDays?: number | undefined;
+    /** The record comes from `import`: marked so that it announces no event. */
+    imported?: boolean | undefined;
+  } = {},
 ): Promise<Recorded> => {
-  const { idempotency } = options;
-  const newId = options.newId ?? nextId;
+  const { idempotency, id } = options;
+  const newId = id !== undefined ? () => id : (options.newId ?? nextId);
+  const marks: RecordMarks = {
+    ...(options.imported === true ? { imported: true } : {}),
+    ...(options.retainDays !== undefined ? { retainDays: options.retainDays } : {}),
+  };
   let withCurrent = true;
   const receivedMs = Date.parse(record.receivedAt);
   for (let attempt = 1; ; attempt++) {
     const item = historyItem(record, newId(receivedMs));
     try {
-      await client.send(recordTransaction(tables, item, { withCurrent, idempotency, nowSeconds: Math.floor(receivedMs / 1000) }));
+      await client.send(recordTransaction(tables, item, { withCurrent, idempotency, nowSeconds: Math.floor(receivedMs / 1000), marks }));
       return { item, replayed: false };
     } catch (e) {
       if (!(e instanceof TransactionCanceledException)) throw e;
+      if (id !== undefined && isConditionFailed(e.CancellationReasons?.[0])) return { item, replayed: true }; // imported before
       const next = afterCancellation(e, { idempotency, withCurrent, attempt });
       if (next === 'without-current')
         withCurrent = false; // backdated: the target's current record is newer
@@ -169,9 +194,17 @@ export const putDeployment = async (
 const recordTransaction = (
   tables: DeploymentTables,
   item: DeploymentItem,
-  options: { withCurrent: boolean; idempotency: IdempotencyClaim | undefined; nowSeconds: number },
+  options: { withCurrent: boolean; idempotency: IdempotencyClaim | undefined; nowSeconds: number; marks: RecordMarks },
 ) => {
-  const current = currentItem(item);
+  const current = currentItem(item, options.marks);
+  // The history item written with the current item never expires while it is current (lib/domain/retention.ts); a
+  // backdated one expires at once by the feed's retention.
+  const { imported, retainDays } = options.marks;
+  const history = {
+    ...item,
+    ...(imported ? { imported } : {}),
+    ...(options.withCurrent ? {} : { backdated: true, ...(retainDays !== undefined ? { expiresAt: expiryOf(item, retainDays) } : {}) }),
+  };
   return new TransactWriteCommand({
     TransactItems: [
       // A backdated record (stored without the current item) is marked, for the event dispatcher: its history item's
@@ -179,7 +212,7 @@ const recordTransaction = (
       {
         Put: {
           TableName: tables.deployments,
-          Item: options.withCurrent ? item : { ...item, backdated: true },
+          Item: history,
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       },

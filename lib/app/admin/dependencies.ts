@@ -4,8 +4,8 @@ import type { FeedRepository } from '../../store/feeds.ts';
 import type { WebhookRepository } from '../../store/webhooks.ts';
 
 /**
- * What the administration use cases (feeds, keys, webhooks, counters) work on: the repositories, and for the counters
- * the client and the deployments table. Built by the admin CLI (infra/admin.ts) from the configuration.
+ * What the administration use cases (feeds, keys, webhooks, counters, retention, export and
+ * import) work on: the repositories, and for the records the client and the tables. Built by the admin CLI (infra/admin.ts) from the configuration.
  */
 export type AdminDependencies = {
   feeds: FeedRepository;
@@ -13,4 +13,6 @@ export type AdminDependencies = {
   webhooks: WebhookRepository;
   client: DocumentClient;
   deploymentsTable: string;
+  /** The Idempotency-Key table, which the record transaction names (import records through it). */
+  idempotencyTable: string;
 };
