@@ -342,7 +342,10 @@ const HANDLERS: Record<string, (c: Context) => Promise<void>> = {
     const feed = oneFeed('import', values);
     if (arg === undefined) throw new UsageError('import needs a FILE (an export in JSON Lines)');
     const dryRun = values['dry-run'] === true;
-    const lines = createInterface({ input: createReadStream(arg), crlfDelay: Infinity });
+    // Opened when the import starts reading (readline drops lines emitted before its iterator exists).
+    const lines: AsyncIterable<string> = {
+      [Symbol.asyncIterator]: () => createInterface({ input: createReadStream(arg), crlfDelay: Infinity })[Symbol.asyncIterator](),
+    };
     const print = throttled(err);
     const r = await importFeed(deps, {
       name: feed,

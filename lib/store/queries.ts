@@ -95,7 +95,7 @@ const MAX_ROUNDS = 4;
  * later) are left out by a filter, which DynamoDB applies after reading: while expired records make a read come back
  * short, the page reads on from where it stopped, up to MAX_ROUNDS Queries, so a read costs O(page) whatever lies
  * expired. A page may therefore hold fewer than `limit` items (also when they are large: DynamoDB reads at most 1 MB a
- * request); it then ends with a cursor all the same, at the last item read. Table reads are strongly consistent (a
+ * request, and a read stopped there ends the page); it then ends with a cursor all the same, at the last item read. Table reads are strongly consistent (a
  * pipeline sees its own record); index reads are eventually consistent, as DynamoDB's indexes are.
  */
 export const queryPage = async (client: DynamoDBDocumentClient, table: string, request: PageRequest): Promise<Page> => {
@@ -127,7 +127,10 @@ export const queryPage = async (client: DynamoDBDocumentClient, table: string, r
     );
     items.push(...((out.Items ?? []) as DeploymentItem[]));
     startKey = out.LastEvaluatedKey;
-    if (items.length > limit || startKey === undefined || round >= MAX_ROUNDS) break;
+    // Read on only when expired records made this read short: DynamoDB read `limit + 1` and the filter left fewer. A
+    // read that stopped at 1 MB (fewer read) ends the page, so that a page stays within what one read returns.
+    const filteredShort = (out.ScannedCount ?? 0) >= limit + 1;
+    if (items.length > limit || startKey === undefined || round >= MAX_ROUNDS || !filteredShort) break;
   }
   if (items.length > limit) {
     const page = items.slice(0, limit);

@@ -21,7 +21,15 @@ const feedNamed = async (deps: Pick<AdminDependencies, 'feeds'>, name: string): 
  */
 export const applyRetention = async (
   deps: Pick<AdminDependencies, 'feeds' | 'client' | 'deploymentsTable'>,
-  request: { name: string; after?: string | undefined; dryRun?: boolean; now: Date; onPage?: (progress: RetentionProgress) => void },
+  request: {
+    name: string;
+    after?: string | undefined;
+    dryRun?: boolean;
+    now: Date;
+    onPage?: (progress: RetentionProgress) => void;
+    /** Records per page (default RETENTION_PAGE). */
+    pageSize?: number | undefined;
+  },
 ): Promise<RetentionProgress & { feed: FeedRecord }> => {
   const feed = await feedNamed(deps, request.name);
   const nowSeconds = Math.floor(request.now.getTime() / 1000);
@@ -31,7 +39,7 @@ export const applyRetention = async (
       feedName: feed.name,
       retainDays: feed.retainDays,
       after: totals.next,
-      limit: RETENTION_PAGE,
+      limit: request.pageSize ?? RETENTION_PAGE,
       nowSeconds,
       dryRun: request.dryRun,
     });
