@@ -7,6 +7,8 @@ import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { finished } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { backfillCounters } from '../lib/app/admin/counters.ts';
 import type { AdminDependencies } from '../lib/app/admin/dependencies.ts';
 import { addFeed, listAllFeeds, removeFeed } from '../lib/app/admin/feeds.ts';
@@ -196,6 +198,21 @@ const instantOption = (option: string, raw: string | undefined): string | undefi
   return parsed.iso;
 };
 
+/**
+ * Export's memory: what it holds at any time is one page, but V8 grows its heap lazily, so the garbage of a long
+ * export (the SDK's parsed pages, the written text) would push the process's resident size far above what it uses:
+ * measured for 100,000 records, 218 MB without collections (the CLI itself takes about 115 MB), 138 MB with a full
+ * collection every 2 pages (1,000 records; 5.4 s instead of 3.9 s against a local dynalite), 129 MB with one every
+ * page (9.2 s). gc() is V8's, exposed at run time (the flag applies to contexts created after it, hence the new one);
+ * chosen over running the export with heap-size flags, which would take a second process.
+ */
+const COLLECT_EVERY_PAGES = 2;
+const fullCollection = (): (() => void) => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  return () => gc();
+};
+
 /** At most one progress line a second (and the last one always, by the caller). */
 const throttled = (print: (line: string) => void) => {
   let last = 0;
@@ -327,11 +344,21 @@ const HANDLERS: Record<string, (c: Context) => Promise<void>> = {
       new Promise<void>((resolve, reject) => {
         if (failed) return reject(failed);
         if (sink.write(text)) return resolve();
-        sink.once('drain', resolve);
+        const drained = () => {
+          sink.off('error', reject);
+          resolve();
+        };
+        sink.once('drain', drained);
         sink.once('error', reject);
       });
     const print = throttled(err);
-    const { exported } = await exportFeed(deps, { name: feed, from, to, format, now: new Date(), write, onPage: (n) => print(`export: ${n} record(s)`) });
+    const collect = fullCollection();
+    let pages = 0;
+    const onPage = (n: number) => {
+      print(`export: ${n} record(s)`);
+      if (++pages % COLLECT_EVERY_PAGES === 0) collect();
+    };
+    const { exported } = await exportFeed(deps, { name: feed, from, to, format, now: new Date(), write, onPage });
     if (sink !== process.stdout) {
       sink.end();
       await finished(sink);
