@@ -7,16 +7,23 @@ import { invalid, valid, type Checked } from './result.ts';
 /**
  * The records `export` writes and `import` reads: each history record as the API shows it (DeploymentView: every
  * field, the optional ones when present), plus `KeyId` (the id of the API key that recorded it, or `anonymous`; never
- * the key), so that a restore keeps who recorded what. JSON Lines (one record a line) for import; CSV (RFC 4180) for
+ * the key), so that a restore keeps who recorded what, and on each target's current record `PreviousVersion` (the
+ * version it replaced), so that a restore gives the target the same PreviousVersion and Change even when the record it
+ * replaced has expired and is not exported. JSON Lines (one record a line) for import; CSV (RFC 4180) for
  * spreadsheets and warehouses, with cells that a spreadsheet would run as a formula made inert.
  *
  * The CSV is written here rather than by a library: the few lines below are RFC 4180's quoting and OWASP's advice
  * on formula injection, and no CSV writer among the project's dependencies does both (the common ones, csv-stringify
  * and papaparse, leave formula escaping to the caller).
  */
-export type ExportedRecord = ReturnType<typeof toView> & { KeyId: string };
+export type ExportedRecord = ReturnType<typeof toView> & { KeyId: string; PreviousVersion?: string };
 
-export const toExported = (record: DeploymentRecord): ExportedRecord => ({ ...toView(record), KeyId: record.keyId });
+/** A record as exported; `previousVersion` when it is its target's current record and replaced another. */
+export const toExported = (record: DeploymentRecord, previousVersion?: string | null): ExportedRecord => ({
+  ...toView(record),
+  KeyId: record.keyId,
+  ...(typeof previousVersion === 'string' ? { PreviousVersion: previousVersion } : {}),
+});
 
 /** The CSV's columns, in order: every field a record can have. */
 export const CSV_COLUMNS = [
@@ -35,6 +42,7 @@ export const CSV_COLUMNS = [
   'DateInFuture',
   'Region',
   'KeyId',
+  'PreviousVersion',
 ] as const satisfies ReadonlyArray<keyof ExportedRecord>;
 
 /** Characters that make a spreadsheet read a cell as a formula (OWASP: =, +, -, @, and tab and carriage return). */
@@ -84,6 +92,7 @@ const ExportedRecordSchema = z.object({
   DateInFuture: z.optional(z.literal(true)),
   Region: nonEmpty,
   KeyId: z._default(nonEmpty, 'anonymous'),
+  PreviousVersion: optional('Version'),
 });
 
 /**
@@ -91,7 +100,10 @@ const ExportedRecordSchema = z.object({
  * Date and everything else as exported. A line that is not JSON, lacks a field, or belongs to another feed is an error
  * saying which.
  */
-export const parseExportedLine = (line: string, feed: { name: string; id: string }): Checked<DeploymentRecord & { feedId: string }> => {
+export const parseExportedLine = (
+  line: string,
+  feed: { name: string; id: string },
+): Checked<DeploymentRecord & { feedId: string; previousVersion?: string }> => {
   let json: unknown;
   try {
     json = JSON.parse(line);
@@ -121,5 +133,6 @@ export const parseExportedLine = (line: string, feed: { name: string; id: string
     ...(r.DateInFuture === true ? { dateInFuture: true } : {}),
     keyId: r.KeyId,
     region: r.Region,
+    ...(r.PreviousVersion !== undefined ? { previousVersion: r.PreviousVersion } : {}),
   });
 };

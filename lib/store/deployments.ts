@@ -83,10 +83,10 @@ const OPTIONAL_ATTRIBUTES = ['groupName', 'url', 'dateInFuture', 'feedId', 'impo
  * an optional one it lacks is removed, so the item ends up exactly as the Put would have written it, plus
  * previousVersion. The Change (upgraded, rolled back...) is derived from the two versions when read.
  */
-export const currentUpdate = (table: string, current: ReturnType<typeof currentItem>) => {
+export const currentUpdate = (table: string, current: ReturnType<typeof currentItem>, firstPrevious: string | null = null) => {
   const { pk, sk, ...attributes } = current;
   const names: Record<string, string> = { '#previousVersion': 'previousVersion', '#version': 'version' };
-  const values: Record<string, unknown> = { ':none': null, ':latest': current.latest };
+  const values: Record<string, unknown> = { ':none': firstPrevious, ':latest': current.latest };
   const sets = ['#previousVersion = if_not_exists(#version, :none)'];
   Object.entries(attributes).forEach(([name, value], i) => {
     if (value === undefined) return;
@@ -160,6 +160,11 @@ export const putDeployment = async (
     retainDays?: number | undefined;
     /** The record comes from `import`: marked so that it announces no event. */
     imported?: boolean | undefined;
+    /**
+     * An import's record that was its target's current one: the version it had replaced, for a target without a
+     * current item yet (the record it replaced may have expired and not been exported). Otherwise null there.
+     */
+    previousVersion?: string | undefined;
   } = {},
 ): Promise<Recorded> => {
   const { idempotency, id } = options;
@@ -173,7 +178,8 @@ export const putDeployment = async (
   for (let attempt = 1; ; attempt++) {
     const item = historyItem(record, newId(receivedMs));
     try {
-      await client.send(recordTransaction(tables, item, { withCurrent, idempotency, nowSeconds: Math.floor(receivedMs / 1000), marks }));
+      const firstPrevious = options.previousVersion ?? null;
+      await client.send(recordTransaction(tables, item, { withCurrent, idempotency, nowSeconds: Math.floor(receivedMs / 1000), marks, firstPrevious }));
       return { item, replayed: false };
     } catch (e) {
       if (!(e instanceof TransactionCanceledException)) throw e;
@@ -194,7 +200,7 @@ export const putDeployment = async (
 const recordTransaction = (
   tables: DeploymentTables,
   item: DeploymentItem,
-  options: { withCurrent: boolean; idempotency: IdempotencyClaim | undefined; nowSeconds: number; marks: RecordMarks },
+  options: { withCurrent: boolean; idempotency: IdempotencyClaim | undefined; nowSeconds: number; marks: RecordMarks; firstPrevious: string | null },
 ) => {
   const current = currentItem(item, options.marks);
   // The history item written with the current item never expires while it is current (lib/domain/retention.ts); a
@@ -216,7 +222,7 @@ const recordTransaction = (
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       },
-      ...(options.withCurrent ? [{ Update: currentUpdate(tables.deployments, current) }] : []),
+      ...(options.withCurrent ? [{ Update: currentUpdate(tables.deployments, current, options.firstPrevious) }] : []),
       ...counterUpdates(tables.deployments, item, randomInt(COUNTER_SHARDS)),
       ...(options.idempotency
         ? [

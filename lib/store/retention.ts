@@ -106,16 +106,41 @@ export const feedHistoryPage = async (
   return { items, ...(last ? { next: encodeResume(last) } : {}) };
 };
 
+export type CurrentOf = { latest: string; previousVersion?: string | null | undefined };
+
+/**
+ * The current items of the targets of these history items, by the history item's `sk` when it is its target's current
+ * record (BatchGetItem, 100 keys a request, unprocessed keys asked again).
+ */
+export const currentRecords = async (client: DynamoDBDocumentClient, table: string, items: DeploymentItem[]): Promise<Map<string, CurrentOf>> => {
+  const targetOf = (item: DeploymentItem) => currentKey(item.feedName, item.groupName, item.packageName, item.target);
+  const keys = [
+    ...new Map(
+      items.map((item) => {
+        const k = targetOf(item);
+        return [`${k.pk}\n${k.sk}`, k] as const;
+      }),
+    ).values(),
+  ];
+  const latest = await latestOf(client, table, keys);
+  return new Map([...latest.values()].map((c) => [c.latest, c]));
+};
+
 /** The `latest` of each current item named, by `pk\nsk` (BatchGetItem, 100 keys a request, unprocessed keys asked again). */
-const latestOf = async (client: DynamoDBDocumentClient, table: string, keys: Array<{ pk: string; sk: string }>): Promise<Map<string, string>> => {
-  const latest = new Map<string, string>();
+const latestOf = async (client: DynamoDBDocumentClient, table: string, keys: Array<{ pk: string; sk: string }>): Promise<Map<string, CurrentOf>> => {
+  const latest = new Map<string, CurrentOf>();
   for (let i = 0; i < keys.length; i += 100) {
     let pending: Record<string, { Keys: Array<Record<string, unknown>>; ProjectionExpression: string; ConsistentRead: boolean }> | undefined = {
-      [table]: { Keys: keys.slice(i, i + 100), ProjectionExpression: 'pk, sk, latest', ConsistentRead: true },
+      [table]: { Keys: keys.slice(i, i + 100), ProjectionExpression: 'pk, sk, latest, previousVersion', ConsistentRead: true },
     };
     while (pending && Object.keys(pending).length > 0) {
       const out = await client.send(new BatchGetCommand({ RequestItems: pending }));
-      for (const item of out.Responses?.[table] ?? []) latest.set(`${String(item.pk)}\n${String(item.sk)}`, String(item.latest));
+      for (const item of out.Responses?.[table] ?? []) {
+        latest.set(`${String(item.pk)}\n${String(item.sk)}`, {
+          latest: String(item.latest),
+          previousVersion: item.previousVersion as string | null | undefined,
+        });
+      }
       pending = out.UnprocessedKeys as typeof pending;
     }
   }
@@ -135,22 +160,12 @@ export const applyRetentionPage = async (
   request: { feedName: string; retainDays: number | undefined; after?: string | undefined; limit: number; nowSeconds: number; dryRun?: boolean },
 ): Promise<RetentionPage> => {
   const page = await feedHistoryPage(client, table, { feedName: request.feedName, after: request.after, limit: request.limit });
-  const targetOf = (item: DeploymentItem) => currentKey(item.feedName, item.groupName, item.packageName, item.target);
-  const keys = [
-    ...new Map(
-      page.items.map((item) => {
-        const k = targetOf(item);
-        return [`${k.pk}\n${k.sk}`, k] as const;
-      }),
-    ).values(),
-  ];
-  const latest = await latestOf(client, table, keys);
+  const current = await currentRecords(client, table, page.items);
   let changed = 0;
   for (const item of page.items) {
     const stored = (item as DeploymentItem & { expiresAt?: unknown }).expiresAt;
     if (isExpired(stored, request.nowSeconds)) continue;
-    const k = targetOf(item);
-    const wanted = wantedExpiry(item, { retainDays: request.retainDays, current: latest.get(`${k.pk}\n${k.sk}`) === item.sk });
+    const wanted = wantedExpiry(item, { retainDays: request.retainDays, current: current.has(item.sk) });
     if (wanted === stored || (wanted === undefined && stored === undefined)) continue;
     changed++;
     if (request.dryRun) continue;

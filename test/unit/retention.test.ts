@@ -149,18 +149,19 @@ describe('export format', () => {
     expect(csvCell(undefined)).toBe('');
     expect(csvCell(true)).toBe('true');
     expect(csvHeader()).toBe(
-      'Id,FeedName,GroupName,PackageName,Version,Target,Application,Description,UserName,Url,Date,ReceivedAt,DateInFuture,Region,KeyId\r\n',
+      'Id,FeedName,GroupName,PackageName,Version,Target,Application,Description,UserName,Url,Date,ReceivedAt,DateInFuture,Region,KeyId,PreviousVersion\r\n',
     );
     const row = csvRow(toExported(record({ description: '=1+1', groupName: 'G', url: 'https://x/?a=1,2' })));
     expect(row).toBe(
-      `01J00000000000000000000001,Releases,G,App,1.2.0,web01,Shop,'=1+1,alice,"https://x/?a=1,2",2026-01-01T00:00:00.000Z,2026-01-01T00:00:00.000Z,,eu-west-1,anonymous\r\n`,
+      `01J00000000000000000000001,Releases,G,App,1.2.0,web01,Shop,'=1+1,alice,"https://x/?a=1,2",2026-01-01T00:00:00.000Z,2026-01-01T00:00:00.000Z,,eu-west-1,anonymous,\r\n`,
     );
   });
 
   it('a JSON line reads back as the same record, every field', () => {
     const r = record({ groupName: 'G', url: 'https://x/', dateInFuture: true, date: '2027-01-01T00:00:00.000Z', keyId: '01KEY', feedId: 'old' });
-    const parsed = parseExportedLine(jsonLine(toExported(r)).trim(), feed);
-    expect(parsed).toEqual({ ok: true, value: { ...r, feedId: feed.id } });
+    const parsed = parseExportedLine(jsonLine(toExported(r, '1.0.0')).trim(), feed);
+    expect(parsed).toEqual({ ok: true, value: { ...r, feedId: feed.id, previousVersion: '1.0.0' } });
+    expect(toExported(r, null)).not.toHaveProperty('PreviousVersion');
   });
 
   it('a malformed line says what is wrong', () => {

@@ -5,14 +5,15 @@ import { sortKeyRange } from '../../domain/keys.ts';
 import { isExpired } from '../../domain/retention.ts';
 import { putDeployment, historyItem } from '../../store/deployments.ts';
 import { applyRetention } from './retention.ts';
-import { feedHistoryPage, historyItemExists } from '../../store/retention.ts';
+import { currentRecords, feedHistoryPage, historyItemExists, type CurrentOf } from '../../store/retention.ts';
 import type { AdminDependencies } from './dependencies.ts';
 
 /**
  * `export` and `import`: a feed's history out of the table and back in (lib/domain/export.ts is the format).
  *
  * Export reads the feed's history in Date order (the byFeed index, sorted by `sk` = Date#Id, all regions), page by
- * page, leaving out what the history reads leave out (expired records), and hands each page's text to `write`, which
+ * page, leaving out what the history reads leave out (expired records), with each target's current record's
+ * PreviousVersion (one BatchGetItem of the page's targets), and hands each page's text to `write`, which
  * resolves when the output has taken it: memory holds one page, whatever the feed's size.
  *
  * Import restores records through the record transaction with their own Id (lib/store/deployments.ts), in the file's
@@ -46,7 +47,9 @@ export const exportFeed = async (
   do {
     const page = await feedHistoryPage(deps.client, deps.deploymentsTable, { feedName: request.name, after, limit: EXPORT_PAGE, range });
     const kept = page.items.filter((item) => !isExpired((item as { expiresAt?: unknown }).expiresAt, nowSeconds));
-    if (kept.length > 0) await request.write(kept.map((item) => (request.format === 'csv' ? csvRow : jsonLine)(toExported(item))).join(''));
+    const current = kept.length > 0 ? await currentRecords(deps.client, deps.deploymentsTable, kept) : new Map<string, CurrentOf>();
+    const line = request.format === 'csv' ? csvRow : jsonLine;
+    if (kept.length > 0) await request.write(kept.map((item) => line(toExported(item, current.get(item.sk)?.previousVersion))).join(''));
     exported += kept.length;
     after = page.next;
     request.onPage?.(exported);
@@ -74,12 +77,12 @@ export const importFeed = async (
       result.malformed.push({ line: number, detail: parsed.detail });
       continue;
     }
-    const { id, ...record } = parsed.value;
+    const { id, previousVersion, ...record } = parsed.value;
     if (request.dryRun) {
       if (await historyItemExists(deps.client, deps.deploymentsTable, historyItem(record, id))) result.skipped++;
       else result.imported++;
     } else {
-      const { replayed } = await putDeployment(deps.client, tables, record, { id, imported: true, retainDays: feed.retainDays });
+      const { replayed } = await putDeployment(deps.client, tables, record, { id, imported: true, retainDays: feed.retainDays, previousVersion });
       if (replayed) result.skipped++;
       else result.imported++;
     }
