@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../support/browser.ts';
 import { admin, baseUrl } from './support.ts';
 
 /**
@@ -59,6 +60,17 @@ describe('a newcomer keeps 30 days of history, exports, purges and imports', () 
     ]);
     const feeds = (await (await fetch(`${baseUrl()}/api/feeds`)).json()) as { Items: Array<{ Name: string; RetainDays?: number }> };
     expect(feeds.Items.find((f) => f.Name === FEED)?.RetainDays).toBe(30);
+    // The page's feed list says how long each feed keeps its history.
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${baseUrl()}/`);
+      await page.waitForSelector(`#feed option[value="${FEED}"]`, { state: 'attached' });
+      expect(await page.textContent(`#feed option[value="${FEED}"]`)).toBe(`${FEED} (history kept 30 days)`);
+      expect(await page.textContent('#feed option[value="DefaultNuGet"]')).toBe('DefaultNuGet (history kept forever)');
+    } finally {
+      await browser.close();
+    }
 
     const old = await post('web01', '1.0.0', daysAgo(40));
     expect(await historyIds()).toEqual([old]); // what web01 runs: kept, however old
