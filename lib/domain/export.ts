@@ -12,9 +12,10 @@ import { invalid, valid, type Checked } from './result.ts';
  * replaced has expired and is not exported. JSON Lines (one record a line) for import; CSV (RFC 4180) for
  * spreadsheets and warehouses, with cells that a spreadsheet would run as a formula made inert.
  *
- * The CSV is written here rather than by a library: the few lines below are RFC 4180's quoting and OWASP's advice
- * on formula injection, and no CSV writer among the project's dependencies does both (the common ones, csv-stringify
- * and papaparse, leave formula escaping to the caller).
+ * The CSV is written here rather than by a library: a well-kept, zero-dependency one exists (csv-stringify, whose
+ * `escape_formulas` option does the same prefixing, since 6.3.0), but it is not among the project's dependencies, and
+ * what is needed is a dozen lines: RFC 4180's quoting and OWASP's advice on formula injection (tested in
+ * test/unit/retention.test.ts). Adopting csv-stringify later changes csvHeader and csvRow only.
  */
 export type ExportedRecord = ReturnType<typeof toView> & { KeyId: string; PreviousVersion?: string };
 
