@@ -173,12 +173,12 @@ export const putDeployment = async (
     ...(options.imported === true ? { imported: true } : {}),
     ...(options.retainDays !== undefined ? { retainDays: options.retainDays } : {}),
   };
+  const firstPrevious = options.previousVersion ?? null;
   let withCurrent = true;
   const receivedMs = Date.parse(record.receivedAt);
   for (let attempt = 1; ; attempt++) {
     const item = historyItem(record, newId(receivedMs));
     try {
-      const firstPrevious = options.previousVersion ?? null;
       await client.send(recordTransaction(tables, item, { withCurrent, idempotency, nowSeconds: Math.floor(receivedMs / 1000), marks, firstPrevious }));
       return { item, replayed: false };
     } catch (e) {
