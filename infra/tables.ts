@@ -47,7 +47,8 @@ const named = (names: Partial<Record<TableKey, string>>) =>
 
 /**
  * CreateTable inputs for the local engines. A table's TTL is not set here (the local engines keep expired
- * Idempotency-Key claims; the record transaction takes a claim past its `expiresAt` as free); a stream is set where the service reads
+ * items: the record transaction takes an Idempotency-Key claim past its `expiresAt` as free, and the history reads
+ * leave out a record past its `expiresAt`, as on AWS before TTL deletes it); a stream is set where the service reads
  * one (DynamoDB Local has streams; dynalite ignores this and its transactions publish the changes instead, see
  * infra/local/events.ts). webhooks is optional in TableNames, so that callers that never deliver events (tests of the
  * record path) need not name it.

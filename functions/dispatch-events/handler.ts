@@ -5,6 +5,7 @@ import { createDocumentClient } from '../../lib/store/client.ts';
 import { config, eventTargets, loadEventConfig } from '../../lib/store/config.ts';
 import { sqsDeadLetters } from '../../lib/store/dead-letters.ts';
 import { eventBridgeBus } from '../../lib/store/event-bus.ts';
+import { expireReplaced } from '../../lib/store/retention.ts';
 import { WebhookRepository } from '../../lib/store/webhooks.ts';
 
 /**
@@ -12,7 +13,8 @@ import { WebhookRepository } from '../../lib/store/webhooks.ts';
  * whose filter criteria pass only what may announce a new record of this region (serverless.yml); answers with the
  * failed record so that the mapping retries from there (ReportBatchItemFailures). Dependencies built on the first
  * invocation (the build loads the bundle without the stack's settings to make its compile cache): the webhooks table,
- * the EventBridge bus and the SQS dead-letter queue (lib/store) composed with the dispatcher (lib/app/events.ts).
+ * the EventBridge bus, the SQS dead-letter queue and the retention step's writes on the deployments table (lib/store)
+ * composed with the dispatcher (lib/app/events.ts).
  */
 let deps: DispatchDeps | undefined;
 
@@ -20,9 +22,11 @@ const dependencies = (): DispatchDeps => {
   const settings = loadEventConfig();
   const { eventBusName, deadLetterQueue } = eventTargets(settings);
   const c = config();
+  const client = createDocumentClient();
   return dispatchDeps({
     region: c.region,
-    webhooks: new WebhookRepository(createDocumentClient(), c.webhooksTable),
+    webhooks: new WebhookRepository(client, c.webhooksTable),
+    expireReplaced: (replaced) => expireReplaced(client, c.deploymentsTable, replaced),
     bus: eventBridgeBus(eventBusName),
     deadLetters: sqsDeadLetters(deadLetterQueue),
     settings,

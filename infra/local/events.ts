@@ -9,6 +9,7 @@ import {
   type _Record as StreamsApiRecord,
 } from '@aws-sdk/client-dynamodb-streams';
 import { dispatch, webhookDeps, type DeadLetter, type DeliverySettings, type DispatchDeps, type WebhookSource } from '../../lib/app/events.ts';
+import type { ExpireReplaced } from '../../lib/app/retention.ts';
 import type { LocalStreamRecord } from './dynalite-transactions.ts';
 import { root } from '../paths.ts';
 import { localClientConfig, type Engine } from './dynamodb.ts';
@@ -51,9 +52,10 @@ export const localDeadLetterFile = (env: NodeJS.ProcessEnv = process.env): strin
 
 export const localDispatchDeps = (
   settings: DeliverySettings,
-  options: { region: string; webhooks: WebhookSource; out: (line: string) => void; deadLetterFile: string },
+  options: { region: string; webhooks: WebhookSource; out: (line: string) => void; deadLetterFile: string; expireReplaced?: ExpireReplaced | undefined },
 ): DispatchDeps => ({
   region: options.region,
+  expireReplaced: options.expireReplaced,
   ...webhookDeps(options.webhooks, settings),
   // No EventBridge locally: the event line printed by `log` stands for the bus.
   publish: async (events) => events.map(() => true),

@@ -10,6 +10,7 @@ import { DEFAULT_ROUTE_FUNCTION, documentedPath, HTTP_FUNCTIONS, ROUTE_IDS, ROUT
 import { tableNamesFromEnv } from '../tables.ts';
 import { createDocumentClient } from '../../lib/store/client.ts';
 import { loadConfig, loadEventConfig } from '../../lib/store/config.ts';
+import { expireReplaced } from '../../lib/store/retention.ts';
 import { WebhookRepository } from '../../lib/store/webhooks.ts';
 import type { LocalStreamRecord } from './dynalite-transactions.ts';
 import { ensureTables, localClientConfig, startEngine, waitForEndpoint, type Engine } from './dynamodb.ts';
@@ -128,6 +129,7 @@ const hasStream = async (): Promise<boolean> => {
   }
 };
 const streamless = external !== undefined && !(await hasStream());
+const dispatchClient = createDocumentClient();
 const events = startLocalEvents({
   // An external DynamoDB is read through its Streams API (DynamoDB Local has one; without, no events here).
   engine: external ? 'dynamodb-local' : engine,
@@ -135,7 +137,8 @@ const events = startLocalEvents({
   deploymentsTable: names.deployments,
   deps: localDispatchDeps(settings, {
     region: process.env.AWS_REGION,
-    webhooks: new WebhookRepository(createDocumentClient(), loadConfig().webhooksTable),
+    webhooks: new WebhookRepository(dispatchClient, loadConfig().webhooksTable),
+    expireReplaced: (replaced) => expireReplaced(dispatchClient, names.deployments, replaced),
     out: console.log,
     deadLetterFile,
   }),

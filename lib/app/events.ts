@@ -5,6 +5,7 @@ import { foldName } from '../domain/keys.ts';
 import { classify, maskedUrl, retryAfterMs, retryDelayMs, type AddressPolicy, type AttemptOutcome, type Webhook } from '../domain/webhooks.ts';
 import type { RetryPolicy } from '../domain/retry-policy.ts';
 import { itemChange, type StreamRecord } from '../store/stream.ts';
+import { expireReplacedRecords, type ExpireReplaced } from './retention.ts';
 import { postOnce } from './webhook-client.ts';
 
 /**
@@ -52,6 +53,11 @@ export type DispatchDeps = {
    * took them). Undefined: no deadline but the retry policy's.
    */
   deadline?: number | undefined;
+  /**
+   * The retention step (lib/app/retention.ts): the history item of a record a newer one replaced gets its expiry. A
+   * failed write is the batch's failure from that record on, like a bus that refuses an event. Undefined: no step.
+   */
+  expireReplaced?: ExpireReplaced | undefined;
 };
 
 export type DispatchResult = {
@@ -135,10 +141,15 @@ export const dispatch = async (records: StreamRecord[], deps: DispatchDeps): Pro
     if (index < failedAt) failedAt = index;
     log(message, fields);
   };
+  if (deps.expireReplaced) {
+    const failed = await expireReplacedRecords(records, deps.expireReplaced, log);
+    if (failed !== undefined) failedAt = failed;
+  }
 
   // The feeds' webhooks, one read per feed of the batch.
   const webhooks = new Map<string, Webhook[]>();
   for (const { index, event } of announced) {
+    if (index >= failedAt) break;
     const key = foldName(event.detail.FeedName);
     if (webhooks.has(key)) continue;
     try {
@@ -230,10 +241,12 @@ export const dispatchDeps = (parts: {
   deadLetters: DeadLetterQueue;
   settings: DeliverySettings;
   log: DispatchDeps['log'];
+  expireReplaced?: ExpireReplaced | undefined;
 }): DispatchDeps => {
   const { bus, deadLetters, log } = parts;
   return {
     region: parts.region,
+    expireReplaced: parts.expireReplaced,
     ...webhookDeps(parts.webhooks, parts.settings),
     publish: (events) => bus.publish(events),
     deadLetter: async (letter) => {

@@ -68,14 +68,16 @@ const historyPartition = (q: HistoryQuery): Partition => {
 
 /** A page of deployment records, newest first; one Query whatever the history's length. */
 export const listDeployments = async (deps: ReadDependencies, caller: Caller): Promise<PageView> => {
+  const now = deps.now();
   const { value: q } = await checkFeedAccess(deps.directory, caller, {
     input: readParameters(HistoryQuerySchema, HISTORY_NAMES, caller.query, caller.rawQuery),
     feedName: (v) => v.FeedName,
     privilege: VIEW_PRIVILEGE,
-    now: deps.now(),
+    now,
   });
   const range = sortKeyRange(q.from, q.to);
-  return pageView(await queryPage(deps.client, deps.deploymentsTable, { partition: historyPartition(q), range, limit: q.limit, cursor: q.cursor }));
+  const nowSeconds = Math.floor(now.getTime() / 1000);
+  return pageView(await queryPage(deps.client, deps.deploymentsTable, { partition: historyPartition(q), range, limit: q.limit, cursor: q.cursor, nowSeconds }));
 };
 
 /** For each target of a package, its latest record by Date, in target order, with the version it ran before. */
@@ -179,14 +181,16 @@ export const deploymentDora = async (deps: ReadDependencies, caller: Caller): Pr
 
 const privilegesOn = (principal: Principal, feed: FeedRecord): string[] => PRIVILEGES.filter((p) => hasPrivilege(principal, feed, p));
 
-/** The feeds the caller may view, with what the caller may do on each. */
+/** The feeds the caller may view, with what the caller may do on each and how long each keeps its history. */
 export const listFeeds = async (deps: ReadDependencies, caller: Caller): Promise<FeedsView> => {
   const principal = await authenticateCaller(deps.directory, caller, deps.now());
   const parameters = readParameters(FeedsQuerySchema, [], caller.query, caller.rawQuery);
   if (!parameters.ok) throw new InvalidInput(parameters);
   const feeds = await deps.feeds.list();
   return {
-    Items: feeds.filter((f) => hasPrivilege(principal, f, VIEW_PRIVILEGE)).map((f) => ({ Name: f.displayName, Privileges: privilegesOn(principal, f) })),
+    Items: feeds
+      .filter((f) => hasPrivilege(principal, f, VIEW_PRIVILEGE))
+      .map((f) => ({ Name: f.displayName, Privileges: privilegesOn(principal, f), ...(f.retainDays !== undefined ? { RetainDays: f.retainDays } : {}) })),
   };
 };
 

@@ -59,7 +59,10 @@ const checkAndStore = async (deps: RecordDependencies, request: RecordRequest): 
           requestHash: requestHash(input),
           expiresAt: Math.floor(now.getTime() / 1000) + IDEMPOTENCY_TTL_SECONDS,
         };
-  return putDeployment(deps.client, deps.tables, newDeployment(input, { principal, receivedAt, region: deps.region, feedId: feed.id }), { idempotency });
+  return putDeployment(deps.client, deps.tables, newDeployment(input, { principal, receivedAt, region: deps.region, feedId: feed.id }), {
+    idempotency,
+    retainDays: feed.retainDays,
+  });
 };
 
 /**

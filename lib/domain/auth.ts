@@ -52,6 +52,8 @@ export type FeedRecord = {
   displayName: string;
   anonymousPrivileges: string[];
   createdAt: string;
+  /** How many days its history records are kept after their Date (lib/domain/retention.ts); absent: forever. */
+  retainDays?: number | undefined;
 };
 
 /** Anonymous; an API key; or an identity token that satisfied a trust policy (see trust.ts), with the UserName it gives. */

@@ -19,7 +19,10 @@ export type { DeploymentEvent, EventChange, EventDetail } from './views.ts';
  * - only the region that received the record announces it (every item carries `region`; global tables replicate the
  *   items into the other regions' streams, where `region` is not theirs);
  * - nothing else: an idempotent replay writes nothing; a MODIFY of a current item that keeps its record (a backfill
- *   adding attributes) is not a new record; other items of the table (any other key prefix) are not records.
+ *   adding attributes) is not a new record; other items of the table (any other key prefix) are not records; a record
+ *   restored by `import` (marked `imported`) was announced when it was first recorded; a REMOVE (a purge, or DynamoDB's
+ *   TTL deleting an expired record, whose stream record's userIdentity is the service dynamodb.amazonaws.com) has no
+ *   new image and announces nothing.
  * The event source mapping's filter criteria (serverless.yml) drop most of what is not announced before it costs an
  * invocation; this function is the rule itself, so the dispatcher is right even without them.
  */
@@ -69,7 +72,7 @@ const eventOf = (record: DeploymentRecord, change: EventChange, previousVersion:
 /** The event a change of the deployments table announces in `region`, or undefined when it announces none. */
 export const announcedEvent = (change: ItemChange, region: string): DeploymentEvent | undefined => {
   const item = change.newImage;
-  if (!item || item.region !== region || typeof item.pk !== 'string' || !isRecord(item)) return undefined;
+  if (!item || item.region !== region || typeof item.pk !== 'string' || !isRecord(item) || item.imported === true) return undefined;
   if (item.pk.startsWith('C#') && (change.eventName === 'INSERT' || change.eventName === 'MODIFY')) {
     const old = change.eventName === 'MODIFY' ? change.oldImage : undefined;
     if (old?.id === item.id) return undefined; // the same record, rewritten: not a new one

@@ -184,6 +184,10 @@ export type DoraView = z.infer<typeof DoraSchema>;
 export const FeedViewSchema = z.object({
   Name: z.string(),
   Privileges: described(z.array(z.string()), `What the caller may do on the feed, of ${PRIVILEGES.join(', ')}.`),
+  RetainDays: described(
+    z.optional(z.int()),
+    "How many days after their Date the feed's history records are kept (a target's current record is kept whatever its age); absent: forever.",
+  ),
 });
 export type FeedView = z.infer<typeof FeedViewSchema>;
 

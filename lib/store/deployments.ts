@@ -8,6 +8,7 @@ import { IdempotencyMismatch, InProgress, Unavailable } from '../domain/errors.t
 import type { IdempotencyClaim } from '../domain/idempotency.ts';
 import { historyOnly, landing, type CounterDelta } from '../domain/dora.ts';
 import { isFailed, orderingInstant, type LastAttempt, type NewDeployment } from '../domain/record.ts';
+import { expiryOf } from '../domain/retention.ts';
 import { versionOrderKey } from '../domain/versions.ts';
 import {
   COUNTER_SHARDS,
@@ -53,20 +54,36 @@ export const historyItem = (record: NewDeployment, id: string): DeploymentItem =
  * The target's current item: the same record under the current-state key, without the history indexes' keys but
  * with the overview index's (see OVERVIEW_INDEX).
  */
-export const currentItem = (item: DeploymentItem) => {
+export const currentItem = (item: DeploymentItem, marks: RecordMarks = {}) => {
   const { pk: _pk, sk, feedPk: _f, targetPk: _t, versionPk: _v, ...record } = item;
   return {
     ...currentKey(item.feedName, item.groupName, item.packageName, item.target),
     latest: sk,
     ...overviewKeys(item.feedName, item.groupName, item.packageName, item.target),
     ...record,
+    ...marks,
   };
 };
 
+/**
+ * What the current item carries besides the record: `imported` (the record came from `import`: no event, see
+ * lib/domain/events.ts) and the feed's `retainDays` (for the stream step that gives the record it replaces its expiry,
+ * lib/domain/retention.ts).
+ */
+export type RecordMarks = { imported?: true | undefined; retainDays?: number | undefined };
+
 /** The record's optional attributes: a newer record without one must remove the older one's from the current item. */
-const OPTIONAL_ATTRIBUTES = ['groupName', 'url', 'dateInFuture', 'feedId', 'status', 'commitSha', 'commitTime'] as const satisfies ReadonlyArray<
-  keyof DeploymentItem
->;
+const OPTIONAL_ATTRIBUTES = [
+  'groupName',
+  'url',
+  'dateInFuture',
+  'feedId',
+  'status',
+  'commitSha',
+  'commitTime',
+  'imported',
+  'retainDays',
+] as const satisfies ReadonlyArray<keyof ReturnType<typeof currentItem>>;
 /** The failed attempts since the current record: removed when a deployment lands after them (see landing). */
 const ATTEMPT_ATTRIBUTES = ['lastAttempt', 'lastAttemptSk', 'openSince'] as const satisfies ReadonlyArray<keyof CurrentItem>;
 
@@ -85,15 +102,22 @@ export type CurrentCondition = 'fast' | { before: CurrentItem };
 /**
  * The current item as an Update rather than a Put, so that the same write keeps what the target ran before:
  * `previousVersion` takes the old item's `version` (every right-hand side of a SET reads the item as it was before the
- * update), or null when there was no item (a first deployment). Every other attribute is set from the new record, and
+ * update), or `firstPrevious` when there was no item (null for a first deployment; an import's record may carry the
+ * version it had replaced). Every other attribute is set from the new record, and
  * an optional one it lacks is removed, so the item ends up exactly as the Put would have written it, plus
  * previousVersion and versionOrder (and, when `closes`, without the failed attempts' attributes). The Change
  * (upgraded, rolled back...) is derived from the two versions when read.
  */
-export const currentUpdate = (table: string, current: ReturnType<typeof currentItem>, condition: CurrentCondition = 'fast', closes = false) => {
+export const currentUpdate = (
+  table: string,
+  current: ReturnType<typeof currentItem>,
+  condition: CurrentCondition = 'fast',
+  closes = false,
+  firstPrevious: string | null = null,
+) => {
   const { pk, sk, ...attributes } = current;
   const names: Record<string, string> = { '#previousVersion': 'previousVersion', '#version': 'version', '#latest': 'latest' };
-  const values: Record<string, unknown> = { ':none': null };
+  const values: Record<string, unknown> = { ':none': firstPrevious };
   const sets = ['#previousVersion = if_not_exists(#version, :none)'];
   Object.entries({ ...attributes, versionOrder: versionOrderKey(current.version) }).forEach(([name, value], i) => {
     if (value === undefined) return;
@@ -232,19 +256,39 @@ export const putDeployment = async (
   client: DynamoDBDocumentClient,
   tables: DeploymentTables,
   record: NewDeployment,
-  options: { idempotency?: IdempotencyClaim | undefined; newId?: (seedTime?: number) => string } = {},
+  options: {
+    idempotency?: IdempotencyClaim | undefined;
+    newId?: (seedTime?: number) => string;
+    /** The record's own id (an import): if its history item exists already, nothing is written (`replayed`). */
+    id?: string | undefined;
+    /** The feed's retention (see lib/domain/retention.ts); undefined: forever. */
+    retainDays?: number | undefined;
+    /** The record comes from `import`: marked so that it announces no event. */
+    imported?: boolean | undefined;
+    /**
+     * An import's record that was its target's current one: the version it had replaced, for a target without a
+     * current item yet (the record it replaced may have expired and not been exported). Otherwise null there.
+     */
+    previousVersion?: string | undefined;
+  } = {},
 ): Promise<Recorded> => {
-  const { idempotency } = options;
-  const newId = options.newId ?? nextId;
+  const { idempotency, id } = options;
+  const newId = id !== undefined ? () => id : (options.newId ?? nextId);
+  const marks: RecordMarks = {
+    ...(options.imported === true ? { imported: true } : {}),
+    ...(options.retainDays !== undefined ? { retainDays: options.retainDays } : {}),
+  };
+  const firstPrevious = options.previousVersion ?? null;
   let current: CurrentPart = isFailed(record) ? 'attempt' : 'fast';
   const receivedMs = Date.parse(record.receivedAt);
   for (let attempt = 1; ; attempt++) {
     const item = historyItem(record, newId(receivedMs));
     try {
-      await client.send(recordTransaction(tables, item, { current, idempotency, nowSeconds: Math.floor(receivedMs / 1000) }));
+      await client.send(recordTransaction(tables, item, { current, idempotency, nowSeconds: Math.floor(receivedMs / 1000), marks, firstPrevious }));
       return { item, replayed: false };
     } catch (e) {
       if (!(e instanceof TransactionCanceledException)) throw e;
+      if (id !== undefined && isConditionFailed(e.CancellationReasons?.[0])) return { item, replayed: true }; // imported before
       const next = afterCancellation(e, { idempotency, current, attempt, sk: item.sk });
       if (next === 'retry') await sleep(10 * attempt + Math.random() * 20);
       else if (typeof next === 'object' && 'item' in next) return next;
@@ -260,12 +304,22 @@ export const putDeployment = async (
 const recordTransaction = (
   tables: DeploymentTables,
   item: DeploymentItem,
-  options: { current: CurrentPart; idempotency: IdempotencyClaim | undefined; nowSeconds: number },
+  options: { current: CurrentPart; idempotency: IdempotencyClaim | undefined; nowSeconds: number; marks: RecordMarks; firstPrevious: string | null },
 ) => {
   const { current } = options;
   const lands = current !== 'none' && current !== 'attempt';
   const landed = lands ? landing(item, item.sk, current === 'fast' ? undefined : current.before) : undefined;
   const delta = landed?.delta ?? historyOnly(item);
+  // The history item written with the current item never expires while it is current (lib/domain/retention.ts); one
+  // stored without becoming current (backdated, or a failed attempt) expires by the feed's retention from the start.
+  const { imported, retainDays } = options.marks;
+  const history = {
+    ...item,
+    ...(imported ? { imported } : {}),
+    ...(lands
+      ? {}
+      : { ...(isFailed(item) ? { failed: true } : { backdated: true }), ...(retainDays !== undefined ? { expiresAt: expiryOf(item, retainDays) } : {}) }),
+  };
   return new TransactWriteCommand({
     TransactItems: [
       // A record stored without becoming current is marked, for the event dispatcher: its history item's stream record
@@ -273,11 +327,11 @@ const recordTransaction = (
       {
         Put: {
           TableName: tables.deployments,
-          Item: lands ? item : isFailed(item) ? { ...item, failed: true } : { ...item, backdated: true },
+          Item: history,
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       },
-      ...(lands ? [{ Update: currentUpdate(tables.deployments, currentItem(item), current, landed!.closes) }] : []),
+      ...(lands ? [{ Update: currentUpdate(tables.deployments, currentItem(item, options.marks), current, landed!.closes, options.firstPrevious) }] : []),
       ...(current === 'attempt' ? [{ Update: failedAttemptUpdate(tables.deployments, item) }] : []),
       ...counterUpdates(tables.deployments, item, randomInt(COUNTER_SHARDS), delta),
       ...(options.idempotency

@@ -1,4 +1,4 @@
-import { DeleteCommand, GetCommand, PutCommand, paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
 import type { FeedRecord } from '../domain/auth.ts';
 import { feedKey } from '../domain/keys.ts';
@@ -85,6 +85,32 @@ export class FeedRepository {
       for (const item of page.Items ?? []) feeds.push(FeedItem.parse(item));
     }
     return feeds.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** The feed of that name (case-insensitively), or undefined. */
+  async get(name: string): Promise<FeedRecord | undefined> {
+    const out = await this.#client.send(new GetCommand({ TableName: this.#table, Key: feedKey(name), ConsistentRead: true }));
+    return out.Item ? FeedItem.parse(out.Item) : undefined;
+  }
+
+  /** Sets how many days the feed keeps history (undefined: forever); false if there is no such feed. */
+  async setRetention(name: string, retainDays: number | undefined): Promise<boolean> {
+    try {
+      await this.#client.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: feedKey(name),
+          ConditionExpression: 'attribute_exists(#n)',
+          UpdateExpression: retainDays === undefined ? 'REMOVE #r' : 'SET #r = :r',
+          ExpressionAttributeNames: { '#n': 'name', '#r': 'retainDays' },
+          ...(retainDays === undefined ? {} : { ExpressionAttributeValues: { ':r': retainDays } }),
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailed(e)) return false;
+      throw e;
+    }
   }
 
   /** Removes a feed; false if there was none. Recorded deployments are kept. */

@@ -27,6 +27,7 @@ export const FeedItem = z.pipe(
     displayName: nonEmpty(),
     anonymousPrivileges: strings(),
     createdAt: z.string(),
+    retainDays: z.optional(z.int().check(z.gte(1))),
   }),
   z.transform((f): FeedRecord => ({ ...f, id: f.id ?? legacyFeedId(f.name) })),
 ) satisfies z.ZodMiniType<FeedRecord, unknown>;

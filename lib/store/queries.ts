@@ -3,6 +3,7 @@ import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb
 import { InvalidInput } from '../domain/errors.ts';
 import { MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES } from '../domain/deployment.ts';
 import { INDEXES, type IndexName } from '../domain/keys.ts';
+import { EXPIRES_AT } from '../domain/retention.ts';
 import type { DeploymentItem } from './items.ts';
 
 /** Which partition to read: the table's own (`pk`), or one of its indexes. */
@@ -16,6 +17,8 @@ export type PageRequest = {
   ascending?: boolean;
   limit: number;
   cursor?: string | undefined;
+  /** The time reads compare `expiresAt` with (epoch seconds; default now). */
+  nowSeconds?: number | undefined;
 };
 
 export type Page = { items: DeploymentItem[]; cursor?: string };
@@ -83,38 +86,58 @@ const keyCondition = (attribute: string, range: PageRequest['range']) => {
   };
 };
 
+/** Queries one page may make: expired records not yet deleted are read and left out, at most this many times over. */
+const MAX_ROUNDS = 4;
+
 /**
- * One page of one partition, in one Query: `limit + 1` items are read so that a cursor is returned only when there is
- * more to read. A page may hold fewer than `limit` items when they are large (DynamoDB reads at most 1 MB a request);
- * it then ends with a cursor all the same. Table reads are strongly consistent (a pipeline sees its own record); index reads are eventually
- * consistent, as DynamoDB's indexes are.
+ * One page of one partition: `limit + 1` items are read so that a cursor is returned only when there is more to read.
+ * Records whose `expiresAt` has passed (retention, lib/domain/retention.ts; DynamoDB's TTL deletes them up to days
+ * later) are left out by a filter, which DynamoDB applies after reading: while expired records make a read come back
+ * short, the page reads on from where it stopped, up to MAX_ROUNDS Queries, so a read costs O(page) whatever lies
+ * expired. A page may therefore hold fewer than `limit` items (also when they are large: DynamoDB reads at most 1 MB a
+ * request, and a read stopped there ends the page); it then ends with a cursor all the same, at the last item read. Table reads are strongly consistent (a
+ * pipeline sees its own record); index reads are eventually consistent, as DynamoDB's indexes are.
  */
 export const queryPage = async (client: DynamoDBDocumentClient, table: string, request: PageRequest): Promise<Page> => {
   const { partition, limit } = request;
   const attribute = partition.index ? INDEXES[partition.index] : 'pk';
   const condition = keyCondition(attribute, request.range);
   const start = request.cursor === undefined ? undefined : decodeCursor(request.cursor, partition, request.range);
-  const out = await client.send(
-    new QueryCommand({
-      TableName: table,
-      ...(partition.index ? { IndexName: partition.index } : { ConsistentRead: true }),
-      ...condition,
-      ExpressionAttributeValues: { ...condition.ExpressionAttributeValues, ':p': partition.value },
-      ScanIndexForward: request.ascending === true,
-      Limit: limit + 1,
-      ...(start
-        ? {
-            ExclusiveStartKey: { pk: partition.index ? start.pk : partition.value, sk: start.sk, ...(partition.index ? { [attribute]: partition.value } : {}) },
-          }
-        : {}),
-    }),
-  );
-  const items = (out.Items ?? []) as DeploymentItem[];
-  // More to read: the extra item came back, or DynamoDB stopped at its 1 MB per request before `limit + 1` items (large
-  // records), in which case the page is shorter than `limit` and still ends with a cursor.
-  const more = items.length > limit || (out.LastEvaluatedKey !== undefined && items.length > 0);
-  if (!more) return { items };
-  const page = items.slice(0, limit);
-  const last = page.at(-1)!;
-  return { items: page, cursor: encodeCursor({ sk: last.sk, pk: last.pk }, partition) };
+  let startKey: Record<string, unknown> | undefined = start
+    ? { pk: partition.index ? start.pk : partition.value, sk: start.sk, ...(partition.index ? { [attribute]: partition.value } : {}) }
+    : undefined;
+  const items: DeploymentItem[] = [];
+  for (let round = 1; ; round++) {
+    const out = await client.send(
+      new QueryCommand({
+        TableName: table,
+        ...(partition.index ? { IndexName: partition.index } : { ConsistentRead: true }),
+        ...condition,
+        FilterExpression: 'attribute_not_exists(#expiresAt) OR #expiresAt > :now',
+        ExpressionAttributeNames: { ...condition.ExpressionAttributeNames, '#expiresAt': EXPIRES_AT },
+        ExpressionAttributeValues: {
+          ...condition.ExpressionAttributeValues,
+          ':p': partition.value,
+          ':now': request.nowSeconds ?? Math.floor(Date.now() / 1000),
+        },
+        ScanIndexForward: request.ascending === true,
+        Limit: limit + 1,
+        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+      }),
+    );
+    items.push(...((out.Items ?? []) as DeploymentItem[]));
+    startKey = out.LastEvaluatedKey;
+    // Read on only when expired records made this read short: DynamoDB read `limit + 1` and the filter left fewer. A
+    // read that stopped at 1 MB (fewer read) ends the page, so that a page stays within what one read returns.
+    const filteredShort = (out.ScannedCount ?? 0) >= limit + 1;
+    if (items.length > limit || startKey === undefined || round >= MAX_ROUNDS || !filteredShort) break;
+  }
+  if (items.length > limit) {
+    const page = items.slice(0, limit);
+    const last = page.at(-1)!;
+    return { items: page, cursor: encodeCursor({ sk: last.sk, pk: last.pk }, partition) };
+  }
+  // More to read (DynamoDB stopped at 1 MB, or the rounds ran out among expired records): on from the last item read.
+  if (startKey === undefined) return { items };
+  return { items, cursor: encodeCursor({ sk: String(startKey.sk), pk: String(startKey.pk) }, partition) };
 };

@@ -44,6 +44,8 @@ export const TABLES = {
     key: { partition: 'pk', sort: 'sk' },
     attributes: { pk: 'S', sk: 'S', feedPk: 'S', targetPk: 'S', versionPk: 'S', overviewPk: 'S', overviewSk: 'S' },
     indexes: DEPLOYMENTS_INDEXES,
+    // History records of a feed with a retention expire (lib/domain/retention.ts); current items and counters never do.
+    ttl: 'expiresAt',
     // The event dispatcher reads the table's changes (lib/app/events.ts).
     stream: true,
   },

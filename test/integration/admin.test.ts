@@ -19,7 +19,7 @@ describe('admin CLI against a real DynamoDB', () => {
     expect(await admin('feeds', 'add', name, '--anonymous')).toEqual([`Added feed ${name} (anonymous users: Feeds_ViewFeed, Feeds_DownloadPackage).`]);
     await expect(admin('feeds', 'add', name.toLowerCase())).rejects.toThrow(/already exists/);
     const listed = await admin('feeds', 'list');
-    expect(listed[0]).toMatch(/^NAME\s+ANONYMOUS\s+CREATED\s+ID$/);
+    expect(listed[0]).toMatch(/^NAME\s+ANONYMOUS\s+CREATED\s+ID\s+HISTORY KEPT$/);
     expect(listed.some((l) => l.startsWith(name) && l.includes('Feeds_ViewFeed,Feeds_DownloadPackage'))).toBe(true);
     expect(await admin('feeds', 'remove', name.toUpperCase())).toEqual([
       `Removed feed ${name.toUpperCase()}; its deployment records are kept (a feed added later under this name must take them over).`,

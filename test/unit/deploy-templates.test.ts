@@ -216,10 +216,10 @@ describe('tables', () => {
     });
   }
 
-  it('records in the idempotency table expire through TTL on expiresAt; no other table expires records', () => {
+  it('records in the idempotency and deployments tables expire through TTL on expiresAt (claims; a feed retention); no other table expires records', () => {
     const env = envTables(single.template);
     for (const [, table] of resourcesOfType(single.template, 'AWS::DynamoDB::GlobalTable')) {
-      if (table.Properties.TableName === env.idempotency.name) {
+      if (table.Properties.TableName === env.idempotency.name || table.Properties.TableName === env.deployments.name) {
         expect(table.Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
       } else {
         expect(table.Properties.TimeToLiveSpecification).toBeUndefined();

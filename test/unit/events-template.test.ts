@@ -153,8 +153,9 @@ describe('the dispatch-events role allows exactly what the function and its mapp
     );
   };
 
-  it('stream read on the deployments stream, Query on webhooks, PutEvents on the bus, SendMessage on the DLQ, its log group', () => {
+  it('stream read on the deployments stream, the retention step on the deployments table, Query on webhooks, PutEvents on the bus, SendMessage on the DLQ, its log group', () => {
     const stream = `arn:aws:dynamodb:${REGION}:123456789012:table/package-deployment-api-dev-deployments/stream/*`;
+    const deployments = `arn:aws:dynamodb:${REGION}:123456789012:table/package-deployment-api-dev-deployments`;
     expect(grants().sort()).toEqual(
       [
         'logs:CreateLogStream {"Fn::GetAtt":["DispatchDasheventsLogGroup","Arn"]}',
@@ -163,6 +164,8 @@ describe('the dispatch-events role allows exactly what the function and its mapp
         `dynamodb:GetRecords ${stream}`,
         `dynamodb:GetShardIterator ${stream}`,
         `dynamodb:ListStreams ${stream}`,
+        `dynamodb:ConditionCheckItem ${deployments}`,
+        `dynamodb:UpdateItem ${deployments}`,
         `dynamodb:Query arn:aws:dynamodb:${REGION}:123456789012:table/package-deployment-api-dev-webhooks`,
         'events:PutEvents {"Fn::GetAtt":["EventBus","Arn"]}',
         'sqs:GetQueueUrl {"Fn::GetAtt":["EventsDeadLetterQueue","Arn"]}',

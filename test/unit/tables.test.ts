@@ -51,7 +51,7 @@ describe('local CreateTable inputs and CloudFormation resources, from the one de
     expect(tableDefinitions(withoutWebhooks).map((d) => d.TableName)).toEqual([names.deployments, names.feeds, names.apiKeys, names.idempotency]);
   });
 
-  it('stream the deployments table locally (the dispatcher reads it), every global table on AWS; TTL only on idempotency', () => {
+  it('stream the deployments table locally (the dispatcher reads it), every global table on AWS; TTL on idempotency and deployments (retention)', () => {
     for (const def of tableDefinitions(names)) {
       expect(def.StreamSpecification).toEqual(def.TableName === names.deployments ? { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' } : undefined);
     }
@@ -59,7 +59,9 @@ describe('local CreateTable inputs and CloudFormation resources, from the one de
       const table = resource(key);
       expect(table).toMatchObject({ Type: 'AWS::DynamoDB::GlobalTable', Condition: 'IsPrimaryRegion' });
       expect(table.Properties.StreamSpecification).toEqual({ StreamViewType: 'NEW_AND_OLD_IMAGES' });
-      expect(table.Properties.TimeToLiveSpecification).toEqual(key === 'idempotency' ? { AttributeName: 'expiresAt', Enabled: true } : undefined);
+      expect(table.Properties.TimeToLiveSpecification).toEqual(
+        key === 'idempotency' || key === 'deployments' ? { AttributeName: 'expiresAt', Enabled: true } : undefined,
+      );
       expect(table.Properties.Replicas).toEqual([{ Region: 'eu-west-1' }]);
     }
   });

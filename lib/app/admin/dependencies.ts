@@ -5,8 +5,9 @@ import type { TrustPolicyRepository } from '../../store/trust-policies.ts';
 import type { WebhookRepository } from '../../store/webhooks.ts';
 
 /**
- * What the administration use cases (feeds, keys, webhooks, trust policies, counters) work on: the repositories, and for the counters
- * the client and the deployments table. Built by the admin CLI (infra/admin.ts) from the configuration.
+ * What the administration use cases (feeds, keys, webhooks, trust policies, counters, retention, export and import)
+ * work on: the repositories, and for the records the client and the tables. Built by the admin CLI (infra/admin.ts)
+ * from the configuration.
  */
 export type AdminDependencies = {
   feeds: FeedRepository;
@@ -15,4 +16,6 @@ export type AdminDependencies = {
   trustPolicies: TrustPolicyRepository;
   client: DocumentClient;
   deploymentsTable: string;
+  /** The Idempotency-Key table, which the record transaction names (import records through it). */
+  idempotencyTable: string;
 };

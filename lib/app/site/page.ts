@@ -170,7 +170,9 @@ const loadFeeds = async () => {
   const select = $('feed');
   try {
     const { Items } = await api(PATHS.feeds, {});
-    select.replaceChildren(...Items.map((f) => new Option(f.Name, f.Name)));
+    // Each feed says how long it keeps history: its retention, or forever (what a target runs now is always kept).
+    const kept = (f) => (f.RetainDays ? ' (history kept ' + f.RetainDays + ' day' + (f.RetainDays === 1 ? '' : 's') + ')' : ' (history kept forever)');
+    select.replaceChildren(...Items.map((f) => new Option(f.Name + kept(f), f.Name)));
     // Feed names match case-insensitively: select the listed spelling of the feed in the address.
     const listed = Items.find((f) => f.Name.toLowerCase() === state.feed.toLowerCase());
     if (state.feed && !listed) select.add(new Option(state.feed, state.feed));

@@ -1,0 +1,95 @@
+import type { FeedRecord } from '../../domain/auth.ts';
+import { NotFound } from '../../domain/errors.ts';
+import { csvHeader, csvRow, jsonLine, parseExportedLine, toExported } from '../../domain/export.ts';
+import { sortKeyRange } from '../../domain/keys.ts';
+import { isExpired } from '../../domain/retention.ts';
+import { putDeployment, historyItem } from '../../store/deployments.ts';
+import { applyRetention } from './retention.ts';
+import { currentRecords, feedHistoryPage, historyItemExists, type CurrentOf } from '../../store/retention.ts';
+import type { AdminDependencies } from './dependencies.ts';
+
+/**
+ * `export` and `import`: a feed's history out of the table and back in (lib/domain/export.ts is the format).
+ *
+ * Export reads the feed's history in Date order (the byFeed index, sorted by `sk` = Date#Id, all regions), page by
+ * page, leaving out what the history reads leave out (expired records), with each target's current record's
+ * PreviousVersion (one BatchGetItem of the page's targets), and hands each page's text to `write`, which
+ * resolves when the output has taken it: memory holds one page, whatever the feed's size.
+ *
+ * Import restores records through the record transaction with their own Id (lib/store/deployments.ts), in the file's
+ * order (an export's is Date order), so the current items, the overview and the counters end as if the records had
+ * been recorded then; each is marked `imported`, so no event is announced again. A record whose history item exists
+ * already is skipped and counted, so importing twice is importing once. A malformed line is reported by its number and
+ * the rest go in.
+ */
+export type ExportFormat = 'jsonl' | 'csv';
+export const EXPORT_FORMATS: readonly ExportFormat[] = ['jsonl', 'csv'];
+const EXPORT_PAGE = 500;
+
+export const exportFeed = async (
+  deps: Pick<AdminDependencies, 'feeds' | 'client' | 'deploymentsTable'>,
+  request: {
+    name: string;
+    from?: string | undefined;
+    to?: string | undefined;
+    format: ExportFormat;
+    now: Date;
+    write: (text: string) => Promise<void>;
+    onPage?: (exported: number) => void;
+  },
+): Promise<{ exported: number }> => {
+  const feed = await deps.feeds.get(request.name);
+  const nowSeconds = Math.floor(request.now.getTime() / 1000);
+  const range = sortKeyRange(request.from, request.to);
+  let exported = 0;
+  let after: string | undefined;
+  if (request.format === 'csv') await request.write(csvHeader());
+  do {
+    const page = await feedHistoryPage(deps.client, deps.deploymentsTable, { feedName: request.name, after, limit: EXPORT_PAGE, range });
+    const kept = page.items.filter((item) => !isExpired((item as { expiresAt?: unknown }).expiresAt, nowSeconds));
+    const current = kept.length > 0 ? await currentRecords(deps.client, deps.deploymentsTable, kept) : new Map<string, CurrentOf>();
+    const line = request.format === 'csv' ? csvRow : jsonLine;
+    if (kept.length > 0) await request.write(kept.map((item) => line(toExported(item, current.get(item.sk)?.previousVersion))).join(''));
+    exported += kept.length;
+    after = page.next;
+    request.onPage?.(exported);
+  } while (after !== undefined);
+  if (!feed && exported === 0) throw new NotFound(`No feed named ${request.name}, and no records stored under that name (see feeds list).`);
+  return { exported };
+};
+
+export type ImportResult = { imported: number; skipped: number; malformed: Array<{ line: number; detail: string }> };
+
+export const importFeed = async (
+  deps: Pick<AdminDependencies, 'feeds' | 'client' | 'deploymentsTable' | 'idempotencyTable'>,
+  request: { name: string; lines: AsyncIterable<string>; dryRun: boolean; now: Date; onProgress?: (result: ImportResult, line: number) => void },
+): Promise<ImportResult & { feed: FeedRecord }> => {
+  const feed = await deps.feeds.get(request.name);
+  if (!feed) throw new NotFound(`No feed named ${request.name}: add it first (feeds add ${request.name}).`);
+  const tables = { deployments: deps.deploymentsTable, idempotency: deps.idempotencyTable };
+  const result: ImportResult = { imported: 0, skipped: 0, malformed: [] };
+  let number = 0;
+  for await (const line of request.lines) {
+    number++;
+    if (line.trim() === '') continue;
+    const parsed = parseExportedLine(line, { name: feed.name, id: feed.id });
+    if (!parsed.ok) {
+      result.malformed.push({ line: number, detail: parsed.detail });
+      continue;
+    }
+    const { id, previousVersion, ...record } = parsed.value;
+    if (request.dryRun) {
+      if (await historyItemExists(deps.client, deps.deploymentsTable, historyItem(record, id))) result.skipped++;
+      else result.imported++;
+    } else {
+      const { replayed } = await putDeployment(deps.client, tables, record, { id, imported: true, retainDays: feed.retainDays, previousVersion });
+      if (replayed) result.skipped++;
+      else result.imported++;
+    }
+    if (number % 1000 === 0) request.onProgress?.(result, number);
+  }
+  request.onProgress?.(result, number);
+  // The records the import replaced as their targets' current ones get their expiry here rather than from the stream.
+  if (!request.dryRun && feed.retainDays !== undefined && result.imported > 0) await applyRetention(deps, { name: feed.name, now: request.now });
+  return { ...result, feed };
+};
