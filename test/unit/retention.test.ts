@@ -149,11 +149,11 @@ describe('export format', () => {
     expect(csvCell(undefined)).toBe('');
     expect(csvCell(true)).toBe('true');
     expect(csvHeader()).toBe(
-      'Id,FeedName,GroupName,PackageName,Version,Target,Application,Description,UserName,Url,Date,ReceivedAt,DateInFuture,Region,KeyId,PreviousVersion\r\n',
+      'Id,FeedName,GroupName,PackageName,Version,Target,Application,Description,UserName,Url,Date,ReceivedAt,DateInFuture,Region,Status,CommitSha,CommitTime,TrustPolicy,KeyId,PreviousVersion\r\n',
     );
     const row = csvRow(toExported(record({ description: '=1+1', groupName: 'G', url: 'https://x/?a=1,2' })));
     expect(row).toBe(
-      `01J00000000000000000000001,Releases,G,App,1.2.0,web01,Shop,'=1+1,alice,"https://x/?a=1,2",2026-01-01T00:00:00.000Z,2026-01-01T00:00:00.000Z,,eu-west-1,anonymous,\r\n`,
+      `01J00000000000000000000001,Releases,G,App,1.2.0,web01,Shop,'=1+1,alice,"https://x/?a=1,2",2026-01-01T00:00:00.000Z,2026-01-01T00:00:00.000Z,,eu-west-1,,,,,anonymous,\r\n`,
     );
   });
 
@@ -162,6 +162,14 @@ describe('export format', () => {
     const parsed = parseExportedLine(jsonLine(toExported(r, '1.0.0')).trim(), feed);
     expect(parsed).toEqual({ ok: true, value: { ...r, feedId: feed.id, previousVersion: '1.0.0' } });
     expect(toExported(r, null)).not.toHaveProperty('PreviousVersion');
+  });
+
+  it('the optional fields beyond ProGet (Status, CommitSha, CommitTime, TrustPolicy) go out and come back', () => {
+    const r = record({ status: 'Failed', commitSha: 'abc1234', commitTime: '2025-12-31T23:00:00.000Z', trustPolicy: '01POLICY' });
+    const exported = toExported(r, null);
+    expect(exported).toMatchObject({ Status: 'Failed', CommitSha: 'abc1234', CommitTime: '2025-12-31T23:00:00.000Z', TrustPolicy: '01POLICY' });
+    expect(csvRow(exported)).toContain(',Failed,abc1234,2025-12-31T23:00:00.000Z,01POLICY,');
+    expect(parseExportedLine(jsonLine(exported).trim(), feed)).toEqual({ ok: true, value: { ...r, feedId: feed.id } });
   });
 
   it('a malformed line says what is wrong', () => {
