@@ -12,7 +12,8 @@
  * package with no range that can be read is matched by its `versions[]` list alone (`versions-list`).
  *
  * Hostile input is refused before the work it would cause: the text's size and nesting depth are checked in one linear
- * scan before JSON.parse, and the counts of packages, ranges, events and versions before any matching. Every problem
+ * scan before JSON.parse, the counts of entries, ranges, events and versions before the schema reads them, and the
+ * count of packages before any matching. Every problem
  * is a FieldError naming its JSON path (`affected[0].ranges[1].events[2]`).
  */
 import * as z from './zod.ts';
@@ -96,26 +97,45 @@ const orderOf = (ecosystem: string): VersionOrder => (ecosystem.toLowerCase() ==
 const ORDERED_ECOSYSTEMS = new Set(['nuget', 'npm']);
 
 /** The ecosystem's canonical spelling for the answer (OSV's own: NuGet, npm), others as given. */
-const ecosystemName = (ecosystem: string): string => ({ nuget: 'NuGet', npm: 'npm' })[ecosystem.toLowerCase()] ?? ecosystem;
+const CANONICAL_ECOSYSTEMS = new Map([
+  ['nuget', 'NuGet'],
+  ['npm', 'npm'],
+]);
+const ecosystemName = (ecosystem: string): string => CANONICAL_ECOSYSTEMS.get(ecosystem.toLowerCase()) ?? ecosystem;
 
 type Parsed = z.output<typeof AdvisorySchema>;
+
+/**
+ * The advisory's lists counted on the parsed JSON, before the schema reads it: the schema reports one issue per wrong
+ * element, and hundreds of thousands of them (a 1 MiB body holds that many) overflow the stack where zod gathers
+ * them. Counted defensively (any shape; own properties only), so that the limits hold whatever the types.
+ */
+const oversized = (value: object): FieldError[] => {
+  const own = (v: unknown, key: string): unknown =>
+    typeof v === 'object' && v !== null && Object.hasOwn(v, key) ? (v as Record<string, unknown>)[key] : undefined;
+  const list = (v: unknown): readonly unknown[] => (Array.isArray(v) ? v : []);
+  const affected = list(own(value, 'affected'));
+  let ranges = 0;
+  let events = 0;
+  let versions = 0;
+  for (const a of affected) {
+    const rs = list(own(a, 'ranges'));
+    ranges += rs.length;
+    for (const r of rs) events += list(own(r, 'events')).length;
+    versions += list(own(a, 'versions')).length;
+  }
+  const errors: FieldError[] = [];
+  const fail = (detail: string) => errors.push({ field: 'affected', detail: `affected ${detail}.` });
+  if (affected.length > MAX_AFFECTED) fail(`must hold at most ${MAX_AFFECTED} entries (it holds ${affected.length})`);
+  if (ranges > MAX_RANGES) fail(`hold ${ranges} ranges; at most ${MAX_RANGES} are read`);
+  if (events > MAX_EVENTS) fail(`hold ${events} range events; at most ${MAX_EVENTS} are read`);
+  if (versions > MAX_VERSIONS) fail(`hold ${versions} versions; at most ${MAX_VERSIONS} are read`);
+  return errors;
+};
 
 const toAdvisory = (parsed: Parsed): Checked<Advisory> => {
   const errors: FieldError[] = [];
   const fail = (path: PropertyKey[], detail: string) => errors.push({ field: jsonPath(path), detail: `${jsonPath(path)} ${detail}.` });
-  let ranges = 0;
-  let events = 0;
-  let versions = 0;
-  for (const a of parsed.affected) {
-    ranges += a.ranges?.length ?? 0;
-    events += a.ranges?.reduce((n, r) => n + r.events.length, 0) ?? 0;
-    versions += a.versions?.length ?? 0;
-  }
-  if (ranges > MAX_RANGES) fail(['affected'], `hold ${ranges} ranges; at most ${MAX_RANGES} are read`);
-  if (events > MAX_EVENTS) fail(['affected'], `hold ${events} range events; at most ${MAX_EVENTS} are read`);
-  if (versions > MAX_VERSIONS) fail(['affected'], `hold ${versions} versions; at most ${MAX_VERSIONS} are read`);
-  if (errors.length > 0) return invalid(errors);
-
   const byPackage = new Map<string, { ecosystem: string; name: string; clauses: Clause[]; versions: string[]; ranged: boolean }>();
   parsed.affected.forEach((a, i) => {
     const ecosystem = ecosystemName(a.package.ecosystem.trim());
@@ -178,6 +198,8 @@ export const parseAdvisory = (json: string): Checked<Advisory> => {
     return whole(`The body is not JSON: ${(e as Error).message}.`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return whole('The body must be one OSV advisory, a JSON object.');
+  const tooMany = oversized(value);
+  if (tooMany.length > 0) return invalid(tooMany);
   const parsed = AdvisorySchema.safeParse(value);
   if (!parsed.success) {
     return invalid(

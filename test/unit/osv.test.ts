@@ -116,6 +116,27 @@ describe('OSV advisories', () => {
       expect(quickly(JSON.stringify({ affected: many }))).toMatch(/60 packages; at most 50/);
     });
 
+    it('a 1 MiB body of wrongly typed list elements is counted before the schema reads it (hundreds of thousands of issues overflowed the stack)', () => {
+      const ones = (n: number) => '[' + Array.from({ length: n }, () => '1').join(',') + ']';
+      expect(quickly(`{"affected":[{"package":{"ecosystem":"NuGet","name":"x"},"versions":${ones(520_000)}}]}`)).toMatch(/520000 versions; at most 50000/);
+      const entry = {
+        package: { ecosystem: 'NuGet', name: 'x' },
+        versions: Array(250).fill(1),
+        ranges: Array(20).fill({ type: 'SEMVER', events: Array(50).fill(1) }),
+      };
+      expect(quickly(JSON.stringify({ affected: Array(200).fill(entry) }))).toMatch(/4000 ranges; at most 1000/);
+      expect(quickly(`{"affected":${ones(300_000)}}`)).toMatch(/at most 200 entries/);
+      // Lists of another type, or inherited, count as none: the schema then names them.
+      expect(fields('{"affected":[{"package":{"ecosystem":"NuGet","name":"x"},"versions":{"length":99999999}}]}')).toEqual(['affected[0].versions']);
+    });
+
+    it('an ecosystem or package named like an Object.prototype property is read as text', () => {
+      for (const ecosystem of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+        const advisory = parsed({ affected: [{ package: { ecosystem, name: 'constructor' }, versions: ['toString'] }] });
+        expect(advisory.packages).toEqual([expect.objectContaining({ ecosystem, name: 'constructor', matching: 'versions-list' })]);
+      }
+    });
+
     it('a 10 MB string field costs one linear scan', () => {
       expect(quickly(JSON.stringify({ id: 'x'.repeat(10 * 1024 * 1024), affected: [] }))).toMatch(/id|affected/);
     });
