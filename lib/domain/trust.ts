@@ -1,4 +1,5 @@
 import { RECORD_PRIVILEGE, VIEW_PRIVILEGE, type Privilege } from './auth.ts';
+import { required } from './deployment.ts';
 
 /**
  * Trust policies: a feed trusts the OpenID Connect identity tokens that a CI platform (GitHub Actions, GitLab CI)
@@ -179,11 +180,19 @@ export const matchPolicy = (policies: readonly TrustPolicy[], claims: TokenClaim
   return { ok: false, refusal: STAGES[furthest]! };
 };
 
-/** What the record's UserName defaults to: GitHub's `actor`, GitLab's `user_login`, else the token's `sub`. */
+/** A claim's text as a record's UserName, checked as the API checks that field (within its limit, visible, no controls). */
+const USER_NAME = required('UserName');
+
+/**
+ * What the record's UserName defaults to: GitHub's `actor`, GitLab's `user_login`, else the token's `sub`; the first
+ * that is a valid UserName (a claim too long, or holding control or invisible format characters, is passed over, as
+ * the same text sent as the UserName field would be refused), else `identity token`.
+ */
 export const tokenUserName = (claims: TokenClaims): string => {
   for (const name of ['actor', 'user_login', 'sub']) {
-    const value = claimText(claims[name])?.trim();
-    if (value) return value;
+    const value = claimText(claims[name]);
+    const checked = value === undefined ? undefined : USER_NAME.safeParse(value);
+    if (checked?.success) return checked.data;
   }
   return 'identity token';
 };

@@ -153,6 +153,12 @@ describe('the rest', () => {
     expect(tokenUserName({ user_login: 'gl', sub: 's' })).toBe('gl');
     expect(tokenUserName({ sub: 'repo:o/r:ref:refs/heads/main' })).toBe('repo:o/r:ref:refs/heads/main');
   });
+  it('passes over a claim that would be refused as the UserName field: too long, control or invisible format characters', () => {
+    expect(tokenUserName({ actor: 'y'.repeat(2000), sub: 's' })).toBe('s');
+    expect(tokenUserName({ actor: 'mo\u202ena', user_login: 'gl\u0000', sub: 's' })).toBe('s');
+    expect(tokenUserName({ actor: 'mo\u200bna', sub: '\u0007' })).toBe('identity token');
+    expect(tokenUserName({ actor: '  mona  ' })).toBe('mona');
+  });
   it('allows https issuers, and http on loopback only where allowed', () => {
     expect(issuerAllowed(GITHUB_ISSUER, false)).toBe(true);
     expect(issuerAllowed('http://127.0.0.1:9000', false)).toBe(false);
