@@ -168,6 +168,29 @@ describe('the rest', () => {
     expect(issuerAllowed('https://u:p@issuer.example', false)).toBe(false);
     expect(issuerAllowed('not a url', true)).toBe(false);
   });
+  it('refuses issuers (and JWKS URLs) at internal addresses: link-local, private, loopback unless local issuers are allowed', () => {
+    for (const internal of [
+      'https://169.254.169.254',
+      'https://169.254.169.254/latest/meta-data/',
+      'https://[fd00:ec2::254]',
+      'https://10.0.0.5',
+      'https://192.168.1.1:8443',
+      'https://0x7f.1',
+      'https://127.0.0.1',
+      'https://[::1]',
+      'https://[::ffff:169.254.169.254]',
+      'https://localhost',
+      'https://issuer.localhost',
+    ]) {
+      expect(issuerAllowed(internal, false), internal).toBe(false);
+    }
+    expect(issuerAllowed('https://10.0.0.5', true)).toBe(false);
+    expect(issuerAllowed('https://169.254.169.254', true)).toBe(false);
+    expect(issuerAllowed('https://127.0.0.1:8443', true)).toBe(true);
+    expect(issuerAllowed('http://[::1]:9000', true)).toBe(true);
+    expect(issuerAllowed('https://8.8.8.8', false)).toBe(true);
+    expect(issuerAllowed(GITLAB_ISSUER, false)).toBe(true);
+  });
   it('parses lifetimes', () => {
     expect([parseLifetime('600'), parseLifetime('10m'), parseLifetime('1h')]).toEqual([600, 600, 3600]);
     for (const bad of ['0', '-5', '25h', 'soon', '']) expect(() => parseLifetime(bad)).toThrow(/--max-lifetime/);
