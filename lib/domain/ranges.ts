@@ -111,6 +111,11 @@ const parseNpmRange = (text: string): RangeResult => {
     ok: false,
     detail: `Range ${JSON.stringify(text)} is not an npm semver range: ${why} (e.g. <13.0.1, >=1.0.0 <1.2.6 || <0.2.4, ^1.2.0).`,
   });
+  // node-semver reads an empty alternative (`<13.0.1 ||`, `|| <1.0.0`, `||`) as `*`, every version: a typo or an empty
+  // template variable would mark every target affected. `*` says that on purpose.
+  if (text.split('||').some((alternative) => alternative.trim() === '')) {
+    return bad('an alternative around || is empty, which npm reads as every version (write * for every version)');
+  }
   let range: semver.Range;
   try {
     range = new semver.Range(text, { includePrerelease: true });
