@@ -130,6 +130,26 @@ describe('OSV advisories', () => {
       expect(fields('{"affected":[{"package":{"ecosystem":"NuGet","name":"x"},"versions":{"length":99999999}}]}')).toEqual(['affected[0].versions']);
     });
 
+    it('refuses a key repeated within one object (JSON.parse would keep the last without a word), however it is spelt', () => {
+      const repeated = (text: string) => {
+        const result = parseAdvisory(text);
+        expect(result.ok).toBe(false);
+        return result.ok ? '' : result.detail;
+      };
+      const pkg = '"package":{"ecosystem":"NuGet","name":"Newtonsoft.Json"}';
+      expect(repeated(`{"affected":[{${pkg},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"13.0.1","fixed":"1.0.0"}]}]}]}`)).toMatch(
+        /repeats the key "fixed"/,
+      );
+      expect(repeated(`{"affected":[{${pkg},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0", "introduc\\u0065d" :"99"}]}]}]}`)).toMatch(
+        /repeats the key "introduced"/,
+      );
+      expect(repeated(`{"id":"a","affected":[{${pkg},"versions":["12.0.3"]}],"id":"b"}`)).toMatch(/repeats the key "id"/);
+      expect(repeated(`{"affected":[{${pkg},"versions":[]}],"__proto__":{},"__proto__":{}}`)).toMatch(/repeats the key "__proto__"/);
+      // The same key in sibling or nested objects, and key-like text in strings and arrays, are not repeats.
+      const fine = `{"id":"x","affected":[{${pkg},"versions":["id",":","{\\"id\\":1}"]},{${pkg},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"13.0.1"}]}]}]}`;
+      expect(parseAdvisory(fine).ok).toBe(true);
+    });
+
     it('an ecosystem or package named like an Object.prototype property is read as text', () => {
       for (const ecosystem of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
         const advisory = parsed({ affected: [{ package: { ecosystem, name: 'constructor' }, versions: ['toString'] }] });
