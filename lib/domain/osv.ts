@@ -11,8 +11,9 @@
  * SemVer whatever the ecosystem; `ECOSYSTEM` ranges are read for NuGet and npm only, whose orders the service knows. A
  * package with no range that can be read is matched by its `versions[]` list alone (`versions-list`).
  *
- * Hostile input is refused before the work it would cause: the text's size and nesting depth are checked in one linear
- * scan before JSON.parse, and the counts of packages, ranges, events and versions before any matching. Every problem
+ * Hostile input is refused before the work it would cause: the text's size, nesting depth and repeated keys are checked
+ * in one linear scan before JSON.parse, the counts of entries, ranges, events and versions before the schema reads them, and the
+ * count of packages before any matching. Every problem
  * is a FieldError naming its JSON path (`affected[0].ranges[1].events[2]`).
  */
 import * as z from './zod.ts';
@@ -73,49 +74,89 @@ export const jsonPath = (path: readonly PropertyKey[]): string =>
   path.reduce<string>((s, p) => (typeof p === 'number' ? `${s}[${p}]` : s === '' ? String(p) : `${s}.${String(p)}`), '') || '(the advisory)';
 
 /**
- * The deepest nesting of arrays and objects in a JSON text, stopping as soon as it passes `limit` (strings skipped, with
- * their escapes): linear in the text, so that a deeply nested body costs no more than its length.
+ * One linear scan of a JSON text, before it is parsed: whether arrays and objects nest deeper than `limit` (it stops
+ * as soon as they do), and the first key that one object repeats. JSON.parse keeps the last of repeated keys without a
+ * word, so `{"fixed": "13.0.1", "fixed": "1.0.0"}` would quietly call versions safe; an advisory that repeats a key is
+ * refused instead. Hand-written because JSON.parse reports neither, and a parser that does would be a dependency for
+ * about thirty lines: strings are skipped with their escapes, and a string followed by `:` inside an object is a key
+ * (decoded with JSON.parse, so `"fix\u0065d"` is `fixed`).
  */
-const depthExceeds = (json: string, limit: number): boolean => {
-  let depth = 0;
-  let inString = false;
+const scanJson = (json: string, limit: number): { deep: true } | { repeated: string } | undefined => {
+  const open: Array<Set<string> | undefined> = []; // per open container: the keys of an object, undefined for an array
+  const isSpace = (c: number) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
   for (let i = 0; i < json.length; i++) {
     const c = json.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++;
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x5b || c === 0x7b) {
-      if (++depth > limit) return true;
-    } else if (c === 0x5d || c === 0x7d) depth--;
+    if (c === 0x22) {
+      const start = i;
+      for (i++; i < json.length; i++) {
+        const d = json.charCodeAt(i);
+        if (d === 0x5c) i++;
+        else if (d === 0x22) break;
+      }
+      const keys = open.at(-1);
+      if (keys === undefined) continue;
+      let j = i + 1;
+      while (j < json.length && isSpace(json.charCodeAt(j))) j++;
+      if (json.charCodeAt(j) !== 0x3a) continue;
+      let key: string;
+      try {
+        key = JSON.parse(json.slice(start, i + 1)) as string;
+      } catch {
+        continue; // not a JSON string: JSON.parse reports the text
+      }
+      if (keys.has(key)) return { repeated: key };
+      keys.add(key);
+    } else if (c === 0x7b || c === 0x5b) {
+      open.push(c === 0x7b ? new Set() : undefined);
+      if (open.length > limit) return { deep: true };
+    } else if (c === 0x7d || c === 0x5d) open.pop();
   }
-  return false;
+  return undefined;
 };
 
 const orderOf = (ecosystem: string): VersionOrder => (ecosystem.toLowerCase() === 'nuget' ? 'nuget' : 'semver');
 const ORDERED_ECOSYSTEMS = new Set(['nuget', 'npm']);
 
 /** The ecosystem's canonical spelling for the answer (OSV's own: NuGet, npm), others as given. */
-const ecosystemName = (ecosystem: string): string => ({ nuget: 'NuGet', npm: 'npm' })[ecosystem.toLowerCase()] ?? ecosystem;
+const CANONICAL_ECOSYSTEMS = new Map([
+  ['nuget', 'NuGet'],
+  ['npm', 'npm'],
+]);
+const ecosystemName = (ecosystem: string): string => CANONICAL_ECOSYSTEMS.get(ecosystem.toLowerCase()) ?? ecosystem;
 
 type Parsed = z.output<typeof AdvisorySchema>;
+
+/**
+ * The advisory's lists counted on the parsed JSON, before the schema reads it: the schema reports one issue per wrong
+ * element, and hundreds of thousands of them (a 1 MiB body holds that many) overflow the stack where zod gathers
+ * them. Counted defensively (any shape; own properties only), so that the limits hold whatever the types.
+ */
+const oversized = (value: object): FieldError[] => {
+  const own = (v: unknown, key: string): unknown =>
+    typeof v === 'object' && v !== null && Object.hasOwn(v, key) ? (v as Record<string, unknown>)[key] : undefined;
+  const list = (v: unknown): readonly unknown[] => (Array.isArray(v) ? v : []);
+  const affected = list(own(value, 'affected'));
+  let ranges = 0;
+  let events = 0;
+  let versions = 0;
+  for (const a of affected) {
+    const rs = list(own(a, 'ranges'));
+    ranges += rs.length;
+    for (const r of rs) events += list(own(r, 'events')).length;
+    versions += list(own(a, 'versions')).length;
+  }
+  const errors: FieldError[] = [];
+  const fail = (detail: string) => errors.push({ field: 'affected', detail: `affected ${detail}.` });
+  if (affected.length > MAX_AFFECTED) fail(`must hold at most ${MAX_AFFECTED} entries (it holds ${affected.length})`);
+  if (ranges > MAX_RANGES) fail(`hold ${ranges} ranges; at most ${MAX_RANGES} are read`);
+  if (events > MAX_EVENTS) fail(`hold ${events} range events; at most ${MAX_EVENTS} are read`);
+  if (versions > MAX_VERSIONS) fail(`hold ${versions} versions; at most ${MAX_VERSIONS} are read`);
+  return errors;
+};
 
 const toAdvisory = (parsed: Parsed): Checked<Advisory> => {
   const errors: FieldError[] = [];
   const fail = (path: PropertyKey[], detail: string) => errors.push({ field: jsonPath(path), detail: `${jsonPath(path)} ${detail}.` });
-  let ranges = 0;
-  let events = 0;
-  let versions = 0;
-  for (const a of parsed.affected) {
-    ranges += a.ranges?.length ?? 0;
-    events += a.ranges?.reduce((n, r) => n + r.events.length, 0) ?? 0;
-    versions += a.versions?.length ?? 0;
-  }
-  if (ranges > MAX_RANGES) fail(['affected'], `hold ${ranges} ranges; at most ${MAX_RANGES} are read`);
-  if (events > MAX_EVENTS) fail(['affected'], `hold ${events} range events; at most ${MAX_EVENTS} are read`);
-  if (versions > MAX_VERSIONS) fail(['affected'], `hold ${versions} versions; at most ${MAX_VERSIONS} are read`);
-  if (errors.length > 0) return invalid(errors);
-
   const byPackage = new Map<string, { ecosystem: string; name: string; clauses: Clause[]; versions: string[]; ranged: boolean }>();
   parsed.affected.forEach((a, i) => {
     const ecosystem = ecosystemName(a.package.ecosystem.trim());
@@ -170,7 +211,11 @@ const toAdvisory = (parsed: Parsed): Checked<Advisory> => {
 export const parseAdvisory = (json: string): Checked<Advisory> => {
   const whole = (detail: string) => invalid([{ field: '(the advisory)', detail }]);
   if (json.trim() === '') return whole('The body is empty: send an OSV advisory as JSON.');
-  if (depthExceeds(json, MAX_DEPTH)) return whole(`The advisory nests arrays and objects deeper than ${MAX_DEPTH} levels; OSV advisories need fewer than 10.`);
+  const scanned = scanJson(json, MAX_DEPTH);
+  if (scanned && 'deep' in scanned) return whole(`The advisory nests arrays and objects deeper than ${MAX_DEPTH} levels; OSV advisories need fewer than 10.`);
+  if (scanned) {
+    return whole(`The advisory repeats the key ${JSON.stringify(scanned.repeated)} within one object; which value counts would be a guess.`);
+  }
   let value: unknown;
   try {
     value = JSON.parse(json);
@@ -178,6 +223,8 @@ export const parseAdvisory = (json: string): Checked<Advisory> => {
     return whole(`The body is not JSON: ${(e as Error).message}.`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return whole('The body must be one OSV advisory, a JSON object.');
+  const tooMany = oversized(value);
+  if (tooMany.length > 0) return invalid(tooMany);
   const parsed = AdvisorySchema.safeParse(value);
   if (!parsed.success) {
     return invalid(

@@ -21,7 +21,7 @@
  * A version outside that grammar cannot be ordered: matching it answers `unknown`.
  */
 import semver from 'semver';
-import { compareVersions, parseVersion, type Ordering } from './versions.ts';
+import { compareParsed, compareVersions, parseVersion, versionKey, type Ordering, type ParsedVersion } from './versions.ts';
 
 export type VersionOrder = 'semver' | 'nuget';
 export type Operator = '<' | '<=' | '>' | '>=' | '=';
@@ -42,10 +42,41 @@ export const compareIn = (order: VersionOrder, a: string, b: string): Ordering |
 
 export const isOrderable = (version: string): boolean => parseVersion(version) !== undefined;
 
-const holds = (order: VersionOrder, version: string, c: Comparator): boolean | undefined => {
-  const cmp = compareIn(order, version, c.version);
-  if (cmp === undefined) return undefined;
-  switch (c.operator) {
+/** A version read in an order (NuGet's compares prerelease labels case-insensitively). */
+const parseIn = (order: VersionOrder, version: string): ParsedVersion | undefined => parseVersion(order === 'nuget' ? version.toLowerCase() : version);
+
+/**
+ * A matcher with its versions parsed once: the comparators' versions, and the explicit versions as a set of exact
+ * texts and a set of version keys. Matching a target then parses its version once and costs a Set lookup plus the
+ * comparators, not a parse of every listed version (an advisory may list 50,000, checked against 1,000 targets).
+ */
+type Compiled = {
+  clauses: Array<{ comparators: Array<{ operator: Operator; version: ParsedVersion | undefined }>; fixedIn?: string | undefined }>;
+  exact: Set<string>;
+  keys: Set<string>;
+};
+const compiledMatchers = new WeakMap<Matcher, Compiled>();
+
+const compile = (matcher: Matcher): Compiled => {
+  const keys = new Set<string>();
+  for (const v of matcher.versions ?? []) {
+    const parsed = parseIn(matcher.order, v);
+    if (parsed) keys.add(versionKey(parsed));
+  }
+  const compiled: Compiled = {
+    clauses: matcher.clauses.map((c) => ({
+      comparators: c.comparators.map((k) => ({ operator: k.operator, version: parseIn(matcher.order, k.version) })),
+      fixedIn: c.fixedIn,
+    })),
+    exact: new Set(matcher.versions ?? []),
+    keys,
+  };
+  compiledMatchers.set(matcher, compiled);
+  return compiled;
+};
+
+const holds = (operator: Operator, cmp: Ordering): boolean => {
+  switch (operator) {
     case '<':
       return cmp < 0;
     case '<=':
@@ -61,10 +92,13 @@ const holds = (order: VersionOrder, version: string, c: Comparator): boolean | u
 
 /** Whether `version` is in the range: affected (with the clause's fix, if any), unaffected, or unknown (not orderable). */
 export const matchVersion = (matcher: Matcher, version: string): Match => {
-  if (matcher.versions?.some((v) => v === version || compareIn(matcher.order, v, version) === 0)) return { kind: 'affected' };
-  if (!isOrderable(version)) return { kind: 'unknown' };
-  for (const clause of matcher.clauses) {
-    if (clause.comparators.every((c) => holds(matcher.order, version, c) === true)) {
+  const compiled = compiledMatchers.get(matcher) ?? compile(matcher);
+  const parsed = parseIn(matcher.order, version);
+  if (compiled.exact.has(version) || (parsed !== undefined && compiled.keys.has(versionKey(parsed)))) return { kind: 'affected' };
+  if (parsed === undefined) return { kind: 'unknown' };
+  for (const clause of compiled.clauses) {
+    // A comparator whose version cannot be ordered holds nothing (the parsers refuse such ranges before this).
+    if (clause.comparators.every((c) => c.version !== undefined && holds(c.operator, compareParsed(parsed, c.version)))) {
       return clause.fixedIn !== undefined ? { kind: 'affected', fixedIn: clause.fixedIn } : { kind: 'affected' };
     }
   }
@@ -111,6 +145,11 @@ const parseNpmRange = (text: string): RangeResult => {
     ok: false,
     detail: `Range ${JSON.stringify(text)} is not an npm semver range: ${why} (e.g. <13.0.1, >=1.0.0 <1.2.6 || <0.2.4, ^1.2.0).`,
   });
+  // node-semver reads an empty alternative (`<13.0.1 ||`, `|| <1.0.0`, `||`) as `*`, every version: a typo or an empty
+  // template variable would mark every target affected. `*` says that on purpose.
+  if (text.split('||').some((alternative) => alternative.trim() === '')) {
+    return bad('an alternative around || is empty, which npm reads as every version (write * for every version)');
+  }
   let range: semver.Range;
   try {
     range = new semver.Range(text, { includePrerelease: true });

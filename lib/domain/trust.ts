@@ -1,4 +1,7 @@
 import { RECORD_PRIVILEGE, VIEW_PRIVILEGE, type Privilege } from './auth.ts';
+import ipaddr from 'ipaddr.js';
+import { required } from './deployment.ts';
+import { refusedAddress } from './webhooks.ts';
 
 /**
  * Trust policies: a feed trusts the OpenID Connect identity tokens that a CI platform (GitHub Actions, GitLab CI)
@@ -179,22 +182,39 @@ export const matchPolicy = (policies: readonly TrustPolicy[], claims: TokenClaim
   return { ok: false, refusal: STAGES[furthest]! };
 };
 
-/** What the record's UserName defaults to: GitHub's `actor`, GitLab's `user_login`, else the token's `sub`. */
+/** A claim's text as a record's UserName, checked as the API checks that field (within its limit, visible, no controls). */
+const USER_NAME = required('UserName');
+
+/**
+ * What the record's UserName defaults to: GitHub's `actor`, GitLab's `user_login`, else the token's `sub`; the first
+ * that is a valid UserName (a claim too long, or holding control or invisible format characters, is passed over, as
+ * the same text sent as the UserName field would be refused), else `identity token`.
+ */
 export const tokenUserName = (claims: TokenClaims): string => {
   for (const name of ['actor', 'user_login', 'sub']) {
-    const value = claimText(claims[name])?.trim();
-    if (value) return value;
+    const value = claimText(claims[name]);
+    const checked = value === undefined ? undefined : USER_NAME.safeParse(value);
+    if (checked?.success) return checked.data;
   }
   return 'identity token';
 };
 
-/** Whether an issuer URL may be trusted: https, or http on a loopback host where local issuers are allowed. */
+/**
+ * Whether an issuer URL (or the JWKS URL its discovery document names) may be trusted: https, or http on a loopback
+ * host where local issuers are allowed. A host given as an IP address must be a public one (as webhooks' addresses:
+ * never private, link-local such as the instance metadata service 169.254.169.254, or loopback unless local issuers
+ * are allowed), and `localhost` is loopback: the service fetches these URLs, so a policy cannot point it inside the
+ * network. (A name that resolves to such an address is not checked here: see docs/operations.md.)
+ */
 export const issuerAllowed = (issuer: string, allowLoopback: boolean): boolean => {
   if (!URL.canParse(issuer)) return false;
   const url = new URL(issuer);
   if (url.username || url.password || url.search || url.hash) return false;
+  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  const loopbackName = host === 'localhost' || host.endsWith('.localhost');
+  if (ipaddr.isValid(host) ? refusedAddress(host, { allowLoopback }) !== undefined : loopbackName && !allowLoopback) return false;
   if (url.protocol === 'https:') return true;
-  return allowLoopback && url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+  return allowLoopback && url.protocol === 'http:' && ['127.0.0.1', 'localhost', '::1'].includes(host);
 };
 
 /** The shorthands' input: `--github OWNER/REPO` or `--gitlab GROUP/PROJECT`, with the optional bindings. */

@@ -22,7 +22,9 @@ import { CLOCK_SKEW_SECONDS, issuerAllowed, type Refusal, type TokenClaims } fro
  * Keys are cached per issuer (one process-wide instance serves every warm request without a network call). A token
  * signed with a key id the cache lacks refetches the JWKS, at most once per `refetchIntervalMs` per issuer (a flood of
  * made-up key ids costs the issuer one request a minute). An issuer that cannot be reached is the domain's
- * {@link Unavailable} (503 with Retry-After), not a refusal; keys already cached keep being used meanwhile.
+ * {@link Unavailable} (503 with Retry-After), not a refusal; keys already cached keep being used meanwhile. Each fetch
+ * is bounded in time (`fetchTimeoutMs`, body included) and its body in size (256 KiB, read by a small hand-written
+ * loop, as fetch's own readers take any size), so an issuer that drips or floods costs a few seconds, not the memory.
  */
 export type TokenVerifierOptions = {
   /** http://127.0.0.1 and localhost issuers are accepted (npm start and the tests; never on AWS). */
@@ -128,13 +130,50 @@ export class TokenVerifier {
       throw UNREACHABLE(issuer, `fetching ${what} failed: ${(e as Error).name}`);
     }
     if (!response.ok) throw UNREACHABLE(issuer, `${what} answered ${response.status}`);
+    let text: string;
     try {
-      return await response.json();
+      text = await boundedText(response, MAX_DOCUMENT_BYTES);
+    } catch (e) {
+      throw UNREACHABLE(issuer, e instanceof TooLarge ? `${what} is larger than ${MAX_DOCUMENT_BYTES} bytes` : `reading ${what} failed: ${(e as Error).name}`);
+    }
+    try {
+      return JSON.parse(text);
     } catch {
       throw UNREACHABLE(issuer, `${what} is not JSON`);
     }
   }
 }
+
+/**
+ * The largest discovery document or JWKS read (GitHub's and GitLab's are a few KiB): a body past it is refused as it
+ * streams in, so that an issuer cannot fill the function's memory within the fetch's time limit.
+ */
+const MAX_DOCUMENT_BYTES = 256 * 1024;
+
+class TooLarge extends Error {}
+
+/**
+ * A response's body as UTF-8 text, read chunk by chunk up to `max` bytes. Hand-written: fetch's `text()`/`json()` read
+ * the whole body whatever its size, and the response's Content-Length may be absent (chunked) or untrue.
+ */
+const boundedText = async (response: Response, max: number): Promise<string> => {
+  if (Number(response.headers.get('content-length') ?? 0) > max) throw new TooLarge();
+  const reader = response.body?.getReader();
+  if (!reader) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => undefined);
+      throw new TooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+};
 
 /** The library's error as the domain's refusal (its message, which may quote the token's claims, is not passed on). */
 const refusalOf = (e: unknown): Refusal => {

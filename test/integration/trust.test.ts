@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHandler } from '../../functions/record-deployment/handler.ts';
@@ -11,7 +13,7 @@ import { ApiKeyRepository } from '../../lib/store/api-keys.ts';
 import { documentClient } from '../../lib/store/client.ts';
 import { Directory } from '../../lib/store/directory.ts';
 import { FeedRepository } from '../../lib/store/feeds.ts';
-import type { TokenVerifierOptions } from '../../lib/store/oidc.ts';
+import { TokenVerifier, type TokenVerifierOptions } from '../../lib/store/oidc.ts';
 import { TrustPolicyRepository } from '../../lib/store/trust-policies.ts';
 import { formBody, invoke, seedFields } from '../support/invoke.ts';
 import { startIssuer, type Issuer, type SignOptions } from '../support/oidc-issuer.ts';
@@ -219,6 +221,49 @@ describe('the issuer and its keys', () => {
       expect((await record(github(), A, handler)).status).toBe(200);
     } finally {
       await issuer.start();
+    }
+  });
+
+  it('an issuer whose JWKS floods or drips is a 503 within the fetch time limit, its body never read whole', async () => {
+    /** An issuer whose discovery document is right and whose JWKS is 125 MiB (flood) or never ends (drip). */
+    const badIssuer = async (kind: 'flood' | 'drip') => {
+      const sent = { chunks: 0 };
+      const server = createServer((req, res) => {
+        const own = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+        if (req.url === '/.well-known/openid-configuration') return res.end(JSON.stringify({ issuer: own, jwks_uri: `${own}/jwks` }));
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('{"keys":["');
+        if (kind === 'drip') return;
+        const chunk = Buffer.alloc(64 * 1024, 'a');
+        const pump = (): void => {
+          while (sent.chunks < 2000 && res.write(chunk)) sent.chunks++;
+          if (sent.chunks < 2000) res.once('drain', pump);
+          else res.end('"]}');
+        };
+        pump();
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const close = () => {
+        server.closeAllConnections();
+        server.close();
+      };
+      return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, sent, close };
+    };
+    const flood = await badIssuer('flood');
+    const drip = await badIssuer('drip');
+    try {
+      const started = Date.now();
+      await expect(new TokenVerifier({ allowLoopbackIssuers: true, fetchTimeoutMs: 3000 }).verify('a.b.c', flood.url)).rejects.toThrow(
+        /its JWKS is larger than 262144 bytes/,
+      );
+      expect(Date.now() - started).toBeLessThan(2500);
+      expect(flood.sent.chunks).toBeLessThan(2000);
+      await expect(new TokenVerifier({ allowLoopbackIssuers: true, fetchTimeoutMs: 500 }).verify('a.b.c', drip.url)).rejects.toThrow(
+        /reading its JWKS failed: TimeoutError/,
+      );
+    } finally {
+      flood.close();
+      drip.close();
     }
   });
 

@@ -116,6 +116,64 @@ describe('OSV advisories', () => {
       expect(quickly(JSON.stringify({ affected: many }))).toMatch(/60 packages; at most 50/);
     });
 
+    it('a 1 MiB body of wrongly typed list elements is counted before the schema reads it (hundreds of thousands of issues overflowed the stack)', () => {
+      const ones = (n: number) => '[' + Array.from({ length: n }, () => '1').join(',') + ']';
+      expect(quickly(`{"affected":[{"package":{"ecosystem":"NuGet","name":"x"},"versions":${ones(520_000)}}]}`)).toMatch(/520000 versions; at most 50000/);
+      const entry = {
+        package: { ecosystem: 'NuGet', name: 'x' },
+        versions: Array(250).fill(1),
+        ranges: Array(20).fill({ type: 'SEMVER', events: Array(50).fill(1) }),
+      };
+      expect(quickly(JSON.stringify({ affected: Array(200).fill(entry) }))).toMatch(/4000 ranges; at most 1000/);
+      expect(quickly(`{"affected":${ones(300_000)}}`)).toMatch(/at most 200 entries/);
+      // Lists of another type, or inherited, count as none: the schema then names them.
+      expect(fields('{"affected":[{"package":{"ecosystem":"NuGet","name":"x"},"versions":{"length":99999999}}]}')).toEqual(['affected[0].versions']);
+    });
+
+    it('refuses a key repeated within one object (JSON.parse would keep the last without a word), however it is spelt', () => {
+      const repeated = (text: string) => {
+        const result = parseAdvisory(text);
+        expect(result.ok).toBe(false);
+        return result.ok ? '' : result.detail;
+      };
+      const pkg = '"package":{"ecosystem":"NuGet","name":"Newtonsoft.Json"}';
+      expect(repeated(`{"affected":[{${pkg},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"13.0.1","fixed":"1.0.0"}]}]}]}`)).toMatch(
+        /repeats the key "fixed"/,
+      );
+      expect(repeated(`{"affected":[{${pkg},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0", "introduc\\u0065d" :"99"}]}]}]}`)).toMatch(
+        /repeats the key "introduced"/,
+      );
+      expect(repeated(`{"id":"a","affected":[{${pkg},"versions":["12.0.3"]}],"id":"b"}`)).toMatch(/repeats the key "id"/);
+      expect(repeated(`{"affected":[{${pkg},"versions":[]}],"__proto__":{},"__proto__":{}}`)).toMatch(/repeats the key "__proto__"/);
+      // The same key in sibling or nested objects, and key-like text in strings and arrays, are not repeats.
+      const fine = `{"id":"x","affected":[{${pkg},"versions":["id",":","{\\"id\\":1}"]},{${pkg},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"13.0.1"}]}]}]}`;
+      expect(parseAdvisory(fine).ok).toBe(true);
+    });
+
+    it('an ecosystem or package named like an Object.prototype property is read as text', () => {
+      for (const ecosystem of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+        const advisory = parsed({ affected: [{ package: { ecosystem, name: 'constructor' }, versions: ['toString'] }] });
+        expect(advisory.packages).toEqual([expect.objectContaining({ ecosystem, name: 'constructor', matching: 'versions-list' })]);
+      }
+    });
+
+    it('an advisory at the limits (50,000 versions, 5,000 clauses) checks 1,000 targets in well under a second', () => {
+      const versions = Array.from({ length: 50_000 }, (_, i) => `100000.${i % 1000}.0-rc.${i}`);
+      // [0, 1), [2, 3), ... [9998, 9999): 5,000 clauses.
+      const events = Array.from({ length: 10_000 }, (_, i) => (i % 2 ? { fixed: `${i}.0.0` } : { introduced: `${i}.0.0` }));
+      const { packages } = parsed({
+        affected: [{ package: { ecosystem: 'NuGet', name: 'Newtonsoft.Json' }, versions, ranges: [{ type: 'ECOSYSTEM', events }] }],
+      });
+      const matcher = packages[0]!.matcher;
+      const start = performance.now();
+      const kinds = Array.from({ length: 1000 }, (_, i) => matchVersion(matcher, `9.${i}.0`).kind);
+      expect(performance.now() - start).toBeLessThan(1000);
+      expect(kinds.every((k) => k === 'unaffected')).toBe(true);
+      expect(matchVersion(matcher, '100000.7.0-RC.0007')).toEqual({ kind: 'affected' });
+      expect(matchVersion(matcher, '100000.7.0-rc.8')).toEqual({ kind: 'unaffected' });
+      expect(matchVersion(matcher, '9998.5.0')).toEqual({ kind: 'affected', fixedIn: '9999.0.0' });
+    });
+
     it('a 10 MB string field costs one linear scan', () => {
       expect(quickly(JSON.stringify({ id: 'x'.repeat(10 * 1024 * 1024), affected: [] }))).toMatch(/id|affected/);
     });

@@ -12,8 +12,11 @@ const matcher = (range: string): Matcher => {
 };
 const kind = (range: string, version: string) => matchVersion(matcher(range), version).kind;
 
-/** What the service refuses before matching: an empty range, and a bare version (NuGet reads >=, npm =). */
-const refused = (range: string) => range.trim() === '' || /^[vV]?\d+(\.\d+)*$/.test(range.trim());
+/**
+ * What the service refuses before matching: an empty range, a bare version (NuGet reads >=, npm =), and an empty
+ * alternative around `||` (node-semver reads it as every version).
+ */
+const refused = (range: string) => range.trim() === '' || /^[vV]?\d+(\.\d+)*$/.test(range.trim()) || range.split('||').some((a) => a.trim() === '');
 
 describe("npm ranges: node-semver's own test vectors, read with includePrerelease", () => {
   const moved = new Set(INCLUDED_WITH_PRERELEASES.map(([r, v]) => `${r}\n${v}`));
@@ -47,7 +50,7 @@ describe("npm ranges: node-semver's own test vectors, read with includePrereleas
   });
 
   it("refuses the vectors' bare versions and the empty range, asking for an operator or an interval", () => {
-    const bare = [...RANGE_INCLUDE, ...RANGE_EXCLUDE].map(([r]) => r).filter(refused);
+    const bare = [...RANGE_INCLUDE, ...RANGE_EXCLUDE].map(([r]) => r).filter((r) => refused(r) && !r.includes('||'));
     expect(bare).toEqual(expect.arrayContaining(['1.0.0', '2', '2.3', '']));
     for (const range of bare) {
       const parsed = parseRange(range);
@@ -68,6 +71,16 @@ describe("npm ranges: node-semver's own test vectors, read with includePrereleas
     expect(kind('<13.0.1', '12.0.3.4')).toBe('affected');
     expect(kind('<13.0.1', '13.0.1.0')).toBe('unaffected');
     expect(kind('^1.2.0', '1.5')).toBe('affected');
+  });
+
+  it('refuses an empty alternative around ||, which node-semver would read as every version', () => {
+    for (const range of ['<13.0.1 ||', '|| <13.0.1', '<12.0.0 || || >14.0.0', '||', '  ||  ']) {
+      const parsed = parseRange(range);
+      expect(parsed.ok).toBe(false);
+      if (!parsed.ok && range.trim() !== '') expect(parsed.detail).toMatch(/alternative around \|\| is empty.*write \*/);
+    }
+    expect(kind('*', '1.0.0')).toBe('affected');
+    expect(kind('<12.0.0 || >14.0.0', '13.0.0')).toBe('unaffected');
   });
 
   it('refuses what does not parse, naming it', () => {

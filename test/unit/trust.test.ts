@@ -153,6 +153,12 @@ describe('the rest', () => {
     expect(tokenUserName({ user_login: 'gl', sub: 's' })).toBe('gl');
     expect(tokenUserName({ sub: 'repo:o/r:ref:refs/heads/main' })).toBe('repo:o/r:ref:refs/heads/main');
   });
+  it('passes over a claim that would be refused as the UserName field: too long, control or invisible format characters', () => {
+    expect(tokenUserName({ actor: 'y'.repeat(2000), sub: 's' })).toBe('s');
+    expect(tokenUserName({ actor: 'mo\u202ena', user_login: 'gl\u0000', sub: 's' })).toBe('s');
+    expect(tokenUserName({ actor: 'mo\u200bna', sub: '\u0007' })).toBe('identity token');
+    expect(tokenUserName({ actor: '  mona  ' })).toBe('mona');
+  });
   it('allows https issuers, and http on loopback only where allowed', () => {
     expect(issuerAllowed(GITHUB_ISSUER, false)).toBe(true);
     expect(issuerAllowed('http://127.0.0.1:9000', false)).toBe(false);
@@ -161,6 +167,29 @@ describe('the rest', () => {
     expect(issuerAllowed('http://10.0.0.1', true)).toBe(false);
     expect(issuerAllowed('https://u:p@issuer.example', false)).toBe(false);
     expect(issuerAllowed('not a url', true)).toBe(false);
+  });
+  it('refuses issuers (and JWKS URLs) at internal addresses: link-local, private, loopback unless local issuers are allowed', () => {
+    for (const internal of [
+      'https://169.254.169.254',
+      'https://169.254.169.254/latest/meta-data/',
+      'https://[fd00:ec2::254]',
+      'https://10.0.0.5',
+      'https://192.168.1.1:8443',
+      'https://0x7f.1',
+      'https://127.0.0.1',
+      'https://[::1]',
+      'https://[::ffff:169.254.169.254]',
+      'https://localhost',
+      'https://issuer.localhost',
+    ]) {
+      expect(issuerAllowed(internal, false), internal).toBe(false);
+    }
+    expect(issuerAllowed('https://10.0.0.5', true)).toBe(false);
+    expect(issuerAllowed('https://169.254.169.254', true)).toBe(false);
+    expect(issuerAllowed('https://127.0.0.1:8443', true)).toBe(true);
+    expect(issuerAllowed('http://[::1]:9000', true)).toBe(true);
+    expect(issuerAllowed('https://8.8.8.8', false)).toBe(true);
+    expect(issuerAllowed(GITLAB_ISSUER, false)).toBe(true);
   });
   it('parses lifetimes', () => {
     expect([parseLifetime('600'), parseLifetime('10m'), parseLifetime('1h')]).toEqual([600, 600, 3600]);

@@ -69,7 +69,7 @@ export const addTrustPolicy = async (deps: TrustAdmin, input: AddTrust): Promise
   const { issuer, claims } = policyClaims(input);
   if (!issuerAllowed(issuer, deps.allowLoopbackIssuers)) {
     throw new TrustInputError(
-      `--issuer must be an https:// URL without credentials, query or fragment${deps.allowLoopbackIssuers ? ' (or http://127.0.0.1 / localhost)' : ''}`,
+      `--issuer must be an https:// URL without credentials, query or fragment, on a public host (not a private, link-local or loopback address)${deps.allowLoopbackIssuers ? '; or http://127.0.0.1 / localhost' : ''}`,
     );
   }
   if (!URL.canParse(input.audience)) throw new TrustInputError('--audience must be a URL (the service base URL pipelines use)');
