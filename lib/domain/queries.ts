@@ -90,6 +90,18 @@ export const OverviewQuerySchema = z.object({
 });
 export type OverviewQuery = z.output<typeof OverviewQuerySchema>;
 
+/** A GroupName needs its PackageName, and `from` may not be after `to` (the frequency and DORA reads). */
+const groupNeedsPackageFromBeforeTo = z.superRefine(
+  (q: { GroupName?: string | undefined; PackageName?: string | undefined; from?: string | undefined; to?: string | undefined }, ctx) => {
+    if (q.GroupName !== undefined && q.PackageName === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['GroupName'], message: 'needs PackageName' });
+    }
+    if (q.from !== undefined && q.to !== undefined && q.from > q.to) {
+      ctx.addIssue({ code: 'custom', path: ['from'], message: 'is after to' });
+    }
+  },
+);
+
 /** The frequency route (`ROUTES.frequency`): deployments per day or week (Monday UTC), from the per-day counters. */
 export const FrequencyQuerySchema = z
   .object({
@@ -109,16 +121,7 @@ export const FrequencyQuerySchema = z
       }),
     ),
   })
-  .check(
-    z.superRefine((q, ctx) => {
-      if (q.GroupName !== undefined && q.PackageName === undefined) {
-        ctx.addIssue({ code: 'custom', path: ['GroupName'], message: 'needs PackageName' });
-      }
-      if (q.from !== undefined && q.to !== undefined && q.from > q.to) {
-        ctx.addIssue({ code: 'custom', path: ['from'], message: 'is after to' });
-      }
-    }),
-  );
+  .check(groupNeedsPackageFromBeforeTo);
 export type FrequencyQuery = z.output<typeof FrequencyQuerySchema>;
 
 /** The dora route (`ROUTES.dora`): the four DORA keys of a feed, a package, a target or a region, from the counters. */
@@ -133,16 +136,7 @@ export const DoraQuerySchema = z
     from: instant('Date'),
     to: instant('Date'),
   })
-  .check(
-    z.superRefine((q, ctx) => {
-      if (q.GroupName !== undefined && q.PackageName === undefined) {
-        ctx.addIssue({ code: 'custom', path: ['GroupName'], message: 'needs PackageName' });
-      }
-      if (q.from !== undefined && q.to !== undefined && q.from > q.to) {
-        ctx.addIssue({ code: 'custom', path: ['from'], message: 'is after to' });
-      }
-    }),
-  );
+  .check(groupNeedsPackageFromBeforeTo);
 export type DoraQuery = z.output<typeof DoraQuerySchema>;
 
 /** The feeds route (`ROUTES.feeds`): no parameters besides an API key. */

@@ -65,7 +65,8 @@ const decodeCursor = (cursor: string, partition: Partition, range?: PageRequest[
   return { sk, pk };
 };
 
-const keyCondition = (attribute: string, range: PageRequest['range']) => {
+/** A Query's key condition: the partition attribute (its value is `:p`, the caller's), within the sort key range. */
+export const keyCondition = (attribute: string, range: PageRequest['range']) => {
   const low = range?.low;
   const high = range?.high;
   const sk =

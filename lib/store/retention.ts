@@ -5,6 +5,7 @@ import { currentKey, feedIndexKey } from '../domain/keys.ts';
 import { EXPIRES_AT, isExpired, wantedExpiry, type ReplacedRecord } from '../domain/retention.ts';
 import { isConditionFailed } from './failures.ts';
 import type { DeploymentItem } from './items.ts';
+import { keyCondition } from './queries.ts';
 
 /**
  * Retention's writes on the deployments table (the rule is lib/domain/retention.ts's):
@@ -81,21 +82,13 @@ export const feedHistoryPage = async (
 ): Promise<{ items: DeploymentItem[]; next?: string }> => {
   const feedPk = feedIndexKey(request.feedName);
   const start = request.after === undefined ? undefined : decodeResume(request.after, feedPk);
-  const { low, high } = request.range ?? {};
-  const sk =
-    low !== undefined && high !== undefined
-      ? ' AND sk BETWEEN :low AND :high'
-      : low !== undefined
-        ? ' AND sk >= :low'
-        : high !== undefined
-          ? ' AND sk <= :high'
-          : '';
+  const condition = keyCondition('feedPk', request.range);
   const out = await client.send(
     new QueryCommand({
       TableName: table,
       IndexName: 'byFeed',
-      KeyConditionExpression: `feedPk = :f${sk}`,
-      ExpressionAttributeValues: { ':f': feedPk, ...(low !== undefined ? { ':low': low } : {}), ...(high !== undefined ? { ':high': high } : {}) },
+      ...condition,
+      ExpressionAttributeValues: { ...condition.ExpressionAttributeValues, ':p': feedPk },
       ScanIndexForward: true,
       Limit: request.limit,
       ...(start ? { ExclusiveStartKey: start } : {}),
