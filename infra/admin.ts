@@ -425,15 +425,14 @@ const HANDLERS: Record<string, (c: Context) => Promise<void>> = {
       lines,
       dryRun,
       now: new Date(),
-      onProgress: (p, line) => print(`import: line ${line}: ${p.imported} imported, ${p.skipped} already there, ${p.malformed.length} malformed`),
+      onMalformed: (line, detail) => err(`${arg}:${line}: ${detail}`),
+      onProgress: (p, line) => print(`import: line ${line}: ${p.imported} imported, ${p.skipped} already there, ${p.malformed} malformed`),
     });
-    for (const m of r.malformed) err(`${arg}:${m.line}: ${m.detail}`);
     out(
       `${dryRun ? 'Dry run: would import' : 'Imported'} ${r.imported} record(s) into feed ${r.feed.displayName}; ${r.skipped} already there (skipped)` +
-        `${r.malformed.length > 0 ? `; ${r.malformed.length} malformed line(s) not imported (listed above)` : ''}.`,
+        `${r.malformed > 0 ? `; ${r.malformed} malformed line(s) not imported (listed above)` : ''}.`,
     );
-    if (r.malformed.length > 0)
-      throw new Error(`${r.malformed.length} line(s) of ${arg} were not imported; fix them and import the file again (the rest is skipped then).`);
+    if (r.malformed > 0) throw new Error(`${r.malformed} line(s) of ${arg} were not imported; fix them and import the file again (the rest is skipped then).`);
   },
   'keys add': async ({ values, deps, out }) => {
     const request = newKeyOptions(values);

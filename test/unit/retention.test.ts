@@ -2,6 +2,8 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { dispatch, type DispatchDeps } from '../../lib/app/events.ts';
 import { announcedEvent } from '../../lib/domain/events.ts';
+import { importFeed } from '../../lib/app/admin/transfer.ts';
+import type { FeedRecord } from '../../lib/domain/auth.ts';
 import { csvCell, csvHeader, csvRow, jsonLine, parseExportedLine, toExported, type ExportedRecord } from '../../lib/domain/export.ts';
 import { currentKey, deploymentPartitionKey } from '../../lib/domain/keys.ts';
 import type { DeploymentRecord } from '../../lib/domain/record.ts';
@@ -184,5 +186,26 @@ describe('export format', () => {
     expect(bad(JSON.stringify({ ...good, Version: undefined }))).toMatch(/Version/);
     expect(bad(JSON.stringify({ ...good, FeedName: 'Other' }))).toBe('FeedName Other is not the feed releases');
     expect(bad(JSON.stringify(good))).toBe('ok');
+  });
+});
+
+describe('import of malformed lines', () => {
+  it('reports each malformed line as it is read and keeps only a count (memory stays flat)', async () => {
+    const feed = { name: 'releases', displayName: 'Releases', id: '01FEED', anonymousPrivileges: [] } as unknown as FeedRecord;
+    const reported: number[] = [];
+    const seenWhenAsked: number[] = [];
+    async function* lines() {
+      for (let i = 1; i <= 5; i++) {
+        seenWhenAsked.push(reported.length);
+        yield i % 2 === 0 ? '[]' : '{not json';
+      }
+    }
+    const deps = { feeds: { get: async () => feed }, client: undefined, deploymentsTable: 't', idempotencyTable: 'i' } as unknown as Parameters<
+      typeof importFeed
+    >[0];
+    const result = await importFeed(deps, { name: 'Releases', lines: lines(), dryRun: false, now: new Date(), onMalformed: (line) => reported.push(line) });
+    expect(result).toMatchObject({ imported: 0, skipped: 0, malformed: 5 });
+    expect(reported).toEqual([1, 2, 3, 4, 5]);
+    expect(seenWhenAsked).toEqual([0, 1, 2, 3, 4]);
   });
 });

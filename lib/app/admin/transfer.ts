@@ -19,7 +19,8 @@ import type { AdminDependencies } from './dependencies.ts';
  * Import restores records through the record transaction with their own Id (lib/store/deployments.ts), in the file's
  * order (an export's is Date order), so the current items, the overview and the counters end as if the records had
  * been recorded then; each is marked `imported`, so no event is announced again. A record whose history item exists
- * already is skipped and counted, so importing twice is importing once. A malformed line is reported by its number and
+ * already is skipped and counted, so importing twice is importing once. A malformed line is reported by its number as
+ * it is read (and counted, not kept: a file of a million bad lines takes no more memory than a good one), and
  * the rest go in.
  */
 export type ExportFormat = 'jsonl' | 'csv';
@@ -58,23 +59,32 @@ export const exportFeed = async (
   return { exported };
 };
 
-export type ImportResult = { imported: number; skipped: number; malformed: Array<{ line: number; detail: string }> };
+/** Counts only: a malformed line is handed to `onMalformed` as it is read, so memory stays flat whatever the file holds. */
+export type ImportResult = { imported: number; skipped: number; malformed: number };
 
 export const importFeed = async (
   deps: Pick<AdminDependencies, 'feeds' | 'client' | 'deploymentsTable' | 'idempotencyTable'>,
-  request: { name: string; lines: AsyncIterable<string>; dryRun: boolean; now: Date; onProgress?: (result: ImportResult, line: number) => void },
+  request: {
+    name: string;
+    lines: AsyncIterable<string>;
+    dryRun: boolean;
+    now: Date;
+    onMalformed: (line: number, detail: string) => void;
+    onProgress?: (result: ImportResult, line: number) => void;
+  },
 ): Promise<ImportResult & { feed: FeedRecord }> => {
   const feed = await deps.feeds.get(request.name);
   if (!feed) throw new NotFound(`No feed named ${request.name}: add it first (feeds add ${request.name}).`);
   const tables = { deployments: deps.deploymentsTable, idempotency: deps.idempotencyTable };
-  const result: ImportResult = { imported: 0, skipped: 0, malformed: [] };
+  const result: ImportResult = { imported: 0, skipped: 0, malformed: 0 };
   let number = 0;
   for await (const line of request.lines) {
     number++;
     if (line.trim() === '') continue;
     const parsed = parseExportedLine(line, { name: feed.name, id: feed.id });
     if (!parsed.ok) {
-      result.malformed.push({ line: number, detail: parsed.detail });
+      result.malformed++;
+      request.onMalformed(number, parsed.detail);
       continue;
     }
     const { id, previousVersion, ...record } = parsed.value;
