@@ -136,6 +136,7 @@ describe('events and retention', () => {
 
 describe('export format', () => {
   const feed = { name: 'releases', id: '01FEED' };
+  const NOW = new Date('2026-06-01T00:00:00Z');
 
   it('CSV cells that a spreadsheet would evaluate are made inert; RFC 4180 quoting', () => {
     for (const lead of ['=', '+', '-', '@', '\t', '\r']) {
@@ -161,7 +162,7 @@ describe('export format', () => {
 
   it('a JSON line reads back as the same record, every field', () => {
     const r = record({ groupName: 'G', url: 'https://x/', dateInFuture: true, date: '2027-01-01T00:00:00.000Z', keyId: '01KEY', feedId: 'old' });
-    const parsed = parseExportedLine(jsonLine(toExported(r, '1.0.0')).trim(), feed);
+    const parsed = parseExportedLine(jsonLine(toExported(r, '1.0.0')).trim(), feed, NOW);
     expect(parsed).toEqual({ ok: true, value: { ...r, feedId: feed.id, previousVersion: '1.0.0' } });
     expect(toExported(r, null)).not.toHaveProperty('PreviousVersion');
   });
@@ -171,13 +172,13 @@ describe('export format', () => {
     const exported = toExported(r, null);
     expect(exported).toMatchObject({ Status: 'Failed', CommitSha: 'abc1234', CommitTime: '2025-12-31T23:00:00.000Z', TrustPolicy: '01POLICY' });
     expect(csvRow(exported)).toContain(',Failed,abc1234,2025-12-31T23:00:00.000Z,01POLICY,');
-    expect(parseExportedLine(jsonLine(exported).trim(), feed)).toEqual({ ok: true, value: { ...r, feedId: feed.id } });
+    expect(parseExportedLine(jsonLine(exported).trim(), feed, NOW)).toEqual({ ok: true, value: { ...r, feedId: feed.id } });
   });
 
   it('a malformed line says what is wrong', () => {
     const good: ExportedRecord = toExported(record());
     const bad = (line: string) => {
-      const parsed = parseExportedLine(line, feed);
+      const parsed = parseExportedLine(line, feed, NOW);
       return parsed.ok ? 'ok' : parsed.detail;
     };
     expect(bad('{not json')).toMatch(/^not JSON/);
@@ -186,6 +187,29 @@ describe('export format', () => {
     expect(bad(JSON.stringify({ ...good, Version: undefined }))).toMatch(/Version/);
     expect(bad(JSON.stringify({ ...good, FeedName: 'Other' }))).toBe('FeedName Other is not the feed releases');
     expect(bad(JSON.stringify(good))).toBe('ok');
+  });
+
+  it('refuses a line the record path could not have stored: received in the future, committed after Date or ReceivedAt', () => {
+    const good: ExportedRecord = toExported(record());
+    const bad = (over: Partial<ExportedRecord>) => {
+      const parsed = parseExportedLine(JSON.stringify({ ...good, ...over }), feed, NOW);
+      return parsed.ok ? 'ok' : parsed.errors[0]!.field;
+    };
+    // A ReceivedAt (and Date) far ahead would order the record after every later one: its target's version forever.
+    expect(bad({ Date: '2099-01-01T00:00:00.000Z', ReceivedAt: '2099-01-01T00:00:00.000Z' })).toBe('ReceivedAt');
+    expect(bad({ CommitTime: '2026-01-01T00:00:00.001Z' })).toBe('CommitTime');
+    expect(bad({ Date: '2099-01-01T00:00:00.000Z', DateInFuture: true, CommitTime: '2098-01-01T00:00:00.000Z' })).toBe('CommitTime');
+    expect(bad({ CommitTime: '2025-12-31T00:00:00.000Z' })).toBe('ok');
+  });
+
+  it('DateInFuture is what Date and ReceivedAt say, whatever the line says', () => {
+    const good: ExportedRecord = toExported(record());
+    const parsed = (over: Partial<ExportedRecord>) => {
+      const p = parseExportedLine(JSON.stringify({ ...good, ...over }), feed, NOW);
+      return p.ok ? p.value.dateInFuture : 'refused';
+    };
+    expect(parsed({ Date: '2099-01-01T00:00:00.000Z' })).toBe(true);
+    expect(parsed({ DateInFuture: true })).toBeUndefined();
   });
 });
 

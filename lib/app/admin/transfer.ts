@@ -81,7 +81,7 @@ export const importFeed = async (
   for await (const line of request.lines) {
     number++;
     if (line.trim() === '') continue;
-    const parsed = parseExportedLine(line, { name: feed.name, id: feed.id });
+    const parsed = parseExportedLine(line, { name: feed.name, id: feed.id }, request.now);
     if (!parsed.ok) {
       result.malformed++;
       request.onMalformed(number, parsed.detail);
