@@ -4,7 +4,6 @@
  * prints the outcome. Exit status: 0 done, 1 refused or failed (one line), 2 a usage error (with the usage).
  */
 import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { finished } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
@@ -16,7 +15,7 @@ import { DEFAULT_MAX_LIFETIME_SECONDS, parseLifetime } from '../lib/domain/trust
 import { TrustPolicyRepository } from '../lib/store/trust-policies.ts';
 import { addFeed, listAllFeeds, removeFeed } from '../lib/app/admin/feeds.ts';
 import { applyRetention, setRetention } from '../lib/app/admin/retention.ts';
-import { EXPORT_FORMATS, exportFeed, importFeed, type ExportFormat } from '../lib/app/admin/transfer.ts';
+import { EXPORT_FORMATS, exportFeed, importFeed, readLines, type ExportFormat } from '../lib/app/admin/transfer.ts';
 import { addKey, listKeys, revokeKey } from '../lib/app/admin/keys.ts';
 import { addWebhook, listWebhooks, removeWebhook, WebhookUrlRefused } from '../lib/app/admin/webhooks.ts';
 import { PRIVILEGES, VIEW_AND_DOWNLOAD, type Privilege } from '../lib/domain/auth.ts';
@@ -415,10 +414,7 @@ const HANDLERS: Record<string, (c: Context) => Promise<void>> = {
     const feed = oneFeed('import', values);
     if (arg === undefined) throw new UsageError('import needs a FILE (an export in JSON Lines)');
     const dryRun = values['dry-run'] === true;
-    // Opened when the import starts reading (readline drops lines emitted before its iterator exists).
-    const lines: AsyncIterable<string> = {
-      [Symbol.asyncIterator]: () => createInterface({ input: createReadStream(arg), crlfDelay: Infinity })[Symbol.asyncIterator](),
-    };
+    const lines = readLines(createReadStream(arg));
     const print = throttled(err);
     const r = await importFeed(deps, {
       name: feed,

@@ -2,7 +2,8 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { dispatch, type DispatchDeps } from '../../lib/app/events.ts';
 import { announcedEvent } from '../../lib/domain/events.ts';
-import { importFeed } from '../../lib/app/admin/transfer.ts';
+import { Readable } from 'node:stream';
+import { importFeed, MAX_IMPORT_LINE_BYTES, readLines, type ImportLine } from '../../lib/app/admin/transfer.ts';
 import type { FeedRecord } from '../../lib/domain/auth.ts';
 import { csvCell, csvHeader, csvRow, jsonLine, parseExportedLine, toExported, type ExportedRecord } from '../../lib/domain/export.ts';
 import { currentKey, deploymentPartitionKey } from '../../lib/domain/keys.ts';
@@ -231,5 +232,45 @@ describe('import of malformed lines', () => {
     expect(result).toMatchObject({ imported: 0, skipped: 0, malformed: 5 });
     expect(reported).toEqual([1, 2, 3, 4, 5]);
     expect(seenWhenAsked).toEqual([0, 1, 2, 3, 4]);
+  });
+});
+
+describe('readLines: the lines of an import file, none kept beyond the limit', () => {
+  const collect = async (chunks: string[], max?: number) => {
+    const lines: ImportLine[] = [];
+    for await (const line of readLines(Readable.from(chunks.map((c) => Buffer.from(c))), max)) lines.push(line);
+    return lines;
+  };
+
+  it('splits on LF across chunks, drops a CR before it, keeps a last line without LF and UTF-8 split across chunks', async () => {
+    const euro = Buffer.from('€');
+    const input = [Buffer.from('{"a":1}\r\n{"b"'), Buffer.from(':2}\n\n'), euro.subarray(0, 2), Buffer.concat([euro.subarray(2), Buffer.from('x')])];
+    const lines: ImportLine[] = [];
+    for await (const line of readLines(Readable.from(input))) lines.push(line);
+    expect(lines).toEqual(['{"a":1}', '{"b":2}', '', '€x']);
+  });
+
+  it('reports a line longer than the limit by its length, without keeping it, and goes on with the next', async () => {
+    expect(await collect(['ok\n', 'x'.repeat(6), 'y'.repeat(6), '\nok2\n'], 10)).toEqual(['ok', { tooLong: 12 }, 'ok2']);
+    expect(await collect(['x'.repeat(11)], 10)).toEqual([{ tooLong: 11 }]);
+    expect(await collect(['x'.repeat(10), '\n'], 10)).toEqual(['x'.repeat(10)]);
+  });
+
+  it('import counts a too-long line as malformed, with its number', async () => {
+    const feed = { name: 'releases', displayName: 'Releases', id: '01FEED', anonymousPrivileges: [] } as unknown as FeedRecord;
+    const deps = { feeds: { get: async () => feed }, client: undefined, deploymentsTable: 't', idempotencyTable: 'i' } as unknown as Parameters<
+      typeof importFeed
+    >[0];
+    const reported: string[] = [];
+    const lines = readLines(Readable.from([Buffer.from('[]\n'), Buffer.alloc(MAX_IMPORT_LINE_BYTES + 1, 0x20)]));
+    const result = await importFeed(deps, {
+      name: 'Releases',
+      lines,
+      dryRun: true,
+      now: new Date(),
+      onMalformed: (line, detail) => reported.push(`${line}: ${detail}`),
+    });
+    expect(result).toMatchObject({ malformed: 2 });
+    expect(reported[1]).toBe(`2: the line is ${MAX_IMPORT_LINE_BYTES + 1} bytes long; an exported record's is at most ${MAX_IMPORT_LINE_BYTES}`);
   });
 });
