@@ -61,8 +61,8 @@ export const exportFeed = async (
 
 /**
  * The longest line import reads, in bytes. An exported record is far shorter (the API takes bodies of 64 KiB; JSON
- * escapes at most multiply that by 6), and a longer line is reported rather than gathered: node's readline gathers a
- * line whatever its length, and one of over 512 MiB (a file with no line break) ended the command with a RangeError.
+ * escapes at most multiply that by 6), and a longer line is reported rather than gathered into memory (node's readline
+ * gathers a line whatever its length, and throws a RangeError past V8's longest string, about 512 MiB).
  */
 export const MAX_IMPORT_LINE_BYTES = 1024 * 1024;
 
