@@ -4,7 +4,6 @@
  * prints the outcome. Exit status: 0 done, 1 refused or failed (one line), 2 a usage error (with the usage).
  */
 import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { finished } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
@@ -16,7 +15,7 @@ import { DEFAULT_MAX_LIFETIME_SECONDS, parseLifetime } from '../lib/domain/trust
 import { TrustPolicyRepository } from '../lib/store/trust-policies.ts';
 import { addFeed, listAllFeeds, removeFeed } from '../lib/app/admin/feeds.ts';
 import { applyRetention, setRetention } from '../lib/app/admin/retention.ts';
-import { EXPORT_FORMATS, exportFeed, importFeed, type ExportFormat } from '../lib/app/admin/transfer.ts';
+import { EXPORT_FORMATS, exportFeed, importFeed, readLines, type ExportFormat } from '../lib/app/admin/transfer.ts';
 import { addKey, listKeys, revokeKey } from '../lib/app/admin/keys.ts';
 import { addWebhook, listWebhooks, removeWebhook, WebhookUrlRefused } from '../lib/app/admin/webhooks.ts';
 import { PRIVILEGES, VIEW_AND_DOWNLOAD, type Privilege } from '../lib/domain/auth.ts';
@@ -415,25 +414,21 @@ const HANDLERS: Record<string, (c: Context) => Promise<void>> = {
     const feed = oneFeed('import', values);
     if (arg === undefined) throw new UsageError('import needs a FILE (an export in JSON Lines)');
     const dryRun = values['dry-run'] === true;
-    // Opened when the import starts reading (readline drops lines emitted before its iterator exists).
-    const lines: AsyncIterable<string> = {
-      [Symbol.asyncIterator]: () => createInterface({ input: createReadStream(arg), crlfDelay: Infinity })[Symbol.asyncIterator](),
-    };
+    const lines = readLines(createReadStream(arg));
     const print = throttled(err);
     const r = await importFeed(deps, {
       name: feed,
       lines,
       dryRun,
       now: new Date(),
-      onProgress: (p, line) => print(`import: line ${line}: ${p.imported} imported, ${p.skipped} already there, ${p.malformed.length} malformed`),
+      onMalformed: (line, detail) => err(`${arg}:${line}: ${detail}`),
+      onProgress: (p, line) => print(`import: line ${line}: ${p.imported} imported, ${p.skipped} already there, ${p.malformed} malformed`),
     });
-    for (const m of r.malformed) err(`${arg}:${m.line}: ${m.detail}`);
     out(
       `${dryRun ? 'Dry run: would import' : 'Imported'} ${r.imported} record(s) into feed ${r.feed.displayName}; ${r.skipped} already there (skipped)` +
-        `${r.malformed.length > 0 ? `; ${r.malformed.length} malformed line(s) not imported (listed above)` : ''}.`,
+        `${r.malformed > 0 ? `; ${r.malformed} malformed line(s) not imported (listed above)` : ''}.`,
     );
-    if (r.malformed.length > 0)
-      throw new Error(`${r.malformed.length} line(s) of ${arg} were not imported; fix them and import the file again (the rest is skipped then).`);
+    if (r.malformed > 0) throw new Error(`${r.malformed} line(s) of ${arg} were not imported; fix them and import the file again (the rest is skipped then).`);
   },
   'keys add': async ({ values, deps, out }) => {
     const request = newKeyOptions(values);

@@ -58,7 +58,7 @@ const FIELD_DESCRIPTIONS: Record<FieldName, string> = {
   Status:
     'Succeeded (the default) or Failed, case-insensitive. A Failed deployment is history only: the target keeps its current version, and the overview shows the attempt as LastAttempt. Counted by the dora route.',
   CommitSha: "The deployed change's commit id: 7 to 64 hexadecimal digits (stored lower-case).",
-  CommitTime: 'When the deployed change was committed (ISO 8601, not after Date): lead time for changes runs from it to Date.',
+  CommitTime: 'When the deployed change was committed (ISO 8601, not after Date nor the time received): lead time for changes runs from it to Date.',
   Date: 'When it was deployed: any ISO 8601 instant (no zone means UTC); defaults to the time received. Stored in UTC. A Date more than 5 minutes after the time received is kept but ordered by the time received (the answer says DateInFuture: true).',
 };
 

@@ -215,12 +215,15 @@ export const validateDeployment = (entries: Fields, now?: Date): Validation => {
   if (parsed.success) {
     const tooLong = oversizedKey(parsed.data);
     if (tooLong) return fail([tooLong]);
-    // Without a Date the deployment is dated when received: its commit cannot be later (beyond the clock-skew allowance).
+    // A commit cannot be later than the time received (beyond the clock-skew allowance), whatever the Date says: without
+    // a Date the deployment is dated then, and a Date in the future is ordered by then too.
     const { CommitTime, Date: date } = parsed.data;
-    if (now !== undefined && date === undefined && CommitTime !== undefined && Date.parse(CommitTime) > now.getTime() + FUTURE_DATE_SKEW_MS) {
-      return fail([
-        { field: 'CommitTime', detail: 'CommitTime is after Date (the time received, as no Date was given): the commit must come before its deployment.' },
-      ]);
+    if (now !== undefined && CommitTime !== undefined && Date.parse(CommitTime) > now.getTime() + FUTURE_DATE_SKEW_MS) {
+      const detail =
+        date === undefined
+          ? 'CommitTime is after Date (the time received, as no Date was given): the commit must come before its deployment.'
+          : 'CommitTime is in the future (after the time received): the commit must come before its deployment.';
+      return fail([{ field: 'CommitTime', detail }]);
     }
     return { ok: true, value: parsed.data };
   }

@@ -10,10 +10,12 @@
  *   Date of the deployment a rollback fails) to the next succeeded deployment that lands (a rollback that lands is the
  *   restore); counted on the day of that deployment;
  * - lead time is Date - CommitTime of a succeeded deployment that carries CommitTime, counted on its day.
+ * Each instant is the one a record is ordered by (orderingInstant: its Date, or the time received for a Date in the
+ * future), so that a client's clock far ahead neither lengthens a lead time nor shortens a restore to nothing.
  * Medians and the 90th percentile are exact: the counters keep every lead and restore time (in seconds).
  */
 import { countingDay } from './frequency.ts';
-import { isFailed, type DeploymentRecord, type NewDeployment } from './record.ts';
+import { isFailed, orderingInstant, type DeploymentRecord, type NewDeployment } from './record.ts';
 import { changeOf } from './versions.ts';
 import type { DoraView } from './views.ts';
 
@@ -30,9 +32,9 @@ export type CounterDelta = {
 /** Seconds from `from` to `to` (ISO instants), never negative (clocks disagree by a little). */
 const secondsBetween = (from: string, to: string): number => Math.max(0, (Date.parse(to) - Date.parse(from)) / 1000);
 
-/** Lead time of a succeeded record that carries CommitTime, in seconds. */
-export const leadSeconds = (record: Pick<NewDeployment, 'status' | 'commitTime' | 'date'>): number | undefined =>
-  !isFailed(record) && record.commitTime !== undefined ? secondsBetween(record.commitTime, record.date) : undefined;
+/** Lead time of a succeeded record that carries CommitTime, in seconds (to the instant the record is ordered by). */
+export const leadSeconds = (record: Pick<NewDeployment, 'status' | 'commitTime' | 'date' | 'receivedAt' | 'dateInFuture'>): number | undefined =>
+  !isFailed(record) && record.commitTime !== undefined ? secondsBetween(record.commitTime, orderingInstant(record)) : undefined;
 
 /** The target's state a succeeded record lands on: its current record and the failures since (see CurrentItem). */
 export type TargetState = Pick<DeploymentRecord, 'version' | 'date' | 'receivedAt' | 'dateInFuture'> & {
@@ -52,9 +54,12 @@ export const landing = (record: NewDeployment, sk: string, before: TargetState |
   if (before === undefined) return { delta, closes: false };
   const open = before.openSince !== undefined && (before.lastAttemptSk === undefined || before.lastAttemptSk < sk);
   if (changeOf(record.version, before.version) === 'rolledback') {
-    return { delta: { ...delta, failsDay: countingDay(before), restoreSeconds: secondsBetween(before.date, record.date) }, closes: open };
+    return {
+      delta: { ...delta, failsDay: countingDay(before), restoreSeconds: secondsBetween(orderingInstant(before), orderingInstant(record)) },
+      closes: open,
+    };
   }
-  if (open) return { delta: { ...delta, restoreSeconds: secondsBetween(before.openSince!, record.date) }, closes: true };
+  if (open) return { delta: { ...delta, restoreSeconds: secondsBetween(before.openSince!, orderingInstant(record)) }, closes: true };
   return { delta, closes: false };
 };
 

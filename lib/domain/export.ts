@@ -1,7 +1,8 @@
 import * as z from './zod.ts';
 import { optional, required, STATUSES } from './deployment.ts';
 import { foldName } from './keys.ts';
-import { toView, type DeploymentRecord } from './record.ts';
+import { FUTURE_DATE_SKEW_MS } from './dates.ts';
+import { isDateInFuture, toView, type DeploymentRecord } from './record.ts';
 import { invalid, valid, type Checked } from './result.ts';
 
 /**
@@ -107,11 +108,15 @@ const ExportedRecordSchema = z.object({
 /**
  * A line of an export as the record to restore into feed `feed` (its id given to the record): the record's own Id,
  * Date and everything else as exported. A line that is not JSON, lacks a field, or belongs to another feed is an error
- * saying which.
+ * saying which, and so is one the record path could not have stored (`now` is the time of the import): a ReceivedAt
+ * in the future, a CommitTime after Date or after ReceivedAt; otherwise such a line could order its record after every
+ * later one, keeping its target's current version forever, or count lead times that never were. DateInFuture is what
+ * the record path would say of Date and ReceivedAt, whatever the line says.
  */
 export const parseExportedLine = (
   line: string,
   feed: { name: string; id: string },
+  now: Date,
 ): Checked<DeploymentRecord & { feedId: string; previousVersion?: string }> => {
   let json: unknown;
   try {
@@ -125,6 +130,13 @@ export const parseExportedLine = (
   }
   const r = parsed.data;
   if (foldName(r.FeedName) !== foldName(feed.name)) return invalid([{ field: 'FeedName', detail: `FeedName ${r.FeedName} is not the feed ${feed.name}` }]);
+  if (Date.parse(r.ReceivedAt) > now.getTime() + FUTURE_DATE_SKEW_MS) {
+    return invalid([{ field: 'ReceivedAt', detail: `ReceivedAt ${r.ReceivedAt} is in the future: no record was received then` }]);
+  }
+  if (r.CommitTime !== undefined && (r.CommitTime > r.Date || Date.parse(r.CommitTime) > Date.parse(r.ReceivedAt) + FUTURE_DATE_SKEW_MS)) {
+    return invalid([{ field: 'CommitTime', detail: `CommitTime ${r.CommitTime} is after Date or ReceivedAt: the commit must come before its deployment` }]);
+  }
+  const dateInFuture = isDateInFuture(r.Date, r.ReceivedAt);
   return valid({
     id: r.Id,
     feedName: r.FeedName,
@@ -139,7 +151,7 @@ export const parseExportedLine = (
     ...(r.Url !== undefined ? { url: r.Url } : {}),
     date: r.Date,
     receivedAt: r.ReceivedAt,
-    ...(r.DateInFuture === true ? { dateInFuture: true } : {}),
+    ...(dateInFuture ? { dateInFuture: true } : {}),
     keyId: r.KeyId,
     region: r.Region,
     ...(r.Status !== undefined ? { status: r.Status } : {}),

@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, paginateScan, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { historyOnly, landing, type CounterDelta, type TargetState } from '../domain/dora.ts';
-import { isFailed } from '../domain/record.ts';
+import { isFailed, orderingInstant } from '../domain/record.ts';
 import { counterPartitionKeys, counterSortKey, currentKey, feedIndexKey, foldName, overviewKeys } from '../domain/keys.ts';
 import type { CurrentItem, DeploymentItem } from './items.ts';
 
@@ -59,7 +59,7 @@ const replay = (records: DeploymentItem[], counts: Map<string, Counted>): void =
   let state: TargetState | undefined;
   for (const record of records) {
     if (isFailed(record)) {
-      if (state) state = { ...state, openSince: state.openSince ?? record.date, lastAttemptSk: record.sk };
+      if (state) state = { ...state, openSince: state.openSince ?? orderingInstant(record), lastAttemptSk: record.sk };
       addDelta(counts, record, historyOnly(record));
       continue;
     }

@@ -172,7 +172,7 @@ export const failedAttemptUpdate = (table: string, item: DeploymentItem) => {
     ConditionExpression: 'attribute_exists(#latest) AND #latest < :sk AND (attribute_not_exists(#attemptSk) OR #attemptSk < :sk)',
     UpdateExpression: 'SET #attempt = :attempt, #attemptSk = :sk, #open = if_not_exists(#open, :date)',
     ExpressionAttributeNames: { '#latest': 'latest', '#attempt': 'lastAttempt', '#attemptSk': 'lastAttemptSk', '#open': 'openSince' },
-    ExpressionAttributeValues: { ':sk': item.sk, ':attempt': lastAttempt, ':date': item.date },
+    ExpressionAttributeValues: { ':sk': item.sk, ':attempt': lastAttempt, ':date': orderingInstant(item) },
   };
 };
 

@@ -57,7 +57,7 @@ export type CurrentItem = DeploymentRecord & {
   /** The latest failed attempt after the current record, and its history sort key (to keep only the latest). */
   lastAttempt?: LastAttempt;
   lastAttemptSk?: string;
-  /** The Date of the first failed attempt since the current record: where time to restore starts. */
+  /** When the first failed attempt since the current record is ordered (orderingInstant): where time to restore starts. */
   openSince?: string;
 };
 

@@ -169,9 +169,9 @@ describe('export and import', () => {
       ),
     ).rejects.toThrow(`2 line(s) of ${edited} were not imported`);
     expect(err).toEqual([
-      'import: line 5: 2 imported, 0 already there, 2 malformed',
       `${edited}:2: not JSON: ${jsonError('{"Id": "broken"')}`,
       `${edited}:4: FeedName Elsewhere is not the feed ${feed.toLowerCase()}`,
+      'import: line 5: 2 imported, 0 already there, 2 malformed',
     ]);
     expect(out).toEqual([`Imported 2 record(s) into feed ${feed}; 0 already there (skipped); 2 malformed line(s) not imported (listed above).`]);
     expect(((await get('/api/deployments', { FeedName: feed })).json.Items as unknown[]).length).toBe(2);

@@ -148,3 +148,52 @@ describe('landing: what a succeeded record does to the keys, from what the targe
     });
   });
 });
+
+describe('a Date in the future (a client clock far ahead)', () => {
+  const received = '2026-11-02T02:00:00.000Z';
+  const record = (version: string, extra: Partial<NewDeployment> = {}): NewDeployment => ({
+    feedName: 'F',
+    packageName: 'P',
+    version,
+    target: 't',
+    application: 'a',
+    description: 'd',
+    userName: 'u',
+    date: '2099-01-01T00:00:00.000Z',
+    receivedAt: received,
+    dateInFuture: true,
+    keyId: 'anonymous',
+    region: 'r',
+    ...extra,
+  });
+
+  it('measures lead time to the time received, not to the Date', () => {
+    expect(landing(record('1.0.0', { commitTime: '2026-11-02T01:00:00.000Z' }), 'x', undefined).delta.leadSeconds).toBe(3600);
+  });
+
+  it('measures time to restore from and to the instants the records are ordered by', () => {
+    // A rollback of a record dated in the future: from the time it was received, not from its Date (which would be 0 s).
+    const before = { version: '2.0.0', date: '2099-01-01T00:00:00.000Z', receivedAt: '2026-11-02T00:00:00.000Z', dateInFuture: true, latest: 'a' };
+    const rollback = landing(record('1.0.0', { date: received, dateInFuture: undefined }), 'b', before).delta;
+    expect(rollback.restoreSeconds).toBe(7200);
+    // A landing dated in the future after a failed attempt: to the time it was received, not to its Date.
+    const failedBefore = {
+      version: '1.0.0',
+      date: '2026-11-01T00:00:00.000Z',
+      receivedAt: '2026-11-01T00:00:00.000Z',
+      latest: 'a',
+      openSince: '2026-11-02T01:00:00.000Z',
+    };
+    expect(landing(record('1.1.0'), 'b', failedBefore).delta.restoreSeconds).toBe(3600);
+  });
+
+  it('refuses a CommitTime after the time received even with a Date in the future', () => {
+    const now = new Date('2026-11-01T10:00:00Z');
+    const v = validateDeployment(fields({ Date: '2099-01-01T00:00:00Z', CommitTime: '2098-01-01T00:00:00Z' }), now);
+    expect(!v.ok && v.errors[0]).toEqual({
+      field: 'CommitTime',
+      detail: 'CommitTime is in the future (after the time received): the commit must come before its deployment.',
+    });
+    expect(validateDeployment(fields({ Date: '2099-01-01T00:00:00Z', CommitTime: '2026-11-01T09:00:00Z' }), now).ok).toBe(true);
+  });
+});

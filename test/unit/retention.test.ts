@@ -2,6 +2,9 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { dispatch, type DispatchDeps } from '../../lib/app/events.ts';
 import { announcedEvent } from '../../lib/domain/events.ts';
+import { Readable } from 'node:stream';
+import { importFeed, MAX_IMPORT_LINE_BYTES, readLines, type ImportLine } from '../../lib/app/admin/transfer.ts';
+import type { FeedRecord } from '../../lib/domain/auth.ts';
 import { csvCell, csvHeader, csvRow, jsonLine, parseExportedLine, toExported, type ExportedRecord } from '../../lib/domain/export.ts';
 import { currentKey, deploymentPartitionKey } from '../../lib/domain/keys.ts';
 import type { DeploymentRecord } from '../../lib/domain/record.ts';
@@ -134,6 +137,7 @@ describe('events and retention', () => {
 
 describe('export format', () => {
   const feed = { name: 'releases', id: '01FEED' };
+  const NOW = new Date('2026-06-01T00:00:00Z');
 
   it('CSV cells that a spreadsheet would evaluate are made inert; RFC 4180 quoting', () => {
     for (const lead of ['=', '+', '-', '@', '\t', '\r']) {
@@ -159,7 +163,7 @@ describe('export format', () => {
 
   it('a JSON line reads back as the same record, every field', () => {
     const r = record({ groupName: 'G', url: 'https://x/', dateInFuture: true, date: '2027-01-01T00:00:00.000Z', keyId: '01KEY', feedId: 'old' });
-    const parsed = parseExportedLine(jsonLine(toExported(r, '1.0.0')).trim(), feed);
+    const parsed = parseExportedLine(jsonLine(toExported(r, '1.0.0')).trim(), feed, NOW);
     expect(parsed).toEqual({ ok: true, value: { ...r, feedId: feed.id, previousVersion: '1.0.0' } });
     expect(toExported(r, null)).not.toHaveProperty('PreviousVersion');
   });
@@ -169,13 +173,13 @@ describe('export format', () => {
     const exported = toExported(r, null);
     expect(exported).toMatchObject({ Status: 'Failed', CommitSha: 'abc1234', CommitTime: '2025-12-31T23:00:00.000Z', TrustPolicy: '01POLICY' });
     expect(csvRow(exported)).toContain(',Failed,abc1234,2025-12-31T23:00:00.000Z,01POLICY,');
-    expect(parseExportedLine(jsonLine(exported).trim(), feed)).toEqual({ ok: true, value: { ...r, feedId: feed.id } });
+    expect(parseExportedLine(jsonLine(exported).trim(), feed, NOW)).toEqual({ ok: true, value: { ...r, feedId: feed.id } });
   });
 
   it('a malformed line says what is wrong', () => {
     const good: ExportedRecord = toExported(record());
     const bad = (line: string) => {
-      const parsed = parseExportedLine(line, feed);
+      const parsed = parseExportedLine(line, feed, NOW);
       return parsed.ok ? 'ok' : parsed.detail;
     };
     expect(bad('{not json')).toMatch(/^not JSON/);
@@ -184,5 +188,89 @@ describe('export format', () => {
     expect(bad(JSON.stringify({ ...good, Version: undefined }))).toMatch(/Version/);
     expect(bad(JSON.stringify({ ...good, FeedName: 'Other' }))).toBe('FeedName Other is not the feed releases');
     expect(bad(JSON.stringify(good))).toBe('ok');
+  });
+
+  it('refuses a line the record path could not have stored: received in the future, committed after Date or ReceivedAt', () => {
+    const good: ExportedRecord = toExported(record());
+    const bad = (over: Partial<ExportedRecord>) => {
+      const parsed = parseExportedLine(JSON.stringify({ ...good, ...over }), feed, NOW);
+      return parsed.ok ? 'ok' : parsed.errors[0]!.field;
+    };
+    // A ReceivedAt (and Date) far ahead would order the record after every later one: its target's version forever.
+    expect(bad({ Date: '2099-01-01T00:00:00.000Z', ReceivedAt: '2099-01-01T00:00:00.000Z' })).toBe('ReceivedAt');
+    expect(bad({ CommitTime: '2026-01-01T00:00:00.001Z' })).toBe('CommitTime');
+    expect(bad({ Date: '2099-01-01T00:00:00.000Z', DateInFuture: true, CommitTime: '2098-01-01T00:00:00.000Z' })).toBe('CommitTime');
+    expect(bad({ CommitTime: '2025-12-31T00:00:00.000Z' })).toBe('ok');
+  });
+
+  it('DateInFuture is what Date and ReceivedAt say, whatever the line says', () => {
+    const good: ExportedRecord = toExported(record());
+    const parsed = (over: Partial<ExportedRecord>) => {
+      const p = parseExportedLine(JSON.stringify({ ...good, ...over }), feed, NOW);
+      return p.ok ? p.value.dateInFuture : 'refused';
+    };
+    expect(parsed({ Date: '2099-01-01T00:00:00.000Z' })).toBe(true);
+    expect(parsed({ DateInFuture: true })).toBeUndefined();
+  });
+});
+
+describe('import of malformed lines', () => {
+  it('reports each malformed line as it is read and keeps only a count (memory stays flat)', async () => {
+    const feed = { name: 'releases', displayName: 'Releases', id: '01FEED', anonymousPrivileges: [] } as unknown as FeedRecord;
+    const reported: number[] = [];
+    const seenWhenAsked: number[] = [];
+    async function* lines() {
+      for (let i = 1; i <= 5; i++) {
+        seenWhenAsked.push(reported.length);
+        yield i % 2 === 0 ? '[]' : '{not json';
+      }
+    }
+    const deps = { feeds: { get: async () => feed }, client: undefined, deploymentsTable: 't', idempotencyTable: 'i' } as unknown as Parameters<
+      typeof importFeed
+    >[0];
+    const result = await importFeed(deps, { name: 'Releases', lines: lines(), dryRun: false, now: new Date(), onMalformed: (line) => reported.push(line) });
+    expect(result).toMatchObject({ imported: 0, skipped: 0, malformed: 5 });
+    expect(reported).toEqual([1, 2, 3, 4, 5]);
+    expect(seenWhenAsked).toEqual([0, 1, 2, 3, 4]);
+  });
+});
+
+describe('readLines: the lines of an import file, none kept beyond the limit', () => {
+  const collect = async (chunks: string[], max?: number) => {
+    const lines: ImportLine[] = [];
+    for await (const line of readLines(Readable.from(chunks.map((c) => Buffer.from(c))), max)) lines.push(line);
+    return lines;
+  };
+
+  it('splits on LF across chunks, drops a CR before it, keeps a last line without LF and UTF-8 split across chunks', async () => {
+    const euro = Buffer.from('€');
+    const input = [Buffer.from('{"a":1}\r\n{"b"'), Buffer.from(':2}\n\n'), euro.subarray(0, 2), Buffer.concat([euro.subarray(2), Buffer.from('x')])];
+    const lines: ImportLine[] = [];
+    for await (const line of readLines(Readable.from(input))) lines.push(line);
+    expect(lines).toEqual(['{"a":1}', '{"b":2}', '', '€x']);
+  });
+
+  it('reports a line longer than the limit by its length, without keeping it, and goes on with the next', async () => {
+    expect(await collect(['ok\n', 'x'.repeat(6), 'y'.repeat(6), '\nok2\n'], 10)).toEqual(['ok', { tooLong: 12 }, 'ok2']);
+    expect(await collect(['x'.repeat(11)], 10)).toEqual([{ tooLong: 11 }]);
+    expect(await collect(['x'.repeat(10), '\n'], 10)).toEqual(['x'.repeat(10)]);
+  });
+
+  it('import counts a too-long line as malformed, with its number', async () => {
+    const feed = { name: 'releases', displayName: 'Releases', id: '01FEED', anonymousPrivileges: [] } as unknown as FeedRecord;
+    const deps = { feeds: { get: async () => feed }, client: undefined, deploymentsTable: 't', idempotencyTable: 'i' } as unknown as Parameters<
+      typeof importFeed
+    >[0];
+    const reported: string[] = [];
+    const lines = readLines(Readable.from([Buffer.from('[]\n'), Buffer.alloc(MAX_IMPORT_LINE_BYTES + 1, 0x20)]));
+    const result = await importFeed(deps, {
+      name: 'Releases',
+      lines,
+      dryRun: true,
+      now: new Date(),
+      onMalformed: (line, detail) => reported.push(`${line}: ${detail}`),
+    });
+    expect(result).toMatchObject({ malformed: 2 });
+    expect(reported[1]).toBe(`2: the line is ${MAX_IMPORT_LINE_BYTES + 1} bytes long; an exported record's is at most ${MAX_IMPORT_LINE_BYTES}`);
   });
 });

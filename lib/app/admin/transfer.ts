@@ -19,7 +19,8 @@ import type { AdminDependencies } from './dependencies.ts';
  * Import restores records through the record transaction with their own Id (lib/store/deployments.ts), in the file's
  * order (an export's is Date order), so the current items, the overview and the counters end as if the records had
  * been recorded then; each is marked `imported`, so no event is announced again. A record whose history item exists
- * already is skipped and counted, so importing twice is importing once. A malformed line is reported by its number and
+ * already is skipped and counted, so importing twice is importing once. A malformed line is reported by its number as
+ * it is read (and counted, not kept: a file of a million bad lines takes no more memory than a good one), and
  * the rest go in.
  */
 export type ExportFormat = 'jsonl' | 'csv';
@@ -58,23 +59,77 @@ export const exportFeed = async (
   return { exported };
 };
 
-export type ImportResult = { imported: number; skipped: number; malformed: Array<{ line: number; detail: string }> };
+/**
+ * The longest line import reads, in bytes. An exported record is far shorter (the API takes bodies of 64 KiB; JSON
+ * escapes at most multiply that by 6), and a longer line is reported rather than gathered into memory (node's readline
+ * gathers a line whatever its length, and throws a RangeError past V8's longest string, about 512 MiB).
+ */
+export const MAX_IMPORT_LINE_BYTES = 1024 * 1024;
+
+/** A line of the file, or the length of one longer than MAX_IMPORT_LINE_BYTES, which is not kept. */
+export type ImportLine = string | { tooLong: number };
+
+/**
+ * The lines of a byte stream (LF-separated, a CR before the LF dropped, UTF-8), keeping at most `max` bytes of a
+ * line: a longer one is skipped to its end and yielded as its length. Hand-written because readline has no limit and
+ * the libraries that split with one (split2's maxLength) are not among the dependencies; it is the few lines below.
+ */
+export async function* readLines(input: AsyncIterable<Uint8Array>, max = MAX_IMPORT_LINE_BYTES): AsyncGenerator<ImportLine> {
+  let parts: Buffer[] = [];
+  let length = 0;
+  const line = (): ImportLine => {
+    if (length > max) return { tooLong: length };
+    const text = Buffer.concat(parts).toString('utf8');
+    return text.endsWith('\r') ? text.slice(0, -1) : text;
+  };
+  for await (const chunk of input) {
+    let buffer = Buffer.from(chunk);
+    for (let lf = buffer.indexOf(10); lf !== -1; lf = buffer.indexOf(10)) {
+      if (length + lf <= max) parts.push(buffer.subarray(0, lf));
+      length += lf;
+      yield line();
+      parts = [];
+      length = 0;
+      buffer = buffer.subarray(lf + 1);
+    }
+    if (length + buffer.length <= max) parts.push(buffer);
+    else parts = [];
+    length += buffer.length;
+  }
+  if (length > 0) yield line();
+}
+
+/** Counts only: a malformed line is handed to `onMalformed` as it is read, so memory stays flat whatever the file holds. */
+export type ImportResult = { imported: number; skipped: number; malformed: number };
 
 export const importFeed = async (
   deps: Pick<AdminDependencies, 'feeds' | 'client' | 'deploymentsTable' | 'idempotencyTable'>,
-  request: { name: string; lines: AsyncIterable<string>; dryRun: boolean; now: Date; onProgress?: (result: ImportResult, line: number) => void },
+  request: {
+    name: string;
+    lines: AsyncIterable<ImportLine>;
+    dryRun: boolean;
+    now: Date;
+    onMalformed: (line: number, detail: string) => void;
+    onProgress?: (result: ImportResult, line: number) => void;
+  },
 ): Promise<ImportResult & { feed: FeedRecord }> => {
   const feed = await deps.feeds.get(request.name);
   if (!feed) throw new NotFound(`No feed named ${request.name}: add it first (feeds add ${request.name}).`);
   const tables = { deployments: deps.deploymentsTable, idempotency: deps.idempotencyTable };
-  const result: ImportResult = { imported: 0, skipped: 0, malformed: [] };
+  const result: ImportResult = { imported: 0, skipped: 0, malformed: 0 };
   let number = 0;
   for await (const line of request.lines) {
     number++;
+    if (typeof line !== 'string') {
+      result.malformed++;
+      request.onMalformed(number, `the line is ${line.tooLong} bytes long; an exported record's is at most ${MAX_IMPORT_LINE_BYTES}`);
+      continue;
+    }
     if (line.trim() === '') continue;
-    const parsed = parseExportedLine(line, { name: feed.name, id: feed.id });
+    const parsed = parseExportedLine(line, { name: feed.name, id: feed.id }, request.now);
     if (!parsed.ok) {
-      result.malformed.push({ line: number, detail: parsed.detail });
+      result.malformed++;
+      request.onMalformed(number, parsed.detail);
       continue;
     }
     const { id, previousVersion, ...record } = parsed.value;
