@@ -39,6 +39,19 @@ export const countRecords = async (client: DynamoDBDocumentClient, table: string
   return count;
 };
 
+/**
+ * The ids of every history record stored under the name (page by page, only the `id` attribute): what `import` skips,
+ * since a record's key is its package and Date, not its id alone.
+ */
+export const recordIds = async (client: DynamoDBDocumentClient, table: string, feedName: string): Promise<Set<string>> => {
+  const ids = new Set<string>();
+  const query = { TableName: table, ...feedPartition(feedName), ProjectionExpression: '#id', ExpressionAttributeNames: { '#id': 'id' } };
+  for await (const page of paginateQuery({ client }, query)) {
+    for (const item of page.Items ?? []) if (typeof item.id === 'string') ids.add(item.id);
+  }
+  return ids;
+};
+
 const BATCH = 25;
 const UNPROCESSED_RETRIES = 8;
 

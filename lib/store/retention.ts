@@ -1,5 +1,5 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { InvalidInput } from '../domain/errors.ts';
 import { currentKey, feedIndexKey } from '../domain/keys.ts';
 import { EXPIRES_AT, isExpired, wantedExpiry, type ReplacedRecord } from '../domain/retention.ts';
@@ -178,10 +178,4 @@ export const applyRetentionPage = async (
     }
   }
   return { read: page.items.length, changed, ...(page.next !== undefined ? { next: page.next } : {}) };
-};
-
-/** Whether a history item exists (`import --dry-run`: would the record be skipped?). */
-export const historyItemExists = async (client: DynamoDBDocumentClient, table: string, key: { pk: string; sk: string }): Promise<boolean> => {
-  const out = await client.send(new GetCommand({ TableName: table, Key: { pk: key.pk, sk: key.sk }, ProjectionExpression: 'pk' }));
-  return out.Item !== undefined;
 };

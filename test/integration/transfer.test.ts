@@ -176,6 +176,16 @@ describe('export and import', () => {
     expect(out).toEqual([`Imported 2 record(s) into feed ${feed}; 0 already there (skipped); 2 malformed line(s) not imported (listed above).`]);
     expect(((await get('/api/deployments', { FeedName: feed })).json.Items as unknown[]).length).toBe(2);
     await expect(admin('import', '--feed', `Nope-${suffix}`, edited)).rejects.toThrow(/No feed named/);
+
+    // A line whose Id is stored already is skipped whatever else it says (a record's key is its package and Date).
+    const moved = join(dir, `${feed}-moved.jsonl`);
+    const laterDate = new Date(Date.parse(JSON.parse(first).Date as string) + 60_000).toISOString();
+    writeFileSync(moved, [first.replace(/"Date":"[^"]+"/, `"Date":"${laterDate}"`), first.replace('"PackageName":"App"', '"PackageName":"Other"')].join('\n'));
+    const again = await admin('import', '--feed', feed, moved);
+    expect(again.out).toEqual([`Imported 0 record(s) into feed ${feed}; 2 already there (skipped).`]);
+    const ids = ((await get('/api/deployments', { FeedName: feed })).json.Items as Array<{ Id: string }>).map((r) => r.Id);
+    expect(ids).toHaveLength(2);
+    expect(new Set(ids).size).toBe(2);
     await expect(admin('export', '--feed', `Nope-${suffix}`)).rejects.toThrow(/No feed named/);
   });
 });

@@ -3,9 +3,10 @@ import { NotFound } from '../../domain/errors.ts';
 import { csvHeader, csvRow, jsonLine, parseExportedLine, toExported } from '../../domain/export.ts';
 import { sortKeyRange } from '../../domain/keys.ts';
 import { isExpired } from '../../domain/retention.ts';
-import { putDeployment, historyItem } from '../../store/deployments.ts';
+import { putDeployment } from '../../store/deployments.ts';
+import { recordIds } from '../../store/feed-records.ts';
 import { applyRetention } from './retention.ts';
-import { currentRecords, feedHistoryPage, historyItemExists, type CurrentOf } from '../../store/retention.ts';
+import { currentRecords, feedHistoryPage, type CurrentOf } from '../../store/retention.ts';
 import type { AdminDependencies } from './dependencies.ts';
 
 /**
@@ -117,6 +118,9 @@ export const importFeed = async (
   if (!feed) throw new NotFound(`No feed named ${request.name}: add it first (feeds add ${request.name}).`);
   const tables = { deployments: deps.deploymentsTable, idempotency: deps.idempotencyTable };
   const result: ImportResult = { imported: 0, skipped: 0, malformed: 0 };
+  // A record's key is its package and Date, not its id: an id stored already (or met earlier in the file) is skipped
+  // whatever else the line says, so no two records of the feed share an id. Read at the first well-formed line.
+  let known: Set<string> | undefined;
   let number = 0;
   for await (const line of request.lines) {
     number++;
@@ -133,14 +137,17 @@ export const importFeed = async (
       continue;
     }
     const { id, previousVersion, ...record } = parsed.value;
-    if (request.dryRun) {
-      if (await historyItemExists(deps.client, deps.deploymentsTable, historyItem(record, id))) result.skipped++;
-      else result.imported++;
+    known ??= await recordIds(deps.client, deps.deploymentsTable, feed.name);
+    if (known.has(id)) {
+      result.skipped++;
+    } else if (request.dryRun) {
+      result.imported++;
     } else {
       const { replayed } = await putDeployment(deps.client, tables, record, { id, imported: true, retainDays: feed.retainDays, previousVersion });
       if (replayed) result.skipped++;
       else result.imported++;
     }
+    known.add(id);
     if (number % 1000 === 0) request.onProgress?.(result, number);
   }
   request.onProgress?.(result, number);
