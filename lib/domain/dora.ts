@@ -27,6 +27,11 @@ export type CounterDelta = {
   restoreSeconds?: number | undefined;
   /** A rollback: the day of the deployment it fails, which counts one more failure. */
   failsDay?: string | undefined;
+  /**
+   * The day's counter items are too full for its lead or restore time (DynamoDB's 400 KB item limit): counted as
+   * `unsampled` instead, so the record is still stored and counted.
+   */
+  unsampled?: true | undefined;
 };
 
 /** Seconds from `from` to `to` (ISO instants), never negative (clocks disagree by a little). */

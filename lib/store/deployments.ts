@@ -34,6 +34,16 @@ const nextId = monotonicFactory(pooledRandom);
 /** Attempts in all, for collisions a retry resolves (a clashing id, a concurrent transaction on the same item). */
 const ATTEMPTS = 4;
 /** Cancellation reasons that mean "not now": another transaction on the same item, or throttling. */
+/**
+ * DynamoDB's refusal of an update that would make an item larger than 400 KB: a ValidationException, or within a
+ * transaction a cancellation reason ValidationError (dynalite, DynamoDB Local and DynamoDB word it alike).
+ */
+const isItemTooLarge = (e: unknown): boolean => {
+  const sized = (message: unknown) => typeof message === 'string' && /item size/i.test(message);
+  if (e instanceof TransactionCanceledException) return (e.CancellationReasons ?? []).some((r) => r?.Code === 'ValidationError' && sized(r.Message));
+  return (e as { name?: unknown }).name === 'ValidationException' && sized((e as Error).message);
+};
+
 const BUSY = new Set(['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded', 'RequestLimitExceeded']);
 
 /**
@@ -180,12 +190,13 @@ export const failedAttemptUpdate = (table: string, item: DeploymentItem) => {
  * The per-day counters a record adds to (see counterPartitionKey): four Updates (feed, package, target, package on
  * target) for its day and region, in the record's own transaction, so nothing is ever lost or doubled; an idempotent
  * replay writes nothing, so counts once. `count` and `failed` are ADDed; lead and restore times (seconds) are appended
- * to lists, which keep medians exact. A rollback adds a failure to the day of the record it fails too (four more
+ * to lists, which keep medians exact (a record whose lists' items are full, at DynamoDB's 400 KB item limit, is
+ * counted in an overflow shard with `unsampled` instead of its times; see putDeployment). A rollback adds a failure to the day of the record it fails too (four more
  * Updates, or the same four when that is the same day), still in this region's counters.
  */
 export const counterUpdates = (table: string, record: NewDeployment, shard: number, delta: CounterDelta = historyOnly(record)) => {
-  const byDay = new Map<string, { count: number; failed: number; lead?: number | undefined; restore?: number | undefined }>();
-  byDay.set(delta.day, { count: 1, failed: delta.failed ? 1 : 0, lead: delta.leadSeconds, restore: delta.restoreSeconds });
+  const byDay = new Map<string, { count: number; failed: number; lead?: number | undefined; restore?: number | undefined; unsampled?: true | undefined }>();
+  byDay.set(delta.day, { count: 1, failed: delta.failed ? 1 : 0, lead: delta.leadSeconds, restore: delta.restoreSeconds, unsampled: delta.unsampled });
   if (delta.failsDay !== undefined) {
     const same = byDay.get(delta.failsDay);
     if (same) same.failed += 1;
@@ -206,6 +217,11 @@ export const counterUpdates = (table: string, record: NewDeployment, shard: numb
       names['#failed'] = 'failed';
       values[':failed'] = add.failed;
       adds.push('#failed :failed');
+    }
+    if (add.unsampled) {
+      names['#unsampled'] = 'unsampled';
+      values[':unsampled'] = 1;
+      adds.push('#unsampled :unsampled');
     }
     for (const [attribute, value] of [
       ['leadTimes', add.lead],
@@ -280,13 +296,20 @@ export const putDeployment = async (
   };
   const firstPrevious = options.previousVersion ?? null;
   let current: CurrentPart = isFailed(record) ? 'attempt' : 'fast';
+  // Whether the record's lead and restore times go into the day's lists (see counterUpdates); not once a list's item
+  // has reached DynamoDB's item size limit.
+  let samples = true;
   const receivedMs = Date.parse(record.receivedAt);
   for (let attempt = 1; ; attempt++) {
     const item = historyItem(record, newId(receivedMs));
     try {
-      await client.send(recordTransaction(tables, item, { current, idempotency, nowSeconds: Math.floor(receivedMs / 1000), marks, firstPrevious }));
+      await client.send(recordTransaction(tables, item, { current, idempotency, nowSeconds: Math.floor(receivedMs / 1000), marks, firstPrevious, samples }));
       return { item, replayed: false };
     } catch (e) {
+      if (samples && isItemTooLarge(e)) {
+        samples = false;
+        continue;
+      }
       if (!(e instanceof TransactionCanceledException)) throw e;
       if (id !== undefined && isConditionFailed(e.CancellationReasons?.[0])) return { item, replayed: true }; // imported before
       const next = afterCancellation(e, { idempotency, current, attempt, sk: item.sk });
@@ -304,7 +327,14 @@ export const putDeployment = async (
 const recordTransaction = (
   tables: DeploymentTables,
   item: DeploymentItem,
-  options: { current: CurrentPart; idempotency: IdempotencyClaim | undefined; nowSeconds: number; marks: RecordMarks; firstPrevious: string | null },
+  options: {
+    current: CurrentPart;
+    idempotency: IdempotencyClaim | undefined;
+    nowSeconds: number;
+    marks: RecordMarks;
+    firstPrevious: string | null;
+    samples: boolean;
+  },
 ) => {
   const { current } = options;
   const lands = current !== 'none' && current !== 'attempt';
@@ -333,7 +363,16 @@ const recordTransaction = (
       },
       ...(lands ? [{ Update: currentUpdate(tables.deployments, currentItem(item, options.marks), current, landed!.closes, options.firstPrevious) }] : []),
       ...(current === 'attempt' ? [{ Update: failedAttemptUpdate(tables.deployments, item) }] : []),
-      ...counterUpdates(tables.deployments, item, randomInt(COUNTER_SHARDS), delta),
+      // Without samples, the counts go to one of the overflow shards (COUNTER_SHARDS to 2 x COUNTER_SHARDS - 1), which
+      // hold counts only: a shard whose lists fill its item can take no more of anything.
+      ...(options.samples
+        ? counterUpdates(tables.deployments, item, randomInt(COUNTER_SHARDS), delta)
+        : counterUpdates(tables.deployments, item, COUNTER_SHARDS + randomInt(COUNTER_SHARDS), {
+            ...delta,
+            leadSeconds: undefined,
+            restoreSeconds: undefined,
+            unsampled: true,
+          })),
       ...(options.idempotency
         ? [
             {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { BatchWriteCommand, paginateScan } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, paginateQuery, paginateScan, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../infra/admin.ts';
@@ -7,7 +7,7 @@ import { handler as read } from '../../functions/query-deployments/handler.ts';
 import { handler as record } from '../../functions/record-deployment/handler.ts';
 import { DORA_EXAMPLE } from '../../lib/app/openapi.ts';
 import { VIEW_AND_DOWNLOAD } from '../../lib/domain/auth.ts';
-import { feedIndexKey } from '../../lib/domain/keys.ts';
+import { COUNTER_SHARDS, counterPartitionKey, counterSortKey, feedIndexKey } from '../../lib/domain/keys.ts';
 import type { NewDeployment } from '../../lib/domain/record.ts';
 import { documentClient } from '../../lib/store/client.ts';
 import { putDeployment } from '../../lib/store/deployments.ts';
@@ -241,5 +241,70 @@ describe('counters under concurrent writers (fast-check)', () => {
       }),
       { numRuns: 8 },
     );
+  }, 120_000);
+});
+
+describe('counter items at DynamoDB’s item size limit', () => {
+  it('a record whose day’s lists are full is still stored and counted (its lead time counted as unsampled), never a 500', async () => {
+    const feed = `Full-${randomUUID().slice(0, 8)}`;
+    await new FeedRepository(client, TEST_TABLES.feeds, TEST_TABLES).add(feed, VIEW_AND_DOWNLOAD);
+    const post = (fields: Record<string, string>) =>
+      invoke(record, {
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ FeedName: feed, PackageName: 'App', Target: 'web01', Application: 'CI', Description: 'd', ...fields }),
+      });
+    const first = await post({ Version: '1.0.0' });
+    expect(first.status).toBe(200);
+    const { Region: region, Date: date } = first.json as { Region: string; Date: string };
+    const day = date.slice(0, 10);
+    // Every shard of the feed's item for the day filled to within a few numbers of 400 KB.
+    const pk = counterPartitionKey({ feed });
+    const filled: number[] = [];
+    for (let shard = 0; shard < COUNTER_SHARDS; shard++) {
+      const key = { pk, sk: counterSortKey(day, region, shard) };
+      await client.send(new PutCommand({ TableName: TEST_TABLES.deployments, Item: { ...key, count: 0, leadTimes: Array<number>(40_000).fill(123_456) } }));
+      let length = 40_000;
+      for (const chunk of [1000, 100, 10, 1]) {
+        for (;;) {
+          try {
+            await client.send(
+              new UpdateCommand({
+                TableName: TEST_TABLES.deployments,
+                Key: key,
+                UpdateExpression: 'SET leadTimes = list_append(leadTimes, :more)',
+                ExpressionAttributeValues: { ':more': Array<number>(chunk).fill(123_456) },
+              }),
+            );
+            length += chunk;
+          } catch {
+            break;
+          }
+        }
+      }
+      filled.push(length);
+    }
+    const full = await post({ Version: '1.1.0', CommitSha: 'abcdef1', CommitTime: new Date(Date.parse(date) - 3_600_000).toISOString() });
+    expect(full.status, JSON.stringify(full.json)).toBe(200);
+    const items: { Items: Array<Record<string, unknown>> } = { Items: [] };
+    for await (const page of paginateQuery(
+      { client },
+      { TableName: TEST_TABLES.deployments, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': pk } },
+    )) {
+      items.Items.push(...(page.Items ?? []));
+    }
+    const sum = (name: string) => (items.Items ?? []).reduce((n, i) => n + Number(i[name] ?? 0), 0);
+    // The filled items replaced the first record's counts (count 0); the second is counted in an overflow shard.
+    expect(sum('count')).toBe(1);
+    expect(sum('unsampled')).toBe(1);
+    expect((items.Items ?? []).filter((i) => Number(i.unsampled ?? 0) > 0).map((i) => Number(String(i.sk).split('#S#')[1]))).toEqual([expect.any(Number)]);
+    expect(Number(String((items.Items ?? []).find((i) => i.unsampled)!.sk).split('#S#')[1])).toBeGreaterThanOrEqual(COUNTER_SHARDS);
+    expect(
+      (items.Items ?? [])
+        .map((i) => (i.leadTimes as number[] | undefined)?.length ?? 0)
+        .filter((n) => n > 0)
+        .sort(),
+    ).toEqual([...filled].sort());
+    const history = await invoke(read, { method: 'GET', path: '/api/deployments', query: new URLSearchParams({ FeedName: feed }).toString() });
+    expect((history.json.Items as unknown[]).length).toBe(2);
   }, 120_000);
 });
