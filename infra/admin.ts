@@ -31,7 +31,7 @@ import { loadConfig } from '../lib/store/config.ts';
 import { FeedRepository } from '../lib/store/feeds.ts';
 import { WebhookRepository } from '../lib/store/webhooks.ts';
 
-const USAGE = `Usage: npm run -s admin -- <command>
+export const USAGE = `Usage: npm run -s admin -- <command>
 
   feeds add NAME [--anonymous] [--take-over]
                                  add a feed; --anonymous lets anonymous users view it and record deployments.
@@ -55,9 +55,9 @@ const USAGE = `Usage: npm run -s admin -- <command>
                                  restore an export's JSON Lines into the (existing) feed: records whose Id is there
                                  already are skipped, no events are announced; a malformed line is reported by its
                                  number and the rest go in. --dry-run counts only
-  feeds remove NAME [--purge]    remove a feed and its webhooks; its deployment records are kept, unless --purge,
-                                 which deletes them (history, current versions, Idempotency-Key claims); --purge
-                                 also deletes the records of a feed removed earlier
+  feeds remove NAME [--purge]    remove a feed, its webhooks and its trust policies; its deployment records are kept,
+                                 unless --purge, which deletes them (history, current versions, Idempotency-Key
+                                 claims); --purge also deletes the records of a feed removed earlier
   keys add --user NAME [--feed NAME]... [--privilege NAME]... [--expires ISO] [--key VALUE|-]
                                  add an API key acting as user NAME, for the named (existing) feeds, bound to
                                  them, not to their names (default: all feeds),

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { noDynamoDbHint } from '../../infra/admin.ts';
+import { noDynamoDbHint, USAGE } from '../../infra/admin.ts';
 import { root } from '../../infra/paths.ts';
 
 /** The admin CLI started with no DynamoDB to go to says, in one line, what to set. */
@@ -30,5 +30,13 @@ describe('the admin CLI without AWS_ENDPOINT_URL_DYNAMODB', () => {
     expect(noDynamoDbHint(noCredentials, {})).toMatch(/^no DynamoDB to use \(Could not load credentials from any providers\): set AWS_ENDPOINT_URL_DYNAMODB=/);
     expect(noDynamoDbHint(new Error('Region is missing'), { AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:8000' })).toBeUndefined();
     expect(noDynamoDbHint(new Error('No feed named X.'), {})).toBeUndefined();
+  });
+});
+
+/** The help says what each command removes: `feeds remove` takes the feed's trust policies with its webhooks. */
+describe('the admin CLI help', () => {
+  it('feeds remove names the webhooks and the trust policies it removes', () => {
+    const entry = USAGE.slice(USAGE.indexOf('  feeds remove NAME'), USAGE.indexOf('  keys add'));
+    expect(entry.replace(/\s+/g, ' ')).toMatch(/remove a feed, its webhooks and its trust policies;/);
   });
 });
