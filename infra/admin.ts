@@ -31,7 +31,7 @@ import { loadConfig } from '../lib/store/config.ts';
 import { FeedRepository } from '../lib/store/feeds.ts';
 import { WebhookRepository } from '../lib/store/webhooks.ts';
 
-export const USAGE = `Usage: npm run -s admin -- <command>
+const USAGE = `Usage: npm run -s admin -- <command>
 
   feeds add NAME [--anonymous] [--take-over]
                                  add a feed; --anonymous lets anonymous users view it and record deployments.
