@@ -54,9 +54,9 @@ const USAGE = `Usage: npm run -s admin -- <command>
                                  restore an export's JSON Lines into the (existing) feed: records whose Id is there
                                  already are skipped, no events are announced; a malformed line is reported by its
                                  number and the rest go in. --dry-run counts only
-  feeds remove NAME [--purge]    remove a feed and its webhooks; its deployment records are kept, unless --purge,
-                                 which deletes them (history, current versions, Idempotency-Key claims); --purge
-                                 also deletes the records of a feed removed earlier
+  feeds remove NAME [--purge]    remove a feed, its webhooks and its trust policies; its deployment records are kept,
+                                 unless --purge, which deletes them (history, current versions, Idempotency-Key
+                                 claims); --purge also deletes the records of a feed removed earlier
   keys add --user NAME [--feed NAME]... [--privilege NAME]... [--expires ISO] [--key VALUE|-]
                                  add an API key acting as user NAME, for the named (existing) feeds, bound to
                                  them, not to their names (default: all feeds),

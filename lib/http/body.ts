@@ -17,7 +17,7 @@ export type BodyInput = {
 type Kind = 'json' | 'form' | 'multipart';
 type MediaType = { type: string; params: Map<string, string> };
 
-const SUPPORTED = 'application/json, application/x-www-form-urlencoded or multipart/form-data (charset utf-8 or iso-8859-1)';
+const SUPPORTED = 'application/json, application/x-www-form-urlencoded or multipart/form-data (charset utf-8, iso-8859-1 or windows-1252)';
 
 /** Parses `type/subtype; name=value; name="quoted value"` (RFC 9110 section 8.3.1), lower-casing type and names. */
 const parseMediaType = (header: string): MediaType => {

@@ -32,3 +32,15 @@ describe('the admin CLI without AWS_ENDPOINT_URL_DYNAMODB', () => {
     expect(noDynamoDbHint(new Error('No feed named X.'), {})).toBeUndefined();
   });
 });
+
+/** The help says what each command removes: `feeds remove` takes the feed's trust policies with its webhooks. */
+describe('the admin CLI help', () => {
+  it('feeds remove names the webhooks and the trust policies it removes', async () => {
+    const child = spawn(process.execPath, ['infra/admin.ts', '--help'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    expect(await new Promise<number | null>((r) => child.once('close', r))).toBe(0);
+    const entry = stdout.slice(stdout.indexOf('  feeds remove NAME'), stdout.indexOf('  keys add'));
+    expect(entry.replace(/\s+/g, ' ')).toMatch(/remove a feed, its webhooks and its trust policies;/);
+  }, 30_000);
+});

@@ -442,6 +442,10 @@ describe('decodeBody: media types and charsets', () => {
     await rejectsWith({ body: 'a=b', contentType: `${FORM}; charset=${charset}` }, 415, new RegExp(`charset=${charset} is not supported`));
   });
 
+  it('names every charset it reads in the 415 (windows-1252 included)', async () => {
+    await rejectsWith({ body: 'a=b', contentType: `${FORM}; charset=koi8-r` }, 415, /charset utf-8, iso-8859-1 or windows-1252\)/);
+  });
+
   it('refuses an unsupported type even with an empty body', async () => {
     await rejectsWith({ body: '', contentType: 'text/xml' }, 415, /not supported/);
   });
