@@ -11,23 +11,9 @@ import { currentKey, deploymentPartitionKey } from '../../lib/domain/keys.ts';
 import { checkWebhookUrl, classify, refusedAddress, retryAfterMs, retryDelayMs, type AttemptOutcome, type Webhook } from '../../lib/domain/webhooks.ts';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { StreamRecord } from '../../lib/store/stream.ts';
+import { REGION, sampleRecord } from '../support/sample-record.ts';
 
-const REGION = 'eu-west-1';
-const record = (over: Record<string, unknown> = {}) => ({
-  id: '01J00000000000000000000001',
-  feedName: 'Releases',
-  packageName: 'App',
-  version: '1.2.0',
-  target: 'web01',
-  application: 'Shop',
-  description: 'release',
-  userName: 'alice',
-  date: '2026-01-01T00:00:00.000Z',
-  receivedAt: '2026-01-01T00:00:00.000Z',
-  keyId: 'anonymous',
-  region: REGION,
-  ...over,
-});
+const record = (over: Record<string, unknown> = {}) => sampleRecord(over);
 const current = (over: Record<string, unknown> = {}) => {
   const r = record(over);
   return { ...currentKey(r.feedName, undefined, r.packageName, r.target), latest: `${r.date}#${r.id}`, ...r };

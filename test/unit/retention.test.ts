@@ -10,23 +10,9 @@ import { currentKey, deploymentPartitionKey } from '../../lib/domain/keys.ts';
 import type { DeploymentRecord } from '../../lib/domain/record.ts';
 import { expiryOf, isExpired, parseRetainDays, replacedRecord, wantedExpiry, type ReplacedRecord } from '../../lib/domain/retention.ts';
 import type { StreamRecord } from '../../lib/store/stream.ts';
+import { REGION, sampleRecord } from '../support/sample-record.ts';
 
-const REGION = 'eu-west-1';
-const record = (over: Partial<DeploymentRecord> = {}): DeploymentRecord => ({
-  id: '01J00000000000000000000001',
-  feedName: 'Releases',
-  packageName: 'App',
-  version: '1.2.0',
-  target: 'web01',
-  application: 'Shop',
-  description: 'release',
-  userName: 'alice',
-  date: '2026-01-01T00:00:00.000Z',
-  receivedAt: '2026-01-01T00:00:00.000Z',
-  keyId: 'anonymous',
-  region: REGION,
-  ...over,
-});
+const record = (over: Partial<DeploymentRecord> = {}) => sampleRecord(over);
 const current = (r: DeploymentRecord, extra: Record<string, unknown> = {}) => ({
   ...currentKey(r.feedName, undefined, r.packageName, r.target),
   latest: `${r.date}#${r.id}`,
