@@ -216,6 +216,18 @@ describe('hostile CI values (and options, and answers) are printed escaped, --ve
     }
   };
 
+  it('record --status failed says the deployment failed (the target still runs what it ran)', async () => {
+    const service = await serve((body) => ({ status: 200, json: { Id: '01JTESTRECORD0000000000000', ...body, Status: 'Failed' } }));
+    try {
+      const argv = ['record', '--url', service.url, '--feed', 'F', '--package', 'P', '--version', '2', '--target', 'web01', '--application', 'a'];
+      const r = await runIn([...argv, '--status', 'failed'], {});
+      expect(r.code).toBe(0);
+      expect(r.stdout).toEqual(['Recorded the failed deployment of P 2 on web01 (feed F) as 01JTESTRECORD0000000000000']);
+    } finally {
+      service.close();
+    }
+  });
+
   it('record --verbose: the run identity, the options and the answer, each on its own line', async () => {
     const service = await serve((body) => ({ status: 200, json: { Id: '01JTESTRECORD0000000000000', ...body } }));
     try {
