@@ -674,7 +674,8 @@ var recordCommand = async (args, rawIo, clock = realClock) => {
     io.stdout(JSON.stringify(record));
   } else {
     const what = `${body.PackageName} ${body.Version} on ${body.Target} (feed ${body.FeedName}) as ${String(record.Id)}`;
-    io.stdout(replayed ? `Already recorded: ${what} (Idempotency-Key replayed, nothing new stored)` : `Recorded ${what}`);
+    const recorded = record.Status === "Failed" ? `Recorded the failed deployment of ${what}` : `Recorded ${what}`;
+    io.stdout(replayed ? `Already recorded: ${what} (Idempotency-Key replayed, nothing new stored)` : recorded);
   }
   if (replayed) log("the service answered with the record this Idempotency-Key stored before (Idempotent-Replayed: true)");
   return { exitCode: EXIT.ok, record, replayed, idempotencyKey };
