@@ -5,7 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DORA_EXAMPLE } from '../../lib/app/openapi.ts';
 import { launchChromium } from '../support/browser.ts';
-import { DORA_FILTERED, DORA_RANGE, DORA_RECORDS } from '../support/dora-fixture.ts';
+import { DORA_FILTERED, DORA_RANGE, DORA_RECORDS, doraBody } from '../support/dora-fixture.ts';
 import { admin, baseUrl } from './support.ts';
 
 /**
@@ -32,17 +32,7 @@ beforeAll(async () => {
     const response = await fetch(`${baseUrl()}/api/package-deployment/`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({
-        FeedName: FEED,
-        PackageName: r.pkg,
-        Version: r.version,
-        Target: r.target,
-        Application: 'Release Pipeline',
-        Description: `Deploy ${r.version}`,
-        Date: r.date,
-        ...(r.commitTime ? { CommitTime: r.commitTime, CommitSha: 'abcdef1' } : {}),
-        ...(r.status ? { Status: r.status } : {}),
-      }),
+      body: doraBody(FEED, r, 'Release Pipeline'),
     });
     expect(response.status, `record ${r.n}`).toBe(200);
   }

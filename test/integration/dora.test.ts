@@ -12,7 +12,7 @@ import type { NewDeployment } from '../../lib/domain/record.ts';
 import { documentClient } from '../../lib/store/client.ts';
 import { putDeployment } from '../../lib/store/deployments.ts';
 import { FeedRepository } from '../../lib/store/feeds.ts';
-import { DORA_FILTERED, DORA_RANGE, DORA_RECORDS, type DoraRecord } from '../support/dora-fixture.ts';
+import { DORA_FILTERED, DORA_RANGE, DORA_RECORDS, doraBody, type DoraRecord } from '../support/dora-fixture.ts';
 import { invoke, type Answer } from '../support/invoke.ts';
 import { TEST_TABLES } from './tables.ts';
 
@@ -31,17 +31,7 @@ const recordOne = async (r: DoraRecord): Promise<void> => {
   if (r.region === undefined) {
     const res = await invoke(record, {
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({
-        FeedName: FEED,
-        PackageName: r.pkg,
-        Version: r.version,
-        Target: r.target,
-        Application: 'Pipeline',
-        Description: `Deploy ${r.version}`,
-        Date: r.date,
-        ...(r.commitTime ? { CommitTime: r.commitTime, CommitSha: 'abcdef1234567' } : {}),
-        ...(r.status ? { Status: r.status.toLowerCase() } : {}),
-      }),
+      body: doraBody(FEED, r),
     });
     expect(res.status, `record ${r.n}: ${JSON.stringify(res.json)}`).toBe(200);
     return;

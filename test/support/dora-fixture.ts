@@ -16,6 +16,21 @@ export type DoraRecord = {
   region?: 'us-east-1';
 };
 
+/** A record of the fixture as a pipeline POSTs it to the recording route (JSON), into `feed`. */
+export const doraBody = (feed: string, r: DoraRecord, application = 'Pipeline'): string =>
+  JSON.stringify({
+    FeedName: feed,
+    PackageName: r.pkg,
+    Version: r.version,
+    Target: r.target,
+    Application: application,
+    Description: `Deploy ${r.version}`,
+    Date: r.date,
+    ...(r.commitTime ? { CommitTime: r.commitTime, CommitSha: 'abcdef1234567' } : {}),
+    // Sent in lower case: Status matches case-insensitively.
+    ...(r.status ? { Status: r.status.toLowerCase() } : {}),
+  });
+
 export const DORA_RECORDS: DoraRecord[] = [
   { n: 1, pkg: 'App', version: '1.0.0', target: 'web01', date: '2026-11-01T10:00:00Z', commitTime: '2026-11-01T08:00:00Z' },
   { n: 2, pkg: 'App', version: '1.1.0', target: 'web01', date: '2026-11-02T10:00:00Z', commitTime: '2026-11-01T10:00:00Z' },
