@@ -461,7 +461,8 @@ const HANDLERS: Record<string, (c: Context) => Promise<void>> = {
     const feed = given[0] === undefined ? undefined : name('FeedName', '--feed', given[0]);
     const r = await backfillCounters(deps, feed);
     out(
-      `Counted ${r.records} records${feed ? ` of feed ${feed}` : ''}: ${r.counters} counters set, ${r.countersRemoved} other counter items removed; ` +
+      `Counted ${r.records} records${feed ? ` of feed ${feed}` : ''}: ${r.counters} counters set, ${r.countersRemoved} other counter items removed` +
+        `${r.summariesInvalidated ? `, ${r.summariesInvalidated} day summaries marked for rebuilding` : ''}; ` +
         `${r.currentUpdated} current items updated${r.currentSkipped ? `, ${r.currentSkipped} left as a newer record wrote them` : ''}.`,
     );
   },

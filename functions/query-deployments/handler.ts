@@ -1,4 +1,5 @@
 import { httpFunction } from '../../lib/http/chain.ts';
+import { logger } from '../../lib/http/logger.ts';
 import { readHandler, type ReadDependencies } from '../../lib/app/read.ts';
 import { documentClient } from '../../lib/store/client.ts';
 import { config } from '../../lib/store/config.ts';
@@ -18,6 +19,8 @@ const dependencies = (): ReadDependencies => {
     feeds: new FeedRepository(client, c.feedsTable),
     deploymentsTable: c.deploymentsTable,
     now: () => new Date(),
+    region: c.region,
+    onSummaryError: (error) => logger.warn('A summary of a closed day could not be stored; the next DORA read reads its counters again', { error }),
   };
 };
 

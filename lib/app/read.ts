@@ -29,7 +29,7 @@ import type { CurrentPageView, DoraView, FeedsView, FrequencyView, OverviewView,
 import { json, type Response } from '../http/responses.ts';
 import type { DocumentClient } from '../store/client.ts';
 import type { Directory } from '../store/directory.ts';
-import { readDailyCounts } from '../store/counters.ts';
+import { readDailyCounts, readDoraCounts } from '../store/counters.ts';
 import { READ_UNAVAILABLE, withStore } from '../store/failures.ts';
 import type { FeedRepository } from '../store/feeds.ts';
 import type { CurrentItem } from '../store/items.ts';
@@ -49,6 +49,10 @@ export type ReadDependencies = {
   feeds: FeedRepository;
   deploymentsTable: string;
   now: () => Date;
+  /** The region this function runs in: the DORA read stores the summaries of its closed days (lib/store/counters.ts). */
+  region: string;
+  /** Hears of a summary of a closed day that could not be stored (the read's answer is whole all the same). */
+  onSummaryError?: ((error: unknown) => void) | undefined;
 };
 
 const pageView = (page: Page): PageView => ({
@@ -152,9 +156,9 @@ export const deploymentFrequency = async (deps: ReadDependencies, caller: Caller
 
 /**
  * The four DORA keys (lib/domain/dora.ts) of a feed, a package, a target or both, optionally of one region, over the
- * whole UTC days from `from` to `to` (default: the DORA_DEFAULT_DAYS days up to today), from the per-day counters:
- * one Query of O(days x regions x shards) items, whatever the history's length; their lead and restore time lists hold
- * one number per deployment of the range, so the bytes read grow with the deployments in the range.
+ * whole UTC days from `from` to `to` (default: the DORA_DEFAULT_DAYS days up to today): closed days from their
+ * summaries (one item per day and region, of bounded size), the last two days from the per-day counters
+ * (lib/store/counters.ts readDoraCounts), so its cost is O(days x regions) whatever the history's length.
  */
 export const deploymentDora = async (deps: ReadDependencies, caller: Caller): Promise<DoraView> => {
   const { value: q } = await checkFeedAccess(deps.directory, caller, {
@@ -174,7 +178,11 @@ export const deploymentDora = async (deps: ReadDependencies, caller: Caller): Pr
     throw new InvalidInput({ detail, errors: [{ field: 'from', detail }] });
   }
   const dimension = { feed: q.FeedName, group: q.GroupName, pkg: q.PackageName, target: q.Target };
-  const counts = await readDailyCounts(deps.client, deps.deploymentsTable, dimension, fromDay, toDay, { dora: true });
+  const counts = await readDoraCounts(deps.client, deps.deploymentsTable, dimension, fromDay, toDay, {
+    now: deps.now(),
+    region: deps.region,
+    onStoreError: deps.onSummaryError,
+  });
   const region = q.Region;
   return doraView(fromDay, toDay, region === undefined ? counts : counts.filter((c) => foldName(c.region) === foldName(region)));
 };

@@ -12,10 +12,13 @@
  * - lead time is Date - CommitTime of a succeeded deployment that carries CommitTime, counted on its day.
  * Each instant is the one a record is ordered by (orderingInstant: its Date, or the time received for a Date in the
  * future), so that a client's clock far ahead neither lengthens a lead time nor shortens a restore to nothing.
- * Medians and the 90th percentile are exact: the counters keep every lead and restore time (in seconds).
+ * The counters keep every lead and restore time (in seconds); a closed day's summary (lib/domain/day-summaries.ts) keeps
+ * them all up to EXACT_LIMIT per day and region, a histogram beyond: medians and the 90th percentile are exact unless a
+ * day of the range had more, and then within ALPHA (1%) of the exact values (lib/domain/samples.ts).
  */
 import { countingDay } from './frequency.ts';
 import { isFailed, orderingInstant, type DeploymentRecord, type NewDeployment } from './record.ts';
+import { quantiles, type Sample } from './samples.ts';
 import { changeOf } from './versions.ts';
 import type { DoraView } from './views.ts';
 
@@ -73,8 +76,8 @@ export const historyOnly = (record: NewDeployment): CounterDelta => ({ day: coun
 
 /* ---------------------------------------------------------------- the answer */
 
-/** One counter item as read: a day and region's deployments, failures, lead and restore times (seconds). */
-export type DayCounts = { day: string; region: string; count: number; failed: number; leadTimes: number[]; restoreTimes: number[] };
+/** A day and region's deployments, failures, lead and restore times (seconds): one counter item, or a day's summary. */
+export type DayCounts = { day: string; region: string; count: number; failed: number; lead: Sample; restore: Sample };
 
 export const RATINGS = ['elite', 'high', 'medium', 'low'] as const;
 export type Rating = (typeof RATINGS)[number];
@@ -103,19 +106,10 @@ const rate = (value: number | null, bounds: readonly number[], meets: (v: number
 };
 
 /** The median of a list (the mean of the two middle values for an even count); null when empty. */
-export const median = (values: readonly number[]): number | null => {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
+export const median = (values: readonly number[]): number | null => quantiles([{ values: [...values] }]).median;
 
 /** The 90th percentile by nearest rank: the smallest value that at least 90% of the values do not exceed; null when empty. */
-export const p90 = (values: readonly number[]): number | null => {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.ceil(0.9 * sorted.length) - 1]!;
-};
+export const p90 = (values: readonly number[]): number | null => quantiles([{ values: [...values] }]).p90;
 
 /** Rounded to `digits` decimals (PerDay, Rate, seconds), so that an answer reads as a reader computes it by hand. */
 const round = (value: number | null, digits: number): number | null => (value === null ? null : Math.round(value * 10 ** digits) / 10 ** digits);
@@ -133,20 +127,22 @@ export const doraView = (fromDay: string, toDay: string, counts: Iterable<DayCou
   let deployments = 0;
   let failed = 0;
   const days = new Set<string>();
-  const leads: number[] = [];
-  const restores: number[] = [];
+  const leads: Sample[] = [];
+  const restores: Sample[] = [];
   for (const c of counts) {
     if (c.day < fromDay || c.day > toDay) continue;
     deployments += c.count;
     failed += c.failed;
     if (c.count > 0) days.add(c.day);
-    leads.push(...c.leadTimes);
-    restores.push(...c.restoreTimes);
+    leads.push(c.lead);
+    restores.push(c.restore);
   }
   const perDay = deployments > 0 ? deployments / daysIn(fromDay, toDay) : null;
   const failureRate = deployments > 0 ? failed / deployments : null;
-  const leadMedian = median(leads);
-  const restoreMedian = median(restores);
+  const lead = quantiles(leads);
+  const restore = quantiles(restores);
+  const leadMedian = lead.median;
+  const restoreMedian = restore.median;
   return {
     From: `${fromDay}T00:00:00.000Z`,
     To: `${toDay}T23:59:59.999Z`,
@@ -158,8 +154,8 @@ export const doraView = (fromDay: string, toDay: string, counts: Iterable<DayCou
     },
     LeadTimeForChanges: {
       MedianSeconds: round(leadMedian, 3),
-      P90Seconds: round(p90(leads), 3),
-      Count: leads.length,
+      P90Seconds: round(lead.p90, 3),
+      Count: lead.count,
       Rating: rate(leadMedian, THRESHOLDS.leadSeconds, (v, b) => v < b),
     },
     ChangeFailureRate: {
@@ -170,7 +166,7 @@ export const doraView = (fromDay: string, toDay: string, counts: Iterable<DayCou
     },
     TimeToRestore: {
       MedianSeconds: round(restoreMedian, 3),
-      Count: restores.length,
+      Count: restore.count,
       Rating: rate(restoreMedian, THRESHOLDS.restoreSeconds, (v, b) => v < b),
     },
   };

@@ -103,6 +103,13 @@ export const parseCounterSortKey = (sk: string): { day: string; region: string }
 };
 /** The counter sort keys of days from `fromDay` to `toDay` (YYYY-MM-DD, inclusive), every region. */
 export const counterRange = (fromDay: string, toDay: string): { low: string; high: string } => ({ low: `D#${fromDay}#`, high: `D#${toDay}#~` });
+/**
+ * A day's summary of one region's counters of a dimension (lib/domain/day-summaries.ts), in the counters' partition:
+ * `Y#<YYYY-MM-DD>#R#<region>`, outside every counter range. parseCounterSortKey reads its day and region too.
+ */
+export const summarySortKey = (day: string, region: string): string => `Y#${day}#R#${escapePart(region)}`;
+/** The summary sort keys of days from `fromDay` to `toDay` (inclusive), every region. */
+export const summaryRange = (fromDay: string, toDay: string): { low: string; high: string } => ({ low: `Y#${fromDay}#`, high: `Y#${toDay}#~` });
 /** The counters a record adds one to: its feed, its package, its target, its package on its target. */
 export const counterPartitionKeys = (feed: string, group: string | undefined, pkg: string, target: string): string[] => [
   counterPartitionKey({ feed }),

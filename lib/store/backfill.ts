@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, paginateScan, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { historyOnly, landing, type CounterDelta, type TargetState } from '../domain/dora.ts';
@@ -21,7 +22,14 @@ import type { CurrentItem, DeploymentItem } from './items.ts';
  * A record written while it runs may be counted by the transaction and then overwritten by a count taken just before
  * it: run it again once traffic is quiet, and the counts are exact.
  */
-export type BackfillResult = { records: number; counters: number; countersRemoved: number; currentUpdated: number; currentSkipped: number };
+export type BackfillResult = {
+  records: number;
+  counters: number;
+  countersRemoved: number;
+  summariesInvalidated: number;
+  currentUpdated: number;
+  currentSkipped: number;
+};
 
 const CONCURRENCY = 16;
 
@@ -144,9 +152,24 @@ export const backfill = async (client: DynamoDBDocumentClient, table: string, op
       }),
     );
   });
-  const stale = existingCounters.filter((c) => !counts.has(`${c.pk}\n${c.sk}`));
+  const stale = existingCounters.filter((c) => !c.sk.startsWith('Y#') && !counts.has(`${c.pk}\n${c.sk}`));
   await inParallel(stale, async (key) => {
     await client.send(new DeleteCommand({ TableName: table, Key: key }));
+  });
+  // The days' summaries (lib/domain/day-summaries.ts) were built from the counters as they were: each is marked stale
+  // as a record on its day would mark it, and its `since` (the empty days before it) is dropped.
+  const summaries = existingCounters.filter((c) => c.sk.startsWith('Y#'));
+  const now = Date.now();
+  await inParallel(summaries, async (key) => {
+    await client.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: key,
+        UpdateExpression: 'SET #gen = :gen, #changedAt = :now REMOVE #summary, #builtGen, #since',
+        ExpressionAttributeNames: { '#gen': 'gen', '#changedAt': 'changedAt', '#summary': 'summary', '#builtGen': 'builtGen', '#since': 'since' },
+        ExpressionAttributeValues: { ':gen': `backfill#${randomUUID()}`, ':now': now },
+      }),
+    );
   });
 
   let currentUpdated = 0;
@@ -181,5 +204,5 @@ export const backfill = async (client: DynamoDBDocumentClient, table: string, op
       currentSkipped++; // a newer record replaced it meanwhile, and set both itself
     }
   });
-  return { records, counters: counts.size, countersRemoved: stale.length, currentUpdated, currentSkipped };
+  return { records, counters: counts.size, countersRemoved: stale.length, summariesInvalidated: summaries.length, currentUpdated, currentSkipped };
 };

@@ -1,9 +1,46 @@
-import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  dayRegion,
+  lastClosedDay,
+  nextDay,
+  resolveDays,
+  summariesToStore,
+  type DayTotals,
+  type SummaryItem,
+  type SummaryWrite,
+} from '../domain/day-summaries.ts';
 import type { DayCounts } from '../domain/dora.ts';
-import { counterRange, type CounterDimension, counterPartitionKey, parseCounterSortKey } from '../domain/keys.ts';
+import { counterRange, type CounterDimension, counterPartitionKey, parseCounterSortKey, summaryRange, summarySortKey } from '../domain/keys.ts';
+
+/** Pages of a Query of one counter partition between two sort keys (inclusive), with a projection. */
+async function* queryRange(
+  client: DynamoDBDocumentClient,
+  table: string,
+  pk: string,
+  range: { low: string; high: string },
+  names: Record<string, string>,
+): AsyncGenerator<Record<string, unknown>> {
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await client.send(
+      new QueryCommand({
+        TableName: table,
+        ConsistentRead: true,
+        KeyConditionExpression: 'pk = :p AND sk BETWEEN :low AND :high',
+        ExpressionAttributeValues: { ':p': pk, ':low': range.low, ':high': range.high },
+        ExpressionAttributeNames: names,
+        ProjectionExpression: ['sk', ...Object.keys(names)].join(', '),
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    yield* out.Items ?? [];
+    start = out.LastEvaluatedKey;
+  } while (start);
+}
 
 /**
- * The per-day counters of one dimension (a feed, a package, a target, a package on a target) from `fromDay`
+ * The per-day counts and failures of one dimension (a feed, a package, a target, a package on a target) from `fromDay`
  * to `toDay` (inclusive), one entry per day, region and shard that has any: O(days x regions x shards), whatever the
  * history's length. The record transaction keeps them (counterUpdates in deployments.ts); `counters backfill` rebuilds them.
  */
@@ -13,39 +50,134 @@ export const readDailyCounts = async (
   dimension: CounterDimension,
   fromDay: string,
   toDay: string,
-  options: { dora?: boolean } = {},
-): Promise<DayCounts[]> => {
-  const { low, high } = counterRange(fromDay, toDay);
-  const counts: DayCounts[] = [];
-  // The frequency read needs the counts and failures only; the DORA read the lead and restore times too.
-  const names: Record<string, string> = options.dora
-    ? { '#count': 'count', '#failed': 'failed', '#lead': 'leadTimes', '#restore': 'restoreTimes' }
-    : { '#count': 'count', '#failed': 'failed' };
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out = await client.send(
-      new QueryCommand({
+): Promise<Array<{ day: string; region: string; count: number; failed: number }>> => {
+  const counts = [];
+  const names = { '#count': 'count', '#failed': 'failed' };
+  for await (const item of queryRange(client, table, counterPartitionKey(dimension), counterRange(fromDay, toDay), names)) {
+    const { day, region } = parseCounterSortKey(String(item.sk));
+    counts.push({ day, region, count: Number(item.count ?? 0), failed: Number(item.failed ?? 0) });
+  }
+  return counts;
+};
+
+/** The counters of `fromDay` to `toDay`, summed over each (day, region)'s shards, by dayRegion. */
+const readTotals = async (client: DynamoDBDocumentClient, table: string, pk: string, fromDay: string, toDay: string): Promise<Map<string, DayTotals>> => {
+  const totals = new Map<string, DayTotals>();
+  const names = { '#count': 'count', '#failed': 'failed', '#lead': 'leadTimes', '#restore': 'restoreTimes' };
+  for await (const item of queryRange(client, table, pk, counterRange(fromDay, toDay), names)) {
+    const { day, region } = parseCounterSortKey(String(item.sk));
+    const key = dayRegion(day, region);
+    const t = totals.get(key) ?? { count: 0, failed: 0, leadTimes: [], restoreTimes: [] };
+    t.count += Number(item.count ?? 0);
+    t.failed += Number(item.failed ?? 0);
+    for (const v of (item.leadTimes as unknown[] | undefined) ?? []) t.leadTimes.push(Number(v));
+    for (const v of (item.restoreTimes as unknown[] | undefined) ?? []) t.restoreTimes.push(Number(v));
+    totals.set(key, t);
+  }
+  return totals;
+};
+
+const readSummaries = async (client: DynamoDBDocumentClient, table: string, pk: string, fromDay: string, toDay: string): Promise<SummaryItem[]> => {
+  const items: SummaryItem[] = [];
+  const names = { '#gen': 'gen', '#builtGen': 'builtGen', '#summary': 'summary', '#since': 'since', '#changedAt': 'changedAt' };
+  for await (const item of queryRange(client, table, pk, summaryRange(fromDay, toDay), names)) {
+    const { day, region } = parseCounterSortKey(String(item.sk));
+    const text = (name: string) => (typeof item[name] === 'string' ? { [name]: item[name] } : {});
+    items.push({
+      day,
+      region,
+      ...text('gen'),
+      ...text('builtGen'),
+      ...text('summary'),
+      ...text('since'),
+      ...(typeof item.changedAt === 'number' ? { changedAt: item.changedAt } : {}),
+    });
+  }
+  return items;
+};
+
+/** Stores one summary on condition that its item's `gen` is still the one it was built for. */
+const storeSummary = async (client: DynamoDBDocumentClient, table: string, pk: string, region: string, w: SummaryWrite): Promise<void> => {
+  const set = ['#summary = :summary', ...(w.gen !== undefined ? ['#builtGen = :gen'] : []), ...(w.since !== undefined ? ['#since = :since'] : [])];
+  try {
+    await client.send(
+      new UpdateCommand({
         TableName: table,
-        ConsistentRead: true,
-        KeyConditionExpression: 'pk = :p AND sk BETWEEN :low AND :high',
-        ExpressionAttributeValues: { ':p': counterPartitionKey(dimension), ':low': low, ':high': high },
-        ExpressionAttributeNames: names,
-        ProjectionExpression: ['sk', ...Object.keys(names)].join(', '),
-        ...(start ? { ExclusiveStartKey: start } : {}),
+        Key: { pk, sk: summarySortKey(w.day, region) },
+        UpdateExpression: `SET ${set.join(', ')}${w.gen === undefined ? ' REMOVE #builtGen' : ''}`,
+        ConditionExpression: w.gen !== undefined ? '#gen = :gen' : 'attribute_not_exists(#gen)',
+        ExpressionAttributeNames: { '#summary': 'summary', '#builtGen': 'builtGen', '#gen': 'gen', ...(w.since !== undefined ? { '#since': 'since' } : {}) },
+        ExpressionAttributeValues: {
+          ':summary': w.summary,
+          ...(w.gen !== undefined ? { ':gen': w.gen } : {}),
+          ...(w.since !== undefined ? { ':since': w.since } : {}),
+        },
       }),
     );
-    for (const item of out.Items ?? []) {
-      const { day, region } = parseCounterSortKey(String(item.sk));
-      counts.push({
-        day,
-        region,
-        count: Number(item.count ?? 0),
-        failed: Number(item.failed ?? 0),
-        leadTimes: ((item.leadTimes as unknown[] | undefined) ?? []).map(Number),
-        restoreTimes: ((item.restoreTimes as unknown[] | undefined) ?? []).map(Number),
-      });
+  } catch (e) {
+    // A record counted on that day meanwhile: the summary stays unwritten, and the next read builds it.
+    if (!(e instanceof ConditionalCheckFailedException)) throw e;
+  }
+};
+
+const STORE_CONCURRENCY = 16;
+
+/**
+ * The counts, failures, lead and restore times of one dimension from `fromDay` to `toDay`, per day and region, for the
+ * DORA read: closed days from their summaries (lib/domain/day-summaries.ts), the other days (and closed days the
+ * summaries do not answer yet) from the counters, in one Query from the first such day. The summaries this read can
+ * build for its own region's closed days are stored before it answers, so the next read of them reads one item per
+ * day and region, however many deployments each holds. A summary that cannot be stored (throttled, not allowed) only
+ * costs the next read the counters again: `onStoreError` hears of it.
+ */
+export const readDoraCounts = async (
+  client: DynamoDBDocumentClient,
+  table: string,
+  dimension: CounterDimension,
+  fromDay: string,
+  toDay: string,
+  options: { now: Date; region: string; onStoreError?: ((error: unknown) => void) | undefined },
+): Promise<DayCounts[]> => {
+  const pk = counterPartitionKey(dimension);
+  const closedTo = lastClosedDay(options.now);
+  const lastClosed = toDay < closedTo ? toDay : closedTo;
+  const items = fromDay <= lastClosed ? await readSummaries(client, table, pk, fromDay, lastClosed) : [];
+  const { answered, needed } = resolveDays({ fromDay, closedTo: lastClosed, items });
+  const firstOpen = toDay > closedTo ? (fromDay > closedTo ? fromDay : nextDay(closedTo)) : undefined;
+  const readFrom = needed[0] ?? firstOpen;
+  const totals = readFrom !== undefined ? await readTotals(client, table, pk, readFrom, toDay) : new Map<string, DayTotals>();
+
+  const counts: DayCounts[] = [];
+  for (const [key, summary] of answered) {
+    const [day = '', region = ''] = key.split('\n');
+    counts.push({ day, region, count: summary.count, failed: summary.failed, lead: summary.lead, restore: summary.restore });
+  }
+  for (const [key, t] of totals) {
+    if (answered.has(key)) continue;
+    const [day = '', region = ''] = key.split('\n');
+    counts.push({ day, region, count: t.count, failed: t.failed, lead: { values: t.leadTimes }, restore: { values: t.restoreTimes } });
+  }
+
+  // This region's summaries of the closed days just read.
+  const own = options.region;
+  const days = needed.filter((day) => !answered.has(dayRegion(day, own)));
+  if (days.length === 0) return counts;
+  const ownTotals = new Map<string, DayTotals>();
+  const others = new Map<string, string[]>();
+  for (const [key, t] of totals) {
+    const [day = '', region = ''] = key.split('\n');
+    if (region === own) ownTotals.set(day, t);
+    else others.set(day, [...(others.get(day) ?? []), region]);
+  }
+  const ownItems = new Map(items.filter((i) => i.region === own).map((i) => [i.day, i]));
+  const writes = summariesToStore({ days, totals: ownTotals, others, items: ownItems, nowMs: options.now.getTime() });
+  let next = 0;
+  const worker = async () => {
+    while (next < writes.length) {
+      const w = writes[next++]!;
+      await storeSummary(client, table, pk, own, w).catch((e: unknown) => options.onStoreError?.(e));
     }
-    start = out.LastEvaluatedKey;
-  } while (start);
+  };
+  await Promise.all(Array.from({ length: Math.min(STORE_CONCURRENCY, writes.length) }, worker));
   return counts;
 };

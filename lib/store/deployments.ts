@@ -6,6 +6,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { monotonicFactory } from 'ulid';
 import { IdempotencyMismatch, InProgress, Unavailable } from '../domain/errors.ts';
 import type { IdempotencyClaim } from '../domain/idempotency.ts';
+import { isPastDay } from '../domain/day-summaries.ts';
 import { historyOnly, landing, type CounterDelta } from '../domain/dora.ts';
 import { isFailed, orderingInstant, type LastAttempt, type NewDeployment } from '../domain/record.ts';
 import { expiryOf } from '../domain/retention.ts';
@@ -13,6 +14,7 @@ import { versionOrderKey } from '../domain/versions.ts';
 import {
   COUNTER_SHARDS,
   counterPartitionKeys,
+  summarySortKey,
   counterSortKey,
   currentKey,
   deploymentPartitionKey,
@@ -241,6 +243,27 @@ export const counterUpdates = (table: string, record: NewDeployment, shard: numb
   });
 };
 
+/**
+ * A record that counts on a day before today (a backdated record, a rollback failing an older deployment, an import)
+ * marks that day's summaries stale (lib/domain/day-summaries.ts): four Updates per such day that set `gen` to the
+ * record's sort key (unique) and `changedAt`, in the record's own transaction. A record of today adds none.
+ */
+export const summaryInvalidations = (table: string, record: DeploymentItem, delta: CounterDelta, now: Date) => {
+  const days = [...new Set([delta.day, ...(delta.failsDay !== undefined ? [delta.failsDay] : [])])].filter((day) => isPastDay(day, now));
+  const pks = counterPartitionKeys(record.feedName, record.groupName, record.packageName, record.target);
+  return days.flatMap((day) =>
+    pks.map((pk) => ({
+      Update: {
+        TableName: table,
+        Key: { pk, sk: summarySortKey(day, record.region) },
+        UpdateExpression: 'SET #gen = :gen, #changedAt = :now',
+        ExpressionAttributeNames: { '#gen': 'gen', '#changedAt': 'changedAt' },
+        ExpressionAttributeValues: { ':gen': record.sk, ':now': now.getTime() },
+      },
+    })),
+  );
+};
+
 const replayOrRefuse = (stored: IdempotencyItem, claim: IdempotencyClaim): Recorded => {
   if (stored.requestHash !== claim.requestHash) {
     throw new IdempotencyMismatch(
@@ -373,6 +396,7 @@ const recordTransaction = (
             restoreSeconds: undefined,
             unsampled: true,
           })),
+      ...summaryInvalidations(tables.deployments, item, delta, new Date()),
       ...(options.idempotency
         ? [
             {

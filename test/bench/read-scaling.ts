@@ -11,10 +11,11 @@
  * that package holds 100 and 100,000 records: it reads the package's current items only, so the same items in both,
  * and takes no more than 1.2 times as long.
  *
- * The DORA row compares two feeds whose counters hold 100 and 100,000 deployments over 90 days (every tenth failed,
- * every one with a lead time, every fiftieth a restore), written as the record transaction writes them (one item per
- * day, region and shard, with `count`, `failed` and the lists of lead and restore times): the read is one Query of at
- * most 90 days x 10 shards items, and its goal is a ratio of at most 1.2.
+ * The DORA row compares two feeds whose counters hold 100 and 100,000 deployments over 90 closed days (every tenth
+ * failed, every one with a lead time, every fiftieth a restore), written as the record transaction writes them (one
+ * item per day, region and shard, with `count`, `failed` and the lists of lead and restore times). The first read of
+ * each builds the days' summaries (lib/domain/day-summaries.ts; its time is printed below the table); the rounds then
+ * read one summary per day: the same 90 items in both, and a ratio of at most 1.2.
  *
  *   npm run bench:read            (dynalite; DYNAMODB_ENGINE=dynamodb-local for Amazon's DynamoDB Local)
  *   BIG=20000 npm run bench:read  (a smaller history, for a quicker look)
@@ -236,6 +237,13 @@ for (const feed of Object.values(AFFECTED_FEEDS)) {
   }
 }
 
+// The first DORA read of each feed builds its closed days' summaries: timed once, outside the rounds.
+const doraFirst: Record<string, { ms: number; scanned: number }> = {};
+for (const [size, feed] of Object.entries(DORA_FEEDS)) {
+  const r = await call('/api/deployments/dora', { FeedName: feed, from: DORA_FROM, to: DORA_TO });
+  doraFirst[size] = { ms: r.ms, scanned: r.scanned };
+}
+
 // Page 2 of each history: a cursor from page 1.
 const cursorOf = async (pkg: string) => (await call('/api/deployments', { FeedName: FEED, PackageName: pkg, limit: '50' })).body.NextCursor!;
 const cursors = { small: await cursorOf('Small.Package'), big: await cursorOf('Big.Package') };
@@ -277,7 +285,7 @@ const CASES: Case[] = [
     name: `dora, ${DORA_DAYS} days`,
     path: '/api/deployments/dora',
     query: (p) => ({ FeedName: p === 'Big.Package' ? DORA_FEEDS.big : DORA_FEEDS.small, from: DORA_FROM, to: DORA_TO }),
-    goal: (ratio, reads) => ratio <= 1.2 && reads.big <= DORA_DAYS * COUNTER_SHARDS,
+    goal: (ratio, reads) => ratio <= 1.2 && reads.small === reads.big && reads.big <= DORA_DAYS,
   },
 ];
 
@@ -307,7 +315,7 @@ const header = [
   `${BIG.toLocaleString('en')} records (ms)`,
   'ratio',
   'items read',
-  'goal: ratio ≤ 1.5, ≤ 51 read (overview, affected: ≤ 1.2, same items; dora: ≤ 1.2, ≤ 900 read)',
+  'goal: ratio ≤ 1.5, ≤ 51 read (overview, affected, dora: ≤ 1.2, same items)',
 ];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
 const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ');
@@ -318,6 +326,10 @@ console.log(line(header));
 console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
 for (const r of rows) console.log(line(r));
 console.log(`\nWorst time ratio 100k/100: ${worst.toFixed(2)}`);
+console.log(
+  `DORA's first read (building ${DORA_DAYS} days' summaries): ${doraFirst.small!.ms.toFixed(2)} ms and ${doraFirst.big!.ms.toFixed(2)} ms, ` +
+    `reading ${doraFirst.small!.scanned} and ${doraFirst.big!.scanned} items`,
+);
 
 raw.destroy();
 documentClient().destroy();

@@ -99,12 +99,17 @@ it('counters backfill rebuilds counters and upgrades current items written befor
   );
   expect(stale.Item).toBeUndefined();
 
-  // Again: nothing changes.
+  // The read stored the summaries of its region's closed days (two with deployments, and the range's last day).
+  const again1 = await get('/api/deployments/dora', { FeedName: FEED, from: '2026-11-01', to: '2026-11-04' });
+  expect(again1.json).toEqual(dora.json);
+
+  // Again: nothing changes, but the summaries are marked for rebuilding, and the next read rebuilds them the same.
   expect(await admin('counters', 'backfill', '--feed', FEED)).toEqual([
-    `Counted 4 records of feed ${FEED}: 18 counters set, 0 other counter items removed; 0 current items updated.`,
+    `Counted 4 records of feed ${FEED}: 18 counters set, 0 other counter items removed, 3 day summaries marked for rebuilding; 0 current items updated.`,
   ]);
   const again = await get('/api/deployments/frequency', { FeedName: FEED, interval: 'day', from: '2026-10-01', to: '2026-11-04' });
   expect(again.json.Buckets).toEqual(buckets);
+  expect((await get('/api/deployments/dora', { FeedName: FEED, from: '2026-11-01', to: '2026-11-04' })).json).toEqual(dora.json);
 
   // A mistyped feed name: a failure naming it, not a count of nothing.
   await expect(admin('counters', 'backfill', '--feed', `${FEED}-typo`)).rejects.toThrow(`No feed named ${FEED}-typo, and no records stored under that name`);
@@ -126,7 +131,9 @@ it("feeds remove --purge deletes the feed's counters with its records", async ()
   const purged = await feeds.purge(feed);
 
   expect(purged).toMatchObject({ history: 2, current: 2 });
-  expect(purged.counters).toBe(8); // two regions: two each of feed and package, one per target, one per package-target
+  // Two regions: two each of feed and package, one per target, one per package-target; and as the records' day is
+  // before today, as many marks on that day's summaries.
+  expect(purged.counters).toBe(16);
   await feeds.add(feed, VIEW_AND_DOWNLOAD);
   expect(await total()).toBe(0);
   for (const dimension of [{ feed }, { feed, group: 'G', pkg: 'Legacy' }, { feed, target: 'web02' }, { feed, group: 'G', pkg: 'Legacy', target: 'web01' }]) {

@@ -35,7 +35,7 @@ const recordDeps: RecordDependencies = {
   region: 'eu-west-1',
   now: () => new Date(clock),
 };
-const readDeps: ReadDependencies = { client, directory, feeds, deploymentsTable: TEST_TABLES.deployments, now: () => new Date(clock) };
+const readDeps: ReadDependencies = { client, directory, feeds, deploymentsTable: TEST_TABLES.deployments, now: () => new Date(clock), region: 'local' };
 
 const admin = async (...args: string[]): Promise<string[]> => {
   const lines: string[] = [];

@@ -163,7 +163,7 @@ describe('every refusal is a 403 saying which check failed, never echoing the to
   });
 
   it('refuses a policy without the privilege: a record-only policy cannot read; a record,view policy can', async () => {
-    const deps: ReadDependencies = { client, directory: directory(), feeds, deploymentsTable: TEST_TABLES.deployments, now: () => new Date() };
+    const deps: ReadDependencies = { client, directory: directory(), feeds, deploymentsTable: TEST_TABLES.deployments, now: () => new Date(), region: 'local' };
     const caller = (token: string, feed: string) => ({ headers: { authorization: `Bearer ${token}` }, query: { FeedName: feed } });
     await expect(listDeployments(deps, caller(github(), A))).rejects.toMatchObject({
       kind: 'forbidden',

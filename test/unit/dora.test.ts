@@ -61,8 +61,8 @@ describe('doraView', () => {
     region: 'r',
     count,
     failed,
-    leadTimes,
-    restoreTimes,
+    lead: { values: leadTimes },
+    restore: { values: restoreTimes },
   });
 
   it('answers null, never 0, for what has no data', () => {

@@ -7,6 +7,7 @@ import {
   QueryCommand,
   ScanCommand,
   TransactWriteCommand,
+  UpdateCommand,
   type BatchGetCommandInput,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
@@ -118,6 +119,9 @@ const needed = (): Set<string> => {
           pairs.add(`dynamodb:${action} ${tableArn(op.TableName)}`);
         }
         break;
+      case 'UpdateCommand':
+        pairs.add(`dynamodb:UpdateItem ${tableArn((input as { TableName: string }).TableName)}`);
+        break;
       case 'QueryCommand':
       case 'ScanCommand': {
         const { TableName, IndexName } = input as { TableName: string; IndexName?: string };
@@ -187,7 +191,7 @@ describe('each role allows exactly the DynamoDB requests its function makes', ()
     expectExactly('record-deployment', used);
   });
 
-  it('query-deployments: history by package, version, target and feed; current; feeds; with a key', async () => {
+  it('query-deployments: history by package, version, target and feed; current; feeds; with a key; the summary of a closed day', async () => {
     const read = handlers['query-deployments']!;
     const get = (path: string, params: Record<string, string>, headers: Record<string, string> = {}) =>
       invoke(read, { method: 'GET', path, query: new URLSearchParams(params).toString(), headers });
@@ -198,12 +202,26 @@ describe('each role allows exactly the DynamoDB requests its function makes', ()
       await get('/api/deployments/', { FeedName: FEED }, { 'X-ApiKey': KEY }),
       await get('/api/deployments/current', { FeedName: FEED, PackageName: 'Pkg' }),
       await get('/api/feeds', {}),
+      // Stores the summary of a closed day (an empty one, as the mock holds no counters).
+      await get('/api/deployments/dora', { FeedName: FEED, from: '2020-01-01', to: '2020-01-31' }),
     ];
     expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
     const used = needed();
     for (const index of ['byVersion', 'byTarget', 'byFeed']) expect(used).toContain(`dynamodb:Query ${tableArn(`${tables.deployments}/index/${index}`)}`);
     expect(used).toContain(`dynamodb:Scan ${tableArn(tables.feeds)}`);
     expectExactly('query-deployments', used);
+    // The UpdateItem grant's conditions hold for what the read writes: a counter partition, the summary's attributes.
+    const [grant] = roleStatements(template, 'QueryDashdeploymentsLambdaFunction').filter((st) => st.Action === 'dynamodb:UpdateItem');
+    const condition = (grant as unknown as { Condition: Record<string, Record<string, string[]>> }).Condition;
+    const updates = ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input);
+    expect(updates.length).toBeGreaterThan(0);
+    for (const update of updates) {
+      expect(String(update.Key!.pk)).toMatch(new RegExp(`^${condition['ForAllValues:StringLike']!['dynamodb:LeadingKeys']![0]!.replace('*', '')}`));
+      expect(condition['ForAllValues:StringEquals']!['dynamodb:Attributes']).toEqual(
+        expect.arrayContaining(['pk', 'sk', ...Object.values(update.ExpressionAttributeNames ?? {})]),
+      );
+      expect(update.ReturnValues ?? 'NONE').toBe('NONE');
+    }
   });
 
   it('site: serves its pages without any DynamoDB request, and its role has no DynamoDB grant', async () => {

@@ -2,7 +2,7 @@ import { DynamoDBClient, TransactionCanceledException, type CancellationReason }
 import { DynamoDBDocumentClient, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { IdempotencyClaim } from '../../lib/domain/idempotency.ts';
 import type { NewDeployment } from '../../lib/domain/record.ts';
 import { putDeployment } from '../../lib/store/deployments.ts';
@@ -42,6 +42,12 @@ const sentItems = () => mock.commandCalls(TransactWriteCommand).map((c) => (c.ar
 beforeEach(() => {
   mock.reset();
   ids = 0;
+  // The record's day is today: a record of today marks no day's summary stale (the last tests below change that).
+  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.setSystemTime(new Date('2024-05-01T12:00:00.000Z'));
+});
+afterEach(() => {
+  vi.useRealTimers();
 });
 
 describe('putDeployment', () => {
@@ -90,8 +96,9 @@ describe('putDeployment', () => {
       .resolves({});
     await putDeployment(document, tables, record, { newId });
     const [, second] = sentItems();
-    // History, current, four counters of the record's day, four of the rolled-back record's day.
-    expect(second!.length).toBe(10);
+    // History, current, four counters of the record's day, four of the rolled-back record's day, and as that day is
+    // before today, four marks on its summaries.
+    expect(second!.length).toBe(14);
     expect(second![1]!.Update!.ConditionExpression).toBe('#latest = :before AND attribute_not_exists(#open)');
     expect(second![1]!.Update!.ExpressionAttributeValues![':before']).toBe(held.latest);
     const counters = second!.slice(2).map((i) => [String(i.Update!.Key!.sk).slice(0, 12), i.Update!.UpdateExpression]);
@@ -101,8 +108,24 @@ describe('putDeployment', () => {
         'SET #restoreTimes = list_append(if_not_exists(#restoreTimes, :empty), :restoreTimes) ADD #count :count',
       ]),
     );
-    expect(counters.slice(4)).toEqual(Array.from({ length: 4 }, () => ['D#2024-04-30', 'ADD #failed :failed']));
+    expect(counters.slice(4, 8)).toEqual(Array.from({ length: 4 }, () => ['D#2024-04-30', 'ADD #failed :failed']));
     expect(second![2]!.Update!.ExpressionAttributeValues![':restoreTimes']).toEqual([86_400]);
+    const marks = second!.slice(10).map((i) => i.Update!);
+    expect(marks.map((u) => [u.Key!.sk, u.UpdateExpression])).toEqual(
+      Array.from({ length: 4 }, () => ['Y#2024-04-30#R#eu-west-1', 'SET #gen = :gen, #changedAt = :now']),
+    );
+    expect(new Set(marks.map((u) => u.Key!.pk))).toEqual(new Set(second!.slice(6, 10).map((i) => i.Update!.Key!.pk)));
+    expect(marks[0]!.ExpressionAttributeValues).toEqual({ ':gen': second![0]!.Put!.Item!.sk, ':now': Date.parse('2024-05-01T12:00:00.000Z') });
+  });
+
+  it('marks the summaries of a past day it counts on stale, in the same transaction; not those of today', async () => {
+    mock.on(TransactWriteCommand).resolves({});
+    await putDeployment(document, tables, { ...record, date: '2024-04-29T23:59:59.000Z' }, { newId });
+    await putDeployment(document, tables, { ...record, date: '2024-05-01T00:00:00.000Z' }, { newId });
+    const [past, today] = sentItems();
+    const summaryKeys = (items: typeof past) => items!.filter((i) => String(i.Update?.Key?.sk ?? '').startsWith('Y#')).map((i) => i.Update!.Key!.sk);
+    expect(summaryKeys(past)).toEqual(Array.from({ length: 4 }, () => 'Y#2024-04-29#R#eu-west-1'));
+    expect(summaryKeys(today)).toEqual([]);
   });
 
   it('notes a failed record as the target’s last attempt, without touching its version', async () => {
