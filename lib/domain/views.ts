@@ -148,7 +148,11 @@ const rating = () =>
     z.nullable(z.enum(['elite', 'high', 'medium', 'low'])),
     "The 2023 Accelerate State of DevOps report's performance cluster this value falls in (thresholds in docs/api.md); null without data.",
   );
-const seconds = (what: string) => described(z.nullable(z.number()), `${what}, in seconds (3 decimals); null without data.`);
+const seconds = (what: string) =>
+  described(
+    z.nullable(z.number()),
+    `${what}, in seconds (3 decimals); null without data. Exact unless a day and region before yesterday holds more than 32 such times; then within 2%.`,
+  );
 
 /** The four DORA keys over whole UTC days (GET /api/deployments/dora); docs/api.md defines each number. */
 export const DoraSchema = z.object({
