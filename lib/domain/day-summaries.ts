@@ -49,11 +49,13 @@ export type DayTotals = { count: number; failed: number; leadTimes: number[]; re
 export const encodeSummary = (t: DayTotals, others: readonly string[] = []): string =>
   JSON.stringify([t.count, t.failed, storeSample(summarize(t.leadTimes)), storeSample(summarize(t.restoreTimes)), others]);
 
+const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+
 /** A stored summary read back; undefined for a text it did not write (the counters answer then). */
 export const decodeSummary = (text: string): DaySummary | undefined => {
   try {
     const [count, failed, lead, restore, others] = JSON.parse(text) as unknown[];
-    if (typeof count !== 'number' || typeof failed !== 'number' || !Array.isArray(others) || !others.every((r) => typeof r === 'string')) return undefined;
+    if (!isCount(count) || !isCount(failed) || !Array.isArray(others) || !others.every((r) => typeof r === 'string')) return undefined;
     return { count, failed, lead: loadSample(lead), restore: loadSample(restore), others: others as string[] };
   } catch {
     return undefined;

@@ -27,6 +27,9 @@ export type Histogram = { zeros: number; offset: number; counts: number[] };
 export type Sample = { values: number[]; histogram?: Histogram | undefined };
 
 const bucketOf = (value: number): number => Math.ceil(Math.log(value) / LOG_GAMMA);
+/** The buckets a value above ZERO can fall in: a stored histogram beyond them was not written by histogramOf. */
+const LOWEST_BUCKET = bucketOf(ZERO);
+const HIGHEST_BUCKET = bucketOf(Number.MAX_VALUE);
 /** The value a bucket stands for: within ALPHA of every value it holds. */
 const valueOf = (index: number): number => (2 * GAMMA ** index) / (GAMMA + 1);
 
@@ -108,6 +111,7 @@ export const loadSample = (stored: unknown): Sample => {
     if (d < 0) throw new TypeError('a stored histogram holds a count that is not one');
     counts.push(d);
   }
+  if (o < LOWEST_BUCKET || o + counts.length - 1 > HIGHEST_BUCKET) throw new TypeError('a stored histogram holds a bucket no value falls in');
   return { values: [], histogram: { zeros: z, offset: o, counts } };
 };
 
