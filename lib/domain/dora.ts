@@ -14,7 +14,7 @@
  * future), so that a client's clock far ahead neither lengthens a lead time nor shortens a restore to nothing.
  * The counters keep every lead and restore time (in seconds); a closed day's summary (lib/domain/day-summaries.ts) keeps
  * them all up to EXACT_LIMIT per day and region, a histogram beyond: medians and the 90th percentile are exact unless a
- * day of the range had more, and then within ALPHA (1%) of the exact values (lib/domain/samples.ts).
+ * day of the range had more, and then within ALPHA (2%) of the exact values (lib/domain/samples.ts).
  */
 import { countingDay } from './frequency.ts';
 import { isFailed, orderingInstant, type DeploymentRecord, type NewDeployment } from './record.ts';

@@ -401,3 +401,63 @@ describe('hostile stored summaries', () => {
     await check(US, Date.now(), q);
   });
 });
+
+describe('days with more than EXACT_LIMIT times (a histogram)', () => {
+  /** The answer with medians and 90th percentiles within 2% of the oracle's, everything else equal. */
+  const close = async (region: string, nowMs: number, p: Params) => {
+    const answer = await readAt(region, nowMs, p);
+    const exact = await truth(p);
+    const strip = (v: DoraView) => ({
+      ...v,
+      LeadTimeForChanges: { ...v.LeadTimeForChanges, MedianSeconds: 0, P90Seconds: 0 },
+      TimeToRestore: { ...v.TimeToRestore, MedianSeconds: 0 },
+    });
+    expect(strip(answer)).toEqual(strip(exact));
+    for (const [got, want] of [
+      [answer.LeadTimeForChanges.MedianSeconds, exact.LeadTimeForChanges.MedianSeconds],
+      [answer.LeadTimeForChanges.P90Seconds, exact.LeadTimeForChanges.P90Seconds],
+      [answer.TimeToRestore.MedianSeconds, exact.TimeToRestore.MedianSeconds],
+    ]) {
+      if (want === null) expect(got).toBeNull();
+      else expect(Math.abs(got! - want), `${got} for ${want}`).toBeLessThanOrEqual(0.02 * want + 0.0005);
+    }
+    return { answer, exact };
+  };
+
+  it('medians within 2% of the counters’ when a day holds more than 32 lead times, in both regions and with a backdated record', async () => {
+    const feed = await newFeed('SumHist');
+    const q = { FeedName: feed, from: '2026-11-01', to: '2026-11-05' };
+    const leads = Array.from({ length: 40 }, (_, i) => 60 + ((i * 7919) % 5000));
+    for (const [i, lead] of leads.entries()) {
+      const date = Date.parse('2026-11-03T12:00:00Z') + i * 60_000;
+      await deploy(feed, {
+        region: EU,
+        date: new Date(date).toISOString(),
+        version: '1.0.0',
+        target: `t${i}`,
+        commitTime: new Date(date - lead * 1000).toISOString(),
+      });
+    }
+    await deploy(feed, { region: US, date: '2026-11-02T10:00:00Z', version: '1.0.0', target: 'u1', commitTime: '2026-11-02T09:59:00Z' });
+    await close(EU, settled(), q);
+    const { answer } = await close(EU, settled(), q); // from the stored summary
+    expect(answer.LeadTimeForChanges.Count).toBe(41);
+    await close(US, settled(), q);
+    await deploy(feed, { region: EU, date: '2026-11-03T23:00:00Z', version: '1.0.0', target: 'late', commitTime: '2026-11-03T22:00:00Z' });
+    await close(EU, Date.now(), q);
+    await close(EU, settled(), q);
+    await close(US, settled(), { ...q, Region: EU });
+  }, 60_000);
+
+  it('lead times of a millisecond are not read back as 0 from a histogram', async () => {
+    const feed = await newFeed('SumMilli');
+    const q = { FeedName: feed, from: '2026-11-01', to: '2026-11-05' };
+    for (let i = 0; i < 33; i++) {
+      const date = Date.parse('2026-11-03T12:00:00Z') + i * 60_000;
+      await deploy(feed, { region: EU, date: new Date(date).toISOString(), version: '1.0.0', target: `t${i}`, commitTime: new Date(date - 1).toISOString() });
+    }
+    expect((await truth(q)).LeadTimeForChanges.MedianSeconds).toBe(0.001);
+    await close(EU, settled(), q);
+    await close(EU, settled(), q); // from the stored summary
+  }, 60_000);
+});
