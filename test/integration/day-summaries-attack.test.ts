@@ -413,11 +413,12 @@ describe('days with more than EXACT_LIMIT times (a histogram)', () => {
       TimeToRestore: { ...v.TimeToRestore, MedianSeconds: 0 },
     });
     expect(strip(answer)).toEqual(strip(exact));
-    for (const [got, want] of [
+    const pairs: Array<[number | null, number | null]> = [
       [answer.LeadTimeForChanges.MedianSeconds, exact.LeadTimeForChanges.MedianSeconds],
       [answer.LeadTimeForChanges.P90Seconds, exact.LeadTimeForChanges.P90Seconds],
       [answer.TimeToRestore.MedianSeconds, exact.TimeToRestore.MedianSeconds],
-    ]) {
+    ];
+    for (const [got, want] of pairs) {
       if (want === null) expect(got).toBeNull();
       else expect(Math.abs(got! - want), `${got} for ${want}`).toBeLessThanOrEqual(0.02 * want + 0.0005);
     }
