@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { paginateQuery, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../infra/admin.ts';
 import { readHandler } from '../../lib/app/read.ts';
@@ -152,6 +153,26 @@ const deploy = (
 /** Past the settle window of any mark a test just made (the read's clock only: the writers keep the real one). */
 const settled = () => Date.now() + SETTLE_MS + 60_000;
 
+/** A client that writes `inject` (once) when the read is about to store its first summary. */
+const racing = (inject: () => Promise<unknown>) => {
+  const c = createDocumentClient(clientSettings(config().dynamo));
+  let done = false;
+  c.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = args.input as { Key?: { sk?: unknown } };
+      const sk = input.Key?.sk;
+      const text = typeof sk === 'string' ? sk : ((sk as { S?: string } | undefined)?.S ?? '');
+      if (!done && /^Update(Item)?Command$/.test(context.commandName ?? '') && text.startsWith('Y#')) {
+        done = true;
+        await inject();
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'injectRecord' },
+  );
+  return { c, injected: () => done };
+};
+
 describe('records on days already summarized', () => {
   let feed: string;
   const range = () => ({ FeedName: feed, from: '2026-11-01', to: '2026-11-10' });
@@ -296,26 +317,6 @@ describe('clocks', () => {
 });
 
 describe('a record between the read’s counters Query and its summary write', () => {
-  /** A client that writes `inject` (once) when the read is about to store its first summary. */
-  const racing = (inject: () => Promise<unknown>) => {
-    const c = createDocumentClient(clientSettings(config().dynamo));
-    let done = false;
-    c.middlewareStack.add(
-      (next, context) => async (args) => {
-        const input = args.input as { Key?: { sk?: unknown } };
-        const sk = input.Key?.sk;
-        const text = typeof sk === 'string' ? sk : ((sk as { S?: string } | undefined)?.S ?? '');
-        if (!done && /^Update(Item)?Command$/.test(context.commandName ?? '') && text.startsWith('Y#')) {
-          done = true;
-          await inject();
-        }
-        return next(args);
-      },
-      { step: 'initialize', name: 'injectRecord' },
-    );
-    return { c, injected: () => done };
-  };
-
   it('on the day being summarized: the summary is not stored over it, and every later read counts it', async () => {
     const feed = await newFeed('SumRace');
     const q = { FeedName: feed, from: '2026-11-01', to: '2026-11-07' };
@@ -461,4 +462,90 @@ describe('days with more than EXACT_LIMIT times (a histogram)', () => {
     await close(EU, settled(), q);
     await close(EU, settled(), q); // from the stored summary
   }, 60_000);
+});
+
+describe('any sequence of records and reads (fast-check)', () => {
+  const today = () => new Date().toISOString().slice(0, 10);
+  const dayAt = (offset: number) => new Date(Date.parse(`${today()}T00:00:00Z`) + offset * DAY).toISOString().slice(0, 10);
+  // Days 2026-11-01 to 2026-11-12, and the last three days (two days ago, yesterday, today).
+  const DAYS = [...Array.from({ length: 12 }, (_, i) => `2026-11-${String(i + 1).padStart(2, '0')}`), 'D-2', 'D-1', 'D-0'];
+  const dayOf = (d: string) => (d.startsWith('D-') ? dayAt(-Number(d.slice(2))) : d);
+  const op = fc.oneof(
+    fc.record({
+      kind: fc.constant('record' as const),
+      region: fc.constantFrom(EU, US),
+      day: fc.constantFrom(...DAYS),
+      hour: fc.integer({ min: 0, max: 23 }),
+      target: fc.constantFrom('web01', 'web02', 'web03'),
+      pkg: fc.constantFrom('App', 'Lib'),
+      version: fc.constantFrom('1.0.0', '1.1.0', '2.0.0', '0.9.0'),
+      failed: fc.boolean(),
+      lead: fc.option(fc.integer({ min: 0, max: 50_000 }), { nil: undefined }),
+    }),
+    fc.record({
+      kind: fc.constant('read' as const),
+      region: fc.constantFrom(EU, US),
+      clock: fc.constantFrom('now', 'settled', 'ahead', 'ahead-settled', 'behind'),
+      from: fc.integer({ min: 0, max: DAYS.length - 1 }),
+      length: fc.integer({ min: 0, max: DAYS.length - 1 }),
+      filter: fc.constantFrom<Partial<Params>>(
+        {},
+        { Region: EU },
+        { Region: US },
+        { Target: 'web02' },
+        { PackageName: 'Lib' },
+        { PackageName: 'App', Target: 'web01' },
+      ),
+      // A record written when the read is about to store its first summary (after its counters Query).
+      race: fc.option(fc.record({ region: fc.constantFrom(EU, US), day: fc.constantFrom(...DAYS.slice(0, 13)), target: fc.constantFrom('web01', 'web02') }), {
+        nil: undefined,
+      }),
+    }),
+    fc.record({ kind: fc.constant('backfill' as const) }),
+  );
+
+  it('every read answers the counters as they are then', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 4, maxLength: 24 }), async (ops) => {
+        const feed = await newFeed('SumProp');
+        for (const o of ops) {
+          if (o.kind === 'record') {
+            const hour = String(o.hour).padStart(2, '0');
+            let date = Date.parse(`${dayOf(o.day)}T${hour}:00:00Z`);
+            if (date > Date.now()) date = Date.now() - 1000;
+            await deploy(feed, {
+              region: o.region,
+              date: new Date(date).toISOString(),
+              version: o.version,
+              target: o.target,
+              pkg: o.pkg,
+              failed: o.failed,
+              ...(o.lead !== undefined ? { commitTime: new Date(date - o.lead * 1000).toISOString() } : {}),
+            });
+          } else if (o.kind === 'backfill') {
+            await run(['counters', 'backfill', '--feed', feed], () => undefined);
+          } else {
+            const clock = { now: 0, settled: SETTLE_MS + 60_000, ahead: DAY - 10 * 60_000, 'ahead-settled': DAY - 60_000, behind: -DAY + 10 * 60_000 }[o.clock];
+            const from = dayOf(DAYS[o.from]!);
+            const to = dayOf(DAYS[Math.min(DAYS.length - 1, o.from + o.length)]!);
+            const p = { FeedName: feed, from, to, ...o.filter };
+            if (o.race === undefined) {
+              await check(o.region, Date.now() + clock, p);
+            } else {
+              const race = o.race;
+              const before = await truth(p);
+              const { c } = racing(() => deploy(feed, { region: race.region, date: `${dayOf(race.day)}T12:00:00Z`, version: '1.0.0', target: race.target }));
+              expect(await readAt(o.region, Date.now() + clock, p, c)).toEqual(before);
+              await check(o.region, Date.now() + clock, p);
+            }
+          }
+        }
+        // And every day of every dimension, read from both regions once all is settled.
+        for (const filter of [{}, { Target: 'web02' }, { PackageName: 'Lib' }, { PackageName: 'App', Target: 'web01' }]) {
+          for (const region of [EU, US]) await check(region, settled(), { FeedName: feed, from: '2026-10-30', to: today(), ...filter });
+        }
+      }),
+      { numRuns: Number(process.env.SUM_RUNS ?? 25) },
+    );
+  }, 300_000);
 });
