@@ -65,6 +65,10 @@ export const decodeSummary = (text: string): DaySummary | undefined => {
 /** A summary item as read (attributes absent when not set). `changedAt`: ms, when a record last invalidated it. */
 export type SummaryItem = { day: string; region: string; gen?: string; builtGen?: string; summary?: string; since?: string; changedAt?: number };
 
+/** A stored `since` as a day (YYYY-MM-DD); undefined for anything else, which claims no day. */
+const sinceOf = (item: SummaryItem | undefined): string | undefined =>
+  item?.since !== undefined && /^\d{4}-\d{2}-\d{2}$/.test(item.since) ? item.since : undefined;
+
 /** `${day}\n${region}` */
 export const dayRegion = (day: string, region: string): string => `${day}\n${region}`;
 
@@ -114,7 +118,7 @@ export const resolveDays = (input: {
       }
       if ([...withCounters].some((region) => !valid.has(region))) needed.push(day);
     }
-    for (const item of items) claims.set(item.region, item.since);
+    for (const item of items) claims.set(item.region, sinceOf(item));
   }
   return { answered, needed: needed.reverse() };
 };
@@ -154,7 +158,7 @@ export const summariesToStore = (input: {
       emptySince = undefined;
       return;
     }
-    const since = [emptySince, item?.since].filter((d): d is string => d !== undefined).sort()[0];
+    const since = [emptySince, sinceOf(item)].filter((d): d is string => d !== undefined).sort()[0];
     writes.push({
       day,
       summary: encodeSummary(totals ?? { count: 0, failed: 0, leadTimes: [], restoreTimes: [] }, others),

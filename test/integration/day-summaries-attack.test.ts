@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { paginateQuery, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { paginateQuery, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../infra/admin.ts';
@@ -7,7 +7,15 @@ import { readHandler } from '../../lib/app/read.ts';
 import { VIEW_AND_DOWNLOAD } from '../../lib/domain/auth.ts';
 import { SETTLE_MS } from '../../lib/domain/day-summaries.ts';
 import { doraView, type DayCounts } from '../../lib/domain/dora.ts';
-import { counterPartitionKey, counterRange, foldName, parseCounterSortKey, summarySortKey, type CounterDimension } from '../../lib/domain/keys.ts';
+import {
+  counterPartitionKey,
+  counterRange,
+  counterSortKey,
+  foldName,
+  parseCounterSortKey,
+  summarySortKey,
+  type CounterDimension,
+} from '../../lib/domain/keys.ts';
 import type { NewDeployment } from '../../lib/domain/record.ts';
 import type { DoraView } from '../../lib/domain/views.ts';
 import { httpFunction } from '../../lib/http/chain.ts';
@@ -590,5 +598,28 @@ describe('what a read reads', () => {
     await countersRead(EU, settled(), q);
     await countersRead(EU, settled(), q);
     expect(await countersRead(EU, settled(), q)).toEqual([]);
+  });
+});
+
+describe('hostile stored `since`', () => {
+  it('a `since` that is not a day claims nothing: the counters of the days before it are read', async () => {
+    const feed = await newFeed('SumHostileSince');
+    const q = { FeedName: feed, from: '2026-11-01', to: '2026-11-10' };
+    const pk = counterPartitionKey({ feed });
+    // 11-03's counters as a record counted on its own day writes them (no summary item), then a backdated record on 11-05.
+    await client.send(new PutCommand({ TableName: TEST_TABLES.deployments, Item: { pk, sk: counterSortKey('2026-11-03', EU, 0), count: 1, failed: 0 } }));
+    await deploy(feed, { region: EU, date: '2026-11-05T10:00:00Z', version: '1.0.0' });
+    for (const since of ['', '!', '2026-1', 'not a day']) {
+      await client.send(
+        new UpdateCommand({
+          TableName: TEST_TABLES.deployments,
+          Key: { pk, sk: summarySortKey('2026-11-05', EU) },
+          UpdateExpression: 'SET since = :s',
+          ExpressionAttributeValues: { ':s': since },
+        }),
+      );
+      const answer = await check(EU, Date.now(), q);
+      expect(answer.Deployments).toBe(2);
+    }
   });
 });
