@@ -623,3 +623,20 @@ describe('hostile stored `since`', () => {
     }
   });
 });
+
+describe('dimensions without deployments', () => {
+  it('a read of a target or package that never deployed stores nothing (purge, which finds partitions from the history, could not remove it)', async () => {
+    const feed = await newFeed('SumGhost');
+    await deploy(feed, { region: EU, date: '2026-11-03T10:00:00Z', version: '1.0.0' });
+    const today = new Date().toISOString().slice(0, 10);
+    for (const filter of [{ Target: 'nobody' }, { PackageName: 'Nothing' }, { PackageName: 'App', Target: 'nobody' }]) {
+      const p = { FeedName: feed, from: '2026-01-01', to: today, ...filter };
+      const answer = await check(EU, settled(), p);
+      expect(answer.Deployments).toBe(0);
+      expect(await summaryItems(p)).toEqual([]);
+    }
+    // The feed's own partition is summarized as before.
+    await check(EU, settled(), { FeedName: feed, from: '2026-01-01', to: today });
+    expect(await validDays({ FeedName: feed })).toContain(summarySortKey('2026-11-03', EU));
+  });
+});
