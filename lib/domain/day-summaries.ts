@@ -71,6 +71,11 @@ const sinceOf = (item: SummaryItem | undefined): string | undefined =>
 
 /** `${day}\n${region}` */
 export const dayRegion = (day: string, region: string): string => `${day}\n${region}`;
+/** The day and region of a dayRegion key: split at the first line feed, as a region (an import's) may hold one. */
+export const splitDayRegion = (key: string): { day: string; region: string } => {
+  const at = key.indexOf('\n');
+  return { day: key.slice(0, at), region: key.slice(at + 1) };
+};
 
 /**
  * What the summary items of `fromDay` to `closedTo` say of each day. Per region, a day has a valid summary, an item

@@ -5,6 +5,7 @@ import {
   lastClosedDay,
   nextDay,
   resolveDays,
+  splitDayRegion,
   summariesToStore,
   type DayTotals,
   type SummaryItem,
@@ -149,12 +150,12 @@ export const readDoraCounts = async (
 
   const counts: DayCounts[] = [];
   for (const [key, summary] of answered) {
-    const [day = '', region = ''] = key.split('\n');
+    const { day, region } = splitDayRegion(key);
     counts.push({ day, region, count: summary.count, failed: summary.failed, lead: summary.lead, restore: summary.restore });
   }
   for (const [key, t] of totals) {
     if (answered.has(key)) continue;
-    const [day = '', region = ''] = key.split('\n');
+    const { day, region } = splitDayRegion(key);
     counts.push({ day, region, count: t.count, failed: t.failed, lead: { values: t.leadTimes }, restore: { values: t.restoreTimes } });
   }
 
@@ -167,7 +168,7 @@ export const readDoraCounts = async (
   const ownTotals = new Map<string, DayTotals>();
   const others = new Map<string, string[]>();
   for (const [key, t] of totals) {
-    const [day = '', region = ''] = key.split('\n');
+    const { day, region } = splitDayRegion(key);
     if (region === own) ownTotals.set(day, t);
     else others.set(day, [...(others.get(day) ?? []), region]);
   }

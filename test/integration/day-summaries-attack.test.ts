@@ -673,3 +673,24 @@ describe('replication order (simulated on one table)', () => {
     await check(EU, Date.now() + 20 * 60_000, q);
   });
 });
+
+describe('regions as an import may name them', () => {
+  it('a region holding a line feed or a # is counted under its own name, from counters and from summaries', async () => {
+    const feed = await newFeed('SumOddRegion');
+    // Any non-empty string in an export's Region; the read's Region parameter refuses control characters.
+    const odd = 'eu-west-1\nreplica#2';
+    const q = { FeedName: feed, from: '2026-11-01', to: '2026-11-10' };
+    await deploy(feed, { region: odd, date: '2026-11-03T10:00:00Z', version: '1.0.0', commitTime: '2026-11-03T09:00:00Z' });
+    await deploy(feed, { region: EU, date: '2026-11-04T10:00:00Z', version: '1.1.0' });
+    for (const nowMs of [Date.now(), settled(), settled()]) {
+      for (const filter of [{}, { Region: EU }]) {
+        await check(EU, nowMs, { ...q, ...filter });
+        await check(odd, nowMs, { ...q, ...filter });
+      }
+    }
+    expect((await check(EU, settled(), { ...q, Region: EU })).Deployments).toBe(1);
+    // eu-west-1's summary of 11-03 does not take the other region's counters for its own.
+    const eu3 = (await summaryItems(q)).find((i) => i.sk === summarySortKey('2026-11-03', EU));
+    expect(eu3?.summary === undefined ? 0 : (JSON.parse(eu3.summary) as number[])[0]).toBe(0);
+  });
+});
