@@ -286,6 +286,10 @@ describe('empty days claimed by `since`', () => {
     await check(EU, Date.now(), p(dayOffset(-1), today));
     await check(EU, Date.now() + DAY - 60_000, p(dayOffset(-1), dayOffset(1)));
     await check(EU, Date.now(), p('2026-10-01', '2026-10-01'));
+    // The ends of the calendar a Date parameter can name.
+    await check(EU, settled(), p('0001-01-01', '0001-12-31'));
+    await check(EU, settled(), p('9999-01-01', '9999-12-31'));
+    await check(EU, Date.parse('9999-12-31T23:00:00Z'), p('9999-01-01', '9999-12-31'));
   });
 });
 
