@@ -62,7 +62,7 @@ const reader = (region: string, now: () => Date, c: DynamoDBDocumentClient = cli
   );
 };
 
-type Params = { FeedName: string; from: string; to: string; Target?: string; PackageName?: string; Region?: string };
+type Params = { FeedName: string; from: string; to: string; Target?: string; PackageName?: string; GroupName?: string; Region?: string };
 
 const readAt = async (region: string, nowMs: number, params: Params, c: DynamoDBDocumentClient = client) => {
   const errors: unknown[] = [];
@@ -79,7 +79,7 @@ const readAt = async (region: string, nowMs: number, params: Params, c: DynamoDB
   return res.json as unknown as DoraView;
 };
 
-const dimensionOf = (p: Params): CounterDimension => ({ feed: p.FeedName, pkg: p.PackageName, target: p.Target });
+const dimensionOf = (p: Params): CounterDimension => ({ feed: p.FeedName, group: p.GroupName, pkg: p.PackageName, target: p.Target });
 
 /** The oracle: doraView over the counter items of the range as they are now, read item by item (no summary). */
 const truth = async (p: Params): Promise<DoraView> => {
@@ -116,7 +116,7 @@ const check = async (region: string, nowMs: number, p: Params, c: DynamoDBDocume
 };
 
 /** The summary items of a dimension (every day and region). */
-const summaryItems = async (p: Pick<Params, 'FeedName' | 'Target' | 'PackageName'>) => {
+const summaryItems = async (p: Pick<Params, 'FeedName' | 'Target' | 'PackageName' | 'GroupName'>) => {
   const out = await client.send(
     new QueryCommand({
       TableName: TEST_TABLES.deployments,
@@ -127,7 +127,7 @@ const summaryItems = async (p: Pick<Params, 'FeedName' | 'Target' | 'PackageName
   );
   return (out.Items ?? []) as Array<{ sk: string; summary?: string; gen?: string; builtGen?: string; since?: string; changedAt?: number }>;
 };
-const validDays = async (p: Pick<Params, 'FeedName' | 'Target' | 'PackageName'>) =>
+const validDays = async (p: Pick<Params, 'FeedName' | 'Target' | 'PackageName' | 'GroupName'>) =>
   (await summaryItems(p))
     .filter((i) => i.summary !== undefined && i.gen === i.builtGen)
     .map((i) => i.sk)
@@ -137,12 +137,13 @@ let seq = 0;
 /** A record as a region's function writes it; `date` an ISO instant. */
 const deploy = (
   feed: string,
-  r: { region: string; date: string; version: string; target?: string; pkg?: string; commitTime?: string; failed?: boolean },
+  r: { region: string; date: string; version: string; target?: string; pkg?: string; group?: string; commitTime?: string; failed?: boolean },
   c: DynamoDBDocumentClient = client,
 ) => {
   const record: NewDeployment = {
     feedName: feed,
     packageName: r.pkg ?? 'App',
+    ...(r.group !== undefined ? { groupName: r.group } : {}),
     version: r.version,
     target: r.target ?? 'web01',
     application: 'Pipeline',
@@ -696,5 +697,26 @@ describe('regions as an import may name them', () => {
     // eu-west-1's summary of 11-03 does not take the other region's counters for its own.
     const eu3 = (await summaryItems(q)).find((i) => i.sk === summarySortKey('2026-11-03', EU));
     expect(eu3?.summary === undefined ? 0 : (JSON.parse(eu3.summary) as number[])[0]).toBe(0);
+  });
+});
+
+describe('a group’s package', () => {
+  it('GroupName with PackageName reads its own counters and summaries, apart from the package without a group', async () => {
+    const feed = await newFeed('SumGroup');
+    const q = { FeedName: feed, from: '2026-11-01', to: '2026-11-10' };
+    await deploy(feed, { region: EU, date: '2026-11-02T10:00:00Z', version: '1.0.0', group: 'Grp', commitTime: '2026-11-02T09:00:00Z' });
+    await deploy(feed, { region: EU, date: '2026-11-02T11:00:00Z', version: '1.0.0', target: 'web02' });
+    await deploy(feed, { region: US, date: '2026-11-04T11:00:00Z', version: '2.0.0', group: 'Grp' });
+    for (const nowMs of [Date.now(), settled()]) {
+      for (const region of [EU, US]) {
+        expect((await check(region, nowMs, { ...q, PackageName: 'App', GroupName: 'grp' })).Deployments).toBe(2);
+        expect((await check(region, nowMs, { ...q, PackageName: 'App' })).Deployments).toBe(1);
+        await check(region, nowMs, { ...q, PackageName: 'App', GroupName: 'Grp', Target: 'web01' });
+      }
+    }
+    await deploy(feed, { region: US, date: '2026-11-02T12:00:00Z', version: '0.9.0', group: 'Grp' });
+    expect((await check(EU, settled(), { ...q, PackageName: 'App', GroupName: 'Grp' })).ChangeFailureRate.Failed).toBe(0);
+    await check(US, settled(), { ...q, PackageName: 'App', GroupName: 'Grp', Target: 'web01' });
+    expect(await validDays({ FeedName: feed, PackageName: 'App', GroupName: 'Grp' })).toContain(summarySortKey('2026-11-04', US));
   });
 });
