@@ -49,11 +49,13 @@ export type DayTotals = { count: number; failed: number; leadTimes: number[]; re
 export const encodeSummary = (t: DayTotals, others: readonly string[] = []): string =>
   JSON.stringify([t.count, t.failed, storeSample(summarize(t.leadTimes)), storeSample(summarize(t.restoreTimes)), others]);
 
+const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+
 /** A stored summary read back; undefined for a text it did not write (the counters answer then). */
 export const decodeSummary = (text: string): DaySummary | undefined => {
   try {
     const [count, failed, lead, restore, others] = JSON.parse(text) as unknown[];
-    if (typeof count !== 'number' || typeof failed !== 'number' || !Array.isArray(others) || !others.every((r) => typeof r === 'string')) return undefined;
+    if (!isCount(count) || !isCount(failed) || !Array.isArray(others) || !others.every((r) => typeof r === 'string')) return undefined;
     return { count, failed, lead: loadSample(lead), restore: loadSample(restore), others: others as string[] };
   } catch {
     return undefined;
@@ -63,8 +65,17 @@ export const decodeSummary = (text: string): DaySummary | undefined => {
 /** A summary item as read (attributes absent when not set). `changedAt`: ms, when a record last invalidated it. */
 export type SummaryItem = { day: string; region: string; gen?: string; builtGen?: string; summary?: string; since?: string; changedAt?: number };
 
+/** A stored `since` as a day (YYYY-MM-DD); undefined for anything else, which claims no day. */
+const sinceOf = (item: SummaryItem | undefined): string | undefined =>
+  item?.since !== undefined && /^\d{4}-\d{2}-\d{2}$/.test(item.since) ? item.since : undefined;
+
 /** `${day}\n${region}` */
 export const dayRegion = (day: string, region: string): string => `${day}\n${region}`;
+/** The day and region of a dayRegion key: split at the first line feed, as a region (an import's) may hold one. */
+export const splitDayRegion = (key: string): { day: string; region: string } => {
+  const at = key.indexOf('\n');
+  return { day: key.slice(0, at), region: key.slice(at + 1) };
+};
 
 /**
  * What the summary items of `fromDay` to `closedTo` say of each day. Per region, a day has a valid summary, an item
@@ -112,7 +123,7 @@ export const resolveDays = (input: {
       }
       if ([...withCounters].some((region) => !valid.has(region))) needed.push(day);
     }
-    for (const item of items) claims.set(item.region, item.since);
+    for (const item of items) claims.set(item.region, sinceOf(item));
   }
   return { answered, needed: needed.reverse() };
 };
@@ -152,7 +163,7 @@ export const summariesToStore = (input: {
       emptySince = undefined;
       return;
     }
-    const since = [emptySince, item?.since].filter((d): d is string => d !== undefined).sort()[0];
+    const since = [emptySince, sinceOf(item)].filter((d): d is string => d !== undefined).sort()[0];
     writes.push({
       day,
       summary: encodeSummary(totals ?? { count: 0, failed: 0, leadTimes: [], restoreTimes: [] }, others),

@@ -15,11 +15,9 @@ export const EXACT_LIMIT = 32;
 export const ALPHA = 0.02;
 const GAMMA = (1 + ALPHA) / (1 - ALPHA);
 const LOG_GAMMA = Math.log(GAMMA);
-/** Values up to a millisecond count as 0 (a lead time cannot be told apart from none below a record's precision). */
-const ZERO = 0.001;
 
 /**
- * Logarithmic buckets: `counts[k]` values in bucket `offset + k`; `zeros`: values of (about) 0 seconds. Dense, so that a
+ * Logarithmic buckets: `counts[k]` values in bucket `offset + k`; `zeros`: values of 0 seconds. Dense, so that a
  * stored histogram reads back with one split and merges by plain addition.
  */
 export type Histogram = { zeros: number; offset: number; counts: number[] };
@@ -27,6 +25,9 @@ export type Histogram = { zeros: number; offset: number; counts: number[] };
 export type Sample = { values: number[]; histogram?: Histogram | undefined };
 
 const bucketOf = (value: number): number => Math.ceil(Math.log(value) / LOG_GAMMA);
+/** The buckets a value above 0 can fall in: a stored histogram beyond them was not written by histogramOf. */
+const LOWEST_BUCKET = bucketOf(Number.MIN_VALUE);
+const HIGHEST_BUCKET = bucketOf(Number.MAX_VALUE);
 /** The value a bucket stands for: within ALPHA of every value it holds. */
 const valueOf = (index: number): number => (2 * GAMMA ** index) / (GAMMA + 1);
 
@@ -35,7 +36,7 @@ export const histogramOf = (values: readonly number[]): Histogram => {
   let zeros = 0;
   const indexes: number[] = [];
   for (const v of values) {
-    if (v > ZERO) indexes.push(bucketOf(v));
+    if (v > 0) indexes.push(bucketOf(v));
     else zeros += 1;
   }
   if (indexes.length === 0) return { zeros, offset: 0, counts: [] };
@@ -108,6 +109,7 @@ export const loadSample = (stored: unknown): Sample => {
     if (d < 0) throw new TypeError('a stored histogram holds a count that is not one');
     counts.push(d);
   }
+  if (o < LOWEST_BUCKET || o + counts.length - 1 > HIGHEST_BUCKET) throw new TypeError('a stored histogram holds a bucket no value falls in');
   return { values: [], histogram: { zeros: z, offset: o, counts } };
 };
 

@@ -5,6 +5,7 @@ import {
   lastClosedDay,
   nextDay,
   resolveDays,
+  splitDayRegion,
   summariesToStore,
   type DayTotals,
   type SummaryItem,
@@ -149,23 +150,25 @@ export const readDoraCounts = async (
 
   const counts: DayCounts[] = [];
   for (const [key, summary] of answered) {
-    const [day = '', region = ''] = key.split('\n');
+    const { day, region } = splitDayRegion(key);
     counts.push({ day, region, count: summary.count, failed: summary.failed, lead: summary.lead, restore: summary.restore });
   }
   for (const [key, t] of totals) {
     if (answered.has(key)) continue;
-    const [day = '', region = ''] = key.split('\n');
+    const { day, region } = splitDayRegion(key);
     counts.push({ day, region, count: t.count, failed: t.failed, lead: { values: t.leadTimes }, restore: { values: t.restoreTimes } });
   }
 
-  // This region's summaries of the closed days just read.
+  // This region's summaries of the closed days just read. None when the range holds neither counters nor summary
+  // items: the dimension has nothing there (a Target or PackageName never deployed, perhaps), a Query of its counters
+  // costs nothing, and a read must not create items in a partition no record has (purge finds those from the history).
   const own = options.region;
   const days = needed.filter((day) => !answered.has(dayRegion(day, own)));
-  if (days.length === 0) return counts;
+  if (days.length === 0 || (totals.size === 0 && items.length === 0)) return counts;
   const ownTotals = new Map<string, DayTotals>();
   const others = new Map<string, string[]>();
   for (const [key, t] of totals) {
-    const [day = '', region = ''] = key.split('\n');
+    const { day, region } = splitDayRegion(key);
     if (region === own) ownTotals.set(day, t);
     else others.set(day, [...(others.get(day) ?? []), region]);
   }

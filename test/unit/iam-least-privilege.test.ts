@@ -99,6 +99,8 @@ beforeEach(() => {
   }));
   ddb.on(TransactWriteCommand).resolves({});
   ddb.on(QueryCommand).resolves({ Items: [] });
+  // One deployment counted on 2020-01-15: the DORA read below has a closed day to summarize.
+  ddb.on(QueryCommand, { ExpressionAttributeValues: { ':low': 'D#2020-01-01#' } }).resolves({ Items: [{ sk: 'D#2020-01-15#R#eu-west-1#S#0', count: 1 }] });
   ddb.on(ScanCommand).resolves({ Items: [] });
 });
 
@@ -202,7 +204,7 @@ describe('each role allows exactly the DynamoDB requests its function makes', ()
       await get('/api/deployments/', { FeedName: FEED }, { 'X-ApiKey': KEY }),
       await get('/api/deployments/current', { FeedName: FEED, PackageName: 'Pkg' }),
       await get('/api/feeds', {}),
-      // Stores the summary of a closed day (an empty one, as the mock holds no counters).
+      // Stores the summary of a closed day (the mock's counters hold one deployment in the range).
       await get('/api/deployments/dora', { FeedName: FEED, from: '2020-01-01', to: '2020-01-31' }),
     ];
     expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
