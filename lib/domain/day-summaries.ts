@@ -7,17 +7,22 @@
  * lib/domain/samples.ts). Later reads of that day read the summary instead of the shards.
  *
  * When a summary may be trusted:
- * - A read summarizes only days up to lastClosedDay (two days before today by its clock), and only its own region's
+ * - A read summarizes only days up to lastClosedDay (three days before today by its clock), and only its own region's
  *   counters: those are written in its region only, each record's counters and the summary's invalidation in one
  *   transaction, so no replication lag can pair a new invalidation with old counters.
- * - A record that counts on a day before today (by the writer's clock: a backdated record, a rollback failing an older
- *   deployment, an import) sets that day's summary item's `gen` to its own id in the same transaction. A summary is
- *   valid while its `builtGen` equals `gen`; a read stores one on condition that `gen` is still what it read, so a
- *   record written meanwhile leaves it invalid, never wrong. The one-day margin between the writer's "before today"
- *   and the reader's "two days before" covers clocks that disagree by less than a day.
- * - A day whose summary item was changed less than SETTLE_MS ago is read from its shards but not summarized yet: an
- *   import or a backfill run in another region writes this region's counters there, and replication may bring the
- *   item and the counters separately.
+ * - A record that counts on a day before yesterday (by the writer's clock: a backdated record, a rollback failing an
+ *   older deployment, an import) sets that day's summary item's `gen` to its own id in the same transaction. A summary
+ *   is valid while its `builtGen` equals `gen`; a read stores one on condition that `gen` is still what it read, so a
+ *   record written meanwhile leaves it invalid, never wrong. The one-day margin between the writer's "two days
+ *   before" and the reader's "three days before" covers clocks that disagree by less than a day; and records of
+ *   yesterday (a pipeline that set its Date before midnight and records just after) mark nothing, so a burst of them
+ *   never contends for one day's summary items.
+ * - A day whose summary item was changed less than SETTLE_MS ago (an hour, by the writer's clock against the
+ *   reader's) is read from its shards but not summarized yet: an import or a backfill run in another region writes
+ *   this region's counters there, and replication may bring the item and the counters separately.
+ * - Only a region's own reads summarize its counters (another region's write to that item could be lost to global
+ *   tables' last-writer-wins): a day with counters of a region that serves no DORA read (or of a Region no stage has,
+ *   from an import) is read from its counters by every read.
  * - Days with no deployments get no summary of their own: the summary of the next day that has one says `since`, the
  *   first day of the empty days before it that the same read found empty. A record on such a day later creates that
  *   day's own summary item (its `gen`), which then answers for it.
@@ -26,13 +31,13 @@ import { dayOf } from './frequency.ts';
 import { loadSample, storeSample, summarize, type Sample } from './samples.ts';
 
 /** A summary item changed more recently than this is not rebuilt yet (see above). */
-export const SETTLE_MS = 15 * 60_000;
+export const SETTLE_MS = 60 * 60_000;
 const DAY_MS = 86_400_000;
 
-/** The last day a read may summarize: two days before today (UTC) by its clock. */
-export const lastClosedDay = (now: Date): string => dayOf(new Date(now.getTime() - 2 * DAY_MS).toISOString());
-/** Whether a record counting on `day` invalidates that day's summary: any day before today (UTC) by the writer's clock. */
-export const isPastDay = (day: string, now: Date): boolean => day < dayOf(now.toISOString());
+/** The last day a read may summarize: three days before today (UTC) by its clock. */
+export const lastClosedDay = (now: Date): string => dayOf(new Date(now.getTime() - 3 * DAY_MS).toISOString());
+/** Whether a record counting on `day` invalidates that day's summary: a day before yesterday (UTC) by the writer's clock. */
+export const isPastDay = (day: string, now: Date): boolean => day < dayOf(new Date(now.getTime() - DAY_MS).toISOString());
 
 /** The day after `day`. */
 export const nextDay = (day: string): string => {

@@ -62,8 +62,14 @@ export const readDailyCounts = async (
 };
 
 /** The counters of `fromDay` to `toDay`, summed over each (day, region)'s shards, by dayRegion. */
-const readTotals = async (client: DynamoDBDocumentClient, table: string, pk: string, fromDay: string, toDay: string): Promise<Map<string, DayTotals>> => {
-  const totals = new Map<string, DayTotals>();
+const readTotals = async (
+  client: DynamoDBDocumentClient,
+  table: string,
+  pk: string,
+  fromDay: string,
+  toDay: string,
+  totals = new Map<string, DayTotals>(),
+): Promise<Map<string, DayTotals>> => {
   const names = { '#count': 'count', '#failed': 'failed', '#lead': 'leadTimes', '#restore': 'restoreTimes' };
   for await (const item of queryRange(client, table, pk, counterRange(fromDay, toDay), names)) {
     const { day, region } = parseCounterSortKey(String(item.sk));
@@ -122,6 +128,7 @@ const storeSummary = async (client: DynamoDBDocumentClient, table: string, pk: s
 };
 
 const STORE_CONCURRENCY = 16;
+const QUERY_CONCURRENCY = 8;
 
 /**
  * The counts, failures, lead and restore times of one dimension from `fromDay` to `toDay`, per day and region, for the
@@ -144,9 +151,29 @@ export const readDoraCounts = async (
   const lastClosed = toDay < closedTo ? toDay : closedTo;
   const items = fromDay <= lastClosed ? await readSummaries(client, table, pk, fromDay, lastClosed) : [];
   const { answered, needed } = resolveDays({ fromDay, closedTo: lastClosed, items });
-  const firstOpen = toDay > closedTo ? (fromDay > closedTo ? fromDay : nextDay(closedTo)) : undefined;
-  const readFrom = needed[0] ?? firstOpen;
-  const totals = readFrom !== undefined ? await readTotals(client, table, pk, readFrom, toDay) : new Map<string, DayTotals>();
+  // The counters of the needed days and of the open ones, one Query per run of consecutive days: a day no summary
+  // answers does not make the read take the counters of every day after it.
+  const runs: Array<[string, string]> = [];
+  for (const day of needed) {
+    const last = runs.at(-1);
+    if (last !== undefined && nextDay(last[1]) === day) last[1] = day;
+    else runs.push([day, day]);
+  }
+  if (toDay > closedTo) {
+    const firstOpen = fromDay > closedTo ? fromDay : nextDay(closedTo);
+    const last = runs.at(-1);
+    if (last !== undefined && nextDay(last[1]) === firstOpen) last[1] = toDay;
+    else runs.push([firstOpen, toDay]);
+  }
+  const totals = new Map<string, DayTotals>();
+  let nextRun = 0;
+  const reader = async () => {
+    while (nextRun < runs.length) {
+      const [first, last] = runs[nextRun++]!;
+      await readTotals(client, table, pk, first, last, totals);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(QUERY_CONCURRENCY, runs.length) }, reader));
 
   const counts: DayCounts[] = [];
   for (const [key, summary] of answered) {

@@ -23,11 +23,13 @@ const valid = (day: string, region: string, t: DayTotals, others: string[] = [],
 });
 
 describe('the days a read may summarize, and those a record marks stale', () => {
-  it('summarizes up to two days before today; a record marks any day before today', () => {
+  it('summarizes up to three days before today; a record marks any day before yesterday', () => {
     const now = new Date('2026-12-06T00:30:00Z');
-    expect(lastClosedDay(now)).toBe('2026-12-04');
-    expect(lastClosedDay(new Date('2026-12-06T23:59:59Z'))).toBe('2026-12-04');
-    expect(isPastDay('2026-12-05', now)).toBe(true);
+    expect(lastClosedDay(now)).toBe('2026-12-03');
+    expect(lastClosedDay(new Date('2026-12-06T23:59:59Z'))).toBe('2026-12-03');
+    expect(isPastDay('2026-12-04', now)).toBe(true);
+    // Yesterday's records (a burst just after midnight, dated before it) mark nothing.
+    expect(isPastDay('2026-12-05', now)).toBe(false);
     expect(isPastDay('2026-12-06', now)).toBe(false);
     // A writer whose clock is up to a day behind the reader's still marks every day the reader may have summarized.
     const writer = new Date(now.getTime() - 86_399_000);

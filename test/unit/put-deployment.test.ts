@@ -42,9 +42,10 @@ const sentItems = () => mock.commandCalls(TransactWriteCommand).map((c) => (c.ar
 beforeEach(() => {
   mock.reset();
   ids = 0;
-  // The record's day is today: a record of today marks no day's summary stale (the last tests below change that).
+  // The record's day is yesterday: a record of today or yesterday marks no day's summary stale; one of the day before,
+  // as the rollback below fails, does.
   vi.useFakeTimers({ toFake: ['Date'] });
-  vi.setSystemTime(new Date('2024-05-01T12:00:00.000Z'));
+  vi.setSystemTime(new Date('2024-05-02T12:00:00.000Z'));
 });
 afterEach(() => {
   vi.useRealTimers();
@@ -97,7 +98,7 @@ describe('putDeployment', () => {
     await putDeployment(document, tables, record, { newId });
     const [, second] = sentItems();
     // History, current, four counters of the record's day, four of the rolled-back record's day, and as that day is
-    // before today, four marks on its summaries.
+    // before yesterday, four marks on its summaries.
     expect(second!.length).toBe(14);
     expect(second![1]!.Update!.ConditionExpression).toBe('#latest = :before AND attribute_not_exists(#open)');
     expect(second![1]!.Update!.ExpressionAttributeValues![':before']).toBe(held.latest);
@@ -115,16 +116,18 @@ describe('putDeployment', () => {
       Array.from({ length: 4 }, () => ['Y#2024-04-30#R#eu-west-1', 'SET #gen = :gen, #changedAt = :now']),
     );
     expect(new Set(marks.map((u) => u.Key!.pk))).toEqual(new Set(second!.slice(6, 10).map((i) => i.Update!.Key!.pk)));
-    expect(marks[0]!.ExpressionAttributeValues).toEqual({ ':gen': second![0]!.Put!.Item!.sk, ':now': Date.parse('2024-05-01T12:00:00.000Z') });
+    expect(marks[0]!.ExpressionAttributeValues).toEqual({ ':gen': second![0]!.Put!.Item!.sk, ':now': Date.parse('2024-05-02T12:00:00.000Z') });
   });
 
-  it('marks the summaries of a past day it counts on stale, in the same transaction; not those of today', async () => {
+  it('marks the summaries of a day before yesterday it counts on stale, in the same transaction; not those of yesterday or today', async () => {
     mock.on(TransactWriteCommand).resolves({});
-    await putDeployment(document, tables, { ...record, date: '2024-04-29T23:59:59.000Z' }, { newId });
+    await putDeployment(document, tables, { ...record, date: '2024-04-30T23:59:59.000Z' }, { newId });
     await putDeployment(document, tables, { ...record, date: '2024-05-01T00:00:00.000Z' }, { newId });
-    const [past, today] = sentItems();
+    await putDeployment(document, tables, { ...record, date: '2024-05-02T00:00:00.000Z' }, { newId });
+    const [past, yesterday, today] = sentItems();
     const summaryKeys = (items: typeof past) => items!.filter((i) => String(i.Update?.Key?.sk ?? '').startsWith('Y#')).map((i) => i.Update!.Key!.sk);
-    expect(summaryKeys(past)).toEqual(Array.from({ length: 4 }, () => 'Y#2024-04-29#R#eu-west-1'));
+    expect(summaryKeys(past)).toEqual(Array.from({ length: 4 }, () => 'Y#2024-04-30#R#eu-west-1'));
+    expect(summaryKeys(yesterday)).toEqual([]);
     expect(summaryKeys(today)).toEqual([]);
   });
 
