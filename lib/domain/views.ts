@@ -151,7 +151,7 @@ const rating = () =>
 const seconds = (what: string) =>
   described(
     z.nullable(z.number()),
-    `${what}, in seconds (3 decimals); null without data. Exact unless a day and region before yesterday holds more than 32 such times; then within 2%.`,
+    `${what}, in seconds (3 decimals); null without data. Exact unless a day and region three days ago or earlier holds more than 32 such times; then within 2%.`,
   );
 
 /** The four DORA keys over whole UTC days (GET /api/deployments/dora); docs/api.md defines each number. */

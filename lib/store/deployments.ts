@@ -244,9 +244,9 @@ export const counterUpdates = (table: string, record: NewDeployment, shard: numb
 };
 
 /**
- * A record that counts on a day before today (a backdated record, a rollback failing an older deployment, an import)
- * marks that day's summaries stale (lib/domain/day-summaries.ts): four Updates per such day that set `gen` to the
- * record's sort key (unique) and `changedAt`, in the record's own transaction. A record of today adds none.
+ * A record that counts on a day before yesterday (a backdated record, a rollback failing an older deployment, an
+ * import) marks that day's summaries stale (lib/domain/day-summaries.ts): four Updates per such day that set `gen` to
+ * the record's sort key (unique) and `changedAt`, in the record's own transaction. A record of today or yesterday adds none.
  */
 export const summaryInvalidations = (table: string, record: DeploymentItem, delta: CounterDelta, now: Date) => {
   const days = [...new Set([delta.day, ...(delta.failsDay !== undefined ? [delta.failsDay] : [])])].filter((day) => isPastDay(day, now));
