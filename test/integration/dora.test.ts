@@ -247,32 +247,42 @@ describe('counter items at DynamoDB’s item size limit', () => {
     expect(first.status).toBe(200);
     const { Region: region, Date: date } = first.json as { Region: string; Date: string };
     const day = date.slice(0, 10);
-    // Every shard of the feed's item for the day filled to within a few numbers of 400 KB.
+    // Every shard of the feed's item for the day filled to the last number that fits in 400 KB: the longest list the
+    // engine takes, found by bisection on shard 0 (every shard's key has the same size: one digit), then written to all.
     const pk = counterPartitionKey({ feed });
-    const filled: number[] = [];
-    for (let shard = 0; shard < COUNTER_SHARDS; shard++) {
-      const key = { pk, sk: counterSortKey(day, region, shard) };
-      await client.send(new PutCommand({ TableName: TEST_TABLES.deployments, Item: { ...key, count: 0, leadTimes: Array<number>(40_000).fill(123_456) } }));
-      let length = 40_000;
-      for (const chunk of [1000, 100, 10, 1]) {
-        for (;;) {
-          try {
-            await client.send(
-              new UpdateCommand({
-                TableName: TEST_TABLES.deployments,
-                Key: key,
-                UpdateExpression: 'SET leadTimes = list_append(leadTimes, :more)',
-                ExpressionAttributeValues: { ':more': Array<number>(chunk).fill(123_456) },
-              }),
-            );
-            length += chunk;
-          } catch {
-            break;
-          }
-        }
+    const put = (shard: number, length: number) =>
+      client.send(
+        new PutCommand({
+          TableName: TEST_TABLES.deployments,
+          Item: { pk, sk: counterSortKey(day, region, shard), count: 0, leadTimes: Array<number>(length).fill(123_456) },
+        }),
+      );
+    let fits = 40_000;
+    let tooLong = 100_000;
+    await put(0, fits);
+    await expect(put(0, tooLong)).rejects.toThrow(/size/i);
+    while (tooLong - fits > 1) {
+      const mid = Math.floor((fits + tooLong) / 2);
+      try {
+        await put(0, mid);
+        fits = mid;
+      } catch {
+        tooLong = mid;
       }
-      filled.push(length);
     }
+    for (let shard = 0; shard < COUNTER_SHARDS; shard++) await put(shard, fits);
+    // One more number does not fit in any of them.
+    await expect(
+      client.send(
+        new UpdateCommand({
+          TableName: TEST_TABLES.deployments,
+          Key: { pk, sk: counterSortKey(day, region, 9) },
+          UpdateExpression: 'SET leadTimes = list_append(leadTimes, :more)',
+          ExpressionAttributeValues: { ':more': [123_456] },
+        }),
+      ),
+    ).rejects.toThrow();
+    const filled = Array<number>(COUNTER_SHARDS).fill(fits);
     const full = await post({ Version: '1.1.0', CommitSha: 'abcdef1', CommitTime: new Date(Date.parse(date) - 3_600_000).toISOString() });
     expect(full.status, JSON.stringify(full.json)).toBe(200);
     const items: { Items: Array<Record<string, unknown>> } = { Items: [] };
