@@ -14,7 +14,6 @@ import {
 } from '../domain/keys.ts';
 import {
   CurrentQuerySchema,
-  DoraQuerySchema,
   FeedsQuerySchema,
   FrequencyQuerySchema,
   HistoryQuerySchema,
@@ -24,12 +23,11 @@ import {
 } from '../domain/queries.ts';
 import { findRoute, ROUTES, type RouteOf } from '../domain/routes.ts';
 import { toCurrentView, toPackageOverview, toView } from '../domain/record.ts';
-import { daysIn, DORA_DEFAULT_DAYS, DORA_MAX_DAYS, doraView } from '../domain/dora.ts';
-import type { CurrentPageView, DoraView, FeedsView, FrequencyView, OverviewView, PageView } from '../domain/views.ts';
+import type { CurrentPageView, FeedsView, FrequencyView, OverviewView, PageView } from '../domain/views.ts';
 import { json, type Response } from '../http/responses.ts';
 import type { DocumentClient } from '../store/client.ts';
 import type { Directory } from '../store/directory.ts';
-import { readDailyCounts, readDoraCounts } from '../store/counters.ts';
+import { readDailyCounts } from '../store/counters.ts';
 import { READ_UNAVAILABLE, withStore } from '../store/failures.ts';
 import type { FeedRepository } from '../store/feeds.ts';
 import type { CurrentItem } from '../store/items.ts';
@@ -41,7 +39,6 @@ const HISTORY_NAMES = Object.keys(HistoryQuerySchema.shape);
 const CURRENT_NAMES = Object.keys(CurrentQuerySchema.shape);
 const OVERVIEW_NAMES = Object.keys(OverviewQuerySchema.shape);
 const FREQUENCY_NAMES = Object.keys(FrequencyQuerySchema.shape);
-const DORA_NAMES = Object.keys(DoraQuerySchema.shape);
 
 export type ReadDependencies = {
   client: DocumentClient;
@@ -49,7 +46,7 @@ export type ReadDependencies = {
   feeds: FeedRepository;
   deploymentsTable: string;
   now: () => Date;
-  /** The region this function runs in: the DORA read stores the summaries of its closed days (lib/store/counters.ts). */
+  /** The region this function runs in: the DORA read stores the summaries of its closed days (lib/store/dora-counts.ts). */
   region: string;
   /** Hears of a summary of a closed day that could not be stored (the read's answer is whole all the same). */
   onSummaryError?: ((error: unknown) => void) | undefined;
@@ -154,39 +151,6 @@ export const deploymentFrequency = async (deps: ReadDependencies, caller: Caller
   return { Interval: interval, Buckets: sumIntoBuckets(interval, first, last, counts) };
 };
 
-/**
- * The four DORA keys (lib/domain/dora.ts) of a feed, a package, a target or both, optionally of one region, over the
- * whole UTC days from `from` to `to` (default: the DORA_DEFAULT_DAYS days up to today): closed days from their
- * summaries (one item per day and region, of bounded size), the last two days from the per-day counters
- * (lib/store/counters.ts readDoraCounts), so its cost is O(days x regions) whatever the history's length.
- */
-export const deploymentDora = async (deps: ReadDependencies, caller: Caller): Promise<DoraView> => {
-  const { value: q } = await checkFeedAccess(deps.directory, caller, {
-    input: readParameters(DoraQuerySchema, DORA_NAMES, caller.query, caller.rawQuery),
-    feedName: (v) => v.FeedName,
-    privilege: VIEW_PRIVILEGE,
-    now: deps.now(),
-  });
-  const toDay = q.to !== undefined ? dayOf(q.to) : dayOf(deps.now().toISOString());
-  const fromDay = q.from !== undefined ? dayOf(q.from) : dayOf(new Date(Date.parse(`${toDay}T00:00:00Z`) - (DORA_DEFAULT_DAYS - 1) * 86_400_000).toISOString());
-  if (fromDay > toDay) {
-    throw new InvalidInput({ detail: 'from is after to (today, when to is not given).', errors: [{ field: 'from', detail: 'from is after to.' }] });
-  }
-  const days = daysIn(fromDay, toDay);
-  if (days > DORA_MAX_DAYS) {
-    const detail = `from and to span ${days} days; at most ${DORA_MAX_DAYS} days per request.`;
-    throw new InvalidInput({ detail, errors: [{ field: 'from', detail }] });
-  }
-  const dimension = { feed: q.FeedName, group: q.GroupName, pkg: q.PackageName, target: q.Target };
-  const counts = await readDoraCounts(deps.client, deps.deploymentsTable, dimension, fromDay, toDay, {
-    now: deps.now(),
-    region: deps.region,
-    onStoreError: deps.onSummaryError,
-  });
-  const region = q.Region;
-  return doraView(fromDay, toDay, region === undefined ? counts : counts.filter((c) => foldName(c.region) === foldName(region)));
-};
-
 const privilegesOn = (principal: Principal, feed: FeedRecord): string[] => PRIVILEGES.filter((p) => hasPrivilege(principal, feed, p));
 
 /** The feeds the caller may view, with what the caller may do on each and how long each keeps its history. */
@@ -208,7 +172,8 @@ const READ_HANDLERS: Record<RouteOf<'query-deployments'>, (deps: ReadDependencie
   current: currentDeployments,
   overview: deploymentOverview,
   frequency: deploymentFrequency,
-  dora: deploymentDora,
+  // Loaded on its first request: the day summaries and their samples stay out of the cold start.
+  dora: async (deps, caller) => (await import('./dora.ts')).deploymentDora(deps, caller),
   // Loaded on its first request: its version ranges (node-semver) and advisory parsing stay out of the cold start.
   affected: async (deps, caller, request) => (await import('./affected.ts')).affectedDeployments(deps, caller, request),
   feeds: listFeeds,

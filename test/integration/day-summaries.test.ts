@@ -7,7 +7,7 @@ import { ALPHA } from '../../lib/domain/samples.ts';
 import { counterPartitionKey, summarySortKey, type CounterDimension } from '../../lib/domain/keys.ts';
 import type { NewDeployment } from '../../lib/domain/record.ts';
 import { documentClient } from '../../lib/store/client.ts';
-import { readDoraCounts } from '../../lib/store/counters.ts';
+import { readDoraCounts } from '../../lib/store/dora-counts.ts';
 import { putDeployment } from '../../lib/store/deployments.ts';
 import { TEST_TABLES } from './tables.ts';
 
