@@ -5,6 +5,7 @@ import { historyOnly, landing, type CounterDelta, type TargetState } from '../do
 import { isFailed, orderingInstant } from '../domain/record.ts';
 import { counterPartitionKeys, counterSortKey, currentKey, feedIndexKey, foldName, overviewKeys } from '../domain/keys.ts';
 import type { CurrentItem, DeploymentItem } from './items.ts';
+import { mapInParallel } from './parallel.ts';
 
 /**
  * `counters backfill`: brings data written before the overview and the counters existed up to date, in one Scan of the
@@ -86,13 +87,7 @@ const replay = (records: DeploymentItem[], counts: Map<string, Counted>): void =
   }
 };
 
-const inParallel = async <T>(items: T[], work: (item: T) => Promise<void>): Promise<void> => {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, items.length) }, worker));
-};
+const inParallel = <T>(items: T[], work: (item: T) => Promise<void>): Promise<unknown> => mapInParallel(items, CONCURRENCY, work);
 
 export const backfill = async (client: DynamoDBDocumentClient, table: string, options: { feed?: string | undefined } = {}): Promise<BackfillResult> => {
   const feedKey = options.feed !== undefined ? feedIndexKey(options.feed) : undefined;

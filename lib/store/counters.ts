@@ -13,6 +13,7 @@ import {
 } from '../domain/day-summaries.ts';
 import type { DayCounts } from '../domain/dora.ts';
 import { counterRange, type CounterDimension, counterPartitionKey, parseCounterSortKey, summaryRange, summarySortKey } from '../domain/keys.ts';
+import { mapInParallel } from './parallel.ts';
 
 /** The items of a Query of one counter partition between two sort keys (inclusive), with a projection, every page. */
 async function* queryRange(
@@ -162,14 +163,7 @@ export const readDoraCounts = async (
     else runs.push([firstOpen, toDay]);
   }
   const totals = new Map<string, DayTotals>();
-  let nextRun = 0;
-  const reader = async () => {
-    while (nextRun < runs.length) {
-      const [first, last] = runs[nextRun++]!;
-      await readTotals(client, table, pk, first, last, totals);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(QUERY_CONCURRENCY, runs.length) }, reader));
+  await mapInParallel(runs, QUERY_CONCURRENCY, ([first, last]) => readTotals(client, table, pk, first, last, totals));
 
   const counts: DayCounts[] = [];
   for (const [key, summary] of answered) {
@@ -197,13 +191,6 @@ export const readDoraCounts = async (
   }
   const ownItems = new Map(items.filter((i) => i.region === own).map((i) => [i.day, i]));
   const writes = summariesToStore({ days, totals: ownTotals, others, items: ownItems, nowMs: options.now.getTime() });
-  let next = 0;
-  const worker = async () => {
-    while (next < writes.length) {
-      const w = writes[next++]!;
-      await storeSummary(client, table, pk, own, w).catch((e: unknown) => options.onStoreError?.(e));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(STORE_CONCURRENCY, writes.length) }, worker));
+  await mapInParallel(writes, STORE_CONCURRENCY, (w) => storeSummary(client, table, pk, own, w).catch((e: unknown) => options.onStoreError?.(e)));
   return counts;
 };
