@@ -157,8 +157,9 @@ export const deploymentFrequency = async (deps: ReadDependencies, caller: Caller
 /**
  * The four DORA keys (lib/domain/dora.ts) of a feed, a package, a target or both, optionally of one region, over the
  * whole UTC days from `from` to `to` (default: the DORA_DEFAULT_DAYS days up to today): closed days from their
- * summaries (one item per day and region, of bounded size), the last two days from the per-day counters
- * (lib/store/counters.ts readDoraCounts), so its cost is O(days x regions) whatever the history's length.
+ * summaries (one item per day and region, of bounded size), the last three days (today and the two before it) from
+ * the per-day counters (lib/store/counters.ts readDoraCounts), so its cost is O(days x regions) whatever the
+ * history's length.
  */
 export const deploymentDora = async (deps: ReadDependencies, caller: Caller): Promise<DoraView> => {
   const { value: q } = await checkFeedAccess(deps.directory, caller, {
