@@ -3,7 +3,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, paginateScan, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { historyOnly, landing, type CounterDelta, type TargetState } from '../domain/dora.ts';
 import { isFailed, orderingInstant } from '../domain/record.ts';
-import { counterPartitionKeys, counterSortKey, currentKey, feedIndexKey, foldName, overviewKeys } from '../domain/keys.ts';
+import { counterPartitionKeys, counterSortKey, currentKey, feedIndexKey, foldName, isSummarySortKey, overviewKeys } from '../domain/keys.ts';
 import type { CurrentItem, DeploymentItem } from './items.ts';
 import { mapInParallel } from './parallel.ts';
 
@@ -147,13 +147,13 @@ export const backfill = async (client: DynamoDBDocumentClient, table: string, op
       }),
     );
   });
-  const stale = existingCounters.filter((c) => !c.sk.startsWith('Y#') && !counts.has(`${c.pk}\n${c.sk}`));
+  const stale = existingCounters.filter((c) => !isSummarySortKey(c.sk) && !counts.has(`${c.pk}\n${c.sk}`));
   await inParallel(stale, async (key) => {
     await client.send(new DeleteCommand({ TableName: table, Key: key }));
   });
   // The days' summaries (lib/domain/day-summaries.ts) were built from the counters as they were: each is marked stale
   // as a record on its day would mark it, and its `since` (the empty days before it) is dropped.
-  const summaries = existingCounters.filter((c) => c.sk.startsWith('Y#'));
+  const summaries = existingCounters.filter((c) => isSummarySortKey(c.sk));
   const now = Date.now();
   await inParallel(summaries, async (key) => {
     await client.send(
