@@ -4,6 +4,7 @@ import { announcedEvent, webhookBody, webhookHeaders, type DeploymentEvent } fro
 import { foldName } from '../domain/keys.ts';
 import { classify, maskedUrl, retryAfterMs, retryDelayMs, type AddressPolicy, type AttemptOutcome, type Webhook } from '../domain/webhooks.ts';
 import type { RetryPolicy } from '../domain/retry-policy.ts';
+import { mapInParallel } from '../store/parallel.ts';
 import { itemChange, type StreamRecord } from '../store/stream.ts';
 import { expireReplacedRecords, type ExpireReplaced } from './retention.ts';
 import { postOnce } from './webhook-client.ts';
@@ -110,20 +111,6 @@ const interleave = <T>(lists: T[][]): T[] => {
   return out;
 };
 
-/** Runs `tasks` with at most `limit` at once. */
-const pool = async <T>(tasks: Array<() => Promise<T>>, limit: number): Promise<T[]> => {
-  const results: T[] = new Array(tasks.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < tasks.length) {
-      const i = next++;
-      results[i] = await tasks[i]!();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
-  return results;
-};
-
 export const dispatch = async (records: StreamRecord[], deps: DispatchDeps): Promise<DispatchResult> => {
   const log = deps.log ?? (() => {});
   // Which records announce an event (in order); a record the dispatcher cannot read is logged and skipped.
@@ -207,7 +194,7 @@ export const dispatch = async (records: StreamRecord[], deps: DispatchDeps): Pro
     }
     return report;
   });
-  const deliveries = await pool(tasks, 25);
+  const deliveries = await mapInParallel(tasks, 25, (task) => task());
   const failed = records[failedAt]?.dynamodb?.SequenceNumber;
   return {
     batchItemFailures: failedAt < records.length ? [{ itemIdentifier: failed ?? records[failedAt]?.eventID ?? '' }] : [],

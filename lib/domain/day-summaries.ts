@@ -28,7 +28,7 @@
  *   day's own summary item (its `gen`), which then answers for it.
  */
 import { dayOf } from './frequency.ts';
-import { loadSample, storeSample, summarize, type Sample } from './samples.ts';
+import { isCount, loadSample, storeSample, summarize, type Sample } from './samples.ts';
 
 /** A summary item changed more recently than this is not rebuilt yet (see above). */
 export const SETTLE_MS = 60 * 60_000;
@@ -53,8 +53,6 @@ export type DayTotals = { count: number; failed: number; leadTimes: number[]; re
 /** The stored text of a summary: `[count, failed, lead, restore, others]` (StoredSample for the times). */
 export const encodeSummary = (t: DayTotals, others: readonly string[] = []): string =>
   JSON.stringify([t.count, t.failed, storeSample(summarize(t.leadTimes)), storeSample(summarize(t.restoreTimes)), others]);
-
-const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
 
 /** A stored summary read back; undefined for a text it did not write (the counters answer then). */
 export const decodeSummary = (text: string): DaySummary | undefined => {

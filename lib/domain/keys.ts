@@ -110,6 +110,8 @@ export const counterRange = (fromDay: string, toDay: string): { low: string; hig
 export const summarySortKey = (day: string, region: string): string => `Y#${day}#R#${escapePart(region)}`;
 /** The summary sort keys of days from `fromDay` to `toDay` (inclusive), every region. */
 export const summaryRange = (fromDay: string, toDay: string): { low: string; high: string } => ({ low: `Y#${fromDay}#`, high: `Y#${toDay}#~` });
+/** Whether a sort key in a counters' partition is a day's summary (summarySortKey) rather than a counter. */
+export const isSummarySortKey = (sk: string): boolean => sk.startsWith('Y#');
 /** The counters a record adds one to: its feed, its package, its target, its package on its target. */
 export const counterPartitionKeys = (feed: string, group: string | undefined, pkg: string, target: string): string[] => [
   counterPartitionKey({ feed }),

@@ -78,7 +78,8 @@ export const storeSample = (s: Sample): StoredSample => {
   return { z: h.zeros, o: h.offset, c: h.counts.map((c) => (c < DIGITS.length ? DIGITS[c]! : `{${c}}`)).join('') };
 };
 
-const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+/** Whether `n` is a count: a safe integer, 0 or more. */
+export const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
 
 /** The count a character stands for, or -1. */
 const digit = (code: number): number =>

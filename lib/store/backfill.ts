@@ -3,8 +3,9 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, paginateScan, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { historyOnly, landing, type CounterDelta, type TargetState } from '../domain/dora.ts';
 import { isFailed, orderingInstant } from '../domain/record.ts';
-import { counterPartitionKeys, counterSortKey, currentKey, feedIndexKey, foldName, overviewKeys } from '../domain/keys.ts';
+import { counterPartitionKeys, counterSortKey, currentKey, feedIndexKey, foldName, isSummarySortKey, overviewKeys } from '../domain/keys.ts';
 import type { CurrentItem, DeploymentItem } from './items.ts';
+import { mapInParallel } from './parallel.ts';
 
 /**
  * `counters backfill`: brings data written before the overview and the counters existed up to date, in one Scan of the
@@ -86,13 +87,7 @@ const replay = (records: DeploymentItem[], counts: Map<string, Counted>): void =
   }
 };
 
-const inParallel = async <T>(items: T[], work: (item: T) => Promise<void>): Promise<void> => {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, items.length) }, worker));
-};
+const inParallel = <T>(items: T[], work: (item: T) => Promise<void>): Promise<unknown> => mapInParallel(items, CONCURRENCY, work);
 
 export const backfill = async (client: DynamoDBDocumentClient, table: string, options: { feed?: string | undefined } = {}): Promise<BackfillResult> => {
   const feedKey = options.feed !== undefined ? feedIndexKey(options.feed) : undefined;
@@ -152,13 +147,13 @@ export const backfill = async (client: DynamoDBDocumentClient, table: string, op
       }),
     );
   });
-  const stale = existingCounters.filter((c) => !c.sk.startsWith('Y#') && !counts.has(`${c.pk}\n${c.sk}`));
+  const stale = existingCounters.filter((c) => !isSummarySortKey(c.sk) && !counts.has(`${c.pk}\n${c.sk}`));
   await inParallel(stale, async (key) => {
     await client.send(new DeleteCommand({ TableName: table, Key: key }));
   });
   // The days' summaries (lib/domain/day-summaries.ts) were built from the counters as they were: each is marked stale
   // as a record on its day would mark it, and its `since` (the empty days before it) is dropped.
-  const summaries = existingCounters.filter((c) => c.sk.startsWith('Y#'));
+  const summaries = existingCounters.filter((c) => isSummarySortKey(c.sk));
   const now = Date.now();
   await inParallel(summaries, async (key) => {
     await client.send(

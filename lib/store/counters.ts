@@ -1,7 +1,7 @@
-import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { paginateQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { counterRange, type CounterDimension, counterPartitionKey, parseCounterSortKey } from '../domain/keys.ts';
 
-/** Pages of a Query of one counter partition between two sort keys (inclusive), with a projection. */
+/** The items of a Query of one counter partition between two sort keys (inclusive), with a projection, every page. */
 export async function* queryRange(
   client: DynamoDBDocumentClient,
   table: string,
@@ -9,22 +9,18 @@ export async function* queryRange(
   range: { low: string; high: string },
   names: Record<string, string>,
 ): AsyncGenerator<Record<string, unknown>> {
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out = await client.send(
-      new QueryCommand({
-        TableName: table,
-        ConsistentRead: true,
-        KeyConditionExpression: 'pk = :p AND sk BETWEEN :low AND :high',
-        ExpressionAttributeValues: { ':p': pk, ':low': range.low, ':high': range.high },
-        ExpressionAttributeNames: names,
-        ProjectionExpression: ['sk', ...Object.keys(names)].join(', '),
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      }),
-    );
-    yield* out.Items ?? [];
-    start = out.LastEvaluatedKey;
-  } while (start);
+  const pages = paginateQuery(
+    { client },
+    {
+      TableName: table,
+      ConsistentRead: true,
+      KeyConditionExpression: 'pk = :p AND sk BETWEEN :low AND :high',
+      ExpressionAttributeValues: { ':p': pk, ':low': range.low, ':high': range.high },
+      ExpressionAttributeNames: names,
+      ProjectionExpression: ['sk', ...Object.keys(names)].join(', '),
+    },
+  );
+  for await (const page of pages) yield* page.Items ?? [];
 }
 
 /**

@@ -19,6 +19,7 @@ import {
 import type { DayCounts } from '../domain/dora.ts';
 import { counterRange, type CounterDimension, counterPartitionKey, parseCounterSortKey, summaryRange, summarySortKey } from '../domain/keys.ts';
 import { queryRange } from './counters.ts';
+import { mapInParallel } from './parallel.ts';
 
 /** The counters of `fromDay` to `toDay`, summed over each (day, region)'s shards, by dayRegion. */
 const readTotals = async (
@@ -125,14 +126,7 @@ export const readDoraCounts = async (
     else runs.push([firstOpen, toDay]);
   }
   const totals = new Map<string, DayTotals>();
-  let nextRun = 0;
-  const reader = async () => {
-    while (nextRun < runs.length) {
-      const [first, last] = runs[nextRun++]!;
-      await readTotals(client, table, pk, first, last, totals);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(QUERY_CONCURRENCY, runs.length) }, reader));
+  await mapInParallel(runs, QUERY_CONCURRENCY, ([first, last]) => readTotals(client, table, pk, first, last, totals));
 
   const counts: DayCounts[] = [];
   for (const [key, summary] of answered) {
@@ -160,13 +154,6 @@ export const readDoraCounts = async (
   }
   const ownItems = new Map(items.filter((i) => i.region === own).map((i) => [i.day, i]));
   const writes = summariesToStore({ days, totals: ownTotals, others, items: ownItems, nowMs: options.now.getTime() });
-  let next = 0;
-  const worker = async () => {
-    while (next < writes.length) {
-      const w = writes[next++]!;
-      await storeSummary(client, table, pk, own, w).catch((e: unknown) => options.onStoreError?.(e));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(STORE_CONCURRENCY, writes.length) }, worker));
+  await mapInParallel(writes, STORE_CONCURRENCY, (w) => storeSummary(client, table, pk, own, w).catch((e: unknown) => options.onStoreError?.(e)));
   return counts;
 };

@@ -7,9 +7,12 @@ import {
   counterPartitionKeys,
   counterRange,
   counterSortKey,
+  isSummarySortKey,
   overviewKeys,
   overviewPackagePrefix,
   parseCounterSortKey,
+  summaryRange,
+  summarySortKey,
 } from '../../lib/domain/keys.ts';
 
 const day = fc.integer({ min: Date.UTC(2000, 0, 1), max: Date.UTC(2040, 0, 1) }).map((t) => new Date(t).toISOString().slice(0, 10));
@@ -95,6 +98,20 @@ describe('counter and overview keys', () => {
           expect(sk >= low && sk <= high).toBe(false);
         }
       }
+    }
+  });
+
+  it('tells a day summary from a counter: summaries lie outside every counter range, and counters outside every summary range', () => {
+    const counters = counterRange('0001-01-01', '9999-12-31');
+    const summaries = summaryRange('0001-01-01', '9999-12-31');
+    for (const region of ['eu-west-1', 'local', 'a#b']) {
+      const summary = summarySortKey('2026-11-02', region);
+      const counter = counterSortKey('2026-11-02', region, COUNTER_SHARDS - 1);
+      expect(isSummarySortKey(summary)).toBe(true);
+      expect(isSummarySortKey(counter)).toBe(false);
+      expect(summary >= counters.low && summary <= counters.high).toBe(false);
+      expect(counter >= summaries.low && counter <= summaries.high).toBe(false);
+      expect(parseCounterSortKey(summary)).toEqual({ day: '2026-11-02', region });
     }
   });
 

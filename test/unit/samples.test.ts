@@ -89,6 +89,9 @@ describe('samples', () => {
       { z: 0, o: 0, c: '{12' },
       { z: 0, o: 0, c: '{-3}' },
       { z: 0, o: 0 },
+      // Buckets no value of a double falls in (past Number.MAX_VALUE's, below Number.MIN_VALUE's).
+      { z: 0, o: 100_000, c: '1' },
+      { z: 0, o: -100_000, c: '1' },
     ]) {
       expect(() => loadSample(bad), JSON.stringify(bad)).toThrow(TypeError);
     }
