@@ -65,7 +65,7 @@ const Affected = z.looseObject({
 });
 
 const AdvisorySchema = z.looseObject({
-  id: z.optional(z.nullable(z.string().check(z.maxLength(200)))),
+  id: z.optional(z.nullable(z.string().check(z.maxLength(200, 'must be at most 200 characters')))),
   affected: z.array(Affected).check(z.minLength(1, 'must name at least one package'), z.maxLength(MAX_AFFECTED, `must hold at most ${MAX_AFFECTED} entries`)),
 });
 
@@ -123,6 +123,24 @@ const CANONICAL_ECOSYSTEMS = new Map([
   ['npm', 'npm'],
 ]);
 const ecosystemName = (ecosystem: string): string => CANONICAL_ECOSYSTEMS.get(ecosystem.toLowerCase()) ?? ecosystem;
+
+/** JSON's names for the types the schema expects, with their article, for "must be ...". */
+const EXPECTED: Record<string, string> = { string: 'a string', array: 'an array', object: 'an object' };
+
+/**
+ * What one schema issue tells the caller, in the words of the other field errors: a missing or wrongly typed value
+ * says which (zod's own text, "Invalid input: expected array, received undefined", names neither JSON nor the fix).
+ */
+const issueDetail = (issue: z.core.$ZodIssue, root: unknown): string => {
+  if (issue.code === 'invalid_union') return 'must be one event: {"introduced"|"fixed"|"last_affected"|"limit": "<version>"}';
+  if (issue.code !== 'invalid_type') return issue.message;
+  const given = issue.path.reduce<unknown>(
+    (at, key) => (at !== null && typeof at === 'object' && Object.hasOwn(at, key) ? (at as Record<PropertyKey, unknown>)[key] : undefined),
+    root,
+  );
+  if (given === undefined) return 'is required';
+  return `must be ${EXPECTED[issue.expected] ?? issue.expected}`;
+};
 
 type Parsed = z.output<typeof AdvisorySchema>;
 
@@ -230,10 +248,7 @@ export const parseAdvisory = (json: string): Checked<Advisory> => {
     return invalid(
       parsed.error.issues.map((issue) => {
         const field = jsonPath(issue.path);
-        return {
-          field,
-          detail: `${field} ${issue.code === 'invalid_union' ? 'must be one event: {"introduced"|"fixed"|"last_affected"|"limit": "<version>"}' : issue.message}.`,
-        };
+        return { field, detail: `${field} ${issueDetail(issue, value)}.` };
       }),
     );
   }

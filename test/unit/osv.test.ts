@@ -62,6 +62,21 @@ describe('OSV advisories', () => {
     expect(matchVersion(advisory.packages[0]!.matcher, '0.5.0').kind).toBe('affected');
   });
 
+  it("words a missing, wrongly typed or too long value as the other field errors do, never in zod's own text", () => {
+    const details = (text: string) => {
+      const result = parseAdvisory(text);
+      expect(result.ok).toBe(false);
+      return result.ok ? [] : result.errors.map((e) => e.detail);
+    };
+    expect(details('{}')).toEqual(['affected is required.']);
+    expect(details('{"affected":{}}')).toEqual(['affected must be an array.']);
+    expect(details('{"affected":[{"package":{"ecosystem":"NuGet","name":7}}]}')).toEqual(['affected[0].package.name must be a string.']);
+    expect(details('{"affected":[{"package":{"ecosystem":"NuGet"}}]}')).toEqual(['affected[0].package.name is required.']);
+    expect(details(`{"id":"${'a'.repeat(201)}","affected":[{"package":{"ecosystem":"NuGet","name":"a"},"versions":["1.0"]}]}`)).toEqual([
+      'id must be at most 200 characters.',
+    ]);
+  });
+
   it('answers a malformed advisory with every problem, each naming its JSON path', () => {
     expect(fields('{"affected":[{"package":{"ecosystem":"NuGet"}}]}')).toEqual(['affected[0].package.name']);
     expect(
