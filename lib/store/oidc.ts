@@ -39,7 +39,22 @@ export type TokenVerifierOptions = {
 export type Verified = { ok: true; claims: TokenClaims } | { ok: false; refusal: Refusal };
 
 const createVerifier = (issuer: string, jwksUri: string) => JwtVerifier.create({ issuer, audience: null, jwksUri, graceSeconds: CLOCK_SKEW_SECONDS });
-type IssuerState = { verifier: ReturnType<typeof createVerifier> | undefined; fetchedAt: number; pending?: Promise<void> | undefined };
+type IssuerState = {
+  verifier: ReturnType<typeof createVerifier> | undefined;
+  fetchedAt: number;
+  pending?: Promise<void> | undefined;
+  /** The last fetch's failure and when it ended: answered again, without a fetch, for FAILURE_BACKOFF_MS. */
+  failed?: { at: number; error: unknown } | undefined;
+};
+
+/**
+ * How long an issuer that could not be reached is not asked again: requests meanwhile are a 503 at once, so a caller
+ * cannot make every request wait for a stalled issuer's timeout.
+ */
+export const FAILURE_BACKOFF_MS = 10_000;
+
+/** A fetch or read given up on its time limit (AbortSignal.timeout). */
+const isTimeout = (e: unknown): boolean => ['TimeoutError', 'AbortError'].includes((e as { name?: unknown } | undefined)?.name as string);
 
 const UNREACHABLE = (issuer: string, what: string) =>
   new Unavailable(`The identity token's issuer (${issuer}) could not be reached for its signing keys (${what}); nothing was changed. Retry shortly.`);
@@ -84,7 +99,16 @@ export class TokenVerifier {
     if (state.verifier && !stale && !(unknownKid && mayRefetch)) return state;
     if (state.verifier && unknownKid && !mayRefetch) return state;
     const s = state;
-    s.pending ??= this.#fetch(issuer, s).finally(() => (s.pending = undefined));
+    if (s.failed !== undefined && now - s.failed.at < FAILURE_BACKOFF_MS && (!s.verifier || unknownKid)) throw s.failed.error;
+    s.pending ??= this.#fetch(issuer, s)
+      .then(
+        () => (s.failed = undefined),
+        (e: unknown) => {
+          s.failed = { at: this.#o.now(), error: e };
+          throw e;
+        },
+      )
+      .finally(() => (s.pending = undefined));
     try {
       await s.pending;
     } catch (e) {
@@ -127,14 +151,19 @@ export class TokenVerifier {
     try {
       response = await fetch(url, { signal: AbortSignal.timeout(this.#o.fetchTimeoutMs), headers: { accept: 'application/json' }, redirect: 'error' });
     } catch (e) {
-      throw UNREACHABLE(issuer, `fetching ${what} failed: ${(e as Error).name}`);
+      throw UNREACHABLE(issuer, `fetching ${what} ${isTimeout(e) ? `took over ${this.#o.fetchTimeoutMs} ms` : 'failed'}`);
     }
     if (!response.ok) throw UNREACHABLE(issuer, `${what} answered ${response.status}`);
     let text: string;
     try {
       text = await boundedText(response, MAX_DOCUMENT_BYTES);
     } catch (e) {
-      throw UNREACHABLE(issuer, e instanceof TooLarge ? `${what} is larger than ${MAX_DOCUMENT_BYTES} bytes` : `reading ${what} failed: ${(e as Error).name}`);
+      throw UNREACHABLE(
+        issuer,
+        e instanceof TooLarge
+          ? `${what} is larger than ${MAX_DOCUMENT_BYTES} bytes`
+          : `reading ${what} ${isTimeout(e) ? `took over ${this.#o.fetchTimeoutMs} ms` : 'failed'}`,
+      );
     }
     try {
       return JSON.parse(text);

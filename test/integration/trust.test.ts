@@ -13,7 +13,7 @@ import { ApiKeyRepository } from '../../lib/store/api-keys.ts';
 import { documentClient } from '../../lib/store/client.ts';
 import { Directory } from '../../lib/store/directory.ts';
 import { FeedRepository } from '../../lib/store/feeds.ts';
-import { TokenVerifier, type TokenVerifierOptions } from '../../lib/store/oidc.ts';
+import { FAILURE_BACKOFF_MS, TokenVerifier, type TokenVerifierOptions } from '../../lib/store/oidc.ts';
 import { TrustPolicyRepository } from '../../lib/store/trust-policies.ts';
 import { formBody, invoke, seedFields } from '../support/invoke.ts';
 import { startIssuer, type Issuer, type SignOptions } from '../support/oidc-issuer.ts';
@@ -194,20 +194,51 @@ describe('the issuer and its keys', () => {
     expect(issuer.jwksFetches()).toBe(before + 2);
   });
 
-  it('an issuer out of reach is a 503 with Retry-After, then records again once it is back', async () => {
-    const handler = createHandler(recordDeps(directory({ fetchTimeoutMs: 1000 })));
+  it('an issuer out of reach is a 503 with Retry-After, not asked again for FAILURE_BACKOFF_MS, then records again once it is back', async () => {
+    let clock = Date.now();
+    const handler = createHandler(recordDeps(directory({ now: () => clock, fetchTimeoutMs: 1000 })));
     const token = github();
     await issuer.stop();
     try {
       const down = await record(token, A, handler);
       expect(down.status).toBe(503);
       expect(down.headers['Retry-After']).toBe('1');
-      expect(down.json.detail).toMatch(/issuer .* could not be reached/);
+      expect(down.json.detail).toMatch(/issuer .* could not be reached .*its OpenID configuration failed\)/);
       expect(down.body).not.toContain(token);
     } finally {
       await issuer.start();
     }
+    // Back, but within the backoff: the same 503, and no request reaches it.
+    const before = issuer.jwksFetches();
+    expect((await record(token, A, handler)).status).toBe(503);
+    expect(issuer.jwksFetches()).toBe(before);
+    clock += FAILURE_BACKOFF_MS;
     expect((await record(token, A, handler)).status).toBe(200);
+    expect(issuer.jwksFetches()).toBe(before + 1);
+  });
+
+  it('a stalled issuer costs one time limit per FAILURE_BACKOFF_MS, not one per request', async () => {
+    const sockets = new Set<import('node:net').Socket>();
+    const stalled = createServer(() => undefined); // accepts, never answers
+    stalled.on('connection', (socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => stalled.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(stalled.address() as AddressInfo).port}`;
+    let clock = Date.now();
+    const verifier = new TokenVerifier({ allowLoopbackIssuers: true, fetchTimeoutMs: 400, now: () => clock });
+    const timed = async () => {
+      const started = Date.now();
+      await expect(verifier.verify('a.b.c', url)).rejects.toThrow(/fetching its OpenID configuration took over 400 ms/);
+      return Date.now() - started;
+    };
+    try {
+      expect(await timed()).toBeGreaterThanOrEqual(350);
+      for (let i = 0; i < 5; i++) expect(await timed()).toBeLessThan(100);
+      clock += FAILURE_BACKOFF_MS;
+      expect(await timed()).toBeGreaterThanOrEqual(350);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      stalled.close();
+    }
   });
 
   it('keys past their age keep serving while the issuer is out of reach', async () => {
@@ -259,7 +290,7 @@ describe('the issuer and its keys', () => {
       expect(Date.now() - started).toBeLessThan(2500);
       expect(flood.sent.chunks).toBeLessThan(2000);
       await expect(new TokenVerifier({ allowLoopbackIssuers: true, fetchTimeoutMs: 500 }).verify('a.b.c', drip.url)).rejects.toThrow(
-        /reading its JWKS failed: TimeoutError/,
+        /reading its JWKS took over 500 ms/,
       );
     } finally {
       flood.close();
